@@ -1,0 +1,44 @@
+"""Command line: ``sam-verify <command> ...`` (also ``python -m verify``).
+
+Each command lives in its own module under :mod:`verify.commands` exposing ``register(subparsers)``;
+the parser picks up every such module. Errors of the library print as one line and exit with
+status 2; no traceback reaches the user.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+
+from .errors import SamVerifyError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="sam-verify", description=(
+        "Check the theorems of 'Sharpness-Aware Minimization Can Hallucinate Minimizers' on your "
+        "own functions and models."))
+    sub = parser.add_subparsers(dest="command", required=True)
+    from . import commands
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        if hasattr(module, "register"):
+            module.register(sub)
+    return parser
+
+
+def main(argv=None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except SamVerifyError as exc:
+        print(f"sam-verify: error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("sam-verify: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

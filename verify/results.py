@@ -1,0 +1,215 @@
+"""The one result type of the library.
+
+A :class:`Claim` is a single checked statement: a measured value, a relation, a bound and the
+tolerance allowed by the arithmetic that measured it. A :class:`Certificate` gathers, for one theorem
+run on one example, the hypotheses as checked, the objects the proof constructs and the claims.
+pytest asserts on these objects, the HTML report renders them and a user prints them; ``to_dict``
+keeps every number as a string so that 50-digit values and interval endpoints survive JSON.
+"""
+from __future__ import annotations
+
+import enum
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Verdict(str, enum.Enum):
+    PASS = "pass"          # holds within the stated tolerance (floating point)
+    PROVED = "proved"      # holds rigorously (interval enclosures decide it)
+    FAIL = "fail"          # violated beyond the tolerance, or rigorously false
+    UNDECIDED = "undecided"  # a rigorous comparison whose enclosures overlap
+
+    @property
+    def ok(self) -> bool:
+        return self in (Verdict.PASS, Verdict.PROVED)
+
+
+RELATIONS = ("<", "<=", ">", ">=", "==", "!=")
+
+
+def _as_text(value: Any) -> Any:
+    """Numbers become strings at full precision; containers are converted recursively."""
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _as_text(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_as_text(v) for v in value]
+    if hasattr(value, "tolist") and not hasattr(value, "mid"):  # numpy / torch arrays
+        return _as_text(value.tolist())
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+@dataclass
+class Claim:
+    """One checked statement. ``value relation bound`` is tested with allowance ``tolerance``."""
+
+    id: str
+    statement: str
+    value: Any
+    relation: str
+    bound: Any
+    tolerance: Any
+    verdict: Verdict
+    context: str = ""
+    precision: str = ""
+    note: str = ""
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict.ok
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "statement": self.statement, "value": _as_text(self.value),
+            "relation": self.relation, "bound": _as_text(self.bound),
+            "tolerance": _as_text(self.tolerance), "verdict": self.verdict.value,
+            "context": self.context, "precision": self.precision, "note": self.note,
+        }
+
+    def __str__(self) -> str:
+        return (f"[{self.verdict.value.upper():9s}] {self.id}: {self.statement}\n"
+                f"            measured {_short(self.value)} {self.relation} {_short(self.bound)}"
+                f" (tol {_short(self.tolerance)}; {self.context} {self.precision})"
+                + (f"\n            note: {self.note}" if self.note else ""))
+
+
+@dataclass
+class Hypothesis:
+    """A hypothesis of a theorem as checked on the example: met is True, False or None (not decided)."""
+
+    name: str
+    statement: str
+    met: bool | None
+    evidence: str = ""
+
+    def to_dict(self) -> dict:
+        return {"name": self.name, "statement": self.statement, "met": self.met,
+                "evidence": self.evidence}
+
+
+@dataclass
+class Finding:
+    """A statement of a paper that failed on a case whose hypotheses hold (or a noteworthy gap)."""
+
+    source: str
+    statement: str
+    evidence: str
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "statement": self.statement, "evidence": self.evidence}
+
+
+@dataclass
+class Certificate:
+    """Everything one theorem run produced on one example.
+
+    Fields are fixed: theorem, title, example, statement, hypotheses, objects, claims, findings,
+    figures (paths relative to the report), context, precision, elapsed (seconds), passed.
+    ``passed`` is True when every hypothesis checked is met and every claim holds.
+    """
+
+    theorem: str
+    title: str
+    example: str
+    statement: str = ""
+    hypotheses: list[Hypothesis] = field(default_factory=list)
+    objects: dict[str, Any] = field(default_factory=dict)
+    claims: list[Claim] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    figures: list[str] = field(default_factory=list)
+    context: str = ""
+    precision: str = ""
+    elapsed: float = 0.0
+    refused: str = ""  # non-empty when the theorem declined to run: the reason
+    _started: float = field(default_factory=time.perf_counter, repr=False, compare=False)
+
+    # -- building -----------------------------------------------------------------------------
+    def hypothesis(self, name: str, statement: str, met: bool | None, evidence: str = "") -> bool | None:
+        self.hypotheses.append(Hypothesis(name, statement, met, evidence))
+        return met
+
+    def add(self, claim: Claim) -> Claim:
+        self.claims.append(claim)
+        return claim
+
+    def finding(self, source: str, statement: str, evidence: str) -> None:
+        self.findings.append(Finding(source, statement, evidence))
+
+    def refuse(self, reason: str) -> "Certificate":
+        self.refused = reason
+        return self.finish()
+
+    def finish(self) -> "Certificate":
+        self.elapsed = time.perf_counter() - self._started
+        return self
+
+    # -- reading ------------------------------------------------------------------------------
+    @property
+    def hypotheses_met(self) -> bool:
+        return all(h.met for h in self.hypotheses)
+
+    @property
+    def passed(self) -> bool:
+        return (not self.refused) and self.hypotheses_met and bool(self.claims) and all(
+            c.passed for c in self.claims)
+
+    def claim(self, claim_id: str) -> Claim:
+        for c in self.claims:
+            if c.id == claim_id:
+                return c
+        raise KeyError(f"certificate {self.theorem} has no claim {claim_id!r}; "
+                       f"it has {[c.id for c in self.claims]}")
+
+    def counts(self) -> dict[str, int]:
+        out = {"passed": 0, "failed": 0, "undecided": 0}
+        for c in self.claims:
+            key = "passed" if c.passed else ("undecided" if c.verdict is Verdict.UNDECIDED else "failed")
+            out[key] += 1
+        return out
+
+    def to_dict(self) -> dict:
+        return {
+            "theorem": self.theorem, "title": self.title, "example": self.example,
+            "statement": self.statement, "passed": self.passed, "refused": self.refused,
+            "hypotheses": [h.to_dict() for h in self.hypotheses],
+            "objects": _as_text(self.objects),
+            "claims": [c.to_dict() for c in self.claims],
+            "findings": [f.to_dict() for f in self.findings],
+            "figures": list(self.figures), "context": self.context, "precision": self.precision,
+            "elapsed": repr(round(self.elapsed, 6)), "counts": self.counts(),
+        }
+
+    def to_json(self, **kw) -> str:
+        return json.dumps(self.to_dict(), indent=kw.pop("indent", 2), **kw)
+
+    def __str__(self) -> str:
+        head = (f"{self.theorem} — {self.title} on {self.example}: "
+                f"{'PASSED' if self.passed else ('REFUSED' if self.refused else 'NOT PASSED')}"
+                f" ({self.context} {self.precision}, {self.elapsed:.3f} s)")
+        lines = [head]
+        if self.refused:
+            lines.append(f"  refused: {self.refused}")
+        for h in self.hypotheses:
+            mark = {True: "met", False: "NOT MET", None: "undecided"}[h.met]
+            lines.append(f"  hypothesis [{mark}] {h.name}: {h.statement}"
+                         + (f" — {h.evidence}" if h.evidence else ""))
+        for k, v in self.objects.items():
+            lines.append(f"  {k} = {_short(v)}")
+        lines += ["  " + str(c).replace("\n", "\n  ") for c in self.claims]
+        for f in self.findings:
+            lines.append(f"  FINDING ({f.source}): {f.statement} — {f.evidence}")
+        return "\n".join(lines)
+
+
+def _short(value: Any, width: int = 60) -> str:
+    text = json.dumps(_as_text(value)) if not isinstance(value, str) else value
+    return text if len(text) <= width else text[: width - 3] + "..."
