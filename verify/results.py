@@ -130,6 +130,7 @@ class Certificate:
     precision: str = ""
     elapsed: float = 0.0
     refused: str = ""  # non-empty when the theorem declined to run: the reason
+    expected: bool = True  # False for a negative control, which is meant not to pass
     _started: float = field(default_factory=time.perf_counter, repr=False, compare=False)
 
     # -- building -----------------------------------------------------------------------------
@@ -162,6 +163,11 @@ class Certificate:
         return (not self.refused) and self.hypotheses_met and bool(self.claims) and all(
             c.passed for c in self.claims)
 
+    @property
+    def as_expected(self) -> bool:
+        """A real example passes; a negative control does not."""
+        return self.passed == self.expected
+
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:
             if c.id == claim_id:
@@ -180,6 +186,7 @@ class Certificate:
         return {
             "theorem": self.theorem, "title": self.title, "example": self.example,
             "statement": self.statement, "passed": self.passed, "refused": self.refused,
+            "expected": self.expected, "as_expected": self.as_expected,
             "hypotheses": [h.to_dict() for h in self.hypotheses],
             "objects": _as_text(self.objects),
             "claims": [c.to_dict() for c in self.claims],
