@@ -33,9 +33,10 @@ def check_rho(rho, ctx=None):
         raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
     if not value > 0 or value != value or value == float("inf"):
         raise InvalidRhoError(f"rho must be a finite number > 0, got {rho!r}")
-    if ctx is None or ctx.name in ("float64", "torch") or type(rho).__module__.startswith(
-            ("mpmath", "flint")):
+    if ctx is None or type(rho).__module__.startswith(("mpmath", "flint", "torch")):
         return rho
+    if ctx.name in ("float64", "torch"):
+        return value
     # a Python float is taken at its exact binary value; pass a string or Fraction for a decimal
     return ctx.scalar(rho)
 
