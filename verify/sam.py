@@ -75,7 +75,7 @@ def usam_point(obj, x, rho, ctx):
 
 def sam_value(obj, x, rho, ctx):
     """f_SAM(x) = f(x + rho u(x))."""
-    return obj.value(perturbed_point(obj, x, rho, ctx), ctx)
+    return ctx.check_finite(obj.value(perturbed_point(obj, x, rho, ctx), ctx), "f_SAM(x) = f(x+)")
 
 
 def shifted_gradient(obj, x, rho, ctx):
