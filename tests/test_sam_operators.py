@@ -137,6 +137,8 @@ def test_matrix_free_torch_operators_match_dense():
     DF = sam.shifted_jacobian(obj, x, 0.9, tctx)
     assert torch.allclose(sam.shifted_jacobian_matvec(obj, x, 0.9, v, tctx), DF @ v, atol=1e-10)
     assert torch.allclose(sam.shifted_jacobian_rmatvec(obj, x, 0.9, v, tctx), DF.T @ v, atol=1e-10)
+    H = sam.sam_hessian(obj, x, 0.9, tctx)
+    assert torch.allclose(sam.sam_hessian_matvec(obj, x, 0.9, v, tctx), H @ v, atol=1e-9)
 
 
 def test_du_eigenvalues_are_those_of_PHP_over_norm(fp):

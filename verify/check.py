@@ -145,6 +145,10 @@ def check_sam_operators(obj, x, rho, ctx, directions: int = 2, seed: int = 0,
                              sam.shifted_jacobian_matvec(obj, x, rho, v, ctx),
                              sam.shifted_jacobian(obj, x, rho, ctx) @ v, x, ctx))
         if hessian:
+            claims.append(_claim(f"hess_f_sam.v matrix-free[{i}]", "matrix-free Hessian of f_SAM "
+                                 "times v equals the dense one",
+                                 sam.sam_hessian_matvec(obj, x, rho, v, ctx),
+                                 sam.sam_hessian(obj, x, rho, ctx) @ v, x, ctx))
             claims.append(_claim(f"hess_f_sam.v[{i}]", "exact Hessian of f_SAM times v equals the "
                                  "difference of the exact gradient of f_SAM",
                                  sam.sam_hessian(obj, x, rho, ctx) @ v,

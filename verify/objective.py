@@ -89,6 +89,10 @@ class Objective:
     def d3v(self, x, v, ctx):
         raise NotImplementedError(f"{self.name} provides no third derivatives")
 
+    def d3vv(self, x, a, v, ctx):
+        """T[a] v: the third derivative contracted with a and v (the derivative of H(x) v along a)."""
+        return self.d3v(x, a, ctx) @ v
+
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} d={self.dim} {self.smoothness}>"
 
@@ -236,6 +240,10 @@ class TorchObjective(Objective):
 
     def d3v(self, x, v, ctx):
         return self._tf.jacfwd(lambda y: self.hvp(y, v, ctx))(x)
+
+    def d3vv(self, x, a, v, ctx):
+        # forward-over-(reverse-over-reverse): one directional derivative of the HVP
+        return self._tf.jvp(lambda y: self.hvp(y, v, ctx), (x,), (a,))[1]
 
 
 def objective_from(source, variables=None, *, dim: int | None = None, backend: str | None = None,

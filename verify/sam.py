@@ -168,6 +168,24 @@ def shifted_jacobian_rmatvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
     return w + rho * du_rmatvec(obj, x, w, ctx, gr)
 
 
+def sam_hessian_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """Hessian of f_SAM times v without forming a matrix (Hessian-vector products and one
+    third-derivative contraction T[a] v); the dense formula is :func:`sam_hessian`."""
+    rho = check_rho(rho, ctx)
+    gr = grad or gradient(obj, x, ctx)
+    xp = x + rho * gr.u
+    w = obj.grad(xp, ctx)
+    Av = v + rho * du_matvec(obj, x, v, ctx, gr)
+    z = obj.hvp(xp, Av, ctx)
+    first = z + rho * du_rmatvec(obj, x, z, ctx, gr)
+    a = (w - gr.u * (gr.u @ w)) / gr.norm
+    JTw = obj.hvp(x, a, ctx)
+    Hu = obj.hvp(x, gr.u, ctx)
+    hess_wu_v = (obj.d3vv(x, a, v, ctx) - (gr.u @ w) * obj.hvp(x, du_matvec(obj, x, v, ctx, gr), ctx)
+                 / gr.norm - (Hu * (JTw @ v) + JTw * (Hu @ v)) / gr.norm)
+    return first + rho * hess_wu_v
+
+
 def i_plus_rho_du_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
     """(I + rho Du) v."""
     return v + check_rho(rho, ctx) * du_matvec(obj, x, v, ctx, grad)
