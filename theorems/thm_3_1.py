@@ -1,0 +1,584 @@
+"""Theorem 3.1 — hallucinated minimizers inherit the dimension of the minimizer manifold.
+
+Statement (own words). Take f as in Theorem 2.2 (real-analytic, with a global minimizer and a bounded
+local maximizer set) and suppose a piece M of the minimizer set is a smooth m-dimensional manifold
+through x*. Let x_h, rho be the hallucinated minimizer and radius produced by the existence proof, so
+that x_h + rho u(x_h) = x* with u = grad f / ||grad f||. If the d x d matrix I + rho Du(x_h) is
+invertible, then near x_h the hallucinated minimizers contain an m-dimensional smooth manifold.
+
+Why (proof of Appendix B.1, restated). The map y -> y + rho u(y) has Jacobian I + rho Du(y). When it
+is invertible at x_h, the implicit function theorem gives a local inverse G near x* with G(x*) = x_h
+and DG = (I + rho Du)^-1. Every y = G(x) with x in M satisfies y + rho u(y) = x in argmin f, so
+f_SAM(y) = min f: y is a (global) minimizer of f_SAM with grad f(y) != 0. G is a diffeomorphism, so
+G(M near x*) is again an m-manifold.
+
+What this module checks, in the context it is given (every claim states its tolerance):
+
+* hypotheses — analyticity (declared smoothness of the objective), x_h + rho u(x_h) = x*,
+  sigma_min(I + rho Du(x_h)) above a stated margin (the theorem refuses when it is not);
+* m measured as the nullity of Hess f(x*) (singular values with a stated gap), checked against the
+  rank of a parametrization of M where the zoo records one;
+* G(M near x*) traced by continuation: x moves along M, y solves y + rho u(y) = x by Newton with
+  Jacobian I + rho Du(y), predictor y + DG dx. Claims: every traced y has grad f(y) != 0,
+  grad f(y+) = 0 and f(y+) = min f (y+ on M), residuals below the stated bound;
+* the traced set has dimension m: the tangent map DG Dphi has rank m (its singular values), it lies
+  in the kernel of the Jacobian of F(y) = grad f(y+), and that Jacobian has nullity exactly m;
+* DG = (I + rho Du)^-1 exists along the whole trace (sigma_min above the margin).
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any, Callable, Sequence
+
+import sympy as sp
+
+from verify import sam
+from verify.claims import boolean, compare
+from verify.contexts import get_context
+from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
+from verify.expr import compile_expr
+from verify.results import Certificate
+from verify.solve import newton
+from verify import zoo
+
+THEOREM = "Thm 3.1"
+TITLE = "Hallucinated minimizers form a manifold of the dimension of the minimizer manifold"
+ORDER = 3.1
+STATEMENT = ("If the minimizer set contains an m-dimensional manifold M through x* and "
+             "I + rho Du(x_h) is invertible at the hallucinated minimizer x_h with x_h + rho u(x_h) = x*, "
+             "then the hallucinated minimizers near x_h contain an m-dimensional manifold, the image "
+             "of M under the local inverse G of y -> y + rho u(y).")
+
+
+# ------------------------------------------------------------------------------------------------
+# small helpers written against the context API
+# ------------------------------------------------------------------------------------------------
+def _f(ctx, v) -> float:
+    return ctx.to_float(v)
+
+
+def _log10(v: float) -> float:
+    return math.log10(v) if v > 0 else -math.inf
+
+
+def i_plus_rho_du(obj, y, rho, ctx):
+    """The Jacobian of y -> y + rho u(y)."""
+    return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx)
+
+
+def preimage_residual(obj, y, rho, x, ctx):
+    """y + rho u(y) - x."""
+    return y + rho * sam.unit_gradient(obj, y, ctx) - x
+
+
+def preimage(obj, x, rho, ctx, guess, tol=None, max_iter: int = 60):
+    """Solve y + rho u(y) = x by Newton (Jacobian I + rho Du(y)) from ``guess``."""
+    rho = sam.check_rho(rho, ctx)
+    y0 = obj.point(guess, ctx) if not _native(guess, ctx) else guess
+    return newton(lambda y: preimage_residual(obj, y, rho, x, ctx),
+                  lambda y: i_plus_rho_du(obj, y, rho, ctx), y0, ctx, tol=tol, max_iter=max_iter,
+                  what="preimage Newton for y + rho u(y) = x")
+
+
+def _native(v, ctx) -> bool:
+    if ctx.name == "torch":
+        return ctx.torch.is_tensor(v)
+    return hasattr(v, "dtype") and hasattr(v, "shape")
+
+
+def find_preimage(obj, x_star, rho, ctx, guess=None, box=None, grid: int = 81):
+    """A hallucinated preimage y of x_star (y + rho u(y) = x_star) in ``ctx``.
+
+    Without a guess, a float64 grid over ``box`` proposes the point of smallest residual (2-D and 3-D
+    only); Newton then refines it in float64 and again in ``ctx``."""
+    fctx = get_context("float64")
+    xs_f = fctx.vector([_f(ctx, v) for v in ctx.to_list(x_star)]) if _native(x_star, ctx) else \
+        obj.point(x_star, fctx)
+    if guess is None:
+        guess = _grid_guess(obj, xs_f, float(rho), box or ((-3, 3),) * obj.dim, grid)
+    y_f = preimage(obj, xs_f, float(rho), fctx, fctx.vector([float(g) for g in guess])).x
+    xs = x_star if _native(x_star, ctx) else obj.point(x_star, ctx)
+    return preimage(obj, xs, rho, ctx, ctx.vector([float(v) for v in y_f])).x
+
+
+def _grid_guess(obj, x_star, rho, box, n):
+    import numpy as np  # float64 grid search (a proposal only; Newton decides)
+    fctx = get_context("float64")
+    axes = [np.linspace(float(a), float(b), n) for a, b in box]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    X = np.stack([m.reshape(-1) for m in mesh])
+    with np.errstate(all="ignore"):
+        g = obj.grad(X, fctx)
+        nrm = np.sqrt((g * g).sum(axis=0))
+        res = X + rho * g / nrm - x_star[:, None]
+        r = np.sqrt((res * res).sum(axis=0))
+    r[~np.isfinite(r)] = np.inf
+    return X[:, int(np.argmin(r))]
+
+
+def nullity(svals, ctx, gap_orders: float):
+    """Nullity from singular values (descending): the count below the largest gap between consecutive
+    values, if that gap spans at least ``gap_orders`` decades; exact zeros are floored at eps * s_max.
+    Returns (nullity, measured gap in decades)."""
+    s = [_f(ctx, v) for v in ctx.to_list(svals)]
+    smax = max(s[0], 1e-300)
+    floor = ctx.eps * smax * 1e-3
+    logs = [_log10(max(v, floor)) for v in s]
+    best, where = 0.0, len(s)
+    for i in range(len(s) - 1):
+        g = logs[i] - logs[i + 1]
+        if g > best:
+            best, where = g, i + 1
+    # also a gap between s_min and the floor of the arithmetic counts as "no null direction"
+    if best < gap_orders:
+        return 0, best
+    return len(s) - where, best
+
+
+def required_gap(ctx) -> float:
+    """Decades of separation demanded between null and non-null singular values."""
+    return 10.0 if ctx.dps >= 30 else 6.0
+
+
+def residual_bound(ctx) -> float:
+    """Bound on traced residuals: 10^-(dps-5) (1e-25 at 30 digits), 1e-12 in float64."""
+    return 10.0 ** (-(ctx.dps - 5)) if ctx.dps >= 20 else 1e-12
+
+
+# ------------------------------------------------------------------------------------------------
+# charts of the minimizer manifold
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Chart:
+    """phi: R^m -> R^d parametrizing M, compiled in one context, with its Jacobian Dphi (d x m)."""
+    m: int
+    phi: Callable
+    dphi: Callable
+    source: str
+
+
+def zoo_chart(zf: "zoo.ZooFunction", ctx) -> Chart | None:
+    if zf.minimizer_manifold is None:
+        return None
+    m = zf.manifold_dim
+    ts = sp.symbols(f"t0:{m}", real=True)
+    comps = [sp.sympify(c) for c in zf.minimizer_manifold(ts)]
+    fns = [compile_expr(c, ts, ctx) for c in comps]
+    dfns = [[compile_expr(sp.diff(c, t), ts, ctx) for t in ts] for c in comps]
+    phi = lambda t: ctx.stack([fn(t) for fn in fns])  # noqa: E731
+    dphi = lambda t: ctx.stack([ctx.stack([g(t) for g in row]) for row in dfns])  # noqa: E731
+    return Chart(m, phi, dphi, f"zoo parametrization of {zf.name}")
+
+
+def chart_parameter(chart: Chart, x_star, ctx, span: float = math.pi, n: int = 121):
+    """t with phi(t) = x_star: a float grid proposal refined by Gauss-Newton in ctx."""
+    import itertools
+    best, t_best = math.inf, None
+    axis = [-span + 2 * span * i / (n - 1) for i in range(n)] if chart.m == 1 else \
+        [-span + 2 * span * i / 40 for i in range(41)]
+    xs = [_f(ctx, v) for v in ctx.to_list(x_star)]
+    for t in itertools.product(axis, repeat=chart.m):
+        p = [_f(ctx, v) for v in ctx.to_list(chart.phi(ctx.vector(list(t))))]
+        r = sum((a - b) ** 2 for a, b in zip(p, xs))
+        if r < best:
+            best, t_best = r, t
+    t = ctx.vector(list(t_best))
+    for _ in range(60):
+        J = chart.dphi(t)
+        r = x_star - chart.phi(t)
+        step = ctx.solve(J.T @ J, J.T @ r)
+        t = t + step
+        if _f(ctx, ctx.norm(step)) <= 16 * ctx.eps * max(1.0, _f(ctx, ctx.norm(t))):
+            break
+    return t
+
+
+# ------------------------------------------------------------------------------------------------
+# continuation of G along M
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class TracePoint:
+    t: Any           # chart parameter
+    x: Any           # point of M
+    y: Any           # hallucinated preimage G(x)
+    residual: Any    # ||y + rho u(y) - x||
+    newton_steps: int
+
+
+@dataclass
+class Trace:
+    points: list[TracePoint] = field(default_factory=list)
+    stopped: str = ""  # why continuation stopped early, if it did
+
+
+def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequence[Sequence[float]],
+                   tol=None) -> Trace:
+    """Continuation of y = G(phi(t)) over t = t_star + offset. ``offsets`` are visited in the order
+    given; each is predicted from the nearest already-traced parameter by y + DG (phi(t) - phi(t'))
+    and corrected by Newton with Jacobian I + rho Du(y)."""
+    rho = sam.check_rho(rho, ctx)
+    tr = Trace()
+    done: list[tuple[list[float], TracePoint]] = []
+    for off in offsets:
+        t = t_star + ctx.vector([ctx.scalar(o) for o in off])
+        x = chart.phi(t)
+        if done:
+            near = min(done, key=lambda p: sum((a - b) ** 2 for a, b in zip(p[0], off)))[1]
+            try:
+                A = i_plus_rho_du(obj, near.y, rho, ctx)
+                guess = near.y + ctx.solve(A, x - near.x)
+            except (SamVerifyError, ZeroDivisionError, ArithmeticError) as exc:
+                tr.stopped = f"predictor failed at offset {list(off)}: {exc}"
+                break
+        else:
+            guess = y_star
+        try:
+            res = preimage(obj, x, rho, ctx, guess, tol=tol, max_iter=40)
+        except (ConvergenceError, ZeroGradientError, ArithmeticError) as exc:
+            tr.stopped = f"Newton failed at offset {list(off)}: {exc}"
+            break
+        p = TracePoint(t, x, res.x, res.residual, res.iterations)
+        tr.points.append(p)
+        done.append(([float(o) for o in off], p))
+    return tr
+
+
+def symmetric_offsets(m: int, half_width: float, n: int) -> list[list[float]]:
+    """Parameter offsets on a symmetric grid, ordered outward from 0 (continuation order)."""
+    import itertools
+    h = half_width / n
+    steps = sorted(itertools.product(range(-n, n + 1), repeat=m), key=lambda k: (max(map(abs, k)),
+                                                                                  sum(map(abs, k))))
+    return [[h * k for k in ks] for ks in steps]
+
+
+# ------------------------------------------------------------------------------------------------
+# the certificate
+# ------------------------------------------------------------------------------------------------
+def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | None = None,
+            half_width: float = 0.5, n_steps: int = 8, example: str = "", f_min=None,
+            sigma_margin: float = 1e-6, seams: Callable | None = None, expected: bool = True,
+            keep_trace: bool = False) -> Certificate:
+    """Check Theorem 3.1 at (x*, x_h, rho) in ``ctx``.
+
+    ``chart`` parametrizes M near x* (else M is walked along the kernel of Hess f); ``m`` is the
+    dimension claimed by whoever supplied the example (else taken from the chart); ``half_width`` and
+    ``n_steps`` set the traced parameter window t* +- half_width in n_steps steps per side;
+    ``seams(y)`` may return the distance of y to the places where f is not C^2 (piecewise examples)."""
+    cert = Certificate(THEOREM, TITLE, example or obj.name, STATEMENT, context=ctx.name,
+                       precision=ctx.precision_label, expected=expected)
+    rho = sam.check_rho(rho, ctx)
+    x_star = obj.point(x_star, ctx) if not _native(x_star, ctx) else x_star
+    x_h = obj.point(x_h, ctx) if not _native(x_h, ctx) else x_h
+    d = obj.dim
+    gap_req = required_gap(ctx)
+    rbound = residual_bound(ctx)
+    cert.objects.update({"rho": ctx.to_str(rho), "x_star": [ctx.to_str(v) for v in ctx.to_list(x_star)],
+                         "x_h": [ctx.to_str(v) for v in ctx.to_list(x_h)], "d": d})
+
+    # -- hypotheses -----------------------------------------------------------------------------
+    cert.hypothesis("analytic", "f is real-analytic (assumption of Theorem 2.2)", obj.is_analytic,
+                    f"declared smoothness of {obj.name}: {obj.smoothness}")
+    if seams is not None:
+        cert.hypothesis("C2 near the trace", "f is C^2 on a neighbourhood of x_h and of x* (the "
+                        "argument needs Du and the implicit function theorem there)",
+                        min(seams(x_h), seams(x_star)) > 1e-3,
+                        f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g}")
+    fm = obj.value(x_star, ctx) if f_min is None else f_min
+    gnorm_star = ctx.norm(obj.grad(x_star, ctx))
+    cert.add(compare("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
+                     gnorm_star, "<=", 0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 64)))
+    try:
+        gr_h = sam.gradient(obj, x_h, ctx)
+    except ZeroGradientError as exc:
+        return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
+    r_h = ctx.norm(x_h + rho * gr_h.u - x_star)
+    cert.add(compare("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
+                     r_h, "<=", 0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256)))
+    A_h = ctx.eye(d) + rho * sam.du_matrix(obj, x_h, ctx, gr_h)
+    sv_h = ctx.svdvals(A_h)
+    smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
+    cert.objects["sigma_I_plus_rho_Du_x_h"] = [ctx.to_str(v) for v in ctx.to_list(sv_h)]
+    margin = sigma_margin * max(1.0, _f(ctx, smax_h))
+    nonsing = cert.add(compare(
+        "nonsingular", "I + rho Du(x_h) is nonsingular: sigma_min exceeds the margin "
+        f"{sigma_margin:g} * max(1, sigma_max)", smin_h, ">", margin, ctx,
+        note="hypothesis of Theorem 3.1"))
+    cert.hypothesis("I + rho Du(x_h) nonsingular", "I + rho Du(x_h) is invertible",
+                    nonsing.passed, f"sigma_min = {_f(ctx, smin_h):.6g}, sigma_max = {_f(ctx, smax_h):.6g}")
+    if not nonsing.passed:
+        return cert.refuse(f"I + rho Du(x_h) is singular to within the margin: sigma_min = "
+                           f"{_f(ctx, smin_h):.3e} <= {margin:.1e}; the implicit function theorem "
+                           f"gives no local inverse G, so Theorem 3.1 says nothing here")
+
+    # -- the dimension m of M -------------------------------------------------------------------
+    sv_H = ctx.svdvals(obj.hess(x_star, ctx))
+    m_hess, gap_H = nullity(sv_H, ctx, gap_req)
+    cert.objects["sigma_hess_x_star"] = [ctx.to_str(v) for v in ctx.to_list(sv_H)]
+    cert.objects["dimension"] = m_hess
+    cert.objects["hess_null_gap_decades"] = round(gap_H, 2)
+    if chart is None and m is None:
+        m_claim = m_hess
+        cert.hypothesis("M is an m-manifold", "a smooth m-manifold of minimizers passes through x*",
+                        True, f"no parametrization supplied: m taken as the nullity {m_hess} of Hess f(x*)"
+                        " (Morse-Bott reading); M is walked along the kernel")
+    else:
+        m_claim = chart.m if m is None else m
+        if chart is not None:
+            t0 = chart_parameter(chart, x_star, ctx)
+            sv_c = ctx.svdvals(chart.dphi(t0))
+            cert.add(compare("chart_rank", f"the parametrization {chart.source} has rank m = {chart.m} at"
+                             " x* (smallest singular value of Dphi)", ctx.to_list(sv_c)[-1], ">",
+                             sigma_margin, ctx))
+            cert.add(compare("chart_hits_x_star", "phi(t*) = x*", ctx.norm(chart.phi(t0) - x_star), "<=",
+                             0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256)))
+    cert.add(compare("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
+                     f"dimension {m_claim}", m_hess, "==", m_claim, ctx))
+    cert.add(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are separated "
+                     f"by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
+
+    # -- the trace ------------------------------------------------------------------------------
+    if chart is None:
+        chart = kernel_chart(obj, x_star, ctx, m_hess)
+    t_star = chart_parameter(chart, x_star, ctx) if chart.source != "kernel walk" else ctx.zeros(chart.m)
+    offs = symmetric_offsets(chart.m, half_width, n_steps)
+    tr = trace_manifold(obj, rho, chart, t_star, x_h, ctx, offs)
+    cert.objects["trace_window"] = f"t* +- {half_width} in {n_steps} steps per side ({len(offs)} points asked)"
+    cert.objects["traced_points"] = len(tr.points)
+    cert.add(boolean("trace_complete", "continuation reached every requested point of M", not tr.stopped
+                     and len(tr.points) == len(offs), ctx, tr.stopped))
+    if not tr.points:
+        return cert.finish()
+    max_res, min_g, max_w, max_gap_f = 0.0, math.inf, 0.0, 0.0
+    min_sig, max_tan_res, min_tan_sig = math.inf, 0.0, math.inf
+    nul_ok, min_gap_F = True, math.inf
+    seam_min = math.inf
+    worst = {}
+    for p in tr.points:
+        y = p.y
+        gr = sam.gradient(obj, y, ctx)
+        yp = y + rho * gr.u
+        res = ctx.norm(yp - p.x)
+        w = obj.grad(yp, ctx)
+        Du = sam.du_matrix(obj, y, ctx, gr)
+        A = ctx.eye(d) + rho * Du
+        svA = ctx.to_list(ctx.svdvals(A))
+        JF = obj.hess(yp, ctx) @ A                   # Jacobian of F(y) = grad f(y+)
+        svF = ctx.svdvals(JF)
+        nF, gF = nullity(svF, ctx, gap_req)
+        T = _solve_cols(ctx, A, chart.dphi(p.t))
+        svT = ctx.to_list(ctx.svdvals(T))
+        tan_res = _f(ctx, _max_col_norm(ctx, JF @ T)) / max(1e-300, _f(ctx, svT[0]))
+        vals = dict(res=_f(ctx, res), g=_f(ctx, gr.norm), w=_f(ctx, ctx.norm(w)),
+                    fgap=abs(_f(ctx, obj.value(yp, ctx) - fm)), sig=_f(ctx, svA[-1]),
+                    tsig=_f(ctx, svT[-1]) / max(1e-300, _f(ctx, svT[0])))
+        if vals["res"] > max_res:
+            max_res, worst["res"] = vals["res"], res
+        if vals["w"] >= max_w:
+            max_w, worst["w"] = vals["w"], ctx.norm(w)
+        if vals["fgap"] >= max_gap_f:
+            max_gap_f, worst["fgap"] = vals["fgap"], obj.value(yp, ctx) - fm
+        if vals["g"] < min_g:
+            min_g, worst["g"] = vals["g"], gr.norm
+        if vals["sig"] < min_sig:
+            min_sig, worst["sig"] = vals["sig"], svA[-1]
+        min_tan_sig = min(min_tan_sig, vals["tsig"])
+        max_tan_res = max(max_tan_res, tan_res)
+        nul_ok = nul_ok and nF == chart.m
+        min_gap_F = min(min_gap_F, gF)
+        if seams is not None:
+            seam_min = min(seam_min, seams(y), seams(yp))
+    scale = max(1.0, max(_f(ctx, ctx.norm(p.x)) for p in tr.points))
+    cert.add(compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
+                     worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
+                     f"({rbound * scale:.1e})"))
+    cert.add(compare("grad_nonzero", "grad f(y) != 0 at every traced y (smallest ||grad f(y)||)",
+                     worst["g"], ">", sigma_margin, ctx))
+    cert.add(compare("shifted_grad_zero", "grad f(y+) = 0 at every traced y (largest ||grad f(y+)||)",
+                     worst["w"], "<=", rbound * 1e3 * scale, ctx,
+                     note="allowance = 1000 x the residual bound (Hess f times the residual)"))
+    cert.add(compare("f_sam_is_min", "f_SAM(y) = f(y+) = min f at every traced y, so y is a global "
+                     "minimizer of f_SAM (largest |f(y+) - min f|)", worst["fgap"], "==", 0, ctx,
+                     tol=rbound * 1e3 * scale))
+    cert.add(compare("DG_invertible", f"I + rho Du(y) stays invertible along the trace, so DG = "
+                     f"(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
+                     ctx))
+    cert.add(compare("tangent_rank", f"the tangent map DG Dphi of the traced set has rank m = {chart.m}"
+                     " (smallest sigma_min/sigma_max along the trace)", min_tan_sig, ">",
+                     sigma_margin, ctx))
+    cert.add(compare("tangent_in_kernel", "the tangent vectors DG Dphi lie in the kernel of the "
+                     "Jacobian H(y+)(I + rho Du(y)) of F(y) = grad f(y+) (largest relative ||DF T||)",
+                     max_tan_res, "<=", 0, ctx, tol=rbound * 1e3 * scale))
+    cert.add(boolean("traced_dimension", f"the Jacobian of F has nullity exactly m = {chart.m} at every "
+                     f"traced y (gap >= {gap_req:g} decades)", nul_ok, ctx,
+                     f"smallest gap {min_gap_F:.1f} decades"))
+    cert.add(compare("traced_dimension_gap", f"null and non-null singular values of DF separated by at "
+                     f"least {gap_req:g} decades along the whole trace", min_gap_F, ">=", gap_req, ctx))
+    cert.objects.update({"traced_max_residual": f"{max_res:.3e}",
+                         "traced_min_grad_norm": f"{min_g:.6g}",
+                         "traced_max_shifted_grad": f"{max_w:.3e}",
+                         "traced_min_sigma_I_plus_rho_Du": f"{min_sig:.6g}",
+                         "traced_dimension": chart.m if nul_ok else "mismatch",
+                         "traced_min_nullity_gap_decades": round(min_gap_F, 2)})
+    if seams is not None:
+        cert.objects["distance_to_seams"] = f"{seam_min:.4g}"
+        cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
+                        "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
+    if keep_trace:
+        cert.objects["_trace"] = tr  # for figures; dropped by callers that serialize
+    return cert.finish()
+
+
+def _solve_cols(ctx, A, B):
+    cols = [ctx.solve(A, B[:, j]) for j in range(B.shape[1])]
+    return ctx.stack(cols).T
+
+
+def _max_col_norm(ctx, M):
+    return max((ctx.norm(M[:, j]) for j in range(M.shape[1])), key=lambda v: _f(ctx, v))
+
+
+def kernel_chart(obj, x_star, ctx, m: int) -> Chart:
+    """M walked without a parametrization: phi(t) = the critical point reached from x* + N t by
+    Newton corrections in the non-null directions (N = null eigenvectors of Hess f(x*))."""
+    vals, vecs = ctx.eigh(obj.hess(x_star, ctx))
+    order = sorted(range(obj.dim), key=lambda i: abs(_f(ctx, vals[i])))
+    N = ctx.stack([vecs[:, i] for i in order[:m]]).T
+
+    def phi(t):
+        x = x_star + N @ t
+        for _ in range(60):
+            g = obj.grad(x, ctx)
+            if _f(ctx, ctx.norm(g)) <= ctx.tol(max(1.0, _f(ctx, ctx.norm(x))), 16):
+                break
+            H = obj.hess(x, ctx)
+            x = x - ctx.solve(H + N @ N.T, g)  # min-norm step: H^+ g for g in range(H)
+        return x
+
+    def dphi(t):
+        x = phi(t)
+        H = obj.hess(x, ctx)
+        # tangent of M: the kernel of H, obtained as (I - H^+ H) N = solve(H + N N^T, N N^T N)
+        return _solve_cols(ctx, H + N @ N.T, N @ (N.T @ N))
+    return Chart(m, phi, dphi, "kernel walk")
+
+
+# ------------------------------------------------------------------------------------------------
+# entry points
+# ------------------------------------------------------------------------------------------------
+def certify_zoo(name: str, rho, ctx, x_star=None, guess=None, half_width: float = 0.5,
+                n_steps: int = 8, **kw) -> Certificate:
+    """Theorem 3.1 on a zoo function: x* is the first recorded minimizer (or ``x_star``); x_h is
+    obtained by Newton on y + rho u(y) = x* from ``guess`` (or a float64 grid proposal)."""
+    zf = zoo.get(name)
+    obj = zf.objective
+    xs = obj.point(x_star if x_star is not None else zf.minimizers[0], ctx)
+    if not zf.exact_critical and x_star is None:
+        xs = zf.critical("minimizers", 0, ctx)
+    rho_c = sam.check_rho(rho, ctx)
+    x_h = find_preimage(obj, xs, rho_c, ctx, guess=guess, box=zf.box)
+    chart = zoo_chart(zf, ctx)
+    fm = ctx.scalar(zf.min_value) if zf.min_value is not None else None
+    return certify(obj, xs, x_h, rho_c, ctx, chart=chart, half_width=half_width, n_steps=n_steps,
+                   example=kw.pop("example", f"{name}, rho = {rho}"), f_min=fm, **kw)
+
+
+def certify_construction(construction) -> Certificate:
+    """Theorem 3.1 on a Section 2 construction (fields objective, ctx, x_star, x_h, rho, ...).
+    The measured dimension is in ``cert.objects['dimension']``."""
+    obj, ctx = construction.objective, construction.ctx
+    zf = zoo.ZOO.get(getattr(obj, "name", ""))
+    chart = zoo_chart(zf, ctx) if zf is not None and zf.minimizer_manifold is not None else None
+    seams = appendix_d_seams if getattr(obj, "name", "") == "appendix_d" else None
+    fm = ctx.scalar(zf.min_value) if zf is not None and zf.min_value is not None else None
+    return certify(obj, construction.x_star, construction.x_h, construction.rho, ctx, chart=chart,
+                   example=f"Section 2 construction on {obj.name}", f_min=fm, seams=seams,
+                   half_width=0.3 if seams else 0.5)
+
+
+def appendix_d_seams(p) -> float:
+    """Distance (max-norm, float) of a point to the lines x = -1, x = 0, |y| = 0.6, |y| = 5.6 where
+    the Appendix D function switches formula (f is C^1, not C^2, there)."""
+    vals = [float(v.mid()) if hasattr(v, "mid") else float(v) for v in
+            (p.tolist() if hasattr(p, "tolist") else list(p))]
+    x, y = vals[0], vals[1]
+    return min(abs(x + 1), abs(x), abs(abs(y) - 0.6), abs(abs(y) - 5.6))
+
+
+# examples used by the report: (zoo name, rho, guess for x_h, dps, half width)
+EXAMPLES = [
+    ("ring", "3/2", ("-0.5", "0"), 30, 3.0),
+    ("elliptic_ring", "2", ("-0.5", "0"), 30, 1.2),
+    ("ring3", "3/2", ("-0.5", "0", "0"), 30, 0.8),
+]
+
+
+def negative_control_singular(ctx, rho="6/5") -> Certificate:
+    """circle_max with the isolated minimizer x* = 0: every point of the circle r = rho (1 < rho <
+    sqrt 3) satisfies y + rho u(y) = 0, so the preimage of a 0-dimensional M is a whole circle, and
+    I + rho Du(x_h) = I - P (P the tangential projector) is singular. Theorem 3.1 must refuse."""
+    zf = zoo.get("circle_max")
+    obj = zf.objective
+    r = sam.check_rho(ctx.scalar(sp.Rational(rho)) if ctx.name != "float64" else float(sp.Rational(rho)), ctx)
+    x_h = ctx.vector([r, ctx.scalar(0)])
+    cert = certify(obj, ctx.zeros(2), x_h, r, ctx, m=0, example="negative control: circle_max, "
+                   f"x* = 0 (isolated minimizer), rho = {rho}: I + rho Du(x_h) singular",
+                   f_min=ctx.scalar(0), expected=False)
+    cert.objects["note"] = ("the whole circle r = rho maps to x* = 0 under y -> y + rho u(y): the "
+                            "hallucinated set has dimension 1 > m = 0, which the invertibility "
+                            "hypothesis is there to exclude")
+    return cert
+
+
+def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
+    certs = []
+    dps = 30
+    for name, rho, guess, _, hw in EXAMPLES:
+        ctx = get_context("mpmath", dps=dps)
+        n = 4 if quick else 12
+        certs.append(certify_zoo(name, sp.Rational(rho) if ctx.name != "float64" else rho, ctx,
+                                 guess=[float(sp.Rational(g)) for g in guess], half_width=hw,
+                                 n_steps=n if name != "ring3" else (2 if quick else 4),
+                                 example=f"{name}, rho = {rho}, x_h traced from x* = "
+                                 f"{zoo.get(name).minimizers[0]}"))
+    certs.append(negative_control_singular(get_context("mpmath", dps=dps)))
+    if figdir is not None:
+        _figure(certs[0], figdir, quick)
+    return certs
+
+
+def _figure(cert, figdir, quick):
+    """Ring: M, the traced hallucinated circle G(M) and the map lines y -> y+."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+    figdir = pathlib.Path(figdir)
+    figdir.mkdir(parents=True, exist_ok=True)
+    ctx = get_context("float64")
+    zf = zoo.get("ring")
+    obj = zf.objective
+    chart = zoo_chart(zf, ctx)
+    xs = obj.point(zf.minimizers[0], ctx)
+    y0 = find_preimage(obj, xs, 1.5, ctx, guess=(-0.5, 0.0))
+    tr = trace_manifold(obj, 1.5, chart, chart_parameter(chart, xs, ctx), y0, ctx,
+                        symmetric_offsets(1, 3.0, 30 if not quick else 10))
+    pts = sorted(tr.points, key=lambda p: float(p.t[0]))
+    fig, ax = plt.subplots(figsize=(5, 5))
+    th = np.linspace(0, 2 * np.pi, 200)
+    ax.plot(np.cos(th), np.sin(th), "k-", lw=1, label="M (minimizers)")
+    Y = np.array([p.y for p in pts])
+    X = np.array([p.x for p in pts])
+    ax.plot(Y[:, 0], Y[:, 1], "m.-", label="traced G(M): hallucinated minimizers")
+    for i in range(0, len(pts), max(1, len(pts) // 12)):
+        ax.annotate("", X[i], Y[i], arrowprops=dict(arrowstyle="->", color="0.6", lw=0.7))
+    ax.plot([0], [0], "r^", label="maximizer")
+    ax.set_aspect("equal")
+    ax.legend(loc="upper right", fontsize=7)
+    ax.set_title("Thm 3.1 on the ring, rho = 1.5: y -> y + rho u(y) maps G(M) onto M")
+    name = "thm_3_1_ring_trace.png"
+    fig.savefig(figdir / name, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    cert.figures.append(name)
