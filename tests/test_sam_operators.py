@@ -150,3 +150,13 @@ def test_du_eigenvalues_are_those_of_PHP_over_norm(fp):
     php = P @ obj.hess(x, fp) @ P / gr.norm
     ev_du = np.sort(np.linalg.eigvals(sam.du_matrix(obj, x, fp)).real)
     assert np.allclose(ev_du, np.linalg.eigvalsh(php), atol=1e-12)
+
+
+@pytest.mark.parametrize("op_name,op", OPERATORS)
+def test_sympy_objective_in_torch_context_matches_float64(op_name, op):
+    obj = zoo.get("appendix_d").objective
+    fp, tctx = get_context("float64"), get_context("torch", device="cpu")
+    x = [1.25, 0.1]
+    ref = np.asarray(op(obj, obj.point(x, fp), 2.8, fp), dtype=float)
+    got = op(obj, obj.point(x, tctx), 2.8, tctx).detach().cpu().numpy()
+    assert np.max(np.abs(got - ref)) <= 1e3 * fp.eps * max(1.0, float(np.max(np.abs(ref))))
