@@ -1,0 +1,43 @@
+"""``sam-verify report``: run every theorem on its built-in examples and write the HTML report."""
+from __future__ import annotations
+
+import os
+import sys
+
+
+def register(sub) -> None:
+    p = sub.add_parser("report", help="run every theorem and write the HTML verification report",
+                       description="Run every theorem module on its built-in examples (plus the CPU "
+                       "MLP check) and write a self-contained static site: index.html, one page per "
+                       "theorem, findings.html, environment.html and certificates.json. Exit status 0 "
+                       "when every certificate behaved as expected (negative controls failing), 1 "
+                       "otherwise; the report is written either way.")
+    p.add_argument("--out", default="reports", help="output folder (default: reports/)")
+    p.add_argument("--quick", action="store_true", help="small grids and fewer examples (minutes)")
+    p.add_argument("--only", default=None,
+                   help="comma-separated module names or theorem labels, e.g. core_checks,thm_2_1")
+    p.add_argument("--jobs", type=int, default=1,
+                   help="run sections in this many worker processes (default 1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--list", action="store_true", help="list the report sections and exit")
+    p.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..report import build, discover
+    only = [s for s in args.only.split(",")] if args.only else None
+    if args.list:
+        for s in discover(only):
+            print(f"{s.order:8g}  {s.name:24s} {s.theorem}: {s.title}" + ("  [IMPORT ERROR]" if s.error else ""))
+        return 0
+    command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
+        ("sam-verify", "__main__")) else None
+    report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
+                   progress=not args.no_progress, command=command)
+    index = os.path.join(args.out, "index.html")
+    print(f"report written to {index}: {report.summary()}")
+    for sec in report.errors:
+        print(f"  section {sec.module} raised: {sec.error.strip().splitlines()[-1]}", file=sys.stderr)
+    for c in report.unexpected:
+        print(f"  not as expected: {c['theorem']} on {c['example']}", file=sys.stderr)
+    return 0 if report.ok else 1
