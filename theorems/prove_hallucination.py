@@ -1,0 +1,443 @@
+"""Computer-assisted existence proofs of hallucinated minimizers (issue #6).
+
+A hallucinated minimizer for radius rho is a local minimizer of f_SAM(x) = f(x + rho u(x)),
+u = grad f / ||grad f||, at which grad f does not vanish (Section 2 of the paper). Given an
+approximate point and rho, :func:`prove` tries to *prove* that a box X around it contains one, in the
+rigorous Arb context, by one of two routes; the certificate names the route and the box.
+
+Isolated route (the zeros of F(x) = grad f(x + rho u(x)) are isolated):
+  (a) grad f != 0 on X (one component of its enclosure over X excludes 0), so u and f_SAM are
+      defined on X;
+  (b) the Krawczyk operator of F, with the Jacobian H(x+)(I + rho Du) enclosed over X, maps X into
+      its interior: F has exactly one zero x_h in X;
+  (c) the exact Hessian of f_SAM, enclosed over X, is positive definite (congruence + Gershgorin).
+  Since grad f_SAM = (I + rho Du)^T F, x_h is a critical point of f_SAM with positive definite
+  Hessian: a strict local minimizer of f_SAM at which grad f != 0.
+
+Manifold route (F is singular where the hallucinated minimizers form a manifold, e.g. the ring; the
+route of the paper's proof of Theorem 2.1):
+  (a) grad f != 0 on X;
+  (b) Krawczyk on G(y) = y + rho u(y) - x_star (Jacobian I + rho Du): exactly one y in X with
+      y + rho u(y) = x_star;
+  (g) x_star is a global minimizer of f: a rigorous range analysis of the expression over all of R^d
+      gives f >= L, and f(x_star) = L exactly (symbolic evaluation at the rational point).
+  Then f_SAM(y) = f(x_star) = min f <= f_SAM(z) for every z: y is a global minimizer of f_SAM at
+  which grad f != 0.
+
+For a piecewise f the analytic formulas must describe f near X (and near X + rho u(X)): every
+Piecewise condition must be decided on strictly larger boxes (hypothesis ``smooth``).
+
+Box size: unless a radius is fixed, radii 1/4, 1/16, 1/64, ... (exact powers of 2) are tried from the
+largest down to a floor; the first that proves is reported. A rigorous negative (Krawczyk shows no
+zero in X; or the zero exists and the Hessian has a proved negative direction) stops the search with
+verdict FAILS. Otherwise the verdict is UNDECIDED with the reason of the last attempt.
+
+Numbers: rho, x and x_star given as decimal strings are read as exact rationals (2.8 = 14/5) and
+enter the rigorous context as balls enclosing them, so the proof holds for the exact decimal values;
+the centre of X is a binary float (exact). Float constants in an expression are converted exactly
+(:func:`verify.expr.exact_constants`). The proof itself runs at ``dps`` digits of Arb precision.
+
+Soundness cross-check (not part of the proof): for every PROVED box a 100-digit mpmath Newton
+solution of F = 0 (or G = 0) started at the centre is checked to lie inside the box.
+"""
+from __future__ import annotations
+
+import time
+from fractions import Fraction
+from typing import Any, Sequence
+
+import numpy as np
+import sympy as sp
+
+from verify import sam
+from verify.contexts import get_context
+from verify.errors import SamVerifyError
+from verify.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
+                             exact_vector, global_lower_bound, krawczyk, positive_definite,
+                             smooth_near, to_fraction)
+from verify.results import Certificate, Claim, Verdict
+from verify.solve import newton
+
+THEOREM = "Existence proof"
+TITLE = "Computer-assisted proof that a hallucinated minimizer exists (Krawczyk)"
+ORDER = 5.0
+
+START_RADIUS = Fraction(1, 4)
+SHRINK = Fraction(1, 4)
+FLOOR = Fraction(1, 2 ** 40)
+
+STATEMENT = ("On the reported box X: grad f != 0, and X holds a point x_h that is a minimizer of "
+             "f_SAM. Isolated route: F(x) = grad f(x + rho u(x)) has exactly one zero in X and the "
+             "Hessian of f_SAM is positive definite on X. Manifold route: X holds exactly one y with "
+             "y + rho u(y) = x_star, and x_star is proved a global minimizer of f.")
+
+
+# -- residuals ----------------------------------------------------------------------------------------
+def _F(obj, rho, ctx):
+    return (lambda y: sam.shifted_gradient(obj, y, rho, ctx),
+            lambda Y: sam.shifted_jacobian(obj, Y, rho, ctx))
+
+
+def _G(obj, rho, xs, ctx):
+    def res(y):
+        return sam.perturbed_point(obj, y, rho, ctx) - xs
+
+    def jac(Y):
+        return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, Y, ctx)
+    return res, jac
+
+
+def _mp_solve(obj, route, x0, rho_q, xs_q, dps, max_iter=60):
+    """Newton in mpmath at ``dps`` digits on F (isolated) or G (manifold); returns floats-free mp."""
+    mp = get_context("mpmath", dps=dps)
+    rho = mp.scalar(rho_q)
+    x = mp.vector([to_fraction(v) if not hasattr(v, "_mpf_") else v for v in x0])
+    if route == "manifold":
+        res, jac = _G(obj, rho, mp.vector(xs_q), mp)
+    else:
+        res, jac = _F(obj, rho, mp)
+    return newton(res, jac, x, mp, max_iter=max_iter, what=f"{route} Newton").x, mp
+
+
+# -- claims ---------------------------------------------------------------------------------------------
+def _claim(cid, statement, value, relation, bound, verdict, context="arb", precision="", note=""):
+    return Claim(cid, statement, str(value), relation, str(bound), "0", verdict, context, precision,
+                 note)
+
+
+def _iv(b) -> str:
+    """A ball as an interval [lower, upper] (decimal display of the exact endpoints)."""
+    return f"[{float(b.lower()):.10g}, {float(b.upper()):.10g}]"
+
+
+def _radius_text(r: Fraction) -> str:
+    if r.numerator == 1 and r.denominator & (r.denominator - 1) == 0:
+        return f"2^-{r.denominator.bit_length() - 1} = {float(r):.6g}"
+    return f"{r} = {float(r):.6g}"
+
+
+# -- one box ----------------------------------------------------------------------------------------------
+def _attempt(obj, route, c, r, rho, xs, ctx) -> Attempt:
+    """Run the checks of ``route`` on the box of centre c and radius r."""
+    d: dict[str, Any] = {}
+    ctx.activate()
+    X = ctx.box(c, r)
+    d["X"] = X
+    try:
+        g = obj.grad(X, ctx)
+        d["grad"] = g
+        d["grad_index"] = excludes_zero(g)
+    except INTERVAL_FAILURES as exc:
+        d["grad_index"] = None
+        d["grad_error"] = str(exc)
+    if d["grad_index"] is None:
+        return Attempt(r, "unknown", "grad f may vanish on X (its enclosure contains 0)", d)
+    try:
+        Xp = sam.perturbed_point(obj, X, rho, ctx)
+        boxes = [X, Xp] if route == "isolated" else [X]
+        d["X_plus"] = Xp
+        d["smooth"] = smooth_near(obj, boxes, ctx)
+        res, jac = _F(obj, rho, ctx) if route == "isolated" else _G(obj, rho, xs, ctx)
+        kr = krawczyk(res, jac, c, r, ctx)
+    except INTERVAL_FAILURES as exc:
+        return Attempt(r, "unknown", f"interval evaluation over X failed: {exc}", d)
+    d["krawczyk"] = kr
+    if kr.status == "none":
+        return Attempt(r, "fails", kr.reason, d)
+    if d["smooth"][0] is not True:
+        return Attempt(r, "unknown", d["smooth"][1], d)
+    if route == "isolated":
+        try:
+            S = sam.sam_hessian(obj, X, rho, ctx)
+            pd = positive_definite(S, ctx)
+        except INTERVAL_FAILURES as exc:
+            return Attempt(r, "unknown", f"Hessian of f_SAM over X: {exc}", d)
+        d["pd"] = pd
+        if kr.unique and pd.status == "not_positive":
+            return Attempt(r, "fails", "F has a zero in X, but the Hessian of f_SAM has a negative "
+                           "direction there (" + pd.reason + "): not a minimizer of f_SAM", d)
+        if not kr.unique:
+            return Attempt(r, "unknown", kr.reason, d)
+        if pd.status != "positive":
+            return Attempt(r, "unknown", "Hessian of f_SAM: " + pd.reason, d)
+        return Attempt(r, "proved", "(a), (b) and (c) proved on X", d)
+    if not kr.unique:
+        return Attempt(r, "unknown", kr.reason, d)
+    return Attempt(r, "proved", "(a) and (b) proved on X", d)
+
+
+def _global_min(obj, xs_q, ctx) -> dict:
+    """Prove x_star a global minimizer: range analysis f >= L, and f(x_star) = L exactly."""
+    out: dict[str, Any] = {"L": None, "value": None, "enclosure": None, "status": "unknown"}
+    L = global_lower_bound(obj.expr)
+    out["L"] = L
+    val = exact_value(obj.expr, obj.symbols, xs_q)
+    out["value"] = val
+    try:
+        out["enclosure"] = obj.value(exact_vector(ctx, xs_q), ctx)
+    except INTERVAL_FAILURES as exc:
+        out["enclosure_error"] = str(exc)
+    if L is None:
+        out["reason"] = ("the range analysis of the expression gives no finite lower bound of f on "
+                         "R^d; global minimality of x_star is not proved")
+        return out
+    if val is None or not val.is_number:
+        out["reason"] = "f(x_star) could not be evaluated exactly"
+        return out
+    diff = sp.nsimplify(val) - sp.Rational(L.numerator, L.denominator)
+    if diff == 0 or diff.equals(0):
+        out["status"] = "proved"
+        out["reason"] = f"f >= {L} on R^d and f(x_star) = {L} exactly"
+    elif bool(diff < 0):
+        out["status"] = "fails"
+        out["reason"] = f"f(x_star) = {val} lies below the lower bound {L}: inconsistent"
+    else:
+        out["reason"] = (f"f(x_star) = {val} exceeds the proved lower bound {L}; x_star may still be a "
+                         f"global minimizer, but this is not proved")
+    return out
+
+
+# -- the prover -------------------------------------------------------------------------------------------
+def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None, dps: int = 30,
+          start_radius=START_RADIUS, shrink=SHRINK, floor=FLOOR, refine: bool = True,
+          crosscheck: bool = True, example: str | None = None, expected: bool = True) -> Certificate:
+    """Try to prove a hallucinated minimizer near ``x`` for radius ``rho``; see the module doc.
+
+    ``x_star`` selects the manifold route. ``radius`` fixes the box half-width (else an automatic
+    search from ``start_radius`` shrinking by ``shrink`` down to ``floor``). Numbers may be decimal
+    strings, Fractions, ints or floats (a float is taken at its exact binary value)."""
+    route = "manifold" if x_star is not None else "isolated"
+    cert = Certificate(THEOREM, TITLE, example or f"{obj.name} at x = {tuple(map(str, x))}, rho = {rho}",
+                       statement=STATEMENT, expected=expected)
+    ctx = get_context("arb", dps=dps)
+    cert.context, cert.precision = ctx.name, ctx.precision_label
+    if len(x) != obj.dim or (x_star is not None and len(x_star) != obj.dim):
+        return cert.refuse(f"x and x_star must have {obj.dim} coordinates")
+    rho_q = to_fraction(rho)
+    if rho_q <= 0:
+        return cert.refuse(f"rho must be > 0, got {rho}")
+    x_q = [to_fraction(v) for v in x]
+    xs_q = [to_fraction(v) for v in x_star] if x_star is not None else None
+    rho_b = ctx.scalar(rho_q)
+    xs_b = exact_vector(ctx, xs_q) if xs_q is not None else None
+    fixed = to_fraction(radius) if radius is not None else None
+    if fixed is not None and fixed <= 0:
+        return cert.refuse(f"radius must be > 0, got {radius}")
+
+    # centre: the given point refined by Newton (accepted only if it stays within the largest box)
+    center = [float(v) for v in x_q]
+    reach = fixed if fixed is not None else Fraction(start_radius)
+    refined_note = "not refined"
+    if refine:
+        try:
+            xr, _ = _mp_solve(obj, route, x_q, rho_q, xs_q, dps=max(dps, 40))
+            xf = [float(v) for v in xr]
+            if max(abs(a - float(b)) for a, b in zip(xf, x_q)) <= float(reach):
+                center, refined_note = xf, "refined by mpmath Newton"
+            else:
+                refined_note = "Newton left the largest box; the given point is the centre"
+        except (SamVerifyError, ZeroDivisionError, ValueError, ArithmeticError) as exc:
+            refined_note = f"Newton refinement failed ({type(exc).__name__}); the given point is the centre"
+    c = dyadic_vector(ctx, center)
+
+    radii = [fixed] if fixed is not None else []
+    if fixed is None:
+        r = Fraction(start_radius)
+        while r >= floor:
+            radii.append(r)
+            r *= Fraction(shrink)
+    attempts: list[Attempt] = []
+    final = None
+    for r in radii:
+        a = _attempt(obj, route, c, r, rho_b, xs_b, ctx)
+        attempts.append(a)
+        if a.status in ("proved", "fails"):
+            final = a
+            break
+    final = final or attempts[-1]
+    gmin = _global_min(obj, xs_q, ctx) if route == "manifold" else None
+
+    # verdict
+    if final.status == "fails" or (gmin and gmin["status"] == "fails"):
+        verdict, reason = "FAILS", final.reason if final.status == "fails" else gmin["reason"]
+    elif final.status == "proved" and (gmin is None or gmin["status"] == "proved"):
+        verdict, reason = "PROVED", final.reason + ("; " + gmin["reason"] if gmin else "")
+    else:
+        verdict = "UNDECIDED"
+        reason = final.reason if final.status != "proved" else gmin["reason"]
+
+    _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_note, attempts,
+          verdict, reason)
+    if verdict == "PROVED" and crosscheck:
+        cert.add(_crosscheck(obj, route, center, final, rho_q, xs_q))
+    return cert.finish()
+
+
+def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_note, attempts,
+          verdict, reason):
+    d = final.data
+    P = ctx.precision_label
+    cert.objects.update({
+        "verdict": verdict, "reason": reason, "route": route,
+        "box_center": [repr(v) for v in center], "box_radius": _radius_text(final.radius),
+        "box_radius_float": float(final.radius),
+        "radii_tried": [_radius_text(a.radius) + f": {a.status}" for a in attempts],
+        "rho": str(rho_q), "x_given": [str(v) for v in x_q], "centre_source": refined_note,
+    })
+    if xs_q is not None:
+        cert.objects["x_star"] = [str(v) for v in xs_q]
+    met, evidence = d.get("smooth", (None, "not reached"))
+    if route == "manifold":
+        evidence = evidence.replace(" and on one strictly containing the enclosure of X + rho u(X)",
+                                    "").replace("neighbourhoods of both", "neighbourhood of X")
+    cert.hypothesis("smooth", "one analytic formula describes f near X"
+                    + (" and near X + rho u(X)" if route == "isolated" else ""), met, evidence)
+    # (a)
+    idx = d.get("grad_index")
+    if idx is not None:
+        cert.add(_claim("grad_nonzero", f"(a) grad f != 0 on X: component {idx + 1} of its "
+                        "enclosure over X excludes 0", _iv(d["grad"][idx]), "!=", "0",
+                        Verdict.PROVED, precision=P))
+    else:
+        cert.add(_claim("grad_nonzero", "(a) grad f != 0 on X", d.get("grad_error", "enclosure "
+                        "contains 0"), "!=", "0", Verdict.UNDECIDED, precision=P))
+    # (b)
+    kr = d.get("krawczyk")
+    name = "F(x) = grad f(x + rho u(x))" if route == "isolated" else "G(y) = y + rho u(y) - x_star"
+    if kr is not None:
+        v = {"unique": Verdict.PROVED, "none": Verdict.FAIL}.get(kr.status, Verdict.UNDECIDED)
+        cert.add(_claim("krawczyk", f"(b) Krawczyk: K(X) in int X, so {name} has exactly one zero "
+                        "in X", f"max_i |K_i - c_i| / r = {kr.margin:.6g}", "<", "1", v,
+                        precision=P, note=kr.reason))
+        if kr.K is not None:
+            cert.objects["krawczyk_image"] = [ctx.to_str(k) for k in kr.K]
+            cert.objects["contraction_bound"] = f"{kr.contraction:.6g}"
+        cert.objects["residual_at_centre"] = [ctx.to_str(v) for v in kr.residual] \
+            if kr.residual is not None else None
+    else:
+        cert.add(_claim("krawczyk", f"(b) Krawczyk on {name}", "not reached", "<", "1",
+                        Verdict.UNDECIDED, precision=P, note=final.reason))
+    # (c) / (g)
+    if route == "isolated":
+        pd = d.get("pd")
+        if pd is not None:
+            v = {"positive": Verdict.PROVED, "not_positive": Verdict.FAIL}.get(pd.status,
+                                                                             Verdict.UNDECIDED)
+            cert.add(_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X "
+                            "(least Gershgorin edge of Q^T S Q)", _iv(pd.bound)
+                            if pd.bound is not None else "n/a", ">", "0", v, precision=P,
+                            note=pd.reason))
+        else:
+            cert.add(_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X",
+                            "not reached", ">", "0", Verdict.UNDECIDED, precision=P,
+                            note=final.reason))
+    else:
+        L = gmin["L"]
+        cert.add(_claim("f_lower_bound", "f >= L on all of R^d (rigorous range analysis of the "
+                        "expression)", "inf f" if L is not None else "no finite bound", ">=",
+                        str(L), Verdict.PROVED if L is not None else Verdict.UNDECIDED,
+                        context="sympy (exact)", precision="exact"))
+        ok = {"proved": Verdict.PROVED, "fails": Verdict.FAIL}.get(gmin["status"], Verdict.UNDECIDED)
+        enc = ctx.to_str(gmin["enclosure"]) if gmin.get("enclosure") is not None else "n/a"
+        cert.add(_claim("x_star_minimum", "f(x_star) = L exactly, so x_star is a global minimizer "
+                        "of f", str(gmin["value"]), "==", str(L), ok, context="sympy (exact)",
+                        precision="exact", note=f"{gmin.get('reason', '')}; Arb enclosure of "
+                        f"f(x_star): {enc}"))
+
+
+def _crosscheck(obj, route, center, final, rho_q, xs_q) -> Claim:
+    """Non-rigorous soundness check: a 100-digit Newton solution lies in the proved box."""
+    try:
+        xr, mp = _mp_solve(obj, route, [Fraction(v) for v in center], rho_q, xs_q, dps=100)
+    except (SamVerifyError, ZeroDivisionError, ValueError, ArithmeticError) as exc:
+        return Claim("crosscheck", "a 100-digit Newton solution lies inside the proved box",
+                     f"Newton failed: {exc}", "<=", "r", "0", Verdict.FAIL, "mpmath", "100 digits")
+    r = mp.scalar(final.radius)
+    dev = max(abs(xi - mp.scalar(Fraction(ci))) for xi, ci in zip(xr, center))
+    ok = dev <= r
+    return Claim("crosscheck", "a 100-digit Newton solution lies inside the proved box "
+                 "(max_i |x_i - c_i| <= r)", mp.mp.nstr(dev, 6), "<=", mp.mp.nstr(r, 6), "0",
+                 Verdict.PASS if ok else Verdict.FAIL, "mpmath", "100 digits",
+                 note="solution " + ", ".join(mp.mp.nstr(v, 30) for v in xr))
+
+
+# -- the built-in cases ------------------------------------------------------------------------------------
+def tilted_ring_case(rho="3/2", dps=60):
+    """x_star = the tilted ring's global minimizer (Newton at high precision) and x_h solving
+    x_h + rho u(x_h) = x_star (Newton from x_star + (rho, 0))."""
+    from verify.solve import critical_point
+    from verify.zoo import get
+    z = get("tilted_ring")
+    mp = get_context("mpmath", dps=dps)
+    xs = critical_point(z.objective, z.minimizers[0], mp).x
+    rq = to_fraction(rho)
+    guess = [xs[0] + mp.scalar(rq), xs[1]]
+    res, jac = _G(z.objective, mp.scalar(rq), xs, mp)
+    xh = newton(res, jac, mp.vector(guess), mp).x
+    return z.objective, [mp.mp.nstr(v, 25) for v in xh], rho
+
+
+def cases(quick: bool = False) -> list[dict]:
+    from verify.zoo import get
+    obj_t, xh_t, rho_t = tilted_ring_case()
+    out = [
+        dict(obj=obj_t, x=xh_t, rho=rho_t, example="tilted_ring (isolated minimizer of f), "
+             "isolated route, rho = 3/2"),
+        dict(obj=get("ring").objective, x=["-1/2", "0"], rho="3/2", x_star=["1", "0"],
+             example="ring (circle of minimizers), manifold route, x_h = (-1/2, 0), rho = 3/2, "
+                     "x_star = (1, 0)"),
+        dict(obj=get("appendix_d").objective, x=["1.25", "0"], rho="2.8", x_star=["-1.55", "0"],
+             example="appendix_d (C^1 piecewise; smooth piece x >= 0, |y| <= 0.6), manifold route, "
+                     "x_h = (1.25, 0), rho = 2.8, x_star = (-1.55, 0)"),
+    ]
+    if not quick:
+        out += [
+            dict(obj=get("elliptic_ring").objective, x=["-1/2", "0"], rho="2", x_star=["3/2", "0"],
+                 example="elliptic_ring, manifold route, x_h = (-1/2, 0), rho = 2, x_star = (3/2, 0)"),
+            dict(obj=get("ring3").objective, x=["-1/2", "0", "0"], rho="3/2",
+                 x_star=["1", "0", "0"],
+                 example="ring3 (sphere of minimizers, d = 3), manifold route, rho = 3/2"),
+        ]
+    out += negative_controls()
+    return out
+
+
+def negative_controls() -> list[dict]:
+    from verify.zoo import get
+    tr = get("tilted_ring").objective
+    return [
+        dict(obj=tr, x=["0.3", "0.6"], rho="3/2", expected=False,
+             example="negative control: tilted_ring, isolated route, a point away from any zero "
+                     "of F (0.3, 0.6), rho = 3/2"),
+        dict(obj=get("convex_lse").objective, x=["0.5", "0.5"], rho="1", expected=False,
+             example="negative control: convex_lse (convex: no hallucinated minimizer, Theorem "
+                     "A.1), isolated route, rho = 1"),
+        dict(obj=get("ring").objective, x=["-0.5", "0"], rho="0.9", x_star=["1", "0"],
+             expected=False,
+             example="negative control: ring with rho = 0.9 < 1 (outside the hallucinating range), "
+                     "manifold route towards x_star = (1, 0)"),
+        dict(obj=tr, x=["-0.524", "0"], rho="1/2", expected=False,
+             example="negative control: tilted_ring with rho = 1/2 (outside the hallucinating "
+                     "range), isolated route near (-0.52, 0)"),
+        dict(obj=tr, x=["-0.526", "0"], rho="3/2", expected=False,
+             example="negative control: tilted_ring, a zero of F that maps to the saddle (0.974, 0) "
+                     "and is not a minimizer of f_SAM, rho = 3/2"),
+    ]
+
+
+def run_case(case: dict) -> Certificate:
+    kw = {k: v for k, v in case.items() if k not in ("obj", "x", "rho")}
+    return prove(case["obj"], case["x"], case["rho"], **kw)
+
+
+def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
+    """PROVED cases (tilted_ring isolated, ring and Appendix D manifold; more unless quick) and the
+    negative controls (expected=False, example 'negative control: ...')."""
+    return [run_case(c) for c in cases(quick)]
+
+
+if __name__ == "__main__":
+    for cert in report_certificates():
+        t0 = time.perf_counter()
+        print(cert)
+        print()
