@@ -1,0 +1,283 @@
+"""Full-batch SAM with heavy-ball momentum, many seeds at once.
+
+The update for each seed (the paper's setting, Appendix C.1: lr 0.01, momentum 0.9, no weight
+decay; PyTorch's SGD convention for momentum):
+
+    g = grad f(theta),  theta+ = theta + rho g / ||g||,  w = grad f(theta+)
+    m <- mu m + w,      theta <- theta - lr m
+
+*Switching* (Section 4.2) uses plain heavy-ball GD (w = g) for the first ``switch_fraction`` of the
+steps (default 10 %) and SAM afterwards; ``switch_fraction=0`` is SAM-only.
+
+S seeds are trained at once: their parameter vectors are stacked into an (S, d) tensor and the
+gradient is :func:`torch.func.vmap` of :func:`torch.func.grad_and_value` of the full-batch loss, so
+one step costs two batched gradient evaluations. The perturbation and the diagnostics are those of
+:mod:`verify.sam` (``perturbed_point`` / ``diagnostics``) applied row by row through a batched
+context-free path; :func:`check_against_core` re-derives one seed's numbers with ``verify.sam``.
+
+Logged per seed every ``log_every`` steps: train loss, train/test accuracy, ||grad f||,
+||grad f(theta+)||, GradRatio = ||grad f(theta+)|| / ||grad f||, LossGap = f(theta+) - f(theta).
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .data import Dataset
+from .errors import InvalidRhoError, SamVerifyError
+
+LOG_KEYS = ("step", "loss", "train_acc", "test_acc", "grad_norm", "shifted_grad_norm",
+            "grad_ratio", "loss_gap")
+
+
+@dataclass
+class TrainConfig:
+    rho: float = 2.0
+    lr: float = 0.01
+    momentum: float = 0.9
+    steps: int = 2000
+    switch_fraction: float = 0.0      # 0: SAM-only; 0.1: the paper's switching strategy
+    seeds: tuple = tuple(range(8))
+    width: int | tuple = 32
+    depth: int = 1
+    activation: str = "tanh"
+    dtype: str = "float32"
+    device: str = "auto"
+    log_every: int = 50
+    eps: float = 1e-12                # guards ||g|| = 0 in the perturbation (as practical SAM does)
+
+    def __post_init__(self):
+        if not (self.rho >= 0 and math.isfinite(self.rho)):
+            raise InvalidRhoError(f"rho must be a finite number >= 0 (0 = plain GD), got {self.rho}")
+        if not 0 <= self.switch_fraction <= 1:
+            raise SamVerifyError(f"switch_fraction must lie in [0, 1], got {self.switch_fraction}")
+        self.seeds = tuple(int(s) for s in self.seeds)
+        if isinstance(self.width, list):
+            self.width = tuple(self.width)
+
+    @property
+    def switch_step(self) -> int:
+        return int(round(self.switch_fraction * self.steps))
+
+    @property
+    def mode(self) -> str:
+        return "switching" if self.switch_fraction > 0 else "sam-only"
+
+
+@dataclass
+class TrainResult:
+    config: TrainConfig
+    theta: object            # (S, d) final parameters
+    buf: object              # (S, d) momentum buffers
+    step: int
+    logs: dict               # key -> tensor (n_logs, S) (``step``: (n_logs,))
+    data_name: str = "digits"
+    normalization: str = "scalar"
+    elapsed: float = 0.0
+    extra: dict = field(default_factory=dict)
+
+    def final(self) -> dict:
+        """Last logged value per seed, as lists of floats."""
+        return {k: [float(v) for v in self.logs[k][-1]] for k in LOG_KEYS if k != "step"}
+
+    def outcomes(self, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> list[str]:
+        return [classify(l, r, g, stall_loss, ratio_tol) for l, r, g in
+                zip(self.final()["loss"], self.final()["grad_ratio"], self.final()["grad_norm"])]
+
+    def summary(self, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> dict:
+        fin, outs = self.final(), self.outcomes(stall_loss, ratio_tol)
+        S = len(outs)
+        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+        return {
+            "rho": self.config.rho, "mode": self.config.mode, "seeds": S, "steps": self.step,
+            "stalled_fraction": outs.count("hallucinated") / S,
+            "outcomes": outs,
+            "mean_train_loss": mean(fin["loss"]), "median_train_loss": sorted(fin["loss"])[S // 2],
+            "mean_train_acc": mean(fin["train_acc"]), "mean_test_acc": mean(fin["test_acc"]),
+            "min_train_acc": min(fin["train_acc"]),
+            "median_grad_ratio": sorted(fin["grad_ratio"])[S // 2],
+            "final": fin, "elapsed_s": self.elapsed,
+        }
+
+    # -- checkpoints ----------------------------------------------------------------------------
+    def save(self, path) -> Path:
+        import torch
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"config": asdict(self.config), "theta": self.theta.cpu(), "buf": self.buf.cpu(),
+                    "step": self.step, "logs": {k: v.cpu() for k, v in self.logs.items()},
+                    "data_name": self.data_name, "normalization": self.normalization,
+                    "elapsed": self.elapsed, "extra": self.extra, "format": "sam-verify-train-1"},
+                   path)
+        return path
+
+    @classmethod
+    def load(cls, path) -> "TrainResult":
+        import torch
+        path = Path(path)
+        if not path.is_file():
+            raise SamVerifyError(f"checkpoint {path} does not exist")
+        blob = torch.load(path, map_location="cpu", weights_only=False)
+        if not isinstance(blob, dict) or blob.get("format") != "sam-verify-train-1":
+            raise SamVerifyError(f"{path} is not a sam-verify training checkpoint")
+        cfg = dict(blob["config"])
+        cfg["seeds"] = tuple(cfg["seeds"])
+        return cls(TrainConfig(**cfg), blob["theta"], blob["buf"], blob["step"], blob["logs"],
+                   blob["data_name"], blob["normalization"], blob["elapsed"], blob.get("extra", {}))
+
+
+def classify(loss: float, grad_ratio: float, grad_norm: float, stall_loss: float = 1.0,
+             ratio_tol: float = 1e-2) -> str:
+    """Outcome of one seed from its final numbers.
+
+    * ``'converged'``: train loss < 0.05 (a true near-minimizer);
+    * ``'hallucinated'``: loss > ``stall_loss`` while the SAM direction has (nearly) vanished,
+      GradRatio <= ``ratio_tol`` with ||grad f|| not small — a stationary point of f_SAM that is not
+      one of f;
+    * ``'unstable'``: GradRatio > 1 with loss > ``stall_loss`` — the iterate is not near any
+      stationary point of f_SAM (e.g. collapsing/oscillating weights under per-feature
+      standardization), *not* a hallucinated minimizer;
+    * ``'other'``: anything in between (still training, slow plateau, ...).
+    """
+    if not (math.isfinite(loss) and math.isfinite(grad_ratio)):
+        return "diverged"
+    if loss < 0.05:
+        return "converged"
+    if loss > stall_loss and grad_ratio <= ratio_tol and grad_norm > 1e-6:
+        return "hallucinated"
+    if loss > stall_loss and grad_ratio > 1.0:
+        return "unstable"
+    return "other"
+
+
+# -- the batched trainer ------------------------------------------------------------------------------
+class BatchedProblem:
+    """A model family on a data set, evaluated on stacked parameter vectors (S, d)."""
+
+    def __init__(self, data: Dataset, width=32, depth=1, activation="tanh", dtype="float32",
+                 device="auto"):
+        import torch
+        from .ctx_torch import resolve_device
+        from .torch_model import ModelObjective
+        from .mlp import build_mlp
+        self.torch = torch
+        self.device = resolve_device(device)
+        self.dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+        self.data, self.width, self.depth, self.activation = data, width, depth, activation
+        Xtr, ytr, Xte, yte = data.tensors(self.device, self.dtype)
+        self.model = build_mlp(data.n_features, width, depth, data.n_classes, activation)
+        self.obj = ModelObjective(self.model, Xtr, ytr, dtype=self.dtype, device=self.device)
+        self.Xte, self.yte = Xte, yte
+        self.dim = self.obj.dim
+        tf = torch.func
+        self._vgv = tf.vmap(tf.grad_and_value(self.obj.fn))
+        self._vlogits = tf.vmap(self.obj.logits_fn, in_dims=(0, None))
+
+    def init(self, seeds) -> "object":
+        """Stacked PyTorch-default initializations, one per seed (``torch.manual_seed(seed)``)."""
+        from .mlp import build_mlp
+        from .torch_model import flatten_params
+        rows = []
+        for s in seeds:
+            m = build_mlp(self.data.n_features, self.width, self.depth, self.data.n_classes,
+                          self.activation, seed=s)
+            rows.append(flatten_params(m, self.dtype, self.device))
+        return self.torch.stack(rows)
+
+    def grad_and_value(self, theta):
+        return self._vgv(theta)
+
+    def accuracy(self, theta, X, y):
+        with self.torch.no_grad():
+            return (self._vlogits(theta, X).argmax(-1) == y).to(self.dtype).mean(-1)
+
+    def objective(self, dtype="float64"):
+        """The float64 single-vector objective of the same model and training data."""
+        from .torch_model import ModelObjective
+        dt = getattr(self.torch, dtype)
+        return ModelObjective(self.model, self.obj.X.to(dt), self.obj.y, dtype=dt,
+                              device=self.device)
+
+
+def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
+          progress: bool = True, problem: BatchedProblem | None = None,
+          init_theta=None) -> TrainResult:
+    """Train ``len(config.seeds)`` seeds at once; returns per-seed logs and final parameters.
+    ``resume`` continues a checkpointed run up to ``config.steps``; ``init_theta`` (S, d) starts
+    from given parameters instead of the seeds' initializations."""
+    import torch
+    from tqdm.auto import tqdm
+    prob = problem or BatchedProblem(data, config.width, config.depth, config.activation,
+                                     config.dtype, config.device)
+    S = len(config.seeds)
+    if resume is not None:
+        theta = resume.theta.to(prob.device, prob.dtype)
+        buf = resume.buf.to(prob.device, prob.dtype)
+        start, logs = resume.step, {k: list(v) for k, v in resume.logs.items()}
+        elapsed0 = resume.elapsed
+    else:
+        theta = prob.init(config.seeds) if init_theta is None else \
+            init_theta.to(prob.device, prob.dtype).clone()
+        buf = torch.zeros_like(theta)
+        start, logs, elapsed0 = 0, {k: [] for k in LOG_KEYS}, 0.0
+    if theta.shape != (S, prob.dim):
+        raise SamVerifyError(f"parameters have shape {tuple(theta.shape)}, expected {(S, prob.dim)}")
+    rho, lr, mu, eps = config.rho, config.lr, config.momentum, config.eps
+    Xtr, ytr = prob.obj.X, prob.obj.y
+
+    def log(step, theta, g, f):
+        n = g.norm(dim=1)
+        xp = theta + rho * g / (n[:, None] + eps) if rho > 0 else theta
+        w, fp = prob.grad_and_value(xp)
+        wn = w.norm(dim=1)
+        vals = {"loss": f, "train_acc": prob.accuracy(theta, Xtr, ytr),
+                "test_acc": prob.accuracy(theta, prob.Xte, prob.yte), "grad_norm": n,
+                "shifted_grad_norm": wn, "grad_ratio": wn / n, "loss_gap": fp - f}
+        logs["step"].append(torch.tensor(step))
+        for k, v in vals.items():
+            logs[k].append(v.detach().to("cpu", torch.float64))
+
+    t0 = time.perf_counter()
+    bar = tqdm(range(start, config.steps), disable=not progress, leave=False,
+               desc=f"{config.mode} rho={rho:g} S={S}")
+    with torch.no_grad():
+        for k in bar:
+            g, f = prob.grad_and_value(theta)
+            if k % config.log_every == 0:
+                log(k, theta, g, f)
+            if rho > 0 and k >= config.switch_step:
+                n = g.norm(dim=1, keepdim=True)
+                w, _ = prob.grad_and_value(theta + rho * g / (n + eps))
+            else:
+                w = g
+            buf.mul_(mu).add_(w)
+            theta = theta - lr * buf
+            if progress and k % max(1, config.log_every) == 0:
+                bar.set_postfix(loss=f"{float(f.mean()):.3f}")
+        g, f = prob.grad_and_value(theta)
+        log(config.steps, theta, g, f)
+    bar.close()
+    out = {k: torch.stack(v) for k, v in logs.items()}
+    return TrainResult(config, theta, buf, config.steps, out, data.name, data.normalization,
+                       elapsed0 + time.perf_counter() - t0)
+
+
+def check_against_core(result: TrainResult, data: Dataset, seed_index: int = 0) -> dict:
+    """Recompute the final logged diagnostics of one seed in float64 with :func:`verify.sam.diagnostics`
+    (the core mathematics); returns both sets of numbers and their relative differences."""
+    from . import sam
+    from .ctx_torch import TorchContext
+    cfg = result.config
+    prob = BatchedProblem(data, cfg.width, cfg.depth, cfg.activation, "float64", "cpu")
+    obj = prob.objective()
+    ctx = TorchContext("cpu", "float64")
+    theta = result.theta[seed_index].to("cpu", obj.dtype)
+    d = sam.diagnostics(obj, theta, cfg.rho, ctx)
+    core = {"loss": float(d.f), "grad_norm": float(d.grad_norm),
+            "shifted_grad_norm": float(d.shifted_grad_norm), "grad_ratio": float(d.grad_ratio),
+            "loss_gap": float(d.loss_gap)}
+    logged = {k: float(result.logs[k][-1][seed_index]) for k in core}
+    rel = {k: abs(core[k] - logged[k]) / max(abs(core[k]), 1e-30) for k in core}
+    return {"core": core, "logged": logged, "rel_diff": rel}
