@@ -380,6 +380,7 @@ def prose(text: str):
 
 
 def _inline(text: str) -> str:
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"``\1``", text)  # Sphinx roles such as :mod:`verify.sam`
     parts = re.split(r"``(.+?)``|`(.+?)`", text)
     out = []
     for i, part in enumerate(parts):
@@ -394,12 +395,21 @@ def verdict_class(verdict: str) -> str:
 
 
 def shown(value: Any) -> str:
-    """A value from a certificate dict as text (lists/dicts as compact JSON)."""
+    """A value from a certificate dict as text: numbers (already strings) verbatim, vectors as
+    ``[a, b]``, matrices one row per line, dicts as ``key: value`` lines."""
     if value is None:
         return "—"
     if isinstance(value, str):
         return value
-    return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {shown(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return "[" + ",\n ".join(shown(v) for v in value) + "]"
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
 
 
 def result_of(c: dict) -> tuple[str, str]:
