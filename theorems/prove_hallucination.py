@@ -184,11 +184,12 @@ def _global_min(obj, xs_q, ctx) -> dict:
     if val is None or not val.is_number:
         out["reason"] = "f(x_star) could not be evaluated exactly"
         return out
-    diff = sp.nsimplify(val) - sp.Rational(L.numerator, L.denominator)
-    if diff == 0 or diff.equals(0):
+    diff = sp.simplify(val - sp.Rational(L.numerator, L.denominator))
+    enc = out["enclosure"]
+    if diff == 0:  # a structural zero after exact symbolic simplification: a proof
         out["status"] = "proved"
         out["reason"] = f"f >= {L} on R^d and f(x_star) = {L} exactly"
-    elif bool(diff < 0):
+    elif enc is not None and enc < ctx.scalar(L):  # rigorous: the enclosure lies below L
         out["status"] = "fails"
         out["reason"] = f"f(x_star) = {val} lies below the lower bound {L}: inconsistent"
     else:
@@ -265,6 +266,9 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     else:
         verdict = "UNDECIDED"
         reason = final.reason if final.status != "proved" else gmin["reason"]
+        conds = [a.data["krawczyk"].condition for a in attempts if "krawczyk" in a.data]
+        if route == "isolated" and conds and conds[-1] > 1e8:
+            reason += "; try the manifold route (give x_star, CLI --x-star)"
 
     _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_note, attempts,
           verdict, reason)

@@ -98,6 +98,7 @@ class KrawczykResult:
     contraction: float = math.inf  # upper bound of ||I - Y J(X)||_inf
     margin: float = math.inf       # max_i |K_i - c_i|_upper / rad X_i  (< 1: inside)
     reason: str = ""
+    condition: float = math.inf    # condition number of mid J(X) (floating, for diagnostics)
 
     @property
     def unique(self) -> bool:
@@ -119,6 +120,11 @@ def krawczyk(residual: Callable, jacobian: Callable, center, radius, ctx) -> Kra
         return KrawczykResult("unknown", X, residual=Fc,
                               reason="F(c) or the Jacobian enclosure over X is not finite")
     M = mid_floats(JX)
+    cond = float(np.linalg.cond(M)) if np.all(np.isfinite(M)) else math.inf
+    if not cond < 1e12:
+        return KrawczykResult("unknown", X, residual=Fc, condition=cond,
+                              reason=f"the midpoint Jacobian is numerically singular (condition "
+                                     f"number {cond:.3g}): the zeros may form a manifold")
     try:
         Yf = np.linalg.inv(M)
     except np.linalg.LinAlgError:
@@ -139,14 +145,15 @@ def krawczyk(residual: Callable, jacobian: Callable, center, radius, ctx) -> Kra
         margin = max(margin, upper_float(abs(D)) / float(X[i].rad()))
     if inside:
         return KrawczykResult("unique", X, K, Fc, contraction, margin,
-                              "K(X) lies in the interior of X: exactly one zero in X")
+                              "K(X) lies in the interior of X: exactly one zero in X", cond)
     for i in range(n):
         if K[i] < X[i] or K[i] > X[i]:    # rigorous disjointness in one coordinate
             return KrawczykResult("none", X, K, Fc, contraction, margin,
-                                  f"K(X) and X are disjoint in coordinate {i + 1}: no zero in X")
+                                  f"K(X) and X are disjoint in coordinate {i + 1}: no zero in X",
+                                  cond)
     return KrawczykResult("unknown", X, K, Fc, contraction, margin,
                           f"K(X) is not inside X (max |K_i - c_i| / r = {margin:.3g}, "
-                          f"||I - Y J(X)|| <= {contraction:.3g})")
+                          f"||I - Y J(X)|| <= {contraction:.3g})", cond)
 
 
 # -- definiteness -----------------------------------------------------------------------------------

@@ -1,0 +1,63 @@
+"""``sam-verify prove``: a computer-assisted proof that a hallucinated minimizer exists near x.
+
+Isolated route (default): proves on a box X around x that grad f != 0, that F(x) = grad f(x + rho u)
+has exactly one zero in X (Krawczyk) and that the Hessian of f_SAM is positive definite on X.
+Manifold route (``--x-star``): proves that X holds exactly one y with y + rho u(y) = x_star and that
+x_star is a global minimizer of f. All decisions are taken in Arb ball arithmetic.
+
+Numbers: ``--x``, ``--rho``, ``--x-star`` and ``--radius`` are read as exact rationals (decimal
+strings such as 2.8 mean 14/5 exactly; fractions such as 14/5 are accepted) and enter the proof as
+balls that contain them. Float constants in ``--f`` are converted to the exact rationals they denote.
+Exit status: 0 PROVED, 1 FAILS or UNDECIDED, 2 on bad input.
+"""
+from __future__ import annotations
+
+import json
+
+from ..errors import ShapeError
+from .common import objective_from_args
+
+
+def register(sub) -> None:
+    p = sub.add_parser("prove", help="prove (Krawczyk, Arb) that a hallucinated minimizer exists near x")
+    p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
+    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
+    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    p.add_argument("--x", required=True, help="approximate hallucinated minimizer, e.g. 1.25,0")
+    p.add_argument("--rho", required=True, help="perturbation radius rho > 0 (exact decimal or p/q)")
+    p.add_argument("--x-star", dest="x_star", default=None,
+                   help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star)")
+    p.add_argument("--radius", default=None,
+                   help="fixed box half-width (default: automatic, 1/4, 1/16, ... until proved)")
+    p.add_argument("--dps", type=int, default=30, help="Arb working precision in decimal digits")
+    p.add_argument("--no-refine", dest="refine", action="store_false",
+                   help="centre the box at --x as given (default: refine by Newton first)")
+    p.add_argument("--json", action="store_true", help="print the certificate as JSON")
+    p.set_defaults(run=run)
+
+
+def _numbers(text: str, dim: int, what: str) -> list[str]:
+    parts = [t.strip() for t in text.split(",") if t.strip()]
+    if len(parts) != dim:
+        raise ShapeError(f"{what} has {len(parts)} coordinates, but the function has {dim} variables")
+    return parts
+
+
+def run(args) -> int:
+    from theorems.prove_hallucination import prove
+    from ..krawczyk import to_fraction
+    obj = objective_from_args(args)
+    x = [to_fraction(v) for v in _numbers(args.x, obj.dim, "--x")]
+    xs = [to_fraction(v) for v in _numbers(args.x_star, obj.dim, "--x-star")] if args.x_star else None
+    cert = prove(obj, x, to_fraction(args.rho), x_star=xs, radius=args.radius, dps=args.dps,
+                 refine=args.refine)
+    if args.json:
+        print(cert.to_json())
+    else:
+        o = cert.objects
+        print(f"{o.get('verdict', 'REFUSED')}: {o.get('reason', cert.refused)}")
+        if "route" in o:
+            print(f"  route: {o['route']}; box: centre ({', '.join(o['box_center'])}), "
+                  f"radius {o['box_radius']}")
+        print(cert)
+    return 0 if cert.objects.get("verdict") == "PROVED" else 1
