@@ -1,0 +1,720 @@
+"""Theorem 3.2, Lemma B.2 and Corollary B.3 — hallucinated minimizers attract SAM; the proof audited.
+
+Statement (own words). Let f be real-analytic and H a bounded connected set of hallucinated
+minimizers for a fixed rho. Suppose some delta-neighbourhood of H holds no other minimizer of f_SAM,
+and that 1 + rho lambda_min(Sym Du(y)) > 0 at every y in H (Sym = symmetric part, Du the Jacobian of
+u = grad f / ||grad f||). Then SAM with a small enough constant step eta, started close enough to H,
+satisfies d(x_k, H) -> 0. Lemma B.2: at an isolated minimizer x* with I + rho Du(x_h) invertible, the
+constructed x_h is the only zero of grad f(y+) near x_h. Corollary B.3: for f in C^2 the same
+convergence holds to such an isolated x_h under the same eigenvalue condition.
+
+The proof (Appendix B.2), step by step, with the constants it names:
+delta (the neighbourhood), epsilon (a sublevel of f_SAM inside N_{delta/2}(H)), M = max ||grad f|| on
+the rho-neighbourhood C_rho of that sublevel set, L = max ||Hess f|| on N_delta(H), gamma = min of
+1 + rho lambda_min(Sym Du) on N_delta(H), and a step 0 < eta < min(delta / 2M, 2 gamma / L). It then
+claims at every step
+
+    f_SAM(x_{k+1}) <= f_SAM(x_k) - eta (gamma - L eta / 2) ||grad f(x_k+)||^2,
+
+citing "L-smoothness of f_SAM" although L was defined from the Hessian of f. The descent lemma that
+gives this inequality needs the Lipschitz constant of grad f_SAM, i.e. L_SAM = max ||Hess f_SAM||;
+this module computes both, audits the inequality at every step with the paper's L and with L_SAM,
+and records every violation.
+
+Exact local criterion. Linearizing the SAM map S(x) = x - eta grad f(x + rho u(x)) at y in H gives
+DS = I - eta H(y+)(I + rho Du(y)). Tangent directions of H are in the kernel of H(y+)(I + rho Du(y))
+(neutral: eigenvalue 1 of DS); the normal directions contract iff every nonzero eigenvalue mu of
+H(y+)(I + rho Du) satisfies |1 - eta mu| < 1, i.e. Re mu > 0 and eta < 2 Re mu / |mu|^2. The nonzero
+eigenvalues are those of Lambda Q^T (I + rho Du) Q with H(y+) = Q Lambda Q^T on its range.
+
+A structural observation, checked on every constructed example: if x_h comes from the proof of
+Theorem 2.1 (x_h farthest from x* on a superlevel set) and f is C^2 near x_h with d >= 2, the
+second-order condition of that maximization gives t^T Du(x_h) t <= -1/rho for unit t tangent to the
+level set, so 1 + rho lambda_min(Sym Du(x_h)) <= 0: the eigenvalue hypothesis of Corollary B.3 fails
+at every point it is stated for, and Theorem 3.2 cannot be applied to the manifold of Theorem 3.1,
+which contains x_h.
+"""
+from __future__ import annotations
+
+import math
+import pathlib
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import sympy as sp
+
+from verify import sam, zoo
+from verify.claims import boolean, compare
+from verify.contexts import get_context
+from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
+from verify.results import Certificate
+
+from . import thm_3_1 as t31
+
+THEOREM = "Thm 3.2"
+TITLE = "Hallucinated minimizers attract SAM (Theorem 3.2, Lemma B.2, Corollary B.3), proof audited"
+ORDER = 3.2
+STATEMENT = ("For real-analytic f and a bounded connected set H of hallucinated minimizers isolated "
+             "from other minimizers of f_SAM, with 1 + rho lambda_min(Sym Du) > 0 on H, SAM with a small "
+             "constant step started near H converges to H. Corollary B.3: the same for an isolated "
+             "hallucinated minimizer of a C^2 function.")
+
+
+def _f(ctx, v) -> float:
+    return ctx.to_float(v)
+
+
+# ------------------------------------------------------------------------------------------------
+# the set H
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class HSet:
+    """A set of hallucinated minimizers: traced points (manifold, via a chart of M and the local
+    inverse G) or one isolated point. ``distance(x)`` is d(x, H), computed by Gauss-Newton over the
+    chart parameter (y(t) = G(phi(t)) solved by Newton at each iterate) or as ||x - x_h||."""
+    obj: Any
+    rho: Any
+    ctx: Any
+    points: list
+    m: int
+    chart: Any = None
+    params: list = field(default_factory=list)
+
+    def tangent(self, k: int):
+        """d x m tangent basis of H at points[k]: (I + rho Du)^-1 Dphi."""
+        if self.m == 0:
+            return None
+        A = t31.i_plus_rho_du(self.obj, self.points[k], self.rho, self.ctx)
+        return t31._solve_cols(self.ctx, A, self.chart.dphi(self.params[k]))
+
+    def nearest(self, x) -> int:
+        ctx = self.ctx
+        return min(range(len(self.points)), key=lambda k: _f(ctx, ctx.norm(x - self.points[k])))
+
+    def distance(self, x, hint: dict | None = None):
+        ctx = self.ctx
+        if self.m == 0:
+            return ctx.norm(x - self.points[0])
+        hint = hint if hint is not None else {}
+        if "t" not in hint:
+            k = self.nearest(x)
+            hint["t"], hint["y"] = self.params[k], self.points[k]
+        t, y = hint["t"], hint["y"]
+        for _ in range(8):
+            A = t31.i_plus_rho_du(self.obj, y, self.rho, ctx)
+            T = t31._solve_cols(ctx, A, self.chart.dphi(t))
+            r = x - y
+            dt = ctx.solve(T.T @ T, T.T @ r)
+            t = t + dt
+            xm = self.chart.phi(t)
+            y = t31.preimage(self.obj, xm, self.rho, ctx, y + T @ dt, max_iter=30).x
+            if _f(ctx, ctx.norm(dt)) <= 64 * ctx.eps * max(1.0, _f(ctx, ctx.norm(t))):
+                break
+        hint["t"], hint["y"] = t, y
+        return ctx.norm(x - y)
+
+
+def hset_from_trace(obj, rho, ctx, chart, t_star, x_h, half_width, n_steps) -> HSet:
+    tr = t31.trace_manifold(obj, rho, chart, t_star, x_h, ctx,
+                            t31.symmetric_offsets(chart.m, half_width, n_steps))
+    if tr.stopped:
+        raise ConvergenceError(f"tracing H stopped: {tr.stopped}")
+    return HSet(obj, rho, ctx, [p.y for p in tr.points], chart.m, chart, [p.t for p in tr.points])
+
+
+# ------------------------------------------------------------------------------------------------
+# (a) the paper's condition, (e) the exact criterion
+# ------------------------------------------------------------------------------------------------
+def paper_condition(obj, y, rho, ctx):
+    """1 + rho lambda_min(Sym Du(y))."""
+    return 1 + rho * ctx.to_list(ctx.eigvalsh(sam.sym_du(obj, y, ctx)))[0]
+
+
+def tangential_curvature(obj, y, ctx):
+    """max over unit t orthogonal to grad f(y) of t^T Du(y) t (the level set's largest normal
+    curvature, signed): the quantity the farthest-point construction bounds by -1/rho."""
+    gr = sam.gradient(obj, y, ctx)
+    Du = sam.du_matrix(obj, y, ctx, gr)
+    S = (Du + Du.T) / 2
+    d = obj.dim
+    P = ctx.eye(d) - ctx.outer(gr.u, gr.u)
+    vals = ctx.to_list(ctx.eigvalsh(P @ S @ P))
+    # P S P has the eigenvalue 0 on u; the tangential ones are the other d - 1
+    vals = sorted(vals, key=lambda v: _f(ctx, v))
+    # drop the one closest to zero belonging to u (its eigenvector is u)
+    uSu = gr.u @ (S @ gr.u)  # noqa: F841  (u is an eigenvector of PSP with eigenvalue 0)
+    k0 = min(range(len(vals)), key=lambda i: abs(_f(ctx, vals[i])))
+    tang = [v for i, v in enumerate(vals) if i != k0]
+    return max(tang, key=lambda v: _f(ctx, v)) if tang else None
+
+
+def _eig_small(K, ctx):
+    """Eigenvalues of a 1x1 or 2x2 real matrix in ctx, as (re, im) pairs; None for larger."""
+    n = K.shape[0]
+    if n == 1:
+        return [(K[0, 0], ctx.scalar(0))]
+    if n == 2:
+        tr = K[0, 0] + K[1, 1]
+        det = K[0, 0] * K[1, 1] - K[0, 1] * K[1, 0]
+        disc = tr * tr / 4 - det
+        if _f(ctx, disc) >= 0:
+            s = ctx.sqrt(disc)
+            return [(tr / 2 - s, ctx.scalar(0)), (tr / 2 + s, ctx.scalar(0))]
+        s = ctx.sqrt(-disc)
+        return [(tr / 2, -s), (tr / 2, s)]
+    return None
+
+
+@dataclass
+class Exact:
+    mu: list              # nonzero eigenvalues of H(y+)(I + rho Du) as (re, im) floats
+    kernel_dim: int       # dimension of the neutral (tangent) part
+    eta_max: float        # contraction iff eta < eta_max (0: no eta contracts)
+    rate: float | None    # max |1 - eta mu| at the eta asked for
+    tangent_residual: float  # ||J T|| for the tangent basis T (should vanish)
+
+
+def exact_criterion(obj, y, rho, eta, ctx, m: int, T=None) -> Exact:
+    """Spectral data of the linearized SAM map at y in H (see the module docstring)."""
+    gr = sam.gradient(obj, y, ctx)
+    yp = y + rho * gr.u
+    A = ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx, gr)
+    Hp = obj.hess(yp, ctx)
+    vals, vecs = ctx.eigh(Hp)
+    d = obj.dim
+    order = sorted(range(d), key=lambda i: abs(_f(ctx, vals[i])), reverse=True)
+    keep = order[: d - m]
+    Q = ctx.stack([vecs[:, i] for i in keep]).T
+    Lam = ctx.stack([ctx.stack([vals[i] if i == j else ctx.scalar(0) for j in keep]) for i in keep])
+    K = Lam @ (Q.T @ (A @ Q))
+    ev = _eig_small(K, ctx)
+    if ev is None:
+        raise SamVerifyError(f"exact criterion implemented for codimension <= 2; here d - m = {d - m}")
+    mu = [(_f(ctx, a), _f(ctx, b)) for a, b in ev]
+    eta_max = min((2 * a / (a * a + b * b) if a > 0 else 0.0) for a, b in mu)
+    rate = None if eta is None else max(math.hypot(1 - eta * a, eta * b) for a, b in mu)
+    tres = 0.0
+    if T is not None:
+        JT = Hp @ (A @ T)
+        tres = max(_f(ctx, ctx.norm(JT[:, j])) for j in range(T.shape[1]))
+    return Exact(mu, m, max(eta_max, 0.0), rate, tres)
+
+
+# ------------------------------------------------------------------------------------------------
+# (b) the proof's constants
+# ------------------------------------------------------------------------------------------------
+def _directions(d: int, n: int, ctx):
+    """Unit directions: n on the circle (d = 2), the 26 lattice directions (d = 3), else +-e_i."""
+    if d == 2:
+        return [ctx.vector([math.cos(2 * math.pi * k / n), math.sin(2 * math.pi * k / n)])
+                for k in range(n)]
+    if d == 3:
+        import itertools
+        out = []
+        for v in itertools.product((-1, 0, 1), repeat=3):
+            if any(v):
+                nv = math.sqrt(sum(c * c for c in v))
+                out.append(ctx.vector([c / nv for c in v]))
+        return out
+    out = []
+    for i in range(d):
+        for s in (1, -1):
+            out.append(ctx.vector([s if j == i else 0 for j in range(d)]))
+    return out
+
+
+@dataclass
+class Constants:
+    delta: float
+    M: float
+    L: float          # the paper's L: max ||Hess f|| on N_delta(H)   (sampled)
+    L_sam: float      # max ||Hess f_SAM|| on N_delta(H)               (sampled)
+    gamma: float      # min 1 + rho lambda_min(Sym Du) on N_delta(H)   (sampled)
+    eta_bound: float  # min(delta / 2M, 2 gamma / L)  (0 when gamma <= 0)
+    eta_bound_sam: float  # the same with L_SAM
+    grad_floor: float     # min ||grad f|| on N_delta(H) (must be > 0)
+    boundary_min_fsam: float  # min f_SAM on the sampled boundary of N_{delta/2}(H)
+    f_star: float
+    samples: int
+
+
+def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
+                    point_stride: int = 1) -> Constants:
+    """Sampled values of the proof's constants. Maxima and minima are over a finite sample of the
+    sets named (a stated under/over-estimate, not a bound): points y of H (every ``point_stride``-th)
+    plus r v for unit directions v and radii r in [0, delta]; M over radii up to delta/2 + rho."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
+    d = obj.dim
+    dirs = _directions(d, n_dirs, ctx)
+    pts = H.points[::point_stride]
+    L = Ls = 0.0
+    gam, gfloor, bmin = math.inf, math.inf, math.inf
+    M = 0.0
+    rho_f = _f(ctx, rho)
+    fstar = _f(ctx, sam.sam_value(obj, H.points[0], rho, ctx))
+    n = 0
+    for y in pts:
+        for v in dirs:
+            for i in range(n_radii + 1):
+                r = delta * i / n_radii
+                x = y + ctx.scalar(r) * v
+                try:
+                    gr = sam.gradient(obj, x, ctx)
+                except ZeroGradientError:
+                    gfloor = 0.0
+                    continue
+                n += 1
+                gfloor = min(gfloor, _f(ctx, gr.norm))
+                L = max(L, _f(ctx, ctx.to_list(ctx.svdvals(obj.hess(x, ctx)))[0]))
+                Ls = max(Ls, _f(ctx, max(ctx.to_list(ctx.svdvals(sam.sam_hessian(obj, x, rho, ctx))),
+                                         key=lambda s: _f(ctx, s))))
+                gam = min(gam, _f(ctx, paper_condition(obj, x, rho, ctx)))
+            xb = y + ctx.scalar(delta / 2) * v
+            try:
+                bmin = min(bmin, _f(ctx, sam.sam_value(obj, xb, rho, ctx)))
+            except ZeroGradientError:
+                bmin = -math.inf
+            for i in range(n_radii + 1):
+                r = (delta / 2 + rho_f) * i / n_radii
+                M = max(M, _f(ctx, ctx.norm(obj.grad(y + ctx.scalar(r) * v, ctx))))
+    eb = min(delta / (2 * M), 2 * gam / L) if gam > 0 else 0.0
+    ebs = min(delta / (2 * M), 2 * gam / Ls) if gam > 0 else 0.0
+    return Constants(delta, M, L, Ls, gam, eb, ebs, gfloor, bmin, fstar, n)
+
+
+# ------------------------------------------------------------------------------------------------
+# (c), (d): the audited SAM run
+# ------------------------------------------------------------------------------------------------
+@dataclass
+class Audit:
+    eta: float
+    steps: int
+    dist: list             # d(x_k, H)
+    f_sam: list
+    w_norm: list           # ||grad f(x_k+)||
+    violations_L: list     # steps k where the inequality with the paper's L fails
+    violations_Lsam: list  # ... with L_SAM
+    increases: list        # steps where f_SAM went up
+    resolved: int          # steps where the inequality is above the arithmetic's resolution
+    worst_excess_L: float  # largest (lhs - rhs) / (eta ||w||^2) with the paper's L
+    xs: list
+    stop: str = ""
+
+
+def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_sam: float,
+                stop_dist: float = 0.0, diverge_dist: float = math.inf) -> Audit:
+    """SAM x <- x - eta grad f(x+) with the descent inequality of the proof checked at every step."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
+    eta_c = ctx.scalar(eta)
+    x = x0
+    hint: dict = {}
+    au = Audit(eta, 0, [], [], [], [], [], [], 0, -math.inf, [x0])
+    gr = sam.gradient(obj, x, ctx)
+    xp = x + rho * gr.u
+    fs, w = obj.value(xp, ctx), obj.grad(xp, ctx)
+    for k in range(steps):
+        dist = _f(ctx, H.distance(x, hint))
+        wn2 = w @ w
+        au.dist.append(dist)
+        au.f_sam.append(_f(ctx, fs))
+        au.w_norm.append(math.sqrt(_f(ctx, wn2)))
+        if dist <= stop_dist:
+            au.stop = f"d(x_k, H) <= {stop_dist:g} at step {k}"
+            break
+        if dist >= diverge_dist or not math.isfinite(dist):
+            au.stop = f"left the neighbourhood: d(x_k, H) = {dist:.3g} at step {k}"
+            break
+        x1 = x - eta_c * w
+        try:
+            gr1 = sam.gradient(obj, x1, ctx)
+        except ZeroGradientError:
+            au.stop = f"critical point of f at step {k + 1}"
+            break
+        xp1 = x1 + rho * gr1.u
+        fs1, w1 = obj.value(xp1, ctx), obj.grad(xp1, ctx)
+        drop = eta_c * wn2
+        res = ctx.tol(max(1.0, abs(_f(ctx, fs))), 64)
+        if _f(ctx, drop) > 1e3 * _f(ctx, res):
+            au.resolved += 1
+            for Lc, bucket in ((L, au.violations_L), (L_sam, au.violations_Lsam)):
+                rhs = fs - drop * ctx.scalar(gamma - Lc * eta / 2)
+                if _f(ctx, fs1 - rhs) > _f(ctx, res):
+                    bucket.append(k)
+            au.worst_excess_L = max(au.worst_excess_L,
+                                    _f(ctx, (fs1 - (fs - drop * ctx.scalar(gamma - L * eta / 2))) / drop))
+            if _f(ctx, fs1 - fs) > _f(ctx, res):
+                au.increases.append(k)
+        x, fs, w = x1, fs1, w1
+        au.xs.append(x)
+        au.steps = k + 1
+    return au
+
+
+def observed_rate(dist: list) -> float | None:
+    """Geometric rate of d(x_k, H) over the last stretch where it is resolvable."""
+    ds = [v for v in dist if v > 0 and math.isfinite(v)]
+    if len(ds) < 6:
+        return None
+    tail = ds[len(ds) // 2:]
+    tail = [v for v in tail if v > 1e-300]
+    if len(tail) < 3 or tail[0] == 0:
+        return None
+    return (tail[-1] / tail[0]) ** (1.0 / (len(tail) - 1))
+
+
+# ------------------------------------------------------------------------------------------------
+# the certificate
+# ------------------------------------------------------------------------------------------------
+def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
+            eta_factor: float = 0.9, offset: float | None = None, steps: int = 400,
+            constructed: bool = False, expected: bool = True, quick: bool = False,
+            analytic_required: bool = True, keep_run: bool = False) -> Certificate:
+    """Audit Theorem 3.2 (m >= 1) or Corollary B.3 (m = 0) on the set H.
+
+    ``delta``: the neighbourhood radius used for the constants; ``eta``: the step to run (default
+    ``eta_factor`` times the paper's bound when the paper's condition holds, otherwise the same
+    factor times the exact criterion's bound); ``offset``: distance of x_0 from H along a normal
+    direction (default delta/4); ``constructed``: x_h comes from the Theorem 2.1 construction (the
+    second-order observation is then checked)."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
+    which = "Corollary B.3 / Lemma B.2" if H.m == 0 else "Theorem 3.2"
+    cert = Certificate(THEOREM, TITLE, example or obj.name, STATEMENT, context=ctx.name,
+                       precision=ctx.precision_label, expected=expected)
+    cert.objects.update({"which": which, "rho": ctx.to_str(rho), "m": H.m,
+                         "H_points": len(H.points), "delta": delta})
+    # -- hypotheses -----------------------------------------------------------------------------
+    if H.m == 0:
+        cert.hypothesis("C2", "f is C^2 (Corollary B.3)", obj.smoothness not in ("C0", "C1", "unknown"),
+                        f"declared smoothness {obj.smoothness}")
+    elif analytic_required:
+        cert.hypothesis("analytic", "f is real-analytic (Theorem 3.2)", obj.is_analytic,
+                        f"declared smoothness {obj.smoothness}")
+    # H is made of hallucinated minimizers
+    worst_w, min_g = 0.0, math.inf
+    for y in H.points:
+        gr = sam.gradient(obj, y, ctx)
+        worst_w = max(worst_w, _f(ctx, ctx.norm(obj.grad(y + rho * gr.u, ctx))))
+        min_g = min(min_g, _f(ctx, gr.norm))
+    cert.add(compare("H_stationary", "grad f(y+) = 0 on H (largest norm)", worst_w, "<=", 0, ctx,
+                     tol=ctx.tol(1, 1024) if ctx.dps < 20 else 10.0 ** (-(ctx.dps - 8))))
+    cert.add(compare("H_not_critical", "grad f(y) != 0 on H (smallest norm)", min_g, ">", 1e-6, ctx))
+
+    # (a) the paper's condition on H
+    conds = [_f(ctx, paper_condition(obj, y, rho, ctx)) for y in H.points]
+    cmin = min(conds)
+    k_worst = conds.index(cmin)
+    cert.objects["paper_condition_min_on_H"] = f"{cmin:.6g}"
+    cert.objects["paper_condition_max_on_H"] = f"{max(conds):.6g}"
+    applies = cert.hypothesis("1 + rho lambda_min(Sym Du) > 0 on H",
+                              "the eigenvalue condition of Theorem 3.2 / Corollary B.3 at every y in H",
+                              cmin > 0, f"min over {len(H.points)} points of H: {cmin:.6g}")
+    if not applies:
+        cert.objects["paper_verdict"] = (f"{which} does not apply: 1 + rho lambda_min(Sym Du) = "
+                                         f"{cmin:.6g} <= 0 at y = {_pt(ctx, H.points[k_worst])}")
+    else:
+        cert.objects["paper_verdict"] = f"{which} applies (condition min {cmin:.6g} > 0)"
+    if H.m == 0:
+        # Lemma B.2: I + rho Du(x_h) invertible, so grad f(y+) has an isolated zero at x_h
+        A = t31.i_plus_rho_du(obj, H.points[0], rho, ctx)
+        svA = ctx.to_list(ctx.svdvals(A))
+        gr = sam.gradient(obj, H.points[0], ctx)
+        JF = obj.hess(H.points[0] + rho * gr.u, ctx) @ A
+        svF = ctx.to_list(ctx.svdvals(JF))
+        cert.add(compare("lemma_B2_invertible", "Lemma B.2: I + rho Du(x_h) invertible (sigma_min)",
+                         svA[-1], ">", 1e-6, ctx))
+        cert.add(compare("lemma_B2_isolated", "Lemma B.2: the Jacobian H(x_h+)(I + rho Du) of "
+                         "grad f(y+) is invertible at x_h, so x_h is an isolated zero (sigma_min)",
+                         svF[-1], ">", 1e-6, ctx))
+    if constructed:
+        kap = tangential_curvature(obj, H.points[0], ctx)
+        bound = -1 / _f(ctx, rho)
+        cert.objects["construction_tangential_curvature"] = f"{_f(ctx, kap):.6g}"
+        cert.objects["construction_curvature_bound_-1/rho"] = f"{bound:.6g}"
+        c0 = _f(ctx, paper_condition(obj, H.points[0], rho, ctx))
+        cert.add(compare("construction_second_order", "at the constructed x_h the largest tangential "
+                         "t^T Du t is <= -1/rho (second-order condition of the farthest-point problem)",
+                         kap, "<=", bound, ctx, tol=1e-9))
+        if c0 <= 0:
+            cert.finding(
+                "Corollary B.3 / Theorem 3.2 with Theorem 3.1",
+                "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
+                "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
+                f"At the constructed x_h = {_pt(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
+                f"largest tangential t^T Du t is {_f(ctx, kap):.6g} <= -1/rho = {bound:.6g}, so "
+                f"1 + rho lambda_min = {c0:.6g} <= 0. This is forced: x_h maximizes |x - x*|^2 on the "
+                "level set, and the second-order condition of that problem bounds every tangential "
+                "t^T Du t by -1/rho; so for d >= 2 and f C^2 near x_h the hypothesis never holds at a "
+                "constructed point, and Theorem 3.2 cannot be applied to the manifold G(M) of "
+                "Theorem 3.1 (it contains x_h).")
+
+    # (b) the proof's constants
+    cst = proof_constants(H, delta, n_dirs=8 if quick else 16, n_radii=3 if quick else 5,
+                          point_stride=max(1, len(H.points) // (5 if quick else 12)))
+    cert.objects.update({
+        "constants": {"delta": cst.delta, "M (max ||grad f|| on rho-nbhd of N_delta/2(H), sampled)":
+                      f"{cst.M:.6g}", "L (max ||Hess f|| on N_delta(H), sampled)": f"{cst.L:.6g}",
+                      "L_SAM (max ||Hess f_SAM|| on N_delta(H), sampled)": f"{cst.L_sam:.6g}",
+                      "gamma (min 1 + rho lambda_min(Sym Du) on N_delta(H), sampled)": f"{cst.gamma:.6g}",
+                      "eta bound min(delta/2M, 2 gamma/L)": f"{cst.eta_bound:.6g}",
+                      "eta bound with L_SAM": f"{cst.eta_bound_sam:.6g}",
+                      "min ||grad f|| on N_delta(H)": f"{cst.grad_floor:.6g}",
+                      "min f_SAM on boundary of N_delta/2(H) (sampled) - f_SAM(H)":
+                      f"{cst.boundary_min_fsam - cst.f_star:.6g}", "samples": cst.samples}})
+    cert.add(compare("grad_nonzero_nbhd", "grad f != 0 on N_delta(H) (sampled minimum)", cst.grad_floor,
+                     ">", 0, ctx))
+    cert.add(compare("isolated_in_nbhd", "f_SAM on the boundary of N_{delta/2}(H) exceeds f_SAM(H) "
+                     "(sampled minimum of the difference): the sublevel set C_eps of the proof exists",
+                     cst.boundary_min_fsam - cst.f_star, ">", 0, ctx))
+
+    # (e) the exact criterion at every point of H
+    ex = []
+    for k in range(0, len(H.points), max(1, len(H.points) // (5 if quick else 20))):
+        T = H.tangent(k)
+        ex.append(exact_criterion(obj, H.points[k], rho, None, ctx, H.m, T))
+    eta_exact = min(e.eta_max for e in ex)
+    mus = [mu for e in ex for mu in e.mu]
+    cert.objects["exact_normal_eigenvalues_range"] = (
+        f"Re mu in [{min(a for a, _ in mus):.6g}, {max(a for a, _ in mus):.6g}], "
+        f"max |Im mu| {max(abs(b) for _, b in mus):.3g}")
+    cert.objects["exact_eta_bound (contraction iff eta < 2 Re mu/|mu|^2)"] = f"{eta_exact:.6g}"
+    if H.m:
+        cert.add(compare("tangent_neutral", "tangent directions of H lie in the kernel of "
+                         "H(y+)(I + rho Du): neutral for the SAM map (largest ||J T||)",
+                         max(e.tangent_residual for e in ex), "<=", 0, ctx,
+                         tol=10.0 ** (-(ctx.dps - 10)) if ctx.dps >= 20 else 1e-9))
+
+    # the step to run
+    if eta is None:
+        eta = eta_factor * (cst.eta_bound if applies and cst.eta_bound > 0 else eta_exact)
+        eta_source = "paper bound" if applies and cst.eta_bound > 0 else "exact bound"
+        if eta <= 0:
+            eta, eta_source = 0.01, "fallback (no bound contracts)"
+    else:
+        eta_source = "given"
+    rate_pred = max(math.hypot(1 - eta * a, eta * b) for a, b in mus)
+    exact_says = rate_pred < 1
+    cert.objects["eta"] = f"{eta:.6g} ({eta_source})"
+    cert.objects["eta / paper bound"] = f"{eta / cst.eta_bound:.4g}" if cst.eta_bound > 0 else "no bound"
+    cert.objects["eta / exact bound"] = f"{eta / eta_exact:.4g}" if eta_exact > 0 else "no bound"
+    cert.objects["predicted normal rate max|1 - eta mu|"] = f"{rate_pred:.6g}"
+    cert.objects["exact_verdict"] = "attracts (normal directions contract)" if exact_says else \
+        "repels (some normal direction expands)"
+
+    # (c), (d): run SAM from a point near H
+    k0 = len(H.points) // 2
+    y0 = H.points[k0]
+    gr0 = sam.gradient(obj, y0, ctx)
+    nvec = _normal(H, k0, gr0)
+    off = delta / 4 if offset is None else offset
+    x0 = y0 + ctx.scalar(off) * nvec
+    cert.objects["x0"] = _pt(ctx, x0)
+    cert.objects["f_SAM(x0) - f_SAM(H)"] = f"{_f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star:.6g}"
+    au = audited_sam(H, x0, eta, steps, cst.gamma, cst.L, cst.L_sam,
+                     stop_dist=10.0 ** (-(ctx.dps - 4)) if ctx.dps >= 20 else 1e-13,
+                     diverge_dist=2 * delta)
+    d0, dN = au.dist[0], au.dist[-1]
+    rate_obs = observed_rate(au.dist)
+    converged = dN <= 1e-8 * d0
+    cert.objects.update({"sam_steps": au.steps, "sam_stop": au.stop or "step budget exhausted",
+                         "d(x_0,H)": f"{d0:.3e}", "d(x_N,H)": f"{dN:.3e}",
+                         "observed normal rate": f"{rate_obs:.6g}" if rate_obs else "n/a",
+                         "observed": "converged to H" if converged else (
+                             "repelled from H" if dN > d0 else "not converged within the budget"),
+                         "audit": {"steps resolved": au.resolved,
+                                   "violations with the paper's L": len(au.violations_L),
+                                   "violations with L_SAM": len(au.violations_Lsam),
+                                   "f_SAM increases": len(au.increases),
+                                   "largest (lhs - rhs)/(eta ||w||^2), paper's L": f"{au.worst_excess_L:.4g}",
+                                   "first violating steps (paper's L)": au.violations_L[:10]}})
+    cert.objects["side_by_side"] = {"paper condition": cert.objects["paper_verdict"],
+                                    "exact criterion": cert.objects["exact_verdict"] +
+                                    f" at eta = {eta:.4g} (rate {rate_pred:.4g})",
+                                    "observed SAM": cert.objects["observed"] +
+                                    (f" (rate {rate_obs:.4g})" if rate_obs else "")}
+    cert.add(boolean("exact_matches_observed", "the exact criterion predicts what the SAM run does",
+                     exact_says == converged, ctx,
+                     f"predicted rate {rate_pred:.4g}, observed {rate_obs if rate_obs else 'n/a'}"))
+    if rate_obs is not None and converged:
+        cert.add(compare("rate_matches", "observed normal rate equals max |1 - eta mu|", rate_obs, "==",
+                         rate_pred, ctx, tol=0.02 * max(1.0, rate_pred)))
+    cert.add(compare("converges", "d(x_k, H) -> 0: d(x_N, H) <= 1e-8 d(x_0, H)", dN, "<=", 1e-8 * d0, ctx))
+    if applies:
+        cert.add(compare("descent_inequality_paper_L", "the proof's descent inequality with the paper's L "
+                         "holds at every resolved step (count of violations)", len(au.violations_L), "==",
+                         0, ctx, note=f"{au.resolved} steps resolved"))
+        cert.add(compare("descent_inequality_L_SAM", "the same inequality with L = L_SAM (Lipschitz "
+                         "constant of grad f_SAM) holds at every resolved step (count of violations)",
+                         len(au.violations_Lsam), "==", 0, ctx, note=f"{au.resolved} steps resolved"))
+        if au.violations_L and eta < cst.eta_bound:
+            small = audited_sam(H, x0, eta / 10, 60 if quick else 200, cst.gamma, cst.L, cst.L_sam)
+            cert.objects["audit at eta/10"] = {"steps resolved": small.resolved,
+                                               "violations with the paper's L": len(small.violations_L),
+                                               "violations with L_SAM": len(small.violations_Lsam)}
+            cert.finding(
+                "Theorem 3.2, proof (Appendix B.2)",
+                "With 0 < eta < min(delta/2M, 2 gamma/L) and L = max ||Hess f|| on N_delta(H), every "
+                "SAM step satisfies f_SAM(x_{k+1}) <= f_SAM(x_k) - eta (gamma - L eta/2) ||grad f(x_k+)||^2.",
+                f"On this example (hypotheses met) eta = {eta:.4g} < bound {cst.eta_bound:.4g}, yet the "
+                f"inequality fails at {len(au.violations_L)} of {au.resolved} resolved steps (first at "
+                f"steps {au.violations_L[:5]}; largest excess {au.worst_excess_L:.3g} eta ||w||^2). The "
+                f"descent lemma needs the Lipschitz constant of grad f_SAM: sampled max ||Hess f_SAM|| = "
+                f"{cst.L_sam:.4g} versus the paper's L = {cst.L:.4g}; with L_SAM the inequality has "
+                f"{len(au.violations_Lsam)} violations. At eta/10 the paper's form still fails at "
+                f"{len(small.violations_L)} of {small.resolved} resolved steps. The convergence conclusion still holds here "
+                f"(d(x_N,H) = {dN:.2e}); the proof's step bound should use L_SAM (2 gamma/L_SAM = "
+                f"{2 * cst.gamma / cst.L_sam:.4g}).")
+    cert.run = au  # the audited trajectory, for figures (not serialized)
+    cert.hset = H
+    return cert.finish()
+
+
+def _normal(H: HSet, k: int, gr) -> Any:
+    """A unit vector normal to H at points[k] (for m = 0: the direction of least contraction is not
+    needed; u(x_h) is used)."""
+    ctx = H.ctx
+    if H.m == 0:
+        # a generic direction: u(x_h) plus an orthogonal one, so that no symmetry of the example
+        # keeps the run on an invariant line
+        d = H.obj.dim
+        e = ctx.vector([1 if i == d - 1 else 0 for i in range(d)])
+        t = e - gr.u * (gr.u @ e)
+        if _f(ctx, ctx.norm(t)) < 1e-6:
+            e = ctx.vector([1 if i == 0 else 0 for i in range(d)])
+            t = e - gr.u * (gr.u @ e)
+        v = gr.u + t / ctx.norm(t)
+    else:
+        T = H.tangent(k)
+        v = gr.u
+        # Gram-Schmidt u against the tangent columns
+        for j in range(T.shape[1]):
+            c = T[:, j] / ctx.norm(T[:, j])
+            v = v - c * (c @ v)
+        if _f(ctx, ctx.norm(v)) < 1e-6:
+            e = ctx.vector([1] + [0] * (H.obj.dim - 1))
+            v = e
+            for j in range(T.shape[1]):
+                c = T[:, j] / ctx.norm(T[:, j])
+                v = v - c * (c @ v)
+    return v / ctx.norm(v)
+
+
+def _pt(ctx, x) -> str:
+    return "(" + ", ".join(f"{_f(ctx, v):.8g}" for v in ctx.to_list(x)) + ")"
+
+
+# ------------------------------------------------------------------------------------------------
+# examples
+# ------------------------------------------------------------------------------------------------
+def zoo_manifold_H(name: str, rho, ctx, guess, x_star=None, half_width=0.6, n_steps=6) -> HSet:
+    zf = zoo.get(name)
+    obj = zf.objective
+    xs = obj.point(x_star if x_star is not None else zf.minimizers[0], ctx)
+    rho_c = sam.check_rho(rho, ctx)
+    x_h = t31.find_preimage(obj, xs, rho_c, ctx, guess=guess)
+    chart = t31.zoo_chart(zf, ctx)
+    t_star = t31.chart_parameter(chart, xs, ctx)
+    return hset_from_trace(obj, rho_c, ctx, chart, t_star, x_h, half_width, n_steps)
+
+
+def isolated_H(obj, x_star, rho, ctx, guess) -> HSet:
+    rho_c = sam.check_rho(rho, ctx)
+    x_h = t31.find_preimage(obj, x_star, rho_c, ctx, guess=guess)
+    return HSet(obj, rho_c, ctx, [x_h], 0)
+
+
+def _rho(ctx, text):
+    return float(sp.Rational(text)) if ctx.name in ("float64", "torch") else ctx.scalar(sp.Rational(text))
+
+
+def example_circle_max(ctx, quick=False, eta=None, expected=True, label=None) -> Certificate:
+    """circle_max, rho = 6/5: the inner circle r = sqrt 3 - rho, whose points jump outward across the
+    maximizer circle onto the minimizer circle r = sqrt 3. Sym Du = P / r there, so the paper's
+    condition holds (value 1) and Theorem 3.2 applies."""
+    H = zoo_manifold_H("circle_max", _rho(ctx, "6/5"), ctx, guess=(-0.532, 0.0),
+                       half_width=3.0,
+                       n_steps=4 if quick else 12)
+    return certify(H, 0.2, example=label or "circle_max, rho = 6/5, H = circle r = sqrt(3) - rho "
+                   "(x+ on the outer minimizer circle)", eta=eta, steps=150 if quick else 400,
+                   quick=quick, expected=expected)
+
+
+def example_ring(ctx, quick=False) -> Certificate:
+    """ring, rho = 3/2: H = circle r = 1/2. Sym Du = -P/r, the paper's condition is 1 - rho/r = -2."""
+    H = zoo_manifold_H("ring", _rho(ctx, "3/2"), ctx, guess=(-0.5, 0.0), half_width=3.0,
+                       n_steps=4 if quick else 12)
+    return certify(H, 0.2, example="ring, rho = 3/2, H = circle r = 1/2 (constructed points)",
+                   steps=150 if quick else 400, quick=quick, constructed=True)
+
+
+def example_tilted_ring(ctx, quick=False) -> Certificate:
+    """tilted_ring, isolated x* near (-1.024, 0), rho = 3/2: x_h on the positive x-axis (constructed
+    type). det(I + rho Du) < 0, so H(x*)(I + rho Du) has a negative eigenvalue: SAM is repelled."""
+    zf = zoo.get("tilted_ring")
+    obj = zf.objective
+    xs = zf.critical("minimizers", 0, ctx)
+    H = isolated_H(obj, xs, _rho(ctx, "3/2"), ctx, guess=(0.48, 0.0))
+    return certify(H, 0.1, example="negative control: tilted_ring, rho = 3/2, isolated x_h — the exact "
+                   "criterion predicts repulsion", steps=120 if quick else 300, quick=quick,
+                   constructed=True, expected=False, eta=0.2, offset=1e-4)
+
+
+def example_step_too_large(ctx, quick=False) -> Certificate:
+    """circle_max as above with eta = 1.5 x the exact bound 2/mu: the normal direction expands."""
+    return example_circle_max(ctx, quick, eta=1.5 * 2 / 24.0, expected=False,
+                              label="negative control: circle_max, rho = 6/5, eta = 1.5 x the exact "
+                              "bound 2/mu (far above the paper's bound)")
+
+
+def certify_construction(construction) -> Certificate:
+    """Theorem 3.2 / Corollary B.3 on a Section 2 construction. When the zoo records a
+    parametrization of the minimizer manifold, H is traced by Theorem 3.1's continuation; otherwise
+    H = {x_h} (the isolated case)."""
+    obj, ctx, rho = construction.objective, construction.ctx, construction.rho
+    zf = zoo.ZOO.get(getattr(obj, "name", ""))
+    x_h = construction.x_h
+    xs = construction.x_star
+    if zf is not None and zf.minimizer_manifold is not None:
+        chart = t31.zoo_chart(zf, ctx)
+        t_star = t31.chart_parameter(chart, xs, ctx)
+        H = hset_from_trace(obj, rho, ctx, chart, t_star, x_h, 0.3, 6)
+    else:
+        H = HSet(obj, rho, ctx, [x_h], 0)
+    return certify(H, 0.1, example=f"Section 2 construction on {obj.name}", constructed=True,
+                   analytic_required=zf is None or zf.name != "appendix_d", steps=300)
+
+
+def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
+    ctx = get_context("float64")
+    certs = [example_circle_max(ctx, quick),
+             example_ring(ctx, quick),
+             example_tilted_ring(ctx, quick),
+             example_step_too_large(ctx, quick)]
+    if figdir is not None:
+        _figures(certs, pathlib.Path(figdir))
+    return certs
+
+
+def _figures(certs, figdir):
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    figdir.mkdir(parents=True, exist_ok=True)
+    for i, cert in enumerate(certs):
+        run = getattr(cert, "run", None)
+        if run is None:
+            continue
+        fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+        ax[0].semilogy([max(v, 1e-300) for v in run.dist])
+        ax[0].set_xlabel("SAM step k")
+        ax[0].set_ylabel("d(x_k, H)")
+        ax[0].set_title(cert.objects.get("observed", ""))
+        ax[1].semilogy([max(v, 1e-300) for v in run.w_norm])
+        for k in run.violations_L:
+            ax[1].axvline(k, color="r", alpha=0.15, lw=0.8)
+        ax[1].set_xlabel("SAM step k (red: descent inequality violated, paper's L)")
+        ax[1].set_ylabel("||grad f(x_k+)||")
+        fig.suptitle(cert.example[:100], fontsize=8)
+        name = f"thm_3_2_run_{i}.png"
+        fig.savefig(figdir / name, dpi=100, bbox_inches="tight")
+        plt.close(fig)
+        cert.figures.append(name)
