@@ -39,3 +39,10 @@ def test_bad_arguments(fp):
         run(RING, [1.0, 0.0], fp, "adam", rho=1.0)
     with pytest.raises(SamVerifyError, match="switch_fraction"):
         run(RING, [1.0, 0.0], fp, "sam", rho=1.0, switch_fraction=1.5)
+
+
+def test_divergence_is_a_stop_reason_not_a_crash(fp):
+    from verify.objective import SympyObjective
+    f = SympyObjective("z**2/2 + z**4", "z")
+    t = run(f, [0.9], fp, "usam", rho=0.9, eta=2.5, steps=200, tol=0.0)
+    assert t.stop_reason.startswith("diverged") and len(t.xs) == len(t.f)

@@ -10,7 +10,8 @@ One step of each method moves along a *direction*:
 and, with momentum beta, ``v <- beta v + direction; x <- x - eta v`` (beta = 0 is the plain step).
 Every step logs f, ||grad f(x)||, ||grad f(x+)||, GradRatio = ||grad f(x+)|| / ||grad f(x)|| and
 LossGap = f(x+) - f(x) (x+ the SAM point for the given rho). The run stops at a fixed point when
-||eta v|| <= tol (stated in the result) or at a critical point of f where u is undefined.
+||eta v|| <= tol (stated in the result), at a critical point of f where u is undefined, or when
+the run diverges (non-finite values); ``stop_reason`` says which.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import sam
-from .errors import SamVerifyError, ZeroGradientError
+from .errors import NonFiniteError, SamVerifyError, ZeroGradientError
 
 METHODS = ("gd", "sam", "usam")
 
@@ -84,9 +85,12 @@ def run(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, steps: i
             break
         active = "gd" if k < traj.switch_step else method
         try:
-            d = direction(obj, x, active, rho, ctx)
+            d = ctx.check_finite(direction(obj, x, active, rho, ctx), "step direction")
         except ZeroGradientError:
             traj.stop_reason = f"critical point of f reached at step {k} (u undefined)"
+            break
+        except NonFiniteError:
+            traj.stop_reason = f"diverged: non-finite values at step {k}"
             break
         v = d if v is None or momentum == 0 else beta * v + d
         step = eta_c * v
@@ -101,6 +105,16 @@ def run(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, steps: i
 
 def _record(traj: Trajectory, obj, x, rho, ctx) -> None:
     traj.xs.append(x)
+    try:
+        _record_values(traj, obj, x, rho, ctx)
+    except NonFiniteError:
+        for name in ("f", "grad_norm", "shifted_grad_norm", "grad_ratio", "loss_gap"):
+            series = getattr(traj, name)
+            if len(series) < len(traj.xs) and (rho is not None or name in ("f", "grad_norm")):
+                series.append(float("nan"))
+
+
+def _record_values(traj: Trajectory, obj, x, rho, ctx) -> None:
     f = ctx.to_float(obj.value(x, ctx))
     traj.f.append(f)
     if rho is None:
