@@ -90,6 +90,7 @@ class Construction:
     title: str = TITLE
     example: str = ""
     set_points: Any = None          # float samples of a maximizer set (for figures)
+    local_radius: float | None = None  # radius of the f_SAM local-minimality check (default r/3)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -433,7 +434,7 @@ def _claim_sam_minimizer(con, fsam, tol, tol_txt):
     """f_SAM(y) >= f_SAM(x_h) for samples y in a ball around x_h (in ctx)."""
     obj, ctx, cert = con.objective, con.ctx, con.certificate
     xh_f = floats(con.x_h, ctx)
-    rad = con.outer_radius / 3
+    rad = con.local_radius if con.local_radius is not None else con.outer_radius / 3
     P = list(S.sphere_points(xh_f, rad / 100, 16)) + list(S.sphere_points(xh_f, rad / 10, 32)) + \
         list(S.sphere_points(xh_f, rad, 48)) + list(S.random_ball(xh_f, rad, 48, seed=1))
     worst = None

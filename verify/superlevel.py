@@ -212,3 +212,41 @@ def radial_derivative(P, G, center) -> np.ndarray:
 
 def where(cond, a, b) -> np.ndarray:
     return np.where(cond, a, b)
+
+
+def random_box(box, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` seeded uniform draws in the box."""
+    rng = np.random.default_rng(seed)
+    lo = np.array([float(a) for a, _ in box])
+    hi = np.array([float(b) for _, b in box])
+    return lo + (hi - lo) * rng.random((n, len(box)))
+
+
+def plot_ratio_field(path, obj, box, rho: float, title: str = "") -> str:
+    """Colour map of ||grad f(x + rho u(x))|| / ||grad f(x)|| over a 2-D box."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
+    X, Y = np.meshgrid(np.linspace(x0, x1, 161), np.linspace(y0, y1, 161))
+    P = np.stack([X.ravel(), Y.ravel()], axis=1)
+    G = grads(obj, P)
+    n = np.linalg.norm(G, axis=1)
+    with np.errstate(all="ignore"):
+        Pp = P + rho * G / n[:, None]
+        R = np.linalg.norm(grads(obj, Pp), axis=1) / n
+    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=110)
+    im = ax.pcolormesh(X, Y, R.reshape(X.shape), shading="auto", cmap="magma")
+    fig.colorbar(im, ax=ax, label="ratio (>= 1 proved)")
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)
+
+
+def np_norms(G) -> np.ndarray:
+    """Euclidean norm of each row."""
+    return np.linalg.norm(np.asarray(G, float), axis=1)
