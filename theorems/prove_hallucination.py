@@ -53,7 +53,7 @@ from verify import sam
 from verify.contexts import get_context
 from verify.errors import SamVerifyError
 from verify.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
-                             exact_vector, global_lower_bound, krawczyk, positive_definite,
+                             exact_vector, global_lower_bound, krawczyk, mid_floats, positive_definite,
                              smooth_near, to_fraction)
 from verify.results import Certificate, Claim, Verdict
 from verify.solve import newton
@@ -266,15 +266,25 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     else:
         verdict = "UNDECIDED"
         reason = final.reason if final.status != "proved" else gmin["reason"]
-        conds = [a.data["krawczyk"].condition for a in attempts if "krawczyk" in a.data]
-        if route == "isolated" and conds and conds[-1] > 1e8:
-            reason += "; try the manifold route (give x_star, CLI --x-star)"
+        if route == "isolated" and _singular_at(obj, c, rho_b, ctx):
+            reason += ("; F's Jacobian is numerically singular at the centre, as where the "
+                       "hallucinated minimizers form a manifold: try the manifold route (give "
+                       "x_star, CLI --x-star)")
 
     _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_note, attempts,
           verdict, reason)
     if verdict == "PROVED" and crosscheck:
         cert.add(_crosscheck(obj, route, center, final, rho_q, xs_q))
     return cert.finish()
+
+
+def _singular_at(obj, c, rho, ctx) -> bool:
+    """Diagnostic only: is the Jacobian of F at the centre numerically singular?"""
+    try:
+        J = mid_floats(sam.shifted_jacobian(obj, c, rho, ctx))
+        return not np.linalg.cond(J) < 1e8
+    except (INTERVAL_FAILURES + (SamVerifyError,)):
+        return False
 
 
 def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_note, attempts,
