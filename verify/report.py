@@ -199,9 +199,12 @@ def _localize_figure(fig: str, figdir: pathlib.Path) -> str:
                 return str(c.resolve().relative_to(figdir.resolve()))
             except ValueError:
                 figdir.mkdir(parents=True, exist_ok=True)
-                target = figdir / c.name
+                target, k = figdir / c.name, 1
+                while target.exists() and target.read_bytes() != c.read_bytes():
+                    k += 1
+                    target = figdir / f"{c.stem}-{k}{c.suffix}"
                 shutil.copyfile(c, target)
-                return c.name
+                return target.name
     return "missing:" + str(fig)
 
 
