@@ -250,3 +250,44 @@ def plot_ratio_field(path, obj, box, rho: float, title: str = "") -> str:
 def np_norms(G) -> np.ndarray:
     """Euclidean norm of each row."""
     return np.linalg.norm(np.asarray(G, float), axis=1)
+
+
+# -- small array helpers used by the theorem modules (which stay free of backend names) ----------
+def broadcast_like(v, t) -> np.ndarray:
+    return np.broadcast_to(np.asarray(v, float), np.shape(t)).astype(float)
+
+
+def repeat_rows(row, n: int) -> np.ndarray:
+    return np.repeat(np.asarray(row, float)[None, :], n, axis=0)
+
+
+def stack_rows(*blocks) -> np.ndarray:
+    return np.concatenate([np.asarray(b, float) for b in blocks], axis=0)
+
+
+def linspace(a: float, b: float, n: int) -> np.ndarray:
+    return np.linspace(a, b, n)
+
+
+def ray_grid(O, D, s) -> np.ndarray:
+    """O[i] + s[j] D[i] for every ray i and distance j (ray-major order), shape (N len(s), d)."""
+    O, D, s = np.asarray(O, float), np.asarray(D, float), np.asarray(s, float)
+    return (O[:, None, :] + s[None, :, None] * D[:, None, :]).reshape(-1, O.shape[1])
+
+
+def ray_dirs(D, ns: int) -> np.ndarray:
+    return np.repeat(np.asarray(D, float), ns, axis=0)
+
+
+def tile(s, n: int) -> np.ndarray:
+    return np.tile(np.asarray(s, float), n)
+
+
+def row_dot(A, B) -> np.ndarray:
+    return (np.asarray(A, float) * np.asarray(B, float)).sum(axis=1)
+
+
+def rays_to_points_each(O, s, D) -> np.ndarray:
+    """O[i] + s[i] D[i] (s a number or one distance per ray)."""
+    s = np.broadcast_to(np.asarray(s, float), (len(D),))
+    return np.asarray(O, float) + s[:, None] * np.asarray(D, float)
