@@ -28,7 +28,8 @@ For a piecewise f the analytic formulas must describe f near X (and near X + rho
 Piecewise condition must be decided on strictly larger boxes (hypothesis ``smooth``).
 
 Box size: unless a radius is fixed, radii 1/4, 1/16, 1/64, ... (exact powers of 2) are tried from the
-largest down to a floor; the first that proves is reported. A rigorous negative (Krawczyk shows no
+largest down to a floor; once one proves, twice that radius is tried as well, and the largest that
+proves is reported. A rigorous negative (Krawczyk shows no
 zero in X; or the zero exists and the Hessian has a proved negative direction) stops the search with
 verdict FAILS. Otherwise the verdict is UNDECIDED with the reason of the last attempt.
 
@@ -142,10 +143,10 @@ def _attempt(obj, route, c, r, rho, xs, ctx) -> Attempt:
     except INTERVAL_FAILURES as exc:
         return Attempt(r, "unknown", f"interval evaluation over X failed: {exc}", d)
     d["krawczyk"] = kr
+    if d["smooth"][0] is not True:   # no verdict, positive or negative, without smoothness
+        return Attempt(r, "unknown", d["smooth"][1], d)
     if kr.status == "none":
         return Attempt(r, "fails", kr.reason, d)
-    if d["smooth"][0] is not True:
-        return Attempt(r, "unknown", d["smooth"][1], d)
     if route == "isolated":
         try:
             S = sam.sam_hessian(obj, X, rho, ctx)
@@ -231,7 +232,7 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     refined_note = "not refined"
     if refine:
         try:
-            xr, _ = _mp_solve(obj, route, x_q, rho_q, xs_q, dps=max(dps, 40))
+            xr, _ = _mp_solve(obj, route, x_q, rho_q, xs_q, dps=max(dps, 40), max_iter=25)
             xf = [float(v) for v in xr]
             if max(abs(a - float(b)) for a, b in zip(xf, x_q)) <= float(reach):
                 center, refined_note = xf, "refined by mpmath Newton"
@@ -256,6 +257,12 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
             final = a
             break
     final = final or attempts[-1]
+    if fixed is None and final.status == "proved" and len(attempts) > 1:
+        # the search steps by ``shrink``; try twice the proved radius, between it and the last failure
+        a = _attempt(obj, route, c, final.radius * 2, rho_b, xs_b, ctx)
+        attempts.append(a)
+        if a.status == "proved":
+            final = a
     gmin = _global_min(obj, xs_q, ctx) if route == "manifold" else None
 
     # verdict
