@@ -1,0 +1,87 @@
+"""Theorem 3.2 / Lemma B.2 / Corollary B.3: the paper's condition, the proof's constants, the audited
+SAM run and the exact linearized criterion, against closed forms on the ring and circle_max."""
+import math
+
+import pytest
+
+from theorems import thm_3_2 as T
+from verify import zoo
+from verify.contexts import get_context
+
+
+@pytest.fixture(scope="module")
+def fp():
+    return get_context("float64")
+
+
+@pytest.fixture(scope="module")
+def ring_H(fp):
+    return T.zoo_manifold_H("ring", 1.5, fp, guess=(-0.5, 0.0), half_width=3.0, n_steps=4)
+
+
+def test_ring_condition_and_exact_spectrum_closed_form(fp, ring_H):
+    # Du = -P/r on the circle r = rho - 1: 1 + rho lambda_min = 1 - rho/(rho-1) = -2; H(y+) = 8 e_r e_r^T
+    y = ring_H.points[3]
+    assert abs(fp.to_float(T.paper_condition(ring_H.obj, y, 1.5, fp)) + 2) < 1e-12
+    ex = T.exact_criterion(ring_H.obj, y, 1.5, 0.1, fp, 1, ring_H.tangent(3))
+    assert abs(ex.mu[0][0] - 8) < 1e-10 and abs(ex.eta_max - 0.25) < 1e-12
+    assert abs(ex.rate - 0.2) < 1e-10 and ex.tangent_residual < 1e-12
+
+
+def test_distance_to_H_two_ways(fp, ring_H):
+    x = fp.vector([0.3, 0.55])
+    assert abs(fp.to_float(ring_H.distance(x)) - abs(math.hypot(0.3, 0.55) - 0.5)) < 1e-12
+
+
+def test_ring_outside_the_hypotheses_but_attracted(fp):
+    c = T.example_ring(fp, quick=True)
+    assert not c.hypotheses_met and "does not apply" in c.objects["paper_verdict"]
+    assert c.claim("converges").passed and c.claim("exact_matches_observed").passed
+    assert c.claim("rate_matches").passed
+    assert any("Corollary B.3" in f.source for f in c.findings)
+    assert c.as_expected
+
+
+def test_circle_max_applies_converges_and_the_papers_L_fails(fp):
+    c = T.example_circle_max(fp, quick=True)
+    assert c.hypotheses_met
+    assert c.claim("converges").passed and c.claim("rate_matches").passed
+    assert c.claim("descent_inequality_L_SAM").passed
+    assert not c.claim("descent_inequality_paper_L").passed       # the proof's step, audited
+    assert any("Theorem 3.2, proof" in f.source for f in c.findings)
+    const = c.objects["constants"]
+    assert float(const["L_SAM (max ||Hess f_SAM|| on N_delta(H), sampled)"]) > \
+        float(const["L (max ||Hess f|| on N_delta(H), sampled)"])
+
+
+def test_negative_control_repelled_isolated_point(fp):
+    c = T.example_tilted_ring(fp, quick=True)
+    assert not c.expected and c.as_expected and c.example.startswith("negative control:")
+    assert c.objects["exact_verdict"].startswith("repels")
+    assert c.objects["observed"] == "repelled from H"
+    assert c.claim("exact_matches_observed").passed and not c.claim("converges").passed
+    assert c.claim("lemma_B2_isolated").passed
+    assert c.claim("construction_second_order").passed
+
+
+def test_negative_control_step_above_bound(fp):
+    c = T.example_step_too_large(fp, quick=True)
+    assert not c.expected and c.as_expected
+    assert c.objects["observed"] == "repelled from H"
+    assert c.claim("exact_matches_observed").passed
+
+
+def test_mpmath_context_runs_the_audit():
+    ctx = get_context("mpmath", dps=30)
+    H = T.zoo_manifold_H("ring", "3/2", ctx, guess=(-0.5, 0.0), half_width=1.0, n_steps=2)
+    c = T.certify(H, 0.2, steps=120, quick=True, constructed=True, expected=False)
+    assert c.claim("H_stationary").passed and c.claim("exact_matches_observed").passed
+    assert float(c.objects["paper_condition_min_on_H"]) == pytest.approx(-2, abs=1e-12)
+
+
+def test_report_certificates_quick(tmp_path):
+    certs = T.report_certificates(quick=True, figdir=tmp_path)
+    assert len(certs) >= 5 and all(c.figures for c in certs)
+    for c in certs:
+        c.to_json()
+    assert sum(1 for c in certs if not c.expected) >= 3
