@@ -43,6 +43,7 @@ solution of F = 0 (or G = 0) started at the centre is checked to lie inside the 
 """
 from __future__ import annotations
 
+import functools
 import time
 from fractions import Fraction
 from typing import Any, Sequence
@@ -73,6 +74,12 @@ STATEMENT = ("On the reported box X: grad f != 0, and X holds a point x_h that i
              "y + rho u(y) = x_star, and x_star is proved a global minimizer of f.")
 
 
+@functools.lru_cache(maxsize=None)
+def _context(kind: str, dps: int):
+    """One context per (kind, dps), so that objectives compile their closures once per context."""
+    return get_context(kind, dps=dps)
+
+
 # -- residuals ----------------------------------------------------------------------------------------
 def _F(obj, rho, ctx):
     return (lambda y: sam.shifted_gradient(obj, y, rho, ctx),
@@ -90,7 +97,7 @@ def _G(obj, rho, xs, ctx):
 
 def _mp_solve(obj, route, x0, rho_q, xs_q, dps, max_iter=60):
     """Newton in mpmath at ``dps`` digits on F (isolated) or G (manifold); returns floats-free mp."""
-    mp = get_context("mpmath", dps=dps)
+    mp = _context("mpmath", dps)
     rho = mp.scalar(rho_q)
     x = mp.vector([to_fraction(v) if not hasattr(v, "_mpf_") else v for v in x0])
     if route == "manifold":
@@ -211,7 +218,7 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     route = "manifold" if x_star is not None else "isolated"
     cert = Certificate(THEOREM, TITLE, example or f"{obj.name} at x = {tuple(map(str, x))}, rho = {rho}",
                        statement=STATEMENT, expected=expected)
-    ctx = get_context("arb", dps=dps)
+    ctx = _context("arb", int(dps))
     cert.context, cert.precision = ctx.name, ctx.precision_label
     if len(x) != obj.dim or (x_star is not None and len(x_star) != obj.dim):
         return cert.refuse(f"x and x_star must have {obj.dim} coordinates")
