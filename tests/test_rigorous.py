@@ -15,7 +15,7 @@ from theorems import prove_hallucination as ph
 from verify import sam
 from verify.cli import main
 from verify.contexts import get_context
-from verify.krawczyk import (dyadic_vector, global_lower_bound, krawczyk, positive_definite,
+from verify.krawczyk import (dyadic_vector, exact_value, global_lower_bound, krawczyk, positive_definite,
                              range_over_reals, to_fraction)
 from verify.results import Verdict
 from verify.solve import newton
@@ -70,6 +70,10 @@ def test_decimal_inputs_are_exact_and_enclosed(arb):
     assert to_fraction("2.8") == Fraction(14, 5) and to_fraction("14/5") == Fraction(14, 5)
     assert to_fraction(0.1) == Fraction(*(0.1).as_integer_ratio())   # a float is its binary value
     assert arb.scalar(to_fraction("2.8")).contains(flint.fmpq(14, 5))
+    # a float constant in an expression is its exact binary value: (x - 0.1)^2 at x = 1/10 is not 0
+    x = sp.Symbol("x", real=True)
+    assert exact_value((x - sp.Float(0.1)) ** 2, [x], ["0.1"]) != 0
+    assert exact_value((x - sp.Float(0.5)) ** 2, [x], ["0.5"]) == 0
 
 
 # -- the PROVED cases ---------------------------------------------------------------------------------

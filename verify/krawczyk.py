@@ -40,6 +40,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
+from .expr import exact_constants
 from .errors import NonFiniteError, SamVerifyError, UndecidedError, ZeroGradientError
 
 #: errors that mean "this box is too wide to decide", never "false"
@@ -330,8 +331,8 @@ def exact_value(expr: sp.Expr, symbols, point) -> sp.Expr | None:
     """f at a rational point, evaluated symbolically and exactly (Piecewise decided exactly)."""
     subs = {s: sp.Rational(to_fraction(v).numerator, to_fraction(v).denominator)
             for s, v in zip(symbols, point)}
-    try:
-        return sp.simplify(sp.sympify(expr).xreplace(subs))
+    try:  # float constants first become the exact rationals they denote, as in the compiler
+        return sp.simplify(exact_constants(sp.sympify(expr)).xreplace(subs))
     except (TypeError, ValueError):
         return None
 
