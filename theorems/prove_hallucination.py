@@ -460,8 +460,37 @@ def run_case(case: dict) -> Certificate:
 
 def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
     """PROVED cases (tilted_ring isolated, ring and Appendix D manifold; more unless quick) and the
-    negative controls (expected=False, example 'negative control: ...')."""
-    return [run_case(c) for c in cases(quick)]
+    negative controls (expected=False, example 'negative control: ...'). With ``figdir``, each
+    PROVED two-dimensional case gets a landscape figure marking the proved point and its image."""
+    certs = []
+    for k, case in enumerate(cases(quick)):
+        cert = run_case(case)
+        if figdir is not None and cert.objects.get("verdict") == "PROVED" and case["obj"].dim == 2:
+            try:
+                cert.figures.append(_figure(case, cert, figdir, f"proved_{k}.png"))
+            except Exception as exc:  # noqa: BLE001 - a figure must not cost the certificate
+                cert.objects["figure_error"] = f"{type(exc).__name__}: {exc}"
+        certs.append(cert)
+    return certs
+
+
+def _figure(case, cert, figdir, name) -> str:
+    import pathlib
+
+    from verify import figures
+    obj = case["obj"]
+    rho = float(to_fraction(case["rho"]))
+    fp = get_context("float64")
+    c = np.array([float(v) for v in cert.objects["box_center"]])
+    xp = sam.perturbed_point(obj, c, rho, fp)
+    span = max(2.0, 1.3 * float(np.max(np.abs(np.concatenate([c, xp])))))
+    box = ((-span, span), (-span, span))
+    marks = {f"proved x_h (box radius {cert.objects['box_radius']})": c,
+             "x_h + rho u(x_h)": xp}
+    path = pathlib.Path(figdir) / name
+    figures.landscape_figure(obj, rho, path, box=box, n=121, marks=marks, field=False,
+                             suptitle=f"{cert.objects['route']} route: {case['example'][:70]}")
+    return name
 
 
 if __name__ == "__main__":
