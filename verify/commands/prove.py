@@ -12,7 +12,6 @@ Exit status: 0 PROVED, 1 FAILS or UNDECIDED, 2 on bad input.
 """
 from __future__ import annotations
 
-
 from ..errors import ShapeError
 from .common import objective_from_args
 
