@@ -183,14 +183,14 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     cert.hypothesis("X critical level set", "f = f(X) and grad f = 0 on X (samples)", ok,
                     f"{len(Xp)} points: max |f - f(X)| = {ctx.to_float(dev):.2e}, max ||grad f|| = "
                     f"{ctx.to_float(gmax):.2e}")
-    top = max(ctx.to_float(ctx.eigvalsh(obj.hess(p, ctx))[d - 1]) for p in Xp[:8])
-    if top > ctx.to_float(tol):
-        raise HypothesisError(f"{THEOREM}: the Hessian of f on X has an eigenvalue {top:.4g} > 0, so X "
-                              f"is not a local maximizer set (a convex f has none; Prop. A.1)")
     if not ok:
         raise HypothesisError(f"{THEOREM}: the given set is not a critical set of constant value "
                               f"(max |f - f(X)| = {ctx.to_float(dev):.3e}, max ||grad f|| = "
                               f"{ctx.to_float(gmax):.3e})")
+    top = max(ctx.to_float(ctx.eigvalsh(obj.hess(p, ctx))[d - 1]) for p in Xp[:8])
+    if top > ctx.to_float(tol):
+        raise HypothesisError(f"{THEOREM}: the Hessian of f on X has an eigenvalue {top:.4g} > 0, so X "
+                              f"is not a local maximizer set (a convex f has none; Prop. A.1)")
     xs_f = T.floats(xs, ctx)
     fine = max_set.fine(obj)
     dist_star = float(S.min_distance([xs_f], fine)[0])
