@@ -268,12 +268,11 @@ def quick_report(tmp_path_factory):
     return out, report
 
 
-def test_report_pages_load_and_images_render(chromium_binary, quick_report, tmp_path_factory):
-    out, report = quick_report
+def check_site(binary: str, out: pathlib.Path, shots: pathlib.Path, screenshot_pages=("index.html",)):
+    """Open every page of the site in ``out``: return (problems, number of images)."""
     pages = sorted(out.glob("*.html"))
     assert {"index.html", "findings.html", "environment.html"} <= {p.name for p in pages}
-    shots = tmp_path_factory.mktemp("screenshots")
-    browser = Browser(chromium_binary, shots)
+    browser = Browser(binary, shots)
     problems = []
     n_images = 0
     try:
@@ -288,12 +287,32 @@ def test_report_pages_load_and_images_render(chromium_binary, quick_report, tmp_
                                       ".backgroundColor")
             if styled in (None, "", "rgba(0, 0, 0, 0)"):
                 problems.append(f"{page.name}: style.css not applied (header background {styled!r})")
-            if page.name in ("index.html", "core_checks.html"):
+            if page.name in screenshot_pages:
                 shot = browser.screenshot(shots / f"{page.stem}.png", full_page=True)
                 print(f"screenshot: {shot}")
     finally:
         browser.quit()
+    return problems, n_images
+
+
+def test_report_pages_load_and_images_render(chromium_binary, quick_report, tmp_path_factory):
+    out, report = quick_report
+    shots = tmp_path_factory.mktemp("screenshots")
+    problems, n_images = check_site(chromium_binary, out, shots, ("index.html", "core_checks.html"))
     assert n_images > 0, "the quick report should contain figures"
+    assert not problems, "\n".join(problems)
+
+
+@pytest.mark.slow
+def test_whole_quick_report_in_the_browser(chromium_binary, tmp_path_factory):
+    """Every section of ``sam-verify report --quick`` (all theorem modules), in the browser."""
+    from verify.report import build
+    out = tmp_path_factory.mktemp("whole_report")
+    report = build(out=out, quick=True, progress=False, command="pytest --runslow tests/test_browser.py")
+    shots = tmp_path_factory.mktemp("whole_screenshots")
+    problems, n_images = check_site(chromium_binary, out, shots, ("index.html", "findings.html"))
+    print(f"whole quick report: {report.summary()}")
+    assert n_images > 0
     assert not problems, "\n".join(problems)
 
 

@@ -102,6 +102,7 @@ def fake_package(tmp_path, monkeypatch):
             c.hypothesis("h", "a hypothesis", True, "because")
             c.add(compare("c1", "holds", 1.0, "<=", 2.0, ctx))
             c.finding("Paper, Lemma 9", "the lemma fails here", "value 3.5 > 2")
+            c.objects["sweep"] = {"columns": ["rho", "ratio"], "rows": [[0.1, 0.5], [0.2, 0.7]]}
             from verify import figures
             import numpy as np
             X, Y = figures.grid(n=20)
@@ -140,6 +141,7 @@ def test_contract_order_errors_and_findings(fake_package, tmp_path):
     page = (out / "second.html").read_text()
     assert "<li>first bullet with <code>code</code></li>" in page
     assert 'src="figures/second/xy.png"' in page
+    assert '<table class="objtable">' in page and "<th>ratio</th>" in page
     assert "does_not_exist.png" in page and 'src="figures/second/does_not_exist.png"' not in page
     findings = (out / "findings.html").read_text()
     assert "the lemma fails here" in findings and "Paper, Lemma 9" in findings
@@ -267,5 +269,5 @@ def test_pytest_plugin_runslow_still_works(pytester):
         def test_slow():
             pass
     ''')
-    pytester.runpytest_subprocess("-p", "no:cacheprovider").assert_outcomes(skipped=1)
-    pytester.runpytest_subprocess("--runslow", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+    pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(skipped=1)
+    pytester.runpytest("--runslow", "-p", "no:cacheprovider").assert_outcomes(passed=1)

@@ -7,7 +7,9 @@ that defines
 * ``THEOREM`` (short label, e.g. ``"Theorem 2.1"``), ``TITLE`` (one line) and ``ORDER`` (a float)
 
 is one section of the report; sections run in ``ORDER``. The module docstring is the section's
-statement. Figures are PNGs the module writes into ``figdir`` (``<out>/figures/<name>/``) and lists,
+statement (blank-line paragraphs, ``*`` bullet lists, indented blocks as code, backquoted code). A
+certificate object of the form ``{"columns": [...], "rows": [[...], ...]}`` (e.g. a rho-sweep table)
+is rendered as a table. Figures are PNGs the module writes into ``figdir`` (``<out>/figures/<name>/``) and lists,
 by file name, in ``cert.figures``; absolute paths elsewhere are copied in. A module that fails to
 import or raises becomes an error section carrying the traceback — it never stops the report.
 
@@ -63,6 +65,7 @@ class Section:
     certificates: list[dict] = field(default_factory=list)
     error: str = ""
     elapsed: float = 0.0
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -71,7 +74,8 @@ class Section:
     def to_dict(self) -> dict:
         return {"module": self.module, "slug": self.slug, "theorem": self.theorem, "title": self.title,
                 "order": repr(self.order), "statement": self.statement, "error": self.error,
-                "elapsed": repr(round(self.elapsed, 6)), "certificates": self.certificates}
+                "elapsed": repr(round(self.elapsed, 6)), "warnings": self.warnings,
+                "certificates": self.certificates}
 
 
 @dataclass
@@ -160,17 +164,25 @@ def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[
 def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str = PACKAGE) -> dict:
     """Run one module's ``report_certificates`` and return plain data (picklable): certificates as
     dicts, figures resolved into ``figdir``, the error text if it raised. Used in worker processes."""
+    import warnings
     figdir = pathlib.Path(figdir)
     started = time.perf_counter()
     certs, error = [], ""
-    try:
-        figdir.mkdir(parents=True, exist_ok=True)
-        mod = importlib.import_module(f"{package}.{name}")
-        produced = mod.report_certificates(quick=quick, figdir=figdir)
-        certs = certificate_dicts(produced, figdir)
-    except Exception:  # noqa: BLE001 - one module must not kill the report
-        error = traceback.format_exc()
-    return {"certificates": certs, "error": error, "elapsed": time.perf_counter() - started}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            figdir.mkdir(parents=True, exist_ok=True)
+            mod = importlib.import_module(f"{package}.{name}")
+            produced = mod.report_certificates(quick=quick, figdir=figdir)
+            certs = certificate_dicts(produced, figdir)
+        except Exception:  # noqa: BLE001 - one module must not kill the report
+            error = traceback.format_exc()
+    seen: dict[str, int] = {}
+    for w in caught:  # shown on the section page instead of cluttering the terminal
+        key = f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
+        seen[key] = seen.get(key, 0) + 1
+    return {"certificates": certs, "error": error, "elapsed": time.perf_counter() - started,
+            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()]}
 
 
 def certificate_dicts(produced, figdir: pathlib.Path) -> list[dict]:
@@ -220,6 +232,7 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
 
     def done(sec: Section, res: dict) -> None:
         sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
+        sec.warnings = res.get("warnings", [])
         bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
         bar.update(1)
 
@@ -348,6 +361,7 @@ def _jinja():
     env.globals["result_of"] = result_of
     env.globals["hyp_summary"] = hyp_summary
     env.globals["precision_of"] = precision_of
+    env.globals["is_table"] = is_table
     return env
 
 
@@ -413,6 +427,12 @@ def shown(value: Any) -> str:
             return "[" + ",\n ".join(shown(v) for v in value) + "]"
         return "[" + ", ".join(shown(v) for v in value) + "]"
     return str(value)
+
+
+def is_table(value: Any) -> bool:
+    """An object of the form ``{"columns": [...], "rows": [[...], ...]}`` renders as a table."""
+    return (isinstance(value, dict) and set(value) == {"columns", "rows"}
+            and isinstance(value["rows"], list) and all(isinstance(r, list) for r in value["rows"]))
 
 
 def result_of(c: dict) -> tuple[str, str]:
