@@ -571,7 +571,7 @@ def figure(con: Construction, figdir: pathlib.Path, stem: str) -> str | None:
     rho = ctx.to_float(con.rho)
     xp = [xh[i] + rho * u[i] for i in range(2)]
     xm = floats(con.x_max, ctx) if con.x_max is not None else None
-    centre = xm or xh
+    centre = xm or (S.centroid(con.set_points) if con.set_points is not None else xh)
     half = 1.15 * max(math.dist(centre, xs), con.outer_radius, rho)
     box = ((centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half))
     path = pathlib.Path(figdir) / f"{stem}.png"

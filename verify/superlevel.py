@@ -162,7 +162,9 @@ def plot_construction(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None, b
     X, Y = np.meshgrid(np.linspace(x0, x1, 241), np.linspace(y0, y1, 241))
     Z = values(obj, np.stack([X.ravel(), Y.ravel()], axis=1)).reshape(X.shape)
     fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
-    ax.contour(X, Y, Z, levels=30, linewidths=0.5, cmap="viridis")
+    finite_z = Z[np.isfinite(Z)]
+    levels = np.unique(np.quantile(finite_z, np.linspace(0.0, 1.0, 34)[1:-1])) if finite_z.size else 30
+    ax.contour(X, Y, Z, levels=levels, linewidths=0.5, cmap="viridis")
     if ball is not None:
         c, r = ball
         a = np.linspace(0, 2 * np.pi, 200)
@@ -189,6 +191,10 @@ def plot_construction(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None, b
     fig.savefig(path)
     plt.close(fig)
     return str(path)
+
+
+def centroid(P) -> list[float]:
+    return [float(v) for v in np.asarray(P, float).mean(axis=0)]
 
 
 def finite(x) -> bool:
