@@ -92,3 +92,14 @@ def test_objective_from_dispatch():
     assert objective_from("x**2", "x").dim == 1
     assert objective_from(lambda x: anp.sum(x ** 2), dim=3).dim == 3
     assert objective_from(lambda x: (x ** 2).sum(), dim=2, backend="torch").contexts == ("torch",)
+
+
+def test_compiled_cache_does_not_keep_contexts_alive():
+    import gc
+    f = SympyObjective("x**2 + y", "x,y")
+    for _ in range(5):
+        ctx = get_context("mpmath", dps=20)
+        f.value(f.point(["1", "2"], ctx), ctx)
+    del ctx
+    gc.collect()
+    assert len(f._compiled) == 0

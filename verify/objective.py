@@ -13,6 +13,7 @@ a flat tensor, torch context; :mod:`verify.torch_model` builds one from an ``nn.
 from __future__ import annotations
 
 import math
+import weakref
 from typing import Callable, Sequence
 
 import numpy as np
@@ -127,7 +128,8 @@ class SympyObjective(Objective):
                                   f"and cannot be declared analytic")
         self.smoothness = smoothness or detected
         self.name = name or str(expr)
-        self._compiled: dict = {}
+        # compiled closures per context; weak keys, so a context dropped by the caller is freed
+        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
         self._grad_exprs = [sp.diff(expr, s) for s in symbols]
         self._hess_exprs = None
         self._d3_exprs = None
@@ -145,7 +147,7 @@ class SympyObjective(Objective):
         return self._d3_exprs
 
     def _fn(self, key, ctx):
-        cache = self._compiled.setdefault(id(ctx), {"ctx": ctx})
+        cache = self._compiled.setdefault(ctx, {})
         if key not in cache:
             build = lambda e: compile_expr(e, self.symbols, ctx)  # noqa: E731
             if key == "value":
