@@ -226,6 +226,9 @@ def test_figure_helpers_write_pngs(tmp_path):
                                       box=((-2, 2), (-2, 2)), n=9) == "s.png"
     assert figures.series_figure({"a": ([1, 2, 3], [1, 4, 9])}, tmp_path / "l.png", logy=True,
                                  hlines={"one": 1.0}, vlines={"two": 2.0}) == "l.png"
+    path = np.c_[np.linspace(1.5, -1.0, 20), np.linspace(0.5, 0.0, 20)]
+    assert figures.trajectory_figure(obj, 0.5, tmp_path / "t.png", {"SAM": path, "GD": path[::-1]},
+                                     box=((-2, 2), (-2, 2)), n=41) == "t.png"
     with open(tmp_path / "s.png", "rb") as fh:
         assert fh.read(8) == b"\x89PNG\r\n\x1a\n"
 

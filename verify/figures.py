@@ -28,6 +28,8 @@ Figure-level one-liners (return the file *name* written into ``figdir``, ready f
     #   three panels: f | f_SAM | field -grad f(x+) (the analogue of the paper's Figure 1)
     name = field_sweep_figure(obj, [0.5, 1.5, 2.8], figdir / "sweep.png", box=...)
     #   one field panel per rho (the analogue of Figures 10/11)
+    name = trajectory_figure(obj, rho, figdir / "runs.png", {"SAM": xs_sam, "switching": xs_sw}, box=...)
+    #   f_SAM contours with the paths (start o, end x) | f(x_k) along each path (the SAM/switching runs)
     name = series_figure({"GradRatio": (rhos, values)}, figdir / "rho_sweep.png", xlabel="rho", logy=True)
     name = surface_figure(X, Y, Z, figdir / "plane.png", title=...)   # one contour panel (e.g. a loss plane)
 
@@ -301,6 +303,41 @@ def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box
             _legend(ax)
     for ax in flat[len(rhos):]:
         ax.set_visible(False)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return save(fig, path)
+
+
+def trajectory_figure(obj, rho: float, path: str | pathlib.Path, trajs: Mapping[str, Any],
+                      box=((-3, 3), (-3, 3)), n: int = 161, background: str = "f_sam",
+                      marks: Mapping[str, Any] | None = None, curves: Mapping[str, Any] | None = None,
+                      values: bool = True, logy: bool = False, suptitle: str = "") -> str:
+    """Trajectories (label -> (T, 2) array) over contours of f_SAM (``background="f_sam"``) or f
+    (``"f"``), and, if ``values``, a second panel with f(x_k) along each trajectory."""
+    X, Y = grid(box, n)
+    Z = f_sam_grid(obj, X, Y, rho) if background == "f_sam" else f_grid(obj, X, Y)
+    fig, axes = new_figure(2 if values else 1, 1)
+    ax = axes[0, 0]
+    contour(ax, X, Y, Z, title=(f"f_SAM, rho = {rho:g}" if background == "f_sam" else "f"), levels=30)
+    for label, pts in (curves or {}).items():
+        curve(ax, pts, label=label)
+    _marks(ax, marks)
+    trajectories(ax, list(trajs.values()), labels=list(trajs.keys()))
+    _legend(ax)
+    if values:
+        axv = axes[0, 1]
+        ctx = _float_ctx()
+        for i, (label, P) in enumerate(trajs.items()):
+            P = np.atleast_2d(np.asarray(P, dtype=float))
+            fv = [float(obj.value(np.array(p), ctx)) for p in P]
+            axv.plot(np.arange(len(fv)), fv, "-", color=TRAJ_COLORS[i % len(TRAJ_COLORS)], label=label)
+        axv.set_xlabel("iteration k")
+        axv.set_ylabel("f(x_k)")
+        if logy:
+            axv.set_yscale("log")
+        axv.grid(True, alpha=0.3)
+        axv.set_title("f along the trajectories", fontsize=10)
+        axv.legend(fontsize=8)
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return save(fig, path)

@@ -137,7 +137,7 @@ def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[
     for name in module_names(package):
         try:
             mod = importlib.import_module(f"{package}.{name}")
-        except Exception:  # noqa: BLE001 - reported as an error section
+        except (Exception, SystemExit):  # noqa: BLE001 - reported as an error section
             specs.append(_Spec(name, name, f"module {package}.{name} failed to import", 1e9, "",
                                traceback.format_exc()))
             continue
@@ -175,7 +175,7 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
             mod = importlib.import_module(f"{package}.{name}")
             produced = mod.report_certificates(quick=quick, figdir=figdir)
             certs = certificate_dicts(produced, figdir)
-        except Exception:  # noqa: BLE001 - one module must not kill the report
+        except (Exception, SystemExit):  # noqa: BLE001 - one module must not kill the report
             error = traceback.format_exc()
     seen: dict[str, int] = {}
     for w in caught:  # shown on the section page instead of cluttering the terminal
