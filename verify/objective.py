@@ -13,7 +13,7 @@ a flat tensor, torch context; :mod:`verify.torch_model` builds one from an ``nn.
 from __future__ import annotations
 
 import math
-import weakref
+from collections import OrderedDict
 from typing import Callable, Sequence
 
 import numpy as np
@@ -22,6 +22,7 @@ import sympy as sp
 from .errors import BackendError, HypothesisError, ShapeError
 from .expr import check_symbols, compile_expr, is_analytic, parse
 
+COMPILED_CONTEXTS_KEPT = 8
 SMOOTHNESS = ("analytic", "Cinf") + tuple(f"C{k}" for k in range(0, 10)) + ("unknown",)
 
 
@@ -128,8 +129,8 @@ class SympyObjective(Objective):
                                   f"and cannot be declared analytic")
         self.smoothness = smoothness or detected
         self.name = name or str(expr)
-        # compiled closures per context; weak keys, so a context dropped by the caller is freed
-        self._compiled: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        # compiled closures per context (they hold the context); only the most recent few are kept
+        self._compiled: OrderedDict = OrderedDict()
         self._grad_exprs = [sp.diff(expr, s) for s in symbols]
         self._hess_exprs = None
         self._d3_exprs = None
@@ -147,7 +148,12 @@ class SympyObjective(Objective):
         return self._d3_exprs
 
     def _fn(self, key, ctx):
-        cache = self._compiled.setdefault(ctx, {})
+        cache = self._compiled.setdefault(id(ctx), {"ctx": ctx})
+        if cache["ctx"] is not ctx:  # an id reused by a new context after the old one was freed
+            cache = self._compiled[id(ctx)] = {"ctx": ctx}
+        self._compiled.move_to_end(id(ctx))
+        while len(self._compiled) > COMPILED_CONTEXTS_KEPT:
+            self._compiled.popitem(last=False)
         if key not in cache:
             build = lambda e: compile_expr(e, self.symbols, ctx)  # noqa: E731
             if key == "value":
