@@ -8,6 +8,7 @@ from theorems import thm_2_1 as T
 from verify import zoo
 from verify.contexts import get_context
 from verify.errors import HypothesisError
+from verify.objective import SympyObjective
 from verify.sam import gradient
 
 MP50 = get_context("mpmath", dps=50)
@@ -109,16 +110,23 @@ def test_eps_rule_enforced():
 
 
 def test_not_global_minimizer_refused():
-    z = zoo.get("double_well2")
-    obj = T.SympyObjective if hasattr(T, "SympyObjective") else None  # noqa: F841
-    from verify.objective import SympyObjective
     f = SympyObjective("(x**2 - 1)**2 + (y**2 - 1)**2 + x/5", "x,y")
     from verify.solve import critical_point
     xs = critical_point(f, f.point(["0.97", "1"], MP50), MP50).x
     xm = critical_point(f, f.point(["0.05", "0"], MP50), MP50).x
     with pytest.raises(HypothesisError, match="global"):
         T.construct(f, xs, xm, MP50, box=((-2.5, 2.5),) * 2)
-    assert z.name == "double_well2"
+
+
+def test_degenerate_maximizer_certified_by_ball():
+    # 1 - t + t^2 with t = x^4 + y^4: the maximizer 0 has a zero Hessian; minimizers on t = 1/2
+    f = SympyObjective("1 - (x**4 + y**4) + (x**4 + y**4)**2", "x,y")
+    con = T.construct(f, ("(1/2)**(1/4)", "0"), ("0", "0"), MP50, n_dirs=512,
+                      box=((-1.5, 1.5),) * 2)
+    cert = con.certificate
+    assert cert.passed, str(cert)
+    iso = next(h for h in cert.hypotheses if h.name == "x_max isolated local maximizer")
+    assert iso.met and "degenerate" in iso.evidence
 
 
 def test_report_quick(tmp_path):

@@ -25,12 +25,11 @@ from __future__ import annotations
 
 import math
 import pathlib
-from dataclasses import replace
 
 from verify import superlevel as S
 from verify.claims import compare
 from verify.contexts import get_context
-from verify.errors import SamVerifyError, ZeroGradientError
+from verify.errors import ZeroGradientError
 from verify.objective import SympyObjective
 from verify.results import Certificate
 from verify.sam import gradient, sam_value

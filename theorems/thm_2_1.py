@@ -42,14 +42,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from verify import superlevel as S
-from verify.claims import boolean, compare
+from verify.claims import compare
 from verify.contexts import get_context
 from verify.errors import HypothesisError, SamVerifyError, ZeroGradientError
 from verify.expr import compile_expr, parse
 from verify.objective import Objective
 from verify.results import Certificate
 from verify.sam import du_matrix, gradient, sam_value
-from verify.solve import critical_point, newton
+from verify.solve import newton
 
 THEOREM = "Thm. 2.1"
 TITLE = "Hallucinated minimizer from an isolated local maximizer (Lagrange construction)"
@@ -109,14 +109,13 @@ def scalar_from_text(text, ctx):
 
 
 def as_point(values, obj, ctx):
-    """Convert a point given as strings/numbers (or already native) to a native vector."""
+    """Convert a point given as a comma-separated string, a list of numbers/expressions, or a native
+    vector of ``ctx`` to a native vector (checked by ``obj.point``)."""
     if isinstance(values, str):
         values = [v for v in values.split(",") if v.strip()]
-    try:
-        return obj.point(values, ctx) if not isinstance(values, (list, tuple)) else obj.point(
-            ctx.stack([scalar_from_text(v, ctx) for v in values]), ctx)
-    except TypeError:
-        return obj.point(values, ctx)
+    if isinstance(values, (list, tuple)):
+        values = ctx.stack([scalar_from_text(v, ctx) for v in values])
+    return obj.point(values, ctx)
 
 
 def _decimal(value: float, digits: int = 6) -> str:
@@ -137,7 +136,7 @@ def default_box(points: list[list[float]], pad: float):
 # ------------------------------------------------------------------------------------------------
 # hypotheses
 # ------------------------------------------------------------------------------------------------
-def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM) -> None:
+def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM) -> float:
     """grad f(x_max) = 0 and a negative-definite Hessian (or a certified neighbourhood, checked
     later by the radial-decrease test of the ball C). Raises HypothesisError otherwise."""
     g = obj.grad(xm, ctx)
@@ -160,11 +159,15 @@ def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM) -> None:
                               f"{top:.4g} > 0); an isolated local maximizer is needed")
     cert.hypothesis("x_max critical", "grad f(x_max) = 0", True,
                     f"||grad f(x_max)|| = {ctx.to_float(gn):.3e} <= {ctx.to_float(gtol):.1e}")
-    cert.hypothesis("x_max isolated local maximizer",
-                    "Hessian of f at x_max negative definite (else a certified neighbourhood)",
-                    True if top < 0 else None,
-                    f"largest Hessian eigenvalue {top:.6g}" + ("" if top < 0 else
-                                                               "; degenerate: rely on ball C"))
+    return top
+
+
+def record_isolation(cert, top: float, r: float) -> None:
+    """x_max isolated: negative-definite Hessian, or (degenerate Hessian) the certified ball C."""
+    how = "negative-definite Hessian" if top < 0 else "degenerate Hessian; isolation from ball C"
+    cert.hypothesis("x_max isolated local maximizer", "Hessian of f at x_max negative definite, or a "
+                    "certified neighbourhood where f < f(x_max) and grad f != 0", True,
+                    f"largest Hessian eigenvalue {top:.6g} ({how}, r = {r:.6g})")
 
 
 def check_minimizer(obj, xs, ctx, cert, box, global_: bool = True, n_grid: int | None = None):
@@ -285,7 +288,7 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
                     f"declared smoothness {obj.smoothness!r}")
     xs = as_point(x_star, obj, ctx)
     xm = as_point(x_max, obj, ctx)
-    check_isolated_maximizer(obj, xm, ctx, cert, theorem)
+    top = check_isolated_maximizer(obj, xm, ctx, cert, theorem)
     xs_f, xm_f = floats(xs, ctx), floats(xm, ctx)
     dist = math.dist(xs_f, xm_f)
     if dist == 0:
@@ -302,6 +305,7 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
     cert.hypothesis("ball C certified", "f decreases strictly along every ray of C = B_r(x_max) "
                     "(so f < f(x_max) and grad f != 0 on C minus x_max), on samples", True,
                     f"r = {r:.6g}")
+    record_isolation(cert, top, r)
     M = obj.value(xm, ctx)
     Mf = ctx.to_float(M)
     m = float(S.values(obj, S.sphere_points(xm_f, r, n_dirs)).max())

@@ -32,8 +32,6 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import sympy as sp
-
 from verify import superlevel as S
 from verify.claims import compare
 from verify.contexts import get_context
@@ -72,7 +70,6 @@ class MaximizerSet:
         return cls(f"single point {point}", point=point)
 
     def _compiled(self, ctx):
-        t = sp.Symbol("t", real=True)
         out = []
         for e in self.exprs:
             expr, syms = parse(e, ["t"])
