@@ -260,7 +260,7 @@ def symmetric_offsets(m: int, half_width: float, n: int) -> list[list[float]]:
 def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | None = None,
             half_width: float = 0.5, n_steps: int = 8, example: str = "", f_min=None,
             sigma_margin: float = 1e-6, seams: Callable | None = None, expected: bool = True,
-            keep_trace: bool = False) -> Certificate:
+            keep_trace: bool = False, analytic_required: bool = True) -> Certificate:
     """Check Theorem 3.1 at (x*, x_h, rho) in ``ctx``.
 
     ``chart`` parametrizes M near x* (else M is walked along the kernel of Hess f); ``m`` is the
@@ -279,8 +279,14 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                          "x_h": [ctx.to_str(v) for v in ctx.to_list(x_h)], "d": d})
 
     # -- hypotheses -----------------------------------------------------------------------------
-    cert.hypothesis("analytic", "f is real-analytic (assumption of Theorem 2.2)", obj.is_analytic,
-                    f"declared smoothness of {obj.name}: {obj.smoothness}")
+    if analytic_required or obj.is_analytic:
+        cert.hypothesis("analytic", "f is real-analytic (assumption of Theorem 2.2)", obj.is_analytic,
+                        f"declared smoothness of {obj.name}: {obj.smoothness}")
+    else:
+        cert.objects["hypotheses_not_met"] = (
+            f"f is not real-analytic (declared {obj.smoothness}), so Theorem 3.1 does not apply as "
+            "stated; the certificate checks its conclusion directly, under the local hypotheses the "
+            "implicit-function argument uses (f C^2 near x_h and x*, checked below)")
     if seams is not None:
         cert.hypothesis("C2 near the trace", "f is C^2 on a neighbourhood of x_h and of x* (the "
                         "argument needs Du and the implicit function theorem there)",
@@ -495,7 +501,7 @@ def certify_construction(construction) -> Certificate:
     fm = ctx.scalar(zf.min_value) if zf is not None and zf.min_value is not None else None
     return certify(obj, construction.x_star, construction.x_h, construction.rho, ctx, chart=chart,
                    example=f"Section 2 construction on {obj.name}", f_min=fm, seams=seams,
-                   half_width=0.3 if seams else 0.5)
+                   half_width=0.3 if seams else 0.5, analytic_required=seams is None)
 
 
 def appendix_d_seams(p) -> float:
