@@ -137,3 +137,14 @@ def test_report_quick(tmp_path):
     figs = [f for c in certs for f in c.figures]
     assert figs and all((tmp_path / f).exists() for f in figs)
     assert any(c.findings for c in certs)  # the multiplier-sign remark
+
+
+@pytest.mark.parametrize("name", [ex["zoo"] for ex in T.EXAMPLES])
+def test_section3_quantity_nonpositive_at_farthest_point(built, name):
+    # second-order condition of the farthest-point problem => 1 + rho lambda_min(Sym Du(x_h)) <= 0
+    cert = built[name].certificate
+    value = cert.objects["1 + rho*lambda_min(Sym Du(x_h))"]
+    top = cert.objects["lambda_max tangent (2I + lambda H)"]
+    assert value <= top / 2 + built[name].ctx.tol(10, 1024) and value < 0
+    assert cert.claim("sym_du_vs_second_order").passed
+    assert any(f.source.startswith("Thm 3.2") for f in cert.findings)

@@ -424,14 +424,17 @@ def certify(con: Construction, containment: str | None = None) -> Certificate:
                          "<=", 0, ctx, tol=tol, note=tol_txt))
         cert.add(compare("closed_form_rho", "rho agrees with the closed form", rho, "==", rc, ctx,
                          tol=tol, note=tol_txt))
-    if cert.expected and not cert.findings and con.theorem == THEOREM:
-        cert.finding("Sec. 2.1 / App. A.1", "sign of the Lagrange multiplier",
-                     "the displays grad g(x_h) = lambda grad f(x_h) and 2(x_star - x_h) = lambda "
-                     "grad f(x_h) are consistent only if grad g is read as 2(x_star - x); with "
-                     "grad g = 2(x - x_star) the first multiplier is -lambda. The checks use "
-                     "2(x_star - x_h) = lambda grad f(x_h), lambda > 0 (KKT multiplier of "
-                     "f >= M - eps); measured lambda = " + ctx.to_str(lam)[:20])
     return cert.finish()
+
+
+def sign_finding(cert: Certificate, lam, ctx) -> None:
+    """The paper's two displays of the Lagrange condition differ in the sign of the multiplier."""
+    cert.finding("Sec. 2.1 / App. A.1", "sign of the Lagrange multiplier",
+                 "the displays grad g(x_h) = lambda grad f(x_h) and 2(x_star - x_h) = lambda "
+                 "grad f(x_h) are consistent only if grad g is read as 2(x_star - x); with "
+                 "grad g = 2(x - x_star) the first multiplier is -lambda. The checks use "
+                 "2(x_star - x_h) = lambda grad f(x_h), lambda > 0 (KKT multiplier of "
+                 "f >= M - eps); measured lambda = " + ctx.to_str(lam)[:20])
 
 
 def _claim_sam_minimizer(con, fsam, tol, tol_txt):
@@ -481,8 +484,24 @@ def _claim_second_order(con, g, gn, u, tol):
     sym = (J + J.T) / 2
     ev = ctx.eigvalsh(sym)
     cert.objects["lambda_max tangent (2I + lambda H)"] = top
-    cert.objects["1 + rho*lambda_min(Sym Du(x_h))"] = ctx.scalar(1) + con.rho * ev[0]
+    value = ctx.scalar(1) + con.rho * ev[0]
+    cert.objects["1 + rho*lambda_min(Sym Du(x_h))"] = value
     cert.objects["eig Sym Du(x_h)"] = ev
+    if d < 2:
+        return
+    # For a unit tangent v, v.Sym(Du)v = v.H v/||grad f|| and lambda ||grad f|| = 2 rho, so
+    # 1 + rho v.Sym(Du)v = (2 + lambda v.H v)/2; Rayleigh: lambda_min(Sym Du) <= v.Sym(Du)v.
+    cert.add(compare("sym_du_vs_second_order", "1 + rho lambda_min(Sym Du(x_h)) <= (largest tangent "
+                     "eigenvalue of 2 I + lambda H(x_h)) / 2 (Rayleigh quotient on a tangent vector)",
+                     value, "<=", top / 2, ctx, tol=tol))
+    if cert.expected and ctx.to_float(top) <= 0:
+        cert.finding("Thm 3.2 vs App. A.1 / A.4", "the constructed x_h never meets the hypothesis "
+                     "1 + rho lambda_min(Sym Du(x_h)) > 0 of Thm 3.2 when d >= 2",
+                     "x_h maximizes ||x - x_star||^2 on {f = M - eps}, so the second-order condition "
+                     "gives 1 + rho v.Sym(Du)v = (2 + lambda v.H v)/2 <= 0 for every unit tangent v, "
+                     "hence 1 + rho lambda_min(Sym Du(x_h)) <= 0. Measured here: "
+                     + ctx.to_str(value)[:16] + ". Thm 3.2 can only apply to sets H of hallucinated "
+                     "minimizers that avoid the farthest-point x_h (or in d = 1).")
 
 
 # ------------------------------------------------------------------------------------------------
@@ -602,6 +621,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
                 con.certificate.figures.append(name)
         certs.append(con.certificate)
         first = first or con
+    sign_finding(first.certificate, first.lam, ctx)
     certs += controls(first, first.example)
     # convex f: the construction is refused
     z = zoo.get("convex_lse")
