@@ -166,9 +166,11 @@ def contour(ax, X, Y, Z, title: str = "", levels: int | Sequence[float] = 30, cm
 
 
 def quiver_field(ax, X, Y, U, V, negate: bool = True, normalize: bool = True, every: int = 1,
-                 color_by_norm: bool = True, title: str = ""):
+                 color_by_norm: bool = True, title: str = "", colorbar: bool = True,
+                 clim: tuple[float, float] | None = None):
     """Arrows of the field (U, V) — by default of ``-(U, V)``, the direction a SAM step moves when
-    (U, V) = grad f(x+). ``normalize`` draws unit arrows colored by log10 of the field's norm."""
+    (U, V) = grad f(x+). ``normalize`` draws unit arrows colored by log10 of the field's norm
+    (at most 8 decades, or the fixed range ``clim``, e.g. to share one colorbar between panels)."""
     s = (slice(None, None, every), slice(None, None, every))
     X, Y, U, V = X[s], Y[s], U[s], V[s]
     sign = -1.0 if negate else 1.0
@@ -180,10 +182,15 @@ def quiver_field(ax, X, Y, U, V, negate: bool = True, normalize: bool = True, ev
     if color_by_norm:
         with np.errstate(all="ignore"):
             C = np.log10(np.where(N > 0, N, np.nan))
-        if np.isfinite(C).any():  # show at most 8 decades: tiny norms all read as "near zero"
+        if clim is not None:
+            C = np.clip(C, *clim)
+        elif np.isfinite(C).any():  # show at most 8 decades: tiny norms all read as "near zero"
             C = np.maximum(C, np.nanmax(C) - 8)
         q = ax.quiver(*args, np.ma.masked_invalid(C), cmap="plasma", **_quiver_scale(X, normalize))
-        ax.figure.colorbar(q, ax=ax, shrink=0.85, label="log10 ||field||")
+        if clim is not None:
+            q.set_clim(*clim)
+        if colorbar:
+            ax.figure.colorbar(q, ax=ax, shrink=0.85, label="log10 ||field||")
     else:
         q = ax.quiver(*args, **_quiver_scale(X, normalize))
     ax.set_aspect("equal", adjustable="box")
@@ -288,14 +295,20 @@ def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box
     nrows = -(-len(rhos) // ncols)
     fig, axes = new_figure(ncols, nrows)
     flat = axes.ravel()
-    for ax, rho in zip(flat, rhos):
+    Xq, Yq = grid(box, n)
+    fields = [shifted_gradient_grid(obj, Xq, Yq, rho) for rho in rhos]
+    with np.errstate(all="ignore"):
+        logs = np.concatenate([np.log10(np.hypot(U, V)).ravel() for U, V in fields])
+    logs = logs[np.isfinite(logs)]
+    top = float(logs.max()) if logs.size else 0.0
+    clim = (max(float(logs.min()) if logs.size else top - 1, top - 8), top)
+    q = None
+    for ax, rho, (U, V) in zip(flat, rhos, fields):
         if background:
             Xb, Yb = grid(box, 121)
             contour(ax, Xb, Yb, f_sam_grid(obj, Xb, Yb, rho), levels=20, cmap="Greys_r", colorbar=False,
                     lines=False, alpha=0.45)
-        Xq, Yq = grid(box, n)
-        U, V = shifted_gradient_grid(obj, Xq, Yq, rho)
-        quiver_field(ax, Xq, Yq, U, V, title=f"-grad f(x+), rho = {rho:g}")
+        q = quiver_field(ax, Xq, Yq, U, V, title=f"-grad f(x+), rho = {rho:g}", colorbar=False, clim=clim)
         ax.set_xlim(Xq.min(), Xq.max())
         ax.set_ylim(Yq.min(), Yq.max())
         if marks_by_rho and rho in marks_by_rho:
@@ -303,6 +316,8 @@ def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box
             _legend(ax)
     for ax in flat[len(rhos):]:
         ax.set_visible(False)
+    if q is not None:
+        fig.colorbar(q, ax=list(flat[:len(rhos)]), shrink=0.8, label="log10 ||grad f(x+)||")
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return save(fig, path)
