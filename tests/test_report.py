@@ -148,6 +148,16 @@ def test_contract_order_errors_and_findings(fake_package, tmp_path):
     assert "example b fails" in findings  # not-as-expected table
 
 
+def test_rebuild_removes_stale_pages_and_figures(fake_package, tmp_path):
+    out = tmp_path / "out"
+    build(out=out, quick=True, progress=False, package=fake_package)
+    (out / "figures" / "second" / "stale.png").write_bytes(b"old")
+    (out / "notes.txt").write_text("mine")
+    build(out=out, quick=True, progress=False, package=fake_package, only=["first"])
+    assert not (out / "second.html").exists() and not (out / "figures" / "second").exists()
+    assert (out / "first.html").is_file() and (out / "notes.txt").read_text() == "mine"
+
+
 def test_only_filters_and_rejects_unknown(fake_package):
     assert [s.name for s in discover(["thm b"], package=fake_package)] == ["second"]
     assert [s.name for s in discover(["first", "second"], package=fake_package)] == ["first", "second"]

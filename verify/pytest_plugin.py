@@ -119,10 +119,11 @@ def pytest_sessionfinish(session, exitstatus):
     only_opt = config.getoption("--sam-report-only")
     only = [s for s in only_opt.split(",") if s.strip()] if only_opt else None
     try:
-        from .report import collect, environment, extra_section, render
+        from .report import clean_previous, collect, environment, extra_section, render
         import time
         started = time.perf_counter()
         out = pathlib.Path(out)
+        clean_previous(out)
         sections = [] if mode == "tests" else collect(quick=(mode == "quick"), only=only, out=out,
                                                       progress=False)
         registered = config.stash.get(_CERTS, [])

@@ -503,12 +503,31 @@ def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict |
     return report
 
 
+def clean_previous(out: pathlib.Path) -> None:
+    """Remove what an earlier report wrote into ``out`` (its pages and figure folders, as listed in
+    its certificates.json), so that no stale page or figure survives; nothing else is touched."""
+    manifest = pathlib.Path(out) / "certificates.json"
+    if not manifest.is_file():
+        return
+    try:
+        slugs = [s["slug"] for s in json.loads(manifest.read_text(encoding="utf-8"))["sections"]]
+    except (ValueError, KeyError, TypeError):
+        return
+    for slug in slugs:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(slug)) or slug in (".", ".."):
+            continue
+        (out / f"{slug}.html").unlink(missing_ok=True)
+        shutil.rmtree(out / "figures" / slug, ignore_errors=True)
+    manifest.unlink(missing_ok=True)
+
+
 def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
           jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
           package: str = PACKAGE) -> Report:
     """Collect every section (plus ``extra`` ones) and render the site into ``out``."""
     started = time.perf_counter()
     out = pathlib.Path(out)
+    clean_previous(out)
     sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package)
     sections += list(extra)
     info = environment(sections, command=command, quick=quick, started=started)
