@@ -276,12 +276,13 @@ def far_sample(boundary, x_star_f):
 def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: float = 0.5,
               box=None, x_star_global: bool = True, n_dirs: int | None = None, example: str = "",
               closed_form: Callable | None = None, theorem: str = THEOREM, title: str = TITLE,
-              statement: str = STATEMENT, certify_claims: bool = True) -> Construction:
+              statement: str = STATEMENT, certify_claims: bool = True, enforce_eps: bool = True,
+              expected: bool = True) -> Construction:
     """Run the construction of Thm 2.1 and (``certify_claims``) its claims. Raises HypothesisError
     when f, x_star or x_max do not meet the hypotheses (e.g. a convex f has no local maximizer)."""
     ctx = get_context(ctx or "mpmath")
     obj = objective
-    cert = new_certificate(example or obj.name, ctx, theorem, title, statement)
+    cert = new_certificate(example or obj.name, ctx, theorem, title, statement, expected)
     # -- hypotheses ---------------------------------------------------------------------------------
     obj.require_order(1, theorem)
     cert.hypothesis("f in C^1", "f is continuously differentiable", True,
@@ -319,7 +320,7 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
     ok = 0 < ctx.to_float(eps_c) < Mf - m
     cert.hypothesis("eps rule", "0 < eps < M - m with m = max of f on dC", ok,
                     f"{rule}: eps = {eps_text}, M - m = {Mf - m:.6g}")
-    if not ok:
+    if not ok and enforce_eps:
         raise HypothesisError(f"{theorem}: eps = {eps_text} must satisfy 0 < eps < M - m = "
                               f"{Mf - m:.6g} (ball C of radius {r:.4g} around x_max)")
     level = M - eps_c
@@ -561,6 +562,12 @@ def controls(con: Construction, label: str) -> list[Certificate]:
     out.append(certify(replace(con, x_h=move_along_level(con), certificate=fresh(
         "x_h moved along the level set"))))
     out.append(certify(replace(con, lam=-con.lam, certificate=fresh("multiplier sign flipped"))))
+    if con.x_max is not None:
+        out.append(certify(replace(con, x_h=con.x_max, certificate=fresh(
+            "x_h replaced by the maximizer (grad f = 0)"))))
+    half = 0.5 * float(con.boundary_dist.max())
+    out.append(certify(replace(con, outer_radius=half, certificate=fresh(
+        "ball C shrunk below the extent of C_eps"))))
     return out
 
 
