@@ -456,8 +456,10 @@ def _claim_sam_minimizer(con, fsam, tol, tol_txt):
             worst = diff
     cert.add(compare("sam_local_min", f"x_h is a local minimizer of f_SAM: min over {len(P)} samples "
                      f"y in B(x_h, {rad:.3g}) of f_SAM(y) - f_SAM(x_h)", worst, ">=", 0, ctx,
-                     tol=tol, note=tol_txt + "; global because f_SAM(y) = f(y+) >= min f = "
-                     "f_SAM(x_h) when x_star is a global minimizer"))
+                     tol=tol, note=tol_txt + ("; global because f_SAM(y) = f(y+) >= min f = "
+                     "f_SAM(x_h) when x_star is a global minimizer" if any(
+                         h.name == "x_star global minimizer" for h in cert.hypotheses) else
+                         "; x_star is only a local minimizer: local check")))
 
 
 def _claim_second_order(con, g, gn, u, tol):
