@@ -87,3 +87,10 @@ def test_report_quick(tmp_path):
     assert all(c.as_expected for c in certs)
     assert sum(bool(c.refused) for c in certs) == 2
     assert certs[0].figures and (tmp_path / certs[0].figures[0]).exists()
+
+
+def test_ellipse_set():
+    con = M.run_ellipse(MP, quick=True)
+    assert con.certificate.passed, str(con.certificate)
+    assert abs(float(con.certificate.objects["Lojasiewicz q"]) - 0.5) < 0.02
+    assert abs(con.x_h[1]) <= TINY and con.x_h[0] < -1.5   # on the major axis, outside the set

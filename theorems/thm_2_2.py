@@ -293,16 +293,36 @@ def run_circle_max(ctx=None, quick: bool = False, **kw) -> T.Construction:
                      **kw)
 
 
+def elliptic_circle_max():
+    """circle_max composed with s = 4 x^2 / 9 + y^2: the maximizer set is the ellipse
+    (3/2 cos t, sin t) (value 4/3); the ellipse s = 3 consists of global minimizers (value 0)."""
+    from verify.objective import SympyObjective
+    s = "(4*x**2/9 + y**2)"
+    return SympyObjective(f"{s}**3/3 - 2*{s}**2 + 3*{s}", "x,y", name="elliptic circle_max")
+
+
+def run_ellipse(ctx=None, quick: bool = False, **kw) -> T.Construction:
+    return construct(elliptic_circle_max(), ("3*sqrt(3)/2", "0"),
+                     MaximizerSet.curve(("3*cos(t)/2", "sin(t)")), ctx, set_value="4/3",
+                     box=((-4, 4), (-4, 4)), quick=quick,
+                     example=kw.pop("example", "elliptic circle_max: X = ellipse (3/2 cos t, sin t)"),
+                     **kw)
+
+
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
     from verify import zoo
     ctx = get_context("mpmath", dps=50)
     certs = []
     con = run_circle_max(ctx, quick=quick)
-    if figdir is not None:
-        name = T.figure(con, figdir, "thm_2_2_circle_max")
-        if name:
-            con.certificate.figures.append(name)
-    certs.append(con.certificate)
+    examples = [(con, "thm_2_2_circle_max")]
+    if not quick:
+        examples.append((run_ellipse(ctx), "thm_2_2_ellipse"))
+    for c, stem in examples:
+        if figdir is not None:
+            name = T.figure(c, figdir, stem)
+            if name:
+                c.certificate.figures.append(name)
+        certs.append(c.certificate)
     z = zoo.get("ring")
     ring = construct(z.objective, ("1", "0"), MaximizerSet.single(("0", "0")), ctx, quick=quick,
                      example="ring: X = {0} (a single point is a maximizer set)")
