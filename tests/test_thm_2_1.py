@@ -85,7 +85,7 @@ def test_negative_controls_fail_the_right_claims(built):
     assert {"lagrange", "farthest_global"} <= failed["x_h moved along the level set"]
     assert "lemma_a4" in failed["multiplier sign flipped"]
     assert "grad_nonzero" in failed["x_h replaced by the maximizer"]
-    assert failed["radius of C (or delta) shrunk below the extent of C_eps"] == {"lemma_a2"}
+    assert failed["radius of C or N_delta shrunk below the extent of C_eps"] == {"lemma_a2"}
 
 
 def test_convex_refused():

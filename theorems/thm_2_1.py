@@ -569,7 +569,7 @@ def controls(con: Construction, label: str) -> list[Certificate]:
             "x_h replaced by the maximizer (grad f = 0)"))))
     half = 0.5 * float(con.boundary_dist.max())
     out.append(certify(replace(con, outer_radius=half, certificate=fresh(
-        "radius of C (or delta) shrunk below the extent of C_eps"))))
+        "radius of C or N_delta shrunk below the extent of C_eps"))))
     return out
 
 
