@@ -308,7 +308,8 @@ def test_whole_quick_report_in_the_browser(chromium_binary, tmp_path_factory):
     """Every section of ``sam-verify report --quick`` (all theorem modules), in the browser."""
     from verify.report import build
     out = tmp_path_factory.mktemp("whole_report")
-    report = build(out=out, quick=True, progress=False, command="pytest --runslow tests/test_browser.py")
+    report = build(out=out, quick=True, progress=False, jobs=2,
+                   command="pytest --runslow tests/test_browser.py")
     shots = tmp_path_factory.mktemp("whole_screenshots")
     problems, n_images = check_site(chromium_binary, out, shots, ("index.html", "findings.html"))
     print(f"whole quick report: {report.summary()}")

@@ -284,3 +284,18 @@ def test_pytest_plugin_runslow_still_works(pytester):
     ''')
     pytester.runpytest("-p", "no:cacheprovider").assert_outcomes(skipped=1)
     pytester.runpytest("--runslow", "-p", "no:cacheprovider").assert_outcomes(passed=1)
+
+
+# -- the whole quick report: budget -------------------------------------------------------------------
+@pytest.mark.slow
+def test_quick_report_within_budget(tmp_path):
+    """``sam-verify report --quick`` must finish in under 3 minutes (on 2 cores), and no section may
+    crash (a crash is a bug; a failing claim is a result)."""
+    import time
+    started = time.perf_counter()
+    report = build(out=tmp_path, quick=True, progress=False, command="budget test")
+    elapsed = time.perf_counter() - started
+    times = ", ".join(f"{s.slug} {s.elapsed:.1f} s" for s in report.sections)
+    print(f"quick report: {elapsed:.1f} s ({times}); {report.summary()}")
+    assert not report.errors, [s.error.strip().splitlines()[-1] for s in report.errors]
+    assert elapsed < 180, f"quick report took {elapsed:.0f} s > 180 s: {times}"
