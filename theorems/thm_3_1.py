@@ -248,6 +248,8 @@ def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequenc
 def symmetric_offsets(m: int, half_width: float, n: int) -> list[list[float]]:
     """Parameter offsets on a symmetric grid, ordered outward from 0 (continuation order)."""
     import itertools
+    if m == 0:
+        return [[]]
     h = half_width / n
     steps = sorted(itertools.product(range(-n, n + 1), repeat=m), key=lambda k: (max(map(abs, k)),
                                                                                   sum(map(abs, k))))
@@ -342,13 +344,21 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                              0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256)))
     cert.add(compare("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
                      f"dimension {m_claim}", m_hess, "==", m_claim, ctx))
-    cert.add(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are separated "
-                     f"by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
+    if m_hess == 0 and m_claim == 0:
+        svl = ctx.to_list(sv_H)
+        cert.add(compare("nondegenerate_M", "m = 0: Hess f(x*) is nonsingular (sigma_min / sigma_max)",
+                         _f(ctx, svl[-1]) / max(1e-300, _f(ctx, svl[0])), ">", sigma_margin, ctx))
+    else:
+        cert.add(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are "
+                         f"separated by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
 
     # -- the trace ------------------------------------------------------------------------------
-    if chart is None:
+    if chart is None and m_hess == 0:
+        chart = Chart(0, lambda t: x_star, None, "isolated point")  # M = {x*}: G(M) = {x_h}
+    elif chart is None:
         chart = kernel_chart(obj, x_star, ctx, m_hess)
-    t_star = chart_parameter(chart, x_star, ctx) if chart.source != "kernel walk" else ctx.zeros(chart.m)
+    t_star = chart_parameter(chart, x_star, ctx) if chart.source not in ("kernel walk", "isolated point") \
+        else ctx.zeros(chart.m)
     offs = symmetric_offsets(chart.m, half_width, n_steps)
     tr = trace_manifold(obj, rho, chart, t_star, x_h, ctx, offs)
     cert.objects["trace_window"] = f"t* +- {half_width} in {n_steps} steps per side ({len(offs)} points asked)"
@@ -374,12 +384,17 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         JF = obj.hess(yp, ctx) @ A                   # Jacobian of F(y) = grad f(y+)
         svF = ctx.svdvals(JF)
         nF, gF = nullity(svF, ctx, gap_req)
-        T = _solve_cols(ctx, A, chart.dphi(p.t))
-        svT = ctx.to_list(ctx.svdvals(T))
-        tan_res = _f(ctx, _max_col_norm(ctx, JF @ T)) / max(1e-300, _f(ctx, svT[0]))
+        if chart.m:
+            T = _solve_cols(ctx, A, chart.dphi(p.t))
+            svT = ctx.to_list(ctx.svdvals(T))
+            tan_res = _f(ctx, _max_col_norm(ctx, JF @ T)) / max(1e-300, _f(ctx, svT[0]))
+            tsig = _f(ctx, svT[-1]) / max(1e-300, _f(ctx, svT[0]))
+        else:
+            tan_res, tsig = 0.0, math.inf
+            min_sig_F = _f(ctx, ctx.to_list(svF)[-1]) / max(1e-300, _f(ctx, ctx.to_list(svF)[0]))
         vals = dict(res=_f(ctx, res), g=_f(ctx, gr.norm), w=_f(ctx, ctx.norm(w)),
                     fgap=abs(_f(ctx, obj.value(yp, ctx) - fm)), sig=_f(ctx, svA[-1]),
-                    tsig=_f(ctx, svT[-1]) / max(1e-300, _f(ctx, svT[0])))
+                    tsig=tsig)
         if vals["res"] > max_res:
             max_res, worst["res"] = vals["res"], res
         if vals["w"] >= max_w:
@@ -411,6 +426,12 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     cert.add(compare("DG_invertible", f"I + rho Du(y) stays invertible along the trace, so DG = "
                      f"(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
                      ctx))
+    if chart.m == 0:
+        cert.add(compare("isolated", "m = 0: the Jacobian H(x_h+)(I + rho Du(x_h)) of F(y) = grad f(y+) is "
+                         "invertible, so x_h is an isolated zero (sigma_min / sigma_max)", min_sig_F, ">",
+                         sigma_margin, ctx, note="Lemma B.2"))
+        cert.objects.update({"traced_max_residual": f"{max_res:.3e}", "traced_dimension": 0})
+        return cert.finish()
     cert.add(compare("tangent_rank", f"the tangent map DG Dphi of the traced set has rank m = {chart.m}"
                      " (smallest sigma_min/sigma_max along the trace)", min_tan_sig, ">",
                      sigma_margin, ctx))

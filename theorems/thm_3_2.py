@@ -105,9 +105,17 @@ class HSet:
             T = t31._solve_cols(ctx, A, self.chart.dphi(t))
             r = x - y
             dt = ctx.solve(T.T @ T, T.T @ r)
+            step = _f(ctx, ctx.norm(dt))
+            if step > 0.1:  # keep the Gauss-Newton step inside the continuation's reach
+                dt = dt * ctx.scalar(0.1 / step)
+            try:
+                y = t31.preimage(self.obj, self.chart.phi(t + dt), self.rho, ctx, y + T @ dt,
+                                 max_iter=30).x
+            except (ConvergenceError, ZeroGradientError):
+                k = self.nearest(x)  # fall back to the nearest traced point (an upper bound)
+                hint.clear()
+                return ctx.norm(x - self.points[k])
             t = t + dt
-            xm = self.chart.phi(t)
-            y = t31.preimage(self.obj, xm, self.rho, ctx, y + T @ dt, max_iter=30).x
             if _f(ctx, ctx.norm(dt)) <= 64 * ctx.eps * max(1.0, _f(ctx, ctx.norm(t))):
                 break
         hint["t"], hint["y"] = t, y
@@ -223,6 +231,12 @@ def _directions(d: int, n: int, ctx):
     return out
 
 
+def _sym_norm(ctx, S) -> float:
+    """Spectral norm of a symmetric matrix: the largest |eigenvalue| (symmetric eigensolver, which is
+    more robust in multiprecision than the SVD)."""
+    return max(abs(_f(ctx, v)) for v in ctx.to_list(ctx.eigvalsh(S)))
+
+
 @dataclass
 class Constants:
     delta: float
@@ -265,9 +279,8 @@ def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
                     continue
                 n += 1
                 gfloor = min(gfloor, _f(ctx, gr.norm))
-                L = max(L, _f(ctx, ctx.to_list(ctx.svdvals(obj.hess(x, ctx)))[0]))
-                Ls = max(Ls, _f(ctx, max(ctx.to_list(ctx.svdvals(sam.sam_hessian(obj, x, rho, ctx))),
-                                         key=lambda s: _f(ctx, s))))
+                L = max(L, _sym_norm(ctx, obj.hess(x, ctx)))
+                Ls = max(Ls, _sym_norm(ctx, sam.sam_hessian(obj, x, rho, ctx)))
                 gam = min(gam, _f(ctx, paper_condition(obj, x, rho, ctx)))
             xb = y + ctx.scalar(delta / 2) * v
             try:
@@ -501,7 +514,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         "repels (some normal direction expands)"
 
     # (c), (d): run SAM from a point near H
-    k0 = len(H.points) // 2
+    k0 = 0  # the first traced point: x_h itself (the centre of the continuation window)
     y0 = H.points[k0]
     gr0 = sam.gradient(obj, y0, ctx)
     nvec = _normal(H, k0, gr0)
@@ -522,6 +535,13 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         rate_local = exact_criterion(obj, y_end, rho, eta, ctx, H.m).rate
     except (SamVerifyError, ZeroGradientError):
         rate_local = rate_pred
+    if H.m and "y" not in hint:
+        cert.objects["note"] = ("the run drifted along H beyond the traced window; the local rate is taken "
+                                "at the nearest traced point")
+    mus_all = [a for a, _ in mus]
+    if min(mus_all) <= 0 < max(mus_all):
+        cert.objects["exact_verdict_detail"] = ("H is not uniformly attracting: mu > 0 on part of the traced "
+                                                "set and mu <= 0 elsewhere")
     cert.objects["predicted rate at the end point's foot on H"] = f"{rate_local:.6g}"
     converged = dN <= 1e-8 * d0
     attracting = converged or (rate_obs is not None and rate_obs < 1 and dN < d0)
@@ -542,9 +562,11 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                                     f" at eta = {eta:.4g} (rate {rate_pred:.4g})",
                                     "observed SAM": cert.objects["observed"] +
                                     (f" (rate {rate_obs:.4g})" if rate_obs else "")}
-    cert.add(boolean("exact_matches_observed", "the exact criterion predicts what the SAM run does",
-                     exact_says == attracting, ctx,
-                     f"predicted rate {rate_pred:.4g}, observed {rate_obs if rate_obs else 'n/a'}"))
+    local_says = rate_local < 1
+    cert.add(boolean("exact_matches_observed", "the exact criterion (at the point of H the run ends "
+                     "nearest to) predicts what the SAM run does", local_says == attracting, ctx,
+                     f"predicted local rate {rate_local:.4g} (worst over H {rate_pred:.4g}), observed "
+                     f"{rate_obs if rate_obs else 'n/a'}"))
     if rate_obs is not None and attracting:
         cert.add(compare("rate_matches", "observed normal rate equals |1 - eta mu| at the foot on H of "
                          "the last iterate", rate_obs, "==", rate_local, ctx, tol=0.02 * max(1.0, rate_local)))
@@ -710,7 +732,8 @@ def certify_construction(construction) -> Certificate:
     else:
         H = HSet(obj, rho, ctx, [x_h], 0)
     return certify(H, 0.1, example=f"Section 2 construction on {obj.name}", constructed=True,
-                   analytic_required=zf is None or zf.name != "appendix_d", steps=300)
+                   analytic_required=True, steps=300, quick=True,
+                   expected=False)  # constructed points never meet the paper's condition (see docstring)
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
