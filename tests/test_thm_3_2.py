@@ -85,3 +85,23 @@ def test_report_certificates_quick(tmp_path):
     for c in certs:
         c.to_json()
     assert sum(1 for c in certs if not c.expected) >= 3
+
+
+def test_certify_construction_isolated_and_manifold(fp):
+    from types import SimpleNamespace
+    from theorems import thm_3_1 as T1
+    zf = zoo.get("tilted_ring")
+    obj = zf.objective
+    xs = zf.critical("minimizers", 0, fp)
+    H = T.isolated_H(obj, xs, 1.5, fp, guess=(0.48, 0.0))
+    cons = SimpleNamespace(objective=obj, ctx=fp, x_star=xs, x_h=H.points[0], rho=1.5)
+    c1 = T1.certify_construction(cons)
+    assert c1.passed and c1.objects["dimension"] == 0 and c1.claim("isolated").passed
+    c2 = T.certify_construction(cons)
+    assert c2.as_expected and c2.objects["exact_verdict"].startswith("repels")
+    ring = zoo.get("ring").objective
+    cons = SimpleNamespace(objective=ring, ctx=fp, x_star=fp.vector([1.0, 0.0]),
+                           x_h=fp.vector([-0.5, 0.0]), rho=1.5)
+    c3 = T.certify_construction(cons)
+    assert c3.as_expected and c3.objects["observed"].startswith("converged")
+    assert any("Corollary B.3" in f.source for f in c3.findings)

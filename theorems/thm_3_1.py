@@ -367,7 +367,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                      and len(tr.points) == len(offs), ctx, tr.stopped))
     if not tr.points:
         return cert.finish()
-    max_res, min_g, max_w, max_gap_f = 0.0, math.inf, 0.0, 0.0
+    max_res, min_g, max_w, max_gap_f = -1.0, math.inf, 0.0, 0.0
     min_sig, max_tan_res, min_tan_sig = math.inf, 0.0, math.inf
     nul_ok, min_gap_F = True, math.inf
     seam_min = math.inf
