@@ -329,7 +329,12 @@ def classify_endpoint(ctx, x, rho, H=None, tol_w=1e-8):
     xp = xv + rho * gr.u
     w = _f(ctx, ctx.norm(obj.grad(xp, ctx)))
     if w > tol_w:
-        return "not a zero of grad f(x+) (run not converged)", None
+        xm = maximizer(ctx)
+        if math.hypot(_f(ctx, xv[0] - xm[0]), _f(ctx, xv[1] - xm[1])) <= 0.8:
+            return "no zero: still moving, circling the maximizer (within 0.8)", None
+        if abs(_f(ctx, obj.value(xv, ctx)) - 1) <= 0.05:
+            return "no zero: still moving, drifting in the far field (f within 0.05 of 1)", None
+        return "no zero: still moving elsewhere", None
     fx = _f(ctx, obj.value(xp, ctx))
     p = (_f(ctx, xp[0]), _f(ctx, xp[1]))
     xm = maximizer(ctx)
@@ -380,6 +385,8 @@ def certificate_zeros(ctx, quick=False, H=None, figdir=None) -> Certificate:
     cert.objects["switching: hallucinated end points"] = sw_k.get(
         "x+ on the minimizer arc (hallucinated minimizer)", 0)
     cert.add(boolean("classified", "every SAM end point is classified", sum(sam_k.values()) == n * n, ctx))
+    cert.objects["note"] = ("runs that reach no zero within the budget are listed by where they are still "
+                            "moving; zeros are classified by where x+ lands")
     cert.paths = {lab: out[lab][2] for lab in out}
     return cert.finish()
 
