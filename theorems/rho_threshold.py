@@ -251,18 +251,25 @@ def _figure(certs, figdir):
     figdir.mkdir(parents=True, exist_ok=True)
     fig, axes = FG.new_figure(1, 1, panel=(6.5, 4.2))
     ax = axes[0, 0]
+    seen = set()
+
+    def once(label):
+        if label in seen:
+            return None
+        seen.add(label)
+        return label
     for i, c in enumerate(certs):
         br = c.objects.get("threshold bracket [rho_lo, rho_hi]")
         dm = float(c.objects["distance argmin f to nearest maximizer (Theorem 2.1 pointer)"])
         ds = float(c.objects["distance argmin f to nearest saddle"])
         if br:
-            ax.plot([i], [float(br[1])], "o", color="#d62728", label="measured threshold" if i == 0 else None)
+            ax.plot([i], [float(br[1])], "o", color="#d62728", label=once("measured threshold"))
         else:
-            ax.plot([i], [0], "x", color="grey", label="none found" if i == 0 else None)
+            ax.plot([i], [0], "x", color="grey", label=once("none found"))
         if math.isfinite(dm):
-            ax.plot([i], [dm], "_", ms=18, mew=2, color="#1f77b4", label="|x* - x_max|" if i == 0 else None)
+            ax.plot([i], [dm], "_", ms=18, mew=2, color="#1f77b4", label=once("|x* - x_max|"))
         if math.isfinite(ds):
-            ax.plot([i], [ds], "_", ms=18, mew=2, color="#2ca02c", label="|x* - saddle|" if i == 0 else None)
+            ax.plot([i], [ds], "_", ms=18, mew=2, color="#2ca02c", label=once("|x* - saddle|"))
     ax.set_xticks(range(len(certs)))
     ax.set_xticklabels([c.example for c in certs], rotation=30, fontsize=8)
     ax.set_ylabel("rho")
