@@ -89,3 +89,10 @@ def test_report_certificates_quick(tmp_path):
     assert (tmp_path / certs[0].figures[0]).exists()
     for c in certs:
         c.to_json()
+
+
+def test_hypotheses_proved_on_arb_balls():
+    for c in T.rigorous_hypotheses():
+        assert c.passed, str(c)
+        assert c.claim("nonsingular").verdict.value == "proved"
+        assert c.claim("x_h_preimage").verdict.value == "proved"

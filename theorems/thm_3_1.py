@@ -63,6 +63,18 @@ def _log10(v: float) -> float:
     return math.log10(v) if v > 0 else -math.inf
 
 
+def small(claim_id: str, statement: str, vec, tol, ctx, note: str = ""):
+    """||vec|| <= tol: with the allowance tol in a point arithmetic; in an interval arithmetic the
+    squared norm is bounded by tol^2 on its enclosure (no square root of a ball containing 0)."""
+    if ctx.rigorous:
+        sq = ctx.scalar(0)
+        for x in ctx.to_list(vec):
+            sq = sq + x * x
+        return compare(claim_id, statement + " (squared norm <= tol^2 on the enclosure)", sq, "<=",
+                       tol * tol, ctx, note=note)
+    return compare(claim_id, statement, ctx.norm(vec), "<=", 0, ctx, tol=tol, note=note)
+
+
 def i_plus_rho_du(obj, y, rho, ctx):
     """The Jacobian of y -> y + rho u(y)."""
     return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx)
@@ -295,16 +307,16 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                         min(seams(x_h), seams(x_star)) > 1e-3,
                         f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g}")
     fm = obj.value(x_star, ctx) if f_min is None else f_min
-    gnorm_star = ctx.norm(obj.grad(x_star, ctx))
-    cert.add(compare("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
-                     gnorm_star, "<=", 0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 64)))
+    g_star = obj.grad(x_star, ctx)
+    cert.add(small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
+                   g_star, ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 64), ctx))
     try:
         gr_h = sam.gradient(obj, x_h, ctx)
     except ZeroGradientError as exc:
         return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
-    r_h = ctx.norm(x_h + rho * gr_h.u - x_star)
-    cert.add(compare("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
-                     r_h, "<=", 0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256)))
+    r_h = x_h + rho * gr_h.u - x_star
+    cert.add(small("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
+                   r_h, ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256), ctx))
     A_h = ctx.eye(d) + rho * sam.du_matrix(obj, x_h, ctx, gr_h)
     sv_h = ctx.svdvals(A_h)
     smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
@@ -340,11 +352,20 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
             cert.add(compare("chart_rank", f"the parametrization {chart.source} has rank m = {chart.m} at"
                              " x* (smallest singular value of Dphi)", ctx.to_list(sv_c)[-1], ">",
                              sigma_margin, ctx))
-            cert.add(compare("chart_hits_x_star", "phi(t*) = x*", ctx.norm(chart.phi(t0) - x_star), "<=",
-                             0, ctx, tol=ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256)))
-    cert.add(compare("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
-                     f"dimension {m_claim}", m_hess, "==", m_claim, ctx))
-    if m_hess == 0 and m_claim == 0:
+            cert.add(small("chart_hits_x_star", "phi(t*) = x*", chart.phi(t0) - x_star,
+                           ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 4096), ctx))
+    cert.add(boolean("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
+                     f"dimension {m_claim}", m_hess == m_claim, ctx, f"nullity {m_hess}, manifold {m_claim}"))
+    if ctx.rigorous:
+        svl = ctx.to_list(sv_H)
+        k = len(svl) - m_claim
+        if k > 0:
+            cert.add(compare("rank_M", f"the {k} largest singular values of Hess f(x*) are nonzero "
+                             "(enclosure of the smallest of them above 0)", svl[k - 1], ">", 0, ctx))
+        cert.add(boolean("null_enclosures", f"the {m_claim} smallest singular-value enclosures contain 0 "
+                         "(consistent with nullity m; enclosures cannot prove a zero)",
+                         all(ctx.is_zero_possible(v) for v in svl[k:]), ctx))
+    elif m_hess == 0 and m_claim == 0:
         svl = ctx.to_list(sv_H)
         cert.add(compare("nondegenerate_M", "m = 0: Hess f(x*) is nonsingular (sigma_min / sigma_max)",
                          _f(ctx, svl[-1]) / max(1e-300, _f(ctx, svl[0])), ">", sigma_margin, ctx))
@@ -353,6 +374,10 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                          f"separated by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
 
     # -- the trace ------------------------------------------------------------------------------
+    if ctx.rigorous:
+        cert.objects["trace"] = ("not run in a rigorous context: the continuation is a point computation "
+                                 "(run it in mpmath); here the hypotheses at x_h are decided on enclosures")
+        return cert.finish()
     if chart is None and m_hess == 0:
         chart = Chart(0, lambda t: x_star, None, "isolated point")  # M = {x*}: G(M) = {x_h}
     elif chart is None:
@@ -559,6 +584,20 @@ def negative_control_singular(ctx, rho="6/5") -> Certificate:
     return cert
 
 
+def rigorous_hypotheses(dps: int = 30) -> list[Certificate]:
+    """The hypotheses at x_h decided on Arb enclosures where x_h is exact: ring (x* = (1, 0),
+    rho = 3/2, x_h = (-1/2, 0)) and elliptic ring (x* = (3/2, 0), rho = 2, x_h = (-1/2, 0))."""
+    out = []
+    for name, rho, xh in (("ring", sp.Rational(3, 2), ("-1/2", "0")), ("elliptic_ring", sp.Rational(2),
+                                                                        ("-1/2", "0"))):
+        ctx = get_context("arb", dps=dps)
+        zf = zoo.get(name)
+        out.append(certify(zf.objective, zf.minimizers[0], xh, ctx.scalar(rho), ctx,
+                           chart=zoo_chart(zf, ctx), f_min=ctx.scalar(0),
+                           example=f"{name}, rho = {rho}, exact x_h = {xh}: hypotheses proved on Arb balls"))
+    return out
+
+
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
     certs = []
     dps = 30
@@ -571,6 +610,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
                                  example=f"{name}, rho = {rho}, x_h traced from x* = "
                                  f"{zoo.get(name).minimizers[0]}"))
     certs.append(negative_control_singular(get_context("mpmath", dps=dps)))
+    certs.extend(rigorous_hypotheses())
     if figdir is not None:
         _figure(certs[0], figdir, quick)
     return certs
