@@ -105,3 +105,13 @@ def test_certify_construction_isolated_and_manifold(fp):
     c3 = T.certify_construction(cons)
     assert c3.as_expected and c3.objects["observed"].startswith("converged")
     assert any("Corollary B.3" in f.source for f in c3.findings)
+
+
+def test_elliptic_ring_curve_attracts_on_one_arc_and_repels_on_another(fp):
+    attr, rep = T.example_elliptic_mixed(fp, quick=True)
+    assert attr.objects["exact_verdict"].startswith("attracts")
+    assert attr.objects["observed"].startswith("converged")
+    assert rep.objects["exact_verdict"].startswith("repels")
+    assert rep.objects["observed"].startswith("moved away from x_h")
+    assert rep.claim("exact_matches_observed").passed and rep.claim("rate_matches").passed
+    assert attr.as_expected and rep.as_expected
