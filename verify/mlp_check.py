@@ -1,0 +1,509 @@
+"""Checks at one parameter vector theta of an MLP (e.g. where a SAM seed stalled).
+
+Everything below is computed with the SAM operators of :mod:`verify.sam` on a
+:class:`verify.torch_model.ModelObjective` in a :class:`verify.ctx_torch.TorchContext`; the
+matrix-free numbers use Hessian-vector products only (scipy ``LinearOperator`` + ARPACK), and
+:func:`cross_check_dense` recomputes each of them with dense linear algebra on a small model.
+
+What is computed (c = rho / ||grad f(theta)||, u = grad f / ||grad f||, P = I - u u^T,
+H = Hessian of f at theta, H+ = Hessian at theta+ = theta + rho u, M = I + rho Du = I + c P H):
+
+* the hallucination diagnostics (f, f_SAM, ||grad f||, ||grad f(theta+)||, GradRatio, LossGap);
+* lambda_min(Sym Du) by symmetric Lanczos on (Du + Du^T)/2 (two HVPs a product) and
+  1 + rho lambda_min — the attraction hypothesis of Theorem 3.2;
+* lambda_min(Du): Du = P H / ||g|| has the real spectrum of the symmetric P H P / ||g|| (cyclic
+  invariance of the spectrum of a product: P H = P (P H) ~ (P H) P), so symmetric Lanczos applies;
+* sigma_min(M) by Lanczos on M^T M; note sigma_min(M) >= 1 + rho lambda_min(Sym Du) whenever the
+  right side is positive (v^T M v <= ||M v|| for unit v);
+* linear stability of the SAM map x -> x - eta grad f(x+), Jacobian J = I - eta H+ M, matrix-free:
+  the eigenvalues of J of largest modulus (ARPACK), and of the heavy-ball map actually used in
+  training, (x, m) -> (x - eta (mu m + F(x)), mu m + F(x)) with F(x) = grad f(x+), whose Jacobian is
+  [[I - eta A, -eta mu I], [A, mu I]] with A = H+ M;
+* the nullity of H+ (dense, for d up to ``dense_limit``) next to the dimension of the MLP's continuous
+  parameter symmetries (:func:`symmetry_basis`), and the matrix-free check that every symmetry
+  direction lies in the null space of H+ (||H+ v|| for each);
+* a local attraction test (Section 3.2 / Figure 4c): perturb by a random vector of norm 0.1, run
+  N SAM steps, report where it ends;
+* landscape planes of f and f_SAM through theta (filter-normalized random directions; the plane
+  through theta, theta_0, theta_N), as arrays for plotting.
+
+Continuous symmetries of a tanh MLP with softmax cross-entropy (derivation)
+---------------------------------------------------------------------------
+Let the network be z = W_L h_{L-1} + b_L with hidden layers h_l = s(W_l h_{l-1} + b_l), h_0 = x.
+All symmetries below are *translations* of the parameter vector that leave the loss of every
+training sample unchanged, so they hold at every theta and span a subspace V of the null space of
+the Hessian everywhere (and of f_SAM's, since f(x + t) = f(x) for t in V implies u(x + t) = u(x)
+and f_SAM(x + t) = f_SAM(x): the hallucinated set is itself invariant under V).
+
+1. Softmax shift: softmax(z + c 1) = softmax(z) for any scalar c that may depend on the sample.
+   Adding t 1 to b_L (1 direction) or 1 a^T to W_L (adds (a . h_{L-1}) 1 to z; a in R^{h_{L-1}},
+   h_{L-1} directions) leaves every sample's loss unchanged: h_{L-1} + 1 directions.
+2. Constant input features: if feature j equals the constant c_j on every training sample, then
+   W_1[:, j] += a, b_1 -= c_j a leaves W_1 x + b_1 unchanged: h_1 directions per constant feature
+   (k constant features give h_1 k directions). Scikit-learn's digits have 3 pixels that are always
+   0 on the fixed training split (with scalar normalization they become the constant -mean/std).
+3. Nothing else is continuous for tanh: tanh is odd and not positively homogeneous, so there is no
+   rescaling symmetry between layers (that is a ReLU feature); permutations of hidden units and the
+   sign flips (w_in, b, w_out) -> -(w_in, b, w_out) of a unit are discrete.
+
+So dim V = h_{L-1} + 1 + h_1 k; for the 64-32-10 network on digits: 32 + 1 + 32 * 3 = 129. The
+nullity of H+ may exceed dim V where the critical point theta+ is degenerate for other reasons
+(e.g. saturated or output-dead hidden units at a high-loss critical point); both numbers are
+reported and the excess is reported as such, not explained away.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import sam
+from .ctx_torch import TorchContext
+from .errors import ConvergenceError, SamVerifyError
+
+
+# -- counting proxy ------------------------------------------------------------------------------------
+class Counting:
+    """Wraps an objective and counts gradient / HVP / value evaluations made through it."""
+
+    def __init__(self, obj):
+        self._obj = obj
+        self.counts = {"grad": 0, "hvp": 0, "value": 0, "hess": 0}
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def grad(self, x, ctx):
+        self.counts["grad"] += 1
+        return self._obj.grad(x, ctx)
+
+    def hvp(self, x, v, ctx):
+        self.counts["hvp"] += 1
+        return self._obj.hvp(x, v, ctx)
+
+    def value(self, x, ctx):
+        self.counts["value"] += 1
+        return self._obj.value(x, ctx)
+
+    def hess(self, x, ctx):
+        self.counts["hess"] += 1
+        return self._obj.hess(x, ctx)
+
+    def grad_equivalents(self, hvp_cost: float = 2.0) -> float:
+        c = self.counts
+        return c["grad"] + hvp_cost * c["hvp"] + 0.5 * c["value"]
+
+
+def _ctx_for(obj, ctx=None):
+    if ctx is not None:
+        return ctx
+    return TorchContext(str(obj.device.type) if hasattr(obj, "device") else "cpu",
+                        str(obj.dtype).replace("torch.", "") if hasattr(obj, "dtype") else "float64")
+
+
+def _linop(fn, d, ctx):
+    """A scipy LinearOperator (float64) whose matvec runs ``fn`` on torch tensors of ``ctx``."""
+    from scipy.sparse.linalg import LinearOperator
+    torch = ctx.torch
+
+    def mv(v):
+        t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
+                            device=ctx.device)
+        return fn(t).detach().to("cpu", torch.float64).numpy()
+
+    return LinearOperator((d, d), matvec=mv, rmatvec=None, dtype=np.float64)
+
+
+def _eigsh_extreme(op, which: str, tol: float, ncv: int | None = None, maxiter: int | None = None,
+                   k: int = 1):
+    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
+    d = op.shape[0]
+    ncv = min(d, ncv or 40)
+    try:
+        vals, vecs = eigsh(op, k=k, which=which, tol=tol, ncv=ncv, maxiter=maxiter or 20 * d,
+                           v0=np.ones(d) / math.sqrt(d))
+    except ArpackNoConvergence as exc:
+        raise ConvergenceError(f"Lanczos ({which}) did not converge: {exc}") from exc
+    order = np.argsort(vals)
+    return vals[order], vecs[:, order]
+
+
+# -- matrix-free spectral quantities --------------------------------------------------------------
+def lambda_min_sym_du(obj, theta, ctx=None, tol: float = 1e-10, grad=None) -> tuple[float, np.ndarray]:
+    """lambda_min((Du + Du^T)/2) at theta by Lanczos on the matrix-free operator."""
+    ctx = _ctx_for(obj, ctx)
+    gr = grad or sam.gradient(obj, theta, ctx)
+    op = _linop(lambda v: sam.sym_du_matvec(obj, theta, v, ctx, gr), obj.dim, ctx)
+    vals, vecs = _eigsh_extreme(op, "SA", tol)
+    return float(vals[0]), vecs[:, 0]
+
+
+def du_spectrum_extremes(obj, theta, ctx=None, tol: float = 1e-10, grad=None) -> tuple[float, float]:
+    """(lambda_min, lambda_max) of Du, through the symmetric P H P / ||g|| (same spectrum)."""
+    ctx = _ctx_for(obj, ctx)
+    gr = grad or sam.gradient(obj, theta, ctx)
+    u = gr.u
+
+    def php(v):
+        pv = v - u * (u @ v)
+        hv = obj.hvp(theta, pv, ctx)
+        return (hv - u * (u @ hv)) / gr.norm
+
+    op = _linop(php, obj.dim, ctx)
+    lo, _ = _eigsh_extreme(op, "SA", tol)
+    hi, _ = _eigsh_extreme(op, "LA", tol)
+    return float(lo[0]), float(hi[0])
+
+
+def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=None,
+                            ncv: int = 64) -> float:
+    """sigma_min(I + rho Du) = sqrt(lambda_min(M^T M)) by Lanczos (two HVPs a product)."""
+    ctx = _ctx_for(obj, ctx)
+    gr = grad or sam.gradient(obj, theta, ctx)
+
+    def mtm(v):
+        w = sam.i_plus_rho_du_matvec(obj, theta, rho, v, ctx, gr)
+        return sam.i_plus_rho_du_rmatvec(obj, theta, rho, w, ctx, gr)
+
+    vals, _ = _eigsh_extreme(_linop(mtm, obj.dim, ctx), "SA", tol, ncv=ncv)
+    return float(math.sqrt(max(vals[0], 0.0)))
+
+
+def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | None = None,
+                 tol: float = 1e-10, grad=None) -> np.ndarray:
+    """The k eigenvalues of largest modulus of the SAM-map Jacobian I - eta H+ (I + rho Du)
+    (``momentum=None``), or of the heavy-ball SAM map's 2d x 2d Jacobian (``momentum=mu``);
+    matrix-free (ARPACK), sorted by decreasing modulus."""
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
+    ctx = _ctx_for(obj, ctx)
+    gr = grad or sam.gradient(obj, theta, ctx)
+    d = obj.dim
+    torch = ctx.torch
+    A = lambda v: sam.shifted_jacobian_matvec(obj, theta, rho, v, ctx, gr)  # noqa: E731
+
+    if momentum is None:
+        fn, n = (lambda v: v - eta * A(v)), d
+    else:
+        mu = float(momentum)
+
+        def fn(z):
+            x, m = z[:d], z[d:]
+            ax = A(x)
+            return torch.cat([x - eta * ax - eta * mu * m, ax + mu * m])
+        n = 2 * d
+
+    def mv(v):
+        t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
+                            device=ctx.device)
+        return fn(t).detach().to("cpu", torch.float64).numpy()
+
+    op = LinearOperator((n, n), matvec=mv, dtype=np.float64)
+    try:
+        vals = eigs(op, k=k, which="LM", tol=tol, ncv=min(n - 1, max(2 * k + 1, 30)),
+                    maxiter=20 * n, v0=np.ones(n) / math.sqrt(n), return_eigenvectors=False)
+    except ArpackNoConvergence as exc:
+        raise ConvergenceError(f"Arnoldi on the SAM map did not converge: {exc}") from exc
+    return vals[np.argsort(-np.abs(vals))]
+
+
+# -- symmetries and nullity ----------------------------------------------------------------------
+def symmetry_basis(obj, const_tol: float = 0.0):
+    """Orthonormal basis (d x k torch tensor) of the translation symmetries of an MLP with softmax
+    cross-entropy derived in the module docstring, plus the count by kind."""
+    import torch
+    import torch.nn as nn
+    from .torch_model import param_spec
+    spec = param_spec(obj.model)
+    offsets, i = {}, 0
+    for name, shape in spec:
+        offsets[name] = (i, shape)
+        i += math.prod(shape)
+    lin_names = [n for n, m in obj.model.named_modules() if isinstance(m, nn.Linear)]
+    if len(lin_names) < 2:
+        raise SamVerifyError("symmetry_basis needs an MLP with at least one hidden layer")
+    first, last = lin_names[0], lin_names[-1]
+    key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
+    cols = []
+    # 1. softmax shift: b_L += t 1, W_L += 1 a^T
+    o_b, (C,) = offsets[key(last, "bias")]
+    e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
+    e[o_b:o_b + C] = 1.0
+    cols.append(e)
+    o_w, (C2, hL) = offsets[key(last, "weight")]
+    for j in range(hL):
+        e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
+        e[o_w + j: o_w + C2 * hL: hL] = 1.0     # column j of W_L (row-major storage)
+        cols.append(e)
+    n_softmax = len(cols)
+    # 2. constant input features: W_1[:, j] += a, b_1 -= c_j a
+    X = obj.X
+    const = torch.nonzero(X.std(dim=0) <= const_tol).reshape(-1).tolist()
+    o_w1, (h1, nin) = offsets[key(first, "weight")]
+    o_b1, _ = offsets[key(first, "bias")]
+    for j in const:
+        c = float(X[0, j])
+        for i_ in range(h1):
+            e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
+            e[o_w1 + i_ * nin + j] = 1.0
+            e[o_b1 + i_] = -c
+            cols.append(e)
+    V = torch.stack(cols, dim=1)
+    Q, _ = torch.linalg.qr(V)
+    return Q, {"softmax_shift": n_softmax, "constant_features": len(const) * h1,
+               "constant_feature_indices": const, "total": V.shape[1],
+               "formula": f"h_(L-1) + 1 + h_1*k = {hL} + 1 + {h1}*{len(const)}"}
+
+
+def symmetry_residuals(obj, theta, V, ctx=None) -> dict:
+    """Matrix-free: max over symmetry directions v of ||H v|| / ||H||_est and |grad f . v|."""
+    ctx = _ctx_for(obj, ctx)
+    g = obj.grad(theta, ctx)
+    hv = [float(obj.hvp(theta, V[:, j], ctx).norm()) for j in range(V.shape[1])]
+    return {"max_hv_norm": max(hv), "max_grad_dot": float((V.T @ g).abs().max())}
+
+
+def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
+    """Numerical nullity of the dense Hessian: #{|lambda| <= rel_tol * max|lambda|}; also the
+    eigenvalues either side of the threshold (the size of the gap)."""
+    ctx = _ctx_for(obj, ctx)
+    H = obj.hess(theta, ctx)
+    ev = ctx.eigvalsh(H).cpu().numpy()
+    scale = float(np.abs(ev).max())
+    a = np.sort(np.abs(ev))
+    k = int((a <= rel_tol * scale).sum())
+    return {"nullity": k, "threshold": rel_tol * scale, "largest_abs": scale,
+            "last_below": float(a[k - 1]) if k else None, "first_above": float(a[k]) if k < len(a) else None,
+            "n_negative": int((ev < -rel_tol * scale).sum())}
+
+
+# -- the full check at one point -------------------------------------------------------------------
+@dataclass
+class PointCheck:
+    rho: float
+    eta: float
+    momentum: float
+    dim: int
+    diagnostics: dict
+    lambda_min_sym_du: float
+    attraction_margin: float           # 1 + rho lambda_min(Sym Du)
+    du_min: float
+    du_max: float
+    sigma_min: float
+    sam_map_eigs: list
+    heavy_ball_eigs: list
+    symmetry: dict
+    symmetry_residuals: dict
+    nullity: dict | None
+    counts: dict
+    grad_equivalents: float
+    seconds: float
+    seconds_per_grad: float
+    verdict: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        out = dict(self.__dict__)
+        out["sam_map_eigs"] = [[float(np.real(z)), float(np.imag(z))] for z in self.sam_map_eigs]
+        out["heavy_ball_eigs"] = [[float(np.real(z)), float(np.imag(z))] for z in self.heavy_ball_eigs]
+        return out
+
+
+def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> str:
+    """'hallucinated' (high loss, GradRatio small: the SAM direction vanished while grad f did not),
+    'unstable' (GradRatio > 1: not near a stationary point of f_SAM — e.g. collapsing weights),
+    'converged' (loss small) or 'other'."""
+    from .train import classify
+    return classify(diag["f"], diag["grad_ratio"], diag["grad_norm"], stall_loss, ratio_tol)
+
+
+def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
+                dense_limit: int = 3000, tol: float = 1e-10, k_eigs: int = 4,
+                with_map: bool = True) -> PointCheck:
+    """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``)."""
+    ctx = _ctx_for(obj, ctx)
+    cobj = Counting(obj)
+    theta = theta.to(device=ctx.device, dtype=ctx.dtype)
+    t0 = time.perf_counter()
+    for _ in range(3):
+        obj.grad(theta, ctx)
+    t_grad = (time.perf_counter() - t0) / 3
+    t0 = time.perf_counter()
+    d = sam.diagnostics(cobj, theta, rho, ctx)
+    diag = {"f": float(d.f), "f_sam": float(d.f_sam), "grad_norm": float(d.grad_norm),
+            "shifted_grad_norm": float(d.shifted_grad_norm), "grad_ratio": float(d.grad_ratio),
+            "loss_gap": float(d.loss_gap)}
+    gr = sam.gradient(cobj, theta, ctx)
+    lam, _ = lambda_min_sym_du(cobj, theta, ctx, tol, gr)
+    du_lo, du_hi = du_spectrum_extremes(cobj, theta, ctx, tol, gr)
+    smin = sigma_min_i_plus_rho_du(cobj, theta, rho, ctx, tol, gr)
+    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, tol, gr) if with_map else []
+    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, tol, gr) if with_map else []
+    V, sym = symmetry_basis(obj)
+    xp = d.x_plus
+    res = symmetry_residuals(cobj, xp, V, ctx)
+    seconds = time.perf_counter() - t0
+    counts = dict(cobj.counts)
+    geq = cobj.grad_equivalents()
+    nullity = hessian_nullity_dense(obj, xp, ctx) if obj.dim <= dense_limit else None
+    return PointCheck(float(rho), float(eta), float(momentum), obj.dim, diag, lam, 1 + rho * lam,
+                      du_lo, du_hi, smin, list(ev), list(hb), sym, res, nullity, counts, geq, seconds,
+                      t_grad, classify_point(diag))
+
+
+# -- dense cross-check -----------------------------------------------------------------------------
+def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
+                      tol: float = 1e-12, seed: int = 0) -> dict:
+    """Every matrix-free quantity next to its dense counterpart (``verify.sam`` dense forms):
+    returns {name: (matrix_free, dense, relative difference)}."""
+    import torch
+    ctx = _ctx_for(obj, ctx)
+    theta = theta.to(device=ctx.device, dtype=ctx.dtype)
+    gr = sam.gradient(obj, theta, ctx)
+    out = {}
+
+    def put(name, mf, dn):
+        mf, dn = float(mf), float(dn)
+        out[name] = (mf, dn, abs(mf - dn) / max(abs(dn), 1e-300))
+
+    J = sam.du_matrix(obj, theta, ctx, gr)
+    I = ctx.eye(obj.dim)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    v = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
+    rel = lambda a, b: float((a - b).norm() / b.norm())  # noqa: E731
+    out["du_matvec"] = (0.0, 0.0, rel(sam.du_matvec(obj, theta, v, ctx, gr), J @ v))
+    out["du_rmatvec"] = (0.0, 0.0, rel(sam.du_rmatvec(obj, theta, v, ctx, gr), J.T @ v))
+    Sj = sam.shifted_jacobian(obj, theta, rho, ctx)
+    out["shifted_jacobian_matvec"] = (0.0, 0.0, rel(
+        sam.shifted_jacobian_matvec(obj, theta, rho, v, ctx, gr), Sj @ v))
+    out["shifted_jacobian_rmatvec"] = (0.0, 0.0, rel(
+        sam.shifted_jacobian_rmatvec(obj, theta, rho, v, ctx, gr), Sj.T @ v))
+    put("lambda_min_sym_du", lambda_min_sym_du(obj, theta, ctx, tol, gr)[0],
+        ctx.eigvalsh((J + J.T) / 2)[0])
+    lo, hi = du_spectrum_extremes(obj, theta, ctx, tol, gr)
+    ev_du = torch.linalg.eigvals(J)
+    put("du_lambda_min", lo, ev_du.real.min())
+    put("du_lambda_max", hi, ev_du.real.max())
+    out["du_max_imag"] = (0.0, float(ev_du.imag.abs().max()), 0.0)
+    M = I + rho * J
+    put("sigma_min", sigma_min_i_plus_rho_du(obj, theta, rho, ctx, tol, gr), ctx.svdvals(M)[-1])
+    Jmap = sam.sam_map_jacobian(obj, theta, rho, eta, ctx)
+    ev_map = torch.linalg.eigvals(Jmap)
+    mf = sam_map_eigs(obj, theta, rho, eta, ctx, 4, None, tol, gr)
+    put("sam_map_spectral_radius", abs(mf[0]), ev_map.abs().max())
+    A = Sj
+    d = obj.dim
+    big = torch.cat([torch.cat([I - eta * A, -eta * momentum * I], 1),
+                     torch.cat([A, momentum * I], 1)], 0)
+    ev_hb = torch.linalg.eigvals(big)
+    mfh = sam_map_eigs(obj, theta, rho, eta, ctx, 4, momentum, tol, gr)
+    put("heavy_ball_spectral_radius", abs(mfh[0]), ev_hb.abs().max())
+    return out
+
+
+# -- local attraction test -----------------------------------------------------------------------
+def sam_run(obj, theta, rho, steps: int, lr: float = 0.01, momentum: float = 0.9, ctx=None,
+            record_every: int = 0):
+    """Heavy-ball SAM from theta using :func:`verify.sam.shifted_gradient`; returns (final, path)."""
+    ctx = _ctx_for(obj, ctx)
+    x = theta.clone()
+    m = ctx.torch.zeros_like(x)
+    path = [x.clone()]
+    with ctx.torch.no_grad():
+        for k in range(steps):
+            w = sam.shifted_gradient(obj, x, rho, ctx)
+            m = momentum * m + w
+            x = x - lr * m
+            if record_every and (k + 1) % record_every == 0:
+                path.append(x.clone())
+    return x, path
+
+
+def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, lr: float = 0.01,
+                    momentum: float = 0.9, seed: int = 0, ctx=None, record_every: int = 10) -> dict:
+    """Perturb theta_h by a random vector of norm ``radius``, run ``steps`` SAM steps; report the
+    distance back (full, and modulo the symmetry subspace V, along which the stalled set is
+    invariant), f and GradRatio at the end. A small final GradRatio with high loss means the run
+    ended on (a point of) the stalled set again."""
+    import torch
+    ctx = _ctx_for(obj, ctx)
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    z = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
+    x0 = theta_h + radius * z / z.norm()
+    xN, path = sam_run(obj, x0, rho, steps, lr, momentum, ctx, record_every)
+    V, _ = symmetry_basis(obj)
+    perp = lambda v: v - V @ (V.T @ v)  # noqa: E731
+    dN = sam.diagnostics(obj, xN, rho, ctx)
+    d0 = sam.diagnostics(obj, x0, rho, ctx)
+    dh = sam.diagnostics(obj, theta_h, rho, ctx)
+    return {"radius": radius, "steps": steps, "x0": x0, "xN": xN, "path": path,
+            "dist0": float((x0 - theta_h).norm()), "distN": float((xN - theta_h).norm()),
+            "distN_mod_symmetry": float(perp(xN - theta_h).norm()),
+            "f_h": float(dh.f), "f0": float(d0.f), "fN": float(dN.f),
+            "grad_ratio_h": float(dh.grad_ratio), "grad_ratio0": float(d0.grad_ratio),
+            "grad_ratioN": float(dN.grad_ratio), "grad_normN": float(dN.grad_norm)}
+
+
+# -- landscape planes --------------------------------------------------------------------------------
+def filter_normalized_direction(obj, theta, seed: int = 0):
+    """A random direction scaled, row by row of every weight matrix ("filter"), to the norm of the
+    same row of theta (Li et al. 2018); bias entries are set to 0."""
+    import torch
+    from .torch_model import unflatten
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    z = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(theta.device, theta.dtype)
+    Pz, Pt = unflatten(z, obj.spec), unflatten(theta, obj.spec)
+    parts = []
+    for (name, shape) in obj.spec:
+        a, t = Pz[name], Pt[name]
+        if len(shape) == 1:
+            parts.append(torch.zeros_like(a).reshape(-1))
+        else:
+            a2, t2 = a.reshape(shape[0], -1), t.reshape(shape[0], -1)
+            parts.append((a2 * (t2.norm(dim=1, keepdim=True) / (a2.norm(dim=1, keepdim=True) + 1e-12)))
+                         .reshape(-1))
+    return torch.cat(parts)
+
+
+def landscape_plane(obj, origin, e1, e2, rho, span=(-1.0, 1.0), n: int = 21, ctx=None) -> dict:
+    """f and f_SAM on origin + a e1 + b e2 for a, b in linspace(span, n) (arrays n x n, [b, a])."""
+    ctx = _ctx_for(obj, ctx)
+    a = np.linspace(span[0], span[1], n)
+    F = np.zeros((n, n))
+    FS = np.zeros((n, n))
+    with ctx.torch.no_grad():
+        for i, bi in enumerate(a):
+            for j, aj in enumerate(a):
+                x = origin + float(aj) * e1 + float(bi) * e2
+                F[i, j] = float(obj.value(x, ctx))
+                try:
+                    FS[i, j] = float(sam.sam_value(obj, x, rho, ctx))
+                except SamVerifyError:
+                    FS[i, j] = np.nan
+    return {"alpha": a, "beta": a, "f": F, "f_sam": FS}
+
+
+def random_planes(obj, theta, rho, n: int = 21, span=(-1.0, 1.0), seed: int = 0, ctx=None) -> dict:
+    """Figure 4a/4b: f and f_SAM on the plane through theta spanned by two filter-normalized random
+    directions."""
+    e1 = filter_normalized_direction(obj, theta, seed)
+    e2 = filter_normalized_direction(obj, theta, seed + 1)
+    return landscape_plane(obj, theta, e1, e2, rho, span, n, ctx)
+
+
+def trajectory_plane(obj, theta_h, x0, xN, path, rho, n: int = 21, margin: float = 0.3,
+                     ctx=None) -> dict:
+    """Figure 4c: f_SAM on the plane through theta_h, x0, xN (orthonormal e1 along x0 - theta_h,
+    e2 from xN - theta_h), with the trajectory projected onto it."""
+    e1 = x0 - theta_h
+    e1 = e1 / e1.norm()
+    w = xN - theta_h
+    e2 = w - e1 * (e1 @ w)
+    e2 = e2 / e2.norm() if float(e2.norm()) > 1e-12 else filter_normalized_direction(obj, theta_h)
+    coords = np.array([[float((p - theta_h) @ e1), float((p - theta_h) @ e2)] for p in path])
+    lo = float(min(coords.min(), 0.0)) - margin
+    hi = float(max(coords.max(), 0.0)) + margin
+    plane = landscape_plane(obj, theta_h, e1, e2, rho, (lo, hi), n, ctx)
+    plane["trajectory"] = coords
+    return plane
