@@ -267,7 +267,9 @@ def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
     rho_f = _f(ctx, rho)
     fstar = _f(ctx, sam.sam_value(obj, H.points[0], rho, ctx))
     n = 0
-    for y in pts:
+    stride = point_stride
+    for j, y in enumerate(pts):
+        T = H.tangent(j * stride) if H.m else None
         for v in dirs:
             for i in range(n_radii + 1):
                 r = delta * i / n_radii
@@ -282,11 +284,16 @@ def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
                 L = max(L, _sym_norm(ctx, obj.hess(x, ctx)))
                 Ls = max(Ls, _sym_norm(ctx, sam.sam_hessian(obj, x, rho, ctx)))
                 gam = min(gam, _f(ctx, paper_condition(obj, x, rho, ctx)))
-            xb = y + ctx.scalar(delta / 2) * v
-            try:
-                bmin = min(bmin, _f(ctx, sam.sam_value(obj, xb, rho, ctx)))
-            except ZeroGradientError:
-                bmin = -math.inf
+            # a point of the boundary of N_{delta/2}(H): step delta/2 along the part of v normal to H
+            vn = v
+            if T is not None:
+                vn = v - T @ ctx.solve(T.T @ T, T.T @ v)
+            if _f(ctx, ctx.norm(vn)) > 0.3:
+                xb = y + ctx.scalar(delta / 2) * (vn / ctx.norm(vn))
+                try:
+                    bmin = min(bmin, _f(ctx, sam.sam_value(obj, xb, rho, ctx)))
+                except ZeroGradientError:
+                    bmin = -math.inf
             for i in range(n_radii + 1):
                 r = (delta / 2 + rho_f) * i / n_radii
                 M = max(M, _f(ctx, ctx.norm(obj.grad(y + ctx.scalar(r) * v, ctx))))
@@ -520,8 +527,21 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     nvec = _normal(H, k0, gr0)
     off = delta / 4 if offset is None else offset
     x0 = y0 + ctx.scalar(off) * nvec
+    gap0 = _f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
+    eps = 0.5 * (cst.boundary_min_fsam - cst.f_star)
+    if applies and offset is None:  # the proof starts inside C_eps: move x_0 closer until it is
+        for _ in range(10):
+            if gap0 < eps:
+                break
+            off = off / 2
+            x0 = y0 + ctx.scalar(off) * nvec
+            gap0 = _f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
     cert.objects["x0"] = _pt(ctx, x0)
-    cert.objects["f_SAM(x0) - f_SAM(H)"] = f"{_f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star:.6g}"
+    cert.objects["f_SAM(x0) - f_SAM(H)"] = f"{gap0:.6g}"
+    cert.objects["epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))"] = f"{eps:.6g}"
+    if applies:
+        cert.add(compare("x0_in_C_eps", "x_0 lies in the proof's sublevel set C_eps: f_SAM(x_0) - f_SAM(H) "
+                         "< epsilon", gap0, "<", eps, ctx))
     au = audited_sam(H, x0, eta, steps, cst.gamma, cst.L, cst.L_sam,
                      stop_dist=10.0 ** (-(ctx.dps - 4)) if ctx.dps >= 20 else 1e-13,
                      diverge_dist=2 * delta)
