@@ -39,7 +39,7 @@ from __future__ import annotations
 import math
 import pathlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import sympy as sp
 
@@ -149,8 +149,7 @@ def tangential_curvature(obj, y, ctx):
     vals = ctx.to_list(ctx.eigvalsh(P @ S @ P))
     # P S P has the eigenvalue 0 on u; the tangential ones are the other d - 1
     vals = sorted(vals, key=lambda v: _f(ctx, v))
-    # drop the one closest to zero belonging to u (its eigenvector is u)
-    uSu = gr.u @ (S @ gr.u)  # noqa: F841  (u is an eigenvector of PSP with eigenvalue 0)
+    # drop the eigenvalue 0 that belongs to u (u is an eigenvector of P S P); take the closest to 0
     k0 = min(range(len(vals)), key=lambda i: abs(_f(ctx, vals[i])))
     tang = [v for i, v in enumerate(vals) if i != k0]
     return max(tang, key=lambda v: _f(ctx, v)) if tang else None
