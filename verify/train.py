@@ -79,12 +79,32 @@ class TrainResult:
     extra: dict = field(default_factory=dict)
 
     def final(self) -> dict:
-        """Last logged value per seed, as lists of floats."""
-        return {k: [float(v) for v in self.logs[k][-1]] for k in LOG_KEYS if k != "step"}
+        """Last logged value per seed, as lists of floats; ``grad_ratio_tail`` is the median
+        GradRatio over the last quarter of the logged steps (momentum makes single values noisy)."""
+        out = {k: [float(v) for v in self.logs[k][-1]] for k in LOG_KEYS if k != "step"}
+        n = len(self.logs["grad_ratio"])
+        tail = self.logs["grad_ratio"][max(0, n - max(1, n // 4)):]
+        out["grad_ratio_tail"] = [float(v) for v in tail.median(dim=0).values]
+        return out
 
     def outcomes(self, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> list[str]:
+        fin = self.final()
         return [classify(l, r, g, stall_loss, ratio_tol) for l, r, g in
-                zip(self.final()["loss"], self.final()["grad_ratio"], self.final()["grad_norm"])]
+                zip(fin["loss"], fin["grad_ratio_tail"], fin["grad_norm"])]
+
+    def select(self, rows) -> "TrainResult":
+        """The sub-result of some rows (seeds) of a batched run."""
+        import torch
+        idx = torch.as_tensor(list(rows), dtype=torch.long)
+        logs = {k: (v if k == "step" else v[:, idx]) for k, v in self.logs.items()}
+        cfg = TrainConfig(**{**asdict(self.config), "seeds": tuple(self.config.seeds[i] for i in rows)})
+        extra = {k: [v[i] for i in rows] for k, v in self.extra.items() if isinstance(v, list)}
+        if "rho_rows" in extra:
+            cfg.rho = extra["rho_rows"][0]
+        if "switch_rows" in extra and self.step:
+            cfg.switch_fraction = extra["switch_rows"][0] / self.step
+        return TrainResult(cfg, self.theta[idx], self.buf[idx], self.step, logs, self.data_name,
+                           self.normalization, self.elapsed, extra)
 
     def summary(self, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> dict:
         fin, outs = self.final(), self.outcomes(stall_loss, ratio_tol)
@@ -97,7 +117,7 @@ class TrainResult:
             "mean_train_loss": mean(fin["loss"]), "median_train_loss": sorted(fin["loss"])[S // 2],
             "mean_train_acc": mean(fin["train_acc"]), "mean_test_acc": mean(fin["test_acc"]),
             "min_train_acc": min(fin["train_acc"]),
-            "median_grad_ratio": sorted(fin["grad_ratio"])[S // 2],
+            "median_grad_ratio": sorted(fin["grad_ratio_tail"])[S // 2],
             "final": fin, "elapsed_s": self.elapsed,
         }
 
@@ -203,16 +223,19 @@ class BatchedProblem:
 
 def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
           progress: bool = True, problem: BatchedProblem | None = None,
-          init_theta=None) -> TrainResult:
+          init_theta=None, rho_rows=None, switch_rows=None) -> TrainResult:
     """Train ``len(config.seeds)`` seeds at once; returns per-seed logs and final parameters.
     ``resume`` continues a checkpointed run up to ``config.steps``; ``init_theta`` (S, d) starts
-    from given parameters instead of the seeds' initializations."""
+    from given parameters instead of the seeds' initializations. ``rho_rows`` / ``switch_rows``
+    (length S) give each row its own rho and switching step (used by :func:`sweep`)."""
     import torch
     from tqdm.auto import tqdm
     prob = problem or BatchedProblem(data, config.width, config.depth, config.activation,
                                      config.dtype, config.device)
     S = len(config.seeds)
     if resume is not None:
+        rho_rows = resume.extra.get("rho_rows", rho_rows) if rho_rows is None else rho_rows
+        switch_rows = resume.extra.get("switch_rows", switch_rows) if switch_rows is None else switch_rows
         theta = resume.theta.to(prob.device, prob.dtype)
         buf = resume.buf.to(prob.device, prob.dtype)
         start, logs = resume.step, {k: list(v) for k, v in resume.logs.items()}
@@ -226,10 +249,15 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
         raise SamVerifyError(f"parameters have shape {tuple(theta.shape)}, expected {(S, prob.dim)}")
     rho, lr, mu, eps = config.rho, config.lr, config.momentum, config.eps
     Xtr, ytr = prob.obj.X, prob.obj.y
+    rows = rho_rows is not None or switch_rows is not None
+    rho_v = torch.as_tensor([rho] * S if rho_rows is None else list(rho_rows), dtype=prob.dtype,
+                            device=prob.device)[:, None]
+    sw_v = torch.as_tensor([config.switch_step] * S if switch_rows is None else list(switch_rows),
+                           device=prob.device)
 
     def log(step, theta, g, f):
         n = g.norm(dim=1)
-        xp = theta + rho * g / (n[:, None] + eps) if rho > 0 else theta
+        xp = theta + rho_v * g / (n[:, None] + eps)
         w, fp = prob.grad_and_value(xp)
         wn = w.norm(dim=1)
         vals = {"loss": f, "train_acc": prob.accuracy(theta, Xtr, ytr),
@@ -247,7 +275,11 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
             g, f = prob.grad_and_value(theta)
             if k % config.log_every == 0:
                 log(k, theta, g, f)
-            if rho > 0 and k >= config.switch_step:
+            if rows:
+                n = g.norm(dim=1, keepdim=True)
+                w, _ = prob.grad_and_value(theta + rho_v * g / (n + eps))
+                w = torch.where(((sw_v <= k) & (rho_v[:, 0] > 0))[:, None], w, g)
+            elif rho > 0 and k >= config.switch_step:
                 n = g.norm(dim=1, keepdim=True)
                 w, _ = prob.grad_and_value(theta + rho * g / (n + eps))
             else:
@@ -260,8 +292,11 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
         log(config.steps, theta, g, f)
     bar.close()
     out = {k: torch.stack(v) for k, v in logs.items()}
+    extra = {}
+    if rows:
+        extra = {"rho_rows": [float(r) for r in rho_v[:, 0]], "switch_rows": [int(s) for s in sw_v]}
     return TrainResult(config, theta, buf, config.steps, out, data.name, data.normalization,
-                       elapsed0 + time.perf_counter() - t0)
+                       elapsed0 + time.perf_counter() - t0, extra)
 
 
 def check_against_core(result: TrainResult, data: Dataset, seed_index: int = 0) -> dict:
@@ -281,3 +316,57 @@ def check_against_core(result: TrainResult, data: Dataset, seed_index: int = 0) 
     logged = {k: float(result.logs[k][-1][seed_index]) for k in core}
     rel = {k: abs(core[k] - logged[k]) / max(abs(core[k]), 1e-30) for k in core}
     return {"core": core, "logged": logged, "rel_diff": rel}
+
+
+def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
+          switch_fraction: float = 0.1, modes=("sam-only", "switching"), width=32, depth: int = 1,
+          activation: str = "tanh", lr: float = 0.01, momentum: float = 0.9, dtype: str = "float32",
+          device: str = "auto", log_every: int = 50, progress: bool = True,
+          stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> dict:
+    """The paper's rho sweep (Figure 5/8) at any scale: every (mode, rho, seed) is one row of a
+    single batched run (same initialization per seed across rhos and modes). Returns
+    ``{"rows": [summary per (mode, rho)], "transition_rho": ..., "result": TrainResult}``; the
+    transition rho is the smallest rho of the grid at which at least half of the SAM-only seeds
+    stalled at a hallucinated point."""
+    seeds = tuple(int(s) for s in seeds)
+    rhos = [float(r) for r in rhos]
+    rho_rows, sw_rows, groups, all_seeds = [], [], [], []
+    sw = int(round(switch_fraction * steps))
+    for mode in modes:
+        for r in rhos:
+            start = len(rho_rows)
+            for s in seeds:
+                rho_rows.append(r)
+                sw_rows.append(sw if mode == "switching" else 0)
+                all_seeds.append(s)
+            groups.append((mode, r, list(range(start, len(rho_rows)))))
+    cfg = TrainConfig(rho=max(rhos), lr=lr, momentum=momentum, steps=steps, switch_fraction=0.0,
+                      seeds=tuple(all_seeds), width=width, depth=depth, activation=activation,
+                      dtype=dtype, device=device, log_every=log_every)
+    prob = BatchedProblem(data, width, depth, activation, dtype, device)
+    init = prob.init(seeds).repeat(len(groups), 1)
+    res = train(data, cfg, progress=progress, problem=prob, init_theta=init, rho_rows=rho_rows,
+                switch_rows=sw_rows)
+    rows = []
+    for mode, r, idx in groups:
+        sub = res.select(idx)
+        summ = sub.summary(stall_loss, ratio_tol)
+        summ["mode"], summ["rho"] = mode, r
+        rows.append(summ)
+    sam_rows = [x for x in rows if x["mode"] == "sam-only"]
+    trans = next((x["rho"] for x in sorted(sam_rows, key=lambda x: x["rho"])
+                  if x["stalled_fraction"] >= 0.5), None)
+    return {"rows": rows, "transition_rho": trans, "result": res, "elapsed_s": res.elapsed,
+            "config": asdict(cfg), "data": data.name, "normalization": data.normalization}
+
+
+def format_sweep(sw: dict) -> str:
+    """A plain-text table: mode, rho, stalled fraction, mean/median final train loss, accuracies."""
+    lines = [f"{'mode':10s} {'rho':>5s} {'stalled':>8s} {'loss(mean)':>10s} {'loss(med)':>9s} "
+             f"{'train acc':>9s} {'test acc':>8s} {'GradRatio(med)':>14s}"]
+    for x in sw["rows"]:
+        lines.append(f"{x['mode']:10s} {x['rho']:5.2f} {x['stalled_fraction']:8.2f} "
+                     f"{x['mean_train_loss']:10.4f} {x['median_train_loss']:9.4f} "
+                     f"{x['mean_train_acc']:9.4f} {x['mean_test_acc']:8.4f} {x['median_grad_ratio']:14.2e}")
+    lines.append(f"transition rho (>= half of SAM-only seeds stalled): {sw['transition_rho']}")
+    return "\n".join(lines)
