@@ -101,3 +101,15 @@ def test_compiled_cache_keeps_only_recent_contexts():
         ctx = get_context("arb", dps=20)
         f.value(f.point(["1", "2"], ctx), ctx)
     assert len(f._compiled) == COMPILED_CONTEXTS_KEPT
+
+
+def test_arb_norm_of_a_box_containing_zero_is_a_valid_ball():
+    arb = get_context("arb")
+    n = arb.norm(arb.box(["0", "1e-3"], "1e-2"))
+    assert n.is_finite() and n.contains(arb.scalar("1e-3"))
+
+
+def test_svdvals_in_every_context(any_ctx):
+    A = any_ctx.matrix([[3, 0], [4, 5]])
+    s = [any_ctx.to_float(v) for v in any_ctx.svdvals(A)]
+    assert abs(s[0] - 45 ** 0.5) < 1e-12 and abs(s[1] - 5 ** 0.5) < 1e-12

@@ -121,6 +121,14 @@ class ArbContext(Context):
     def abs(self, a):
         return abs(self.scalar(a))
 
+    def norm(self, v):
+        # a ball for sum x_i^2 may dip below 0 when some x_i contains 0 (the true value cannot),
+        # and Arb's sqrt of such a ball is NaN: clip to the nonnegative part first
+        total = self.scalar(0)
+        for x in v:
+            total = total + x * x
+        return total.nonnegative_part().sqrt()
+
     def check_finite(self, value, what: str):
         items = value.reshape(-1) if hasattr(value, "reshape") else [value]
         for x in items:

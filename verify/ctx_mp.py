@@ -95,8 +95,13 @@ class MPContext(Context):
         return vals, vecs
 
     def svdvals(self, A):
-        s = self.mp.svd_r(self._to_mp(A), compute_uv=False)
-        return self.vector(sorted((s[i] for i in range(s.rows)), reverse=True))
+        try:
+            s = self.mp.svd_r(self._to_mp(A), compute_uv=False)
+            values = [s[i] for i in range(s.rows)]
+        except (RuntimeError, ZeroDivisionError):
+            # mpmath's SVD iteration can fail to converge: fall back to the symmetric eigensolver
+            values = [self.mp.sqrt(max(e, 0)) for e in self.eigvalsh(A.T @ A)]
+        return self.vector(sorted(values, reverse=True))
 
     def to_list(self, v):
         return list(np.asarray(v, dtype=object).reshape(-1))
