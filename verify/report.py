@@ -69,7 +69,8 @@ class Section:
 
     @property
     def ok(self) -> bool:
-        return not self.error and all(c.get("as_expected") for c in self.certificates)
+        return not self.error and all(c.get("as_expected") or c.get("explained")
+                                      for c in self.certificates)
 
     def to_dict(self) -> dict:
         return {"module": self.module, "slug": self.slug, "theorem": self.theorem, "title": self.title,
@@ -94,7 +95,13 @@ class Report:
 
     @property
     def unexpected(self) -> list[dict]:
-        return [c for c in self.certificates if not c.get("as_expected")]
+        """Certificates that misbehaved without a recorded finding to explain it."""
+        return [c for c in self.certificates if not c.get("as_expected") and not c.get("explained")]
+
+    @property
+    def explained(self) -> list[dict]:
+        """Real examples that failed because a paper statement fails there (findings recorded)."""
+        return [c for c in self.certificates if c.get("explained")]
 
     @property
     def ok(self) -> bool:
@@ -102,8 +109,11 @@ class Report:
 
     def summary(self) -> str:
         n = len(self.certificates)
-        return (f"{len(self.sections)} sections, {n} certificates: {n - len(self.unexpected)} as expected, "
-                f"{len(self.unexpected)} not as expected, {len(self.errors)} section errors")
+        k = len(self.explained)
+        return (f"{len(self.sections)} sections, {n} certificates: "
+                f"{n - len(self.unexpected) - k} as expected, {k} failing where a paper statement "
+                f"fails (findings), {len(self.unexpected)} not as expected, "
+                f"{len(self.errors)} section errors")
 
     def to_dict(self) -> dict:
         return {"environment": self.environment, "ok": self.ok,
@@ -445,6 +455,8 @@ def result_of(c: dict) -> tuple[str, str]:
                 else ("negative control PASSED (unexpected)", "bad"))
     if c.get("passed"):
         return "passed", "ok"
+    if c.get("explained"):
+        return "paper statement fails here (see findings)", "warn"
     if not all(h.get("met") for h in c.get("hypotheses", [])):
         return "hypotheses not met", "bad"
     return "failed", "bad"
@@ -484,11 +496,14 @@ def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict |
             for f in c.get("findings", []):
                 findings.append({"section": sec, "cert": c, "finding": f})
     unexpected = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
-                  if not c.get("as_expected")]
+                  if not c.get("as_expected") and not c.get("explained")]
+    explained = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
+                 if c.get("explained")]
     common = dict(report=report, sections=report.sections, env=env_info)
     pages = {"index.html": jenv.get_template("index.html").render(page="index", **common),
              "findings.html": jenv.get_template("findings.html").render(
-                 page="findings", findings=findings, unexpected=unexpected, **common),
+                 page="findings", findings=findings, unexpected=unexpected,
+                 explained=explained, **common),
              "environment.html": jenv.get_template("environment.html").render(page="environment", **common)}
     for sec in report.sections:
         pages[f"{sec.slug}.html"] = jenv.get_template("section.html").render(

@@ -168,6 +168,12 @@ class Certificate:
         """A real example passes; a negative control does not."""
         return self.passed == self.expected
 
+    @property
+    def explained(self) -> bool:
+        """A real example that did not pass and records findings: the failure documents a paper
+        statement that does not hold here, with its evidence, rather than a defect of the check."""
+        return self.expected and not self.passed and not self.refused and bool(self.findings)
+
     def claim(self, claim_id: str) -> Claim:
         for c in self.claims:
             if c.id == claim_id:
@@ -187,6 +193,7 @@ class Certificate:
             "theorem": self.theorem, "title": self.title, "example": self.example,
             "statement": self.statement, "passed": self.passed, "refused": self.refused,
             "expected": self.expected, "as_expected": self.as_expected,
+            "explained": self.explained,
             "hypotheses": [h.to_dict() for h in self.hypotheses],
             "objects": _as_text(self.objects),
             "claims": [c.to_dict() for c in self.claims],
