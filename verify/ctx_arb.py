@@ -16,11 +16,11 @@ from fractions import Fraction
 import flint
 import numpy as np
 
-from .ctx_base import Context
+from .ctx_object import ObjectArrayContext
 from .errors import NonFiniteError, UndecidedError
 
 
-class ArbContext(Context):
+class ArbContext(ObjectArrayContext):
     name = "arb"
     rigorous = True
 
@@ -47,16 +47,6 @@ class ArbContext(Context):
 
     def rational(self, p: int, q: int = 1):
         return flint.arb(p) / q
-
-    def vector(self, values):
-        return np.array([self.scalar(v) for v in np.asarray(values, dtype=object).reshape(-1)],
-                        dtype=object)
-
-    def matrix(self, rows):
-        return np.array([[self.scalar(v) for v in row] for row in rows], dtype=object)
-
-    def stack(self, items):
-        return np.array(list(items), dtype=object)
 
     def ball(self, mid, rad):
         """The ball [mid - rad, mid + rad] (both converted exactly)."""
@@ -141,14 +131,6 @@ class ArbContext(Context):
         return super().select(branches, otherwise)
 
     # -- linear algebra -----------------------------------------------------------------------------
-    def eye(self, n):
-        return self.matrix(np.eye(n, dtype=int).tolist())
-
-    def zeros(self, n):
-        return self.vector([0] * n)
-
-    def outer(self, a, b):
-        return np.array([[x * y for y in b] for x in a], dtype=object)
 
     def _to_arb(self, A):
         return flint.arb_mat(np.asarray(A, dtype=object).tolist())
@@ -173,9 +155,6 @@ class ArbContext(Context):
     def svdvals(self, A):
         ev = self.eigvalsh(A.T @ A)
         return self.vector([v.nonnegative_part().sqrt() for v in reversed(list(ev))])
-
-    def to_list(self, v):
-        return list(np.asarray(v, dtype=object).reshape(-1))
 
     def mid_vector(self, v) -> np.ndarray:
         return np.array([float(x.mid()) for x in v])

@@ -10,10 +10,10 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
-from .ctx_base import Context
+from .ctx_object import ObjectArrayContext
 
 
-class MPContext(Context):
+class MPContext(ObjectArrayContext):
     name = "mpmath"
 
     def __init__(self, dps: int = 50):
@@ -40,16 +40,6 @@ class MPContext(Context):
     def rational(self, p: int, q: int = 1):
         return self.mp.mpf(p) / q
 
-    def vector(self, values):
-        return np.array([self.scalar(v) for v in np.asarray(values, dtype=object).reshape(-1)],
-                        dtype=object)
-
-    def matrix(self, rows):
-        return np.array([[self.scalar(v) for v in row] for row in rows], dtype=object)
-
-    def stack(self, items):
-        return np.array(list(items), dtype=object)
-
     def to_float(self, s) -> float:
         return float(s)
 
@@ -65,14 +55,6 @@ class MPContext(Context):
         raise AttributeError(name)
 
     # -- linear algebra -----------------------------------------------------------------------------
-    def eye(self, n):
-        return self.matrix(np.eye(n, dtype=int).tolist())
-
-    def zeros(self, n):
-        return self.vector([0] * n)
-
-    def outer(self, a, b):
-        return np.array([[x * y for y in b] for x in a], dtype=object)
 
     def _to_mp(self, A):
         return self.mp.matrix(np.asarray(A, dtype=object).tolist())
@@ -103,5 +85,3 @@ class MPContext(Context):
             values = [self.mp.sqrt(max(e, 0)) for e in self.eigvalsh(A.T @ A)]
         return self.vector(sorted(values, reverse=True))
 
-    def to_list(self, v):
-        return list(np.asarray(v, dtype=object).reshape(-1))
