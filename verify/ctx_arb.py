@@ -131,7 +131,6 @@ class ArbContext(ObjectArrayContext):
         return super().select(branches, otherwise)
 
     # -- linear algebra -----------------------------------------------------------------------------
-
     def _to_arb(self, A):
         return flint.arb_mat(np.asarray(A, dtype=object).tolist())
 

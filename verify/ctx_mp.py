@@ -55,7 +55,6 @@ class MPContext(ObjectArrayContext):
         raise AttributeError(name)
 
     # -- linear algebra -----------------------------------------------------------------------------
-
     def _to_mp(self, A):
         return self.mp.matrix(np.asarray(A, dtype=object).tolist())
 
