@@ -164,9 +164,9 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     cert.hypothesis("analytic", "f is real-analytic (tanh MLP, softmax cross-entropy)", True,
                     f"smoothness {obj.smoothness!r}")
     # polish: a few hundred more SAM steps in float64 from the float32 point
-    theta, _ = mc.sam_run(obj, theta.to(obj.dtype), rho, 200 if quick else 1000, ctx=ctx)
-    pc = mc.check_point(obj, theta, rho, ctx=ctx, with_map=True,
-                        sigma_budget=300 if quick else 1500)
+    theta, _ = mc.sam_run(obj, theta.to(obj.dtype), rho, 100 if quick else 1000, ctx=ctx)
+    pc = mc.check_point(obj, theta, rho, ctx=ctx, with_map=True, map_tol=1e-6 if quick else 1e-8,
+                        sigma_budget=50 if quick else 1500)
     D = pc.diagnostics
     cert.objects.update({"d": obj.dim, "diagnostics": D, "lambda_min_sym_du": pc.lambda_min_sym_du,
                          "1+rho*lambda_min": pc.attraction_margin, "Du_range": [pc.du_min, pc.du_max],
@@ -194,7 +194,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                          note=f"threshold {pc.nullity['threshold']:.2e}; gap "
                               f"{pc.nullity['last_below']} | {pc.nullity['first_above']}"))
     # local attraction (Figure 4c)
-    at = mc.attraction_test(obj, theta, rho, 0.1, 300 if quick else 1000, ctx=ctx)
+    at = mc.attraction_test(obj, theta, rho, 0.1, 200 if quick else 1000, ctx=ctx)
     cert.objects["attraction"] = {k: v for k, v in at.items() if k not in ("x0", "xN", "path")}
     cert.add(compare("attraction_returns", "GradRatio after the perturbed run (norm-0.1 kick, "
                      f"{at['steps']} SAM steps): back on a stalled point", at["grad_ratioN"], "<=",
@@ -212,8 +212,8 @@ def certificate_dense(ctx, quick) -> Certificate:
     from verify import mlp_check as mc
     from verify.data import load_digits
     from verify.torch_model import mlp_objective
-    data = load_digits().subset(100 if quick else 200)
-    width = 6 if quick else 12
+    data = load_digits().subset(60 if quick else 200)
+    width = 4 if quick else 12
     obj, theta = mlp_objective(data, width, 1, "tanh", seed=1)
     rho = 2.0
     cert = Certificate(THEOREM, "matrix-free operators vs dense linear algebra",

@@ -359,7 +359,8 @@ def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2)
 
 def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
                 dense_limit: int = 3000, tol: float = 1e-10, k_eigs: int = 4,
-                with_map: bool = True, sigma_budget: int | None = 3000) -> PointCheck:
+                with_map: bool = True, sigma_budget: int | None = 3000,
+                map_tol: float = 1e-8) -> PointCheck:
     """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``)."""
     ctx = _ctx_for(obj, ctx)
     cobj = Counting(obj)
@@ -378,8 +379,11 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     du_lo, du_hi = du_spectrum_extremes(cobj, theta, ctx, tol, gr)
     smin = sigma_min_i_plus_rho_du(cobj, theta, rho, ctx, tol, gr, max_products=sigma_budget,
                                    lower_bound=1 + rho * lam)
-    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, tol, gr) if with_map else []
-    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, tol, gr) if with_map else []
+    c0 = dict(cobj.counts)
+    smin_counts = {k: c0[k] for k in c0}
+    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, map_tol, gr) if with_map else []
+    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, map_tol, gr) if with_map else []
+    map_hvps = cobj.counts["hvp"] - c0["hvp"]
     V, sym = symmetry_basis(obj)
     xp = d.x_plus
     res = symmetry_residuals(cobj, xp, V, ctx)
@@ -389,7 +393,8 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     nullity = hessian_nullity_dense(obj, xp, ctx) if obj.dim <= dense_limit else None
     return PointCheck(float(rho), float(eta), float(momentum), obj.dim, diag, lam, 1 + rho * lam,
                       du_lo, du_hi, smin, list(ev), list(hb), sym, res, nullity, counts, geq, seconds,
-                      t_grad, classify_point(diag))
+                      t_grad, classify_point(diag),
+                      extra={"hvps_before_map": smin_counts["hvp"], "hvps_map": map_hvps})
 
 
 # -- dense cross-check -----------------------------------------------------------------------------
