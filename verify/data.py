@@ -65,7 +65,8 @@ class Dataset:
     def constant_features(self, tol: float = 0.0) -> np.ndarray:
         """Indices of input features that are constant on the training set (they create extra
         continuous parameter symmetries of an MLP; see :mod:`verify.mlp_check`)."""
-        return np.flatnonzero(self.X_train.std(axis=0) <= tol)
+        spread = self.X_train.max(axis=0) - self.X_train.min(axis=0)
+        return np.flatnonzero(spread <= tol)
 
     def tensors(self, device=None, dtype=None):
         """(X_train, y_train, X_test, y_test) as torch tensors."""

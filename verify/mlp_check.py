@@ -40,13 +40,14 @@ and f_SAM(x + t) = f_SAM(x): the hallucinated set is itself invariant under V).
    h_{L-1} directions) leaves every sample's loss unchanged: h_{L-1} + 1 directions.
 2. Constant input features: if feature j equals the constant c_j on every training sample, then
    W_1[:, j] += a, b_1 -= c_j a leaves W_1 x + b_1 unchanged: h_1 directions per constant feature
-   (k constant features give h_1 k directions). Scikit-learn's digits have 3 pixels that are always
-   0 on the fixed training split (with scalar normalization they become the constant -mean/std).
+   (k constant features give h_1 k directions). Scikit-learn's digits have 4 pixels (0, 24, 32,
+   39) that are 0 on every image of the fixed training split (with scalar normalization they become
+   the constant -mean/std); subsets have more.
 3. Nothing else is continuous for tanh: tanh is odd and not positively homogeneous, so there is no
    rescaling symmetry between layers (that is a ReLU feature); permutations of hidden units and the
    sign flips (w_in, b, w_out) -> -(w_in, b, w_out) of a unit are discrete.
 
-So dim V = h_{L-1} + 1 + h_1 k; for the 64-32-10 network on digits: 32 + 1 + 32 * 3 = 129. The
+So dim V = h_{L-1} + 1 + h_1 k; for the 64-32-10 network on digits: 32 + 1 + 32 * 4 = 161. The
 nullity of H+ may exceed dim V where the critical point theta+ is degenerate for other reasons
 (e.g. saturated or output-dead hidden units at a high-loss critical point); both numbers are
 reported and the excess is reported as such, not explained away.
@@ -278,7 +279,7 @@ def symmetry_basis(obj, const_tol: float = 0.0):
     n_softmax = len(cols)
     # 2. constant input features: W_1[:, j] += a, b_1 -= c_j a
     X = obj.X
-    const = torch.nonzero(X.std(dim=0) <= const_tol).reshape(-1).tolist()
+    const = torch.nonzero((X.max(dim=0).values - X.min(dim=0).values) <= const_tol).reshape(-1).tolist()
     o_w1, (h1, nin) = offsets[key(first, "weight")]
     o_b1, _ = offsets[key(first, "bias")]
     for j in const:

@@ -1,0 +1,84 @@
+"""Matrix-free checks at a point vs dense linear algebra; symmetries; attraction; planes."""
+import pytest
+import torch
+
+from verify import mlp_check as mc
+from verify import sam
+from verify.ctx_torch import TorchContext
+from verify.data import load_digits
+from verify.torch_model import mlp_objective
+
+CTX = TorchContext("cpu", "float64")
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    torch.set_num_threads(1)
+    obj, th = mlp_objective(load_digits().subset(60), 4, 1, "tanh", seed=1)
+    return obj, th
+
+
+def test_matrix_free_matches_dense(tiny):
+    obj, th = tiny
+    assert obj.dim <= 3000
+    out = mc.cross_check_dense(obj, th, 2.0, ctx=CTX)
+    for name, (mf, dn, rel) in out.items():
+        if name == "du_max_imag":
+            assert dn < 1e-8          # Du has a real spectrum
+        else:
+            assert rel <= 1e-6, (name, mf, dn, rel)
+
+
+def test_symmetries_are_exact_translations(tiny):
+    obj, th = tiny
+    V, info = mc.symmetry_basis(obj)
+    assert info["total"] == 4 + 1 + 4 * len(info["constant_feature_indices"]) == V.shape[1]
+    assert torch.allclose(V.T @ V, torch.eye(V.shape[1], dtype=V.dtype), atol=1e-12)
+    x = th + 0.3 * torch.randn(obj.dim, dtype=torch.float64)
+    for j in range(0, V.shape[1], 3):
+        assert abs(float(obj.value(x + 0.7 * V[:, j], CTX) - obj.value(x, CTX))) < 1e-12
+        assert abs(float(sam.sam_value(obj, x + 0.7 * V[:, j], 1.0, CTX)
+                         - sam.sam_value(obj, x, 1.0, CTX))) < 1e-10
+    r = mc.symmetry_residuals(obj, x, V, CTX)
+    assert r["max_hv_norm"] < 1e-12 and r["max_grad_dot"] < 1e-12
+    null = mc.hessian_nullity_dense(obj, x, CTX)
+    assert null["nullity"] >= info["total"]
+
+
+def test_dense_hessian_helper(tiny):
+    obj, th = tiny
+    H = mc.dense_hessian(obj, th, CTX, chunk=50)
+    assert torch.allclose(H, torch.func.hessian(obj.fn)(th), atol=1e-11)
+
+
+def test_check_point_and_budget(tiny):
+    obj, th = tiny
+    pc = mc.check_point(obj, th, 2.0, ctx=CTX, sigma_budget=5)
+    assert pc.sigma_min["converged"] is False and pc.sigma_min["products"] == 5
+    assert pc.attraction_margin == pytest.approx(1 + 2.0 * pc.lambda_min_sym_du)
+    assert pc.verdict in ("other", "unstable", "converged", "hallucinated")
+    assert pc.nullity["nullity"] >= pc.symmetry["total"]
+    d = pc.to_dict()
+    assert isinstance(d["sam_map_eigs"][0], list)
+
+
+def test_attraction_and_planes(tiny):
+    obj, th = tiny
+    at = mc.attraction_test(obj, th, 1.0, 0.1, 5, ctx=CTX, record_every=1)
+    assert abs(at["dist0"] - 0.1) < 1e-12 and len(at["path"]) == 6
+    pl = mc.random_planes(obj, th, 1.0, n=3, ctx=CTX)
+    assert pl["f"].shape == (3, 3) and abs(pl["f"][1, 1] - float(obj.value(th, CTX))) < 1e-12
+    tp = mc.trajectory_plane(obj, th, at["x0"], at["xN"], at["path"], 1.0, n=3, ctx=CTX)
+    assert tp["trajectory"].shape == (6, 2)
+    e = mc.filter_normalized_direction(obj, th)
+    assert e.shape == th.shape
+
+
+@pytest.mark.gpu
+def test_cuda_matrix_free_matches_cpu(tiny):
+    obj, th = tiny
+    gctx = TorchContext("cuda", "float64")
+    objg, thg = mlp_objective(load_digits().subset(60), 4, 1, "tanh", seed=1, device="cuda")
+    a = mc.lambda_min_sym_du(obj, th, CTX)[0]
+    b = mc.lambda_min_sym_du(objg, thg, gctx)[0]
+    assert abs(a - b) < 1e-8 * max(1, abs(a))

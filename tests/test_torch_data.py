@@ -1,0 +1,90 @@
+"""Data loading for the torch path: digits normalization/split and the MNIST IDX reader."""
+import gzip
+import os
+import struct
+
+import numpy as np
+import pytest
+
+from verify.data import DataFileError, DataFormatError, load, load_digits, load_mnist, read_idx
+
+
+def test_digits_scalar_normalization_and_fixed_split():
+    d = load_digits()
+    assert d.X_train.shape == (1347, 64) and d.X_test.shape == (450, 64)
+    assert abs(d.X_train.mean()) < 1e-12 and abs(d.X_train.std() - 1) < 1e-12
+    assert d.stats["mean"] > 0 and d.normalization == "scalar"
+    d2 = load_digits()
+    assert np.array_equal(d.y_train, d2.y_train) and np.array_equal(d.X_test, d2.X_test)
+    assert list(d.constant_features()) == list(d2.constant_features())
+    assert list(d.constant_features()) == [0, 24, 32, 39]   # always-blank pixels of the split
+
+
+def test_digits_per_feature():
+    d = load_digits("per_feature")
+    live = d.X_train.std(0) > 0
+    assert np.allclose(d.X_train[:, live].mean(0), 0, atol=1e-12)
+    assert np.allclose(d.X_train[:, live].std(0), 1, atol=1e-12)
+    assert np.all(d.X_train[:, ~live] == 0)
+    with pytest.raises(ValueError):
+        load_digits("bogus")
+
+
+def _write_idx(path, arr, magic_dims, compress=False):
+    header = struct.pack(">BBBB", 0, 0, 8, arr.ndim) + struct.pack(">" + "I" * arr.ndim, *arr.shape)
+    raw = header + arr.astype(np.uint8).tobytes()
+    if compress:
+        with gzip.open(str(path) + ".gz", "wb") as fh:
+            fh.write(raw)
+    else:
+        path.write_bytes(raw)
+
+
+def _fake_mnist(tmp_path, n=20, compress=False):
+    rng = np.random.RandomState(0)
+    for part, m in (("train", n), ("t10k", n // 2)):
+        _write_idx(tmp_path / f"{part}-images-idx3-ubyte", rng.randint(0, 256, (m, 28, 28)), 3, compress)
+        _write_idx(tmp_path / f"{part}-labels-idx1-ubyte", rng.randint(0, 10, m), 1, compress)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_mnist_reader_on_synthetic_idx(tmp_path, compress):
+    _fake_mnist(tmp_path, compress=compress)
+    d = load_mnist(tmp_path)
+    assert d.X_train.shape == (20, 784) and d.X_test.shape == (10, 784)
+    assert abs(d.X_train.mean()) < 1e-12
+    assert load("mnist", mnist_dir=str(tmp_path), n_train=5).n_train == 5
+
+
+def test_mnist_missing_and_malformed(tmp_path):
+    with pytest.raises(DataFileError, match="not found"):
+        load_mnist(tmp_path)
+    with pytest.raises(DataFileError, match="does not exist"):
+        load_mnist(tmp_path / "nope")
+    with pytest.raises(DataFileError):
+        load("mnist")
+    _fake_mnist(tmp_path)
+    bad = tmp_path / "train-labels-idx1-ubyte"
+    bad.write_bytes(b"\x00\x00\x08\x01\x00\x00\x00\x09abc")   # declares 9 labels, holds 3
+    with pytest.raises(DataFormatError, match="declares"):
+        load_mnist(tmp_path)
+    bad.write_bytes(b"garbage!")
+    with pytest.raises(DataFormatError, match="magic"):
+        read_idx(bad)
+    (tmp_path / "t.idx").write_bytes(b"\x00\x00")
+    with pytest.raises(DataFormatError, match="truncated"):
+        read_idx(tmp_path / "t.idx")
+    _fake_mnist(tmp_path)
+    with pytest.raises(DataFormatError, match="expected"):
+        read_idx(tmp_path / "train-labels-idx1-ubyte", 2051)
+
+
+MNIST_DIR = os.environ.get("SAM_VERIFY_MNIST_DIR", "")
+
+
+@pytest.mark.skipif(not (MNIST_DIR and os.path.isdir(MNIST_DIR)),
+                    reason="real MNIST IDX files absent (set SAM_VERIFY_MNIST_DIR)")
+def test_real_mnist():
+    d = load_mnist(MNIST_DIR)
+    assert d.X_train.shape == (60000, 784) and d.X_test.shape == (10000, 784)
+    assert abs(d.stats["mean"] - 0.1307) < 1e-3 and abs(d.stats["std"] - 0.3081) < 1e-3

@@ -1,0 +1,79 @@
+"""Objectives from torch modules: smoothness, derivatives, flat parameters, vmap."""
+import pytest
+import torch
+
+from verify import sam
+from verify.ctx_torch import TorchContext
+from verify.data import load_digits
+from verify.errors import HypothesisError
+from verify.mlp import build_mlp, module_smoothness
+from verify.torch_model import ModelObjective, flatten_params, load_flat, mlp_objective, unflatten
+
+CTX = TorchContext("cpu", "float64")
+
+
+@pytest.fixture(scope="module")
+def small():
+    return load_digits().subset(40)
+
+
+@pytest.mark.parametrize("act,expected", [("tanh", "analytic"), ("gelu", "analytic"),
+                                          ("silu", "analytic"), ("softplus", "analytic"),
+                                          ("sigmoid", "analytic"), ("elu", "C1"), ("relu", "C0"),
+                                          ("leaky_relu", "C0")])
+def test_activation_smoothness(act, expected):
+    assert module_smoothness(build_mlp(4, 3, 2, 2, act)) == expected
+
+
+def test_maxpool_and_unknown_modules():
+    m = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.Tanh(), torch.nn.Unflatten(1, (1, 4)),
+                            torch.nn.MaxPool1d(2), torch.nn.Flatten())
+    assert module_smoothness(m) == "C0"
+    assert module_smoothness(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout())) == "unknown"
+
+
+def test_non_analytic_refused(small):
+    obj, _ = mlp_objective(small, 5, 1, "relu")
+    with pytest.raises(HypothesisError, match="real-analytic"):
+        obj.require_analytic("Theorem 3.2")
+    obj, _ = mlp_objective(small, 5, 1, "elu")
+    with pytest.raises(HypothesisError):
+        obj.require_analytic("Theorem 2.2")
+    mlp_objective(small, 5, 1, "tanh")[0].require_analytic("Theorem 2.2")
+
+
+def test_value_grad_hvp_match_autograd(small):
+    obj, th = mlp_objective(small, 5, 1, "tanh", seed=2)
+    m = obj.model
+    Xtr, ytr, _, _ = small.tensors()
+    loss = torch.nn.functional.cross_entropy(m(Xtr), ytr)
+    g_ref = torch.cat([p.reshape(-1) for p in torch.autograd.grad(loss, list(m.parameters()))])
+    assert torch.allclose(obj.value(th, CTX), loss.detach())
+    assert torch.allclose(obj.grad(th, CTX), g_ref, atol=1e-12)
+    H = torch.func.hessian(obj.fn)(th)
+    v = torch.randn(obj.dim, dtype=torch.float64)
+    assert torch.allclose(obj.hvp(th, v, CTX), H @ v, atol=1e-10)
+
+
+def test_flat_roundtrip_and_vmap(small):
+    obj, th = mlp_objective(small, 5, 2, "tanh")
+    P = unflatten(th, obj.spec)
+    assert [tuple(t.shape) for t in P.values()] == [s for _, s in obj.spec]
+    m2 = build_mlp(64, 5, 2, 10, "tanh", seed=99).double()
+    load_flat(m2, th)
+    assert torch.equal(flatten_params(m2), th)
+    batch = torch.stack([th, th * 0.5])
+    vals = torch.func.vmap(obj.fn)(batch)
+    assert torch.allclose(vals[1], obj.fn(th * 0.5))
+
+
+def test_core_sam_ops_run_on_model(small):
+    obj, th = mlp_objective(small, 5, 1, "tanh")
+    d = sam.diagnostics(obj, th, 1.0, CTX)
+    assert float(d.grad_ratio) > 0
+    g = sam.sam_gradient(obj, th, 1.0, CTX)
+    # directional finite difference of f_SAM
+    v = torch.randn(obj.dim, dtype=torch.float64)
+    h = 1e-6
+    fd = (sam.sam_value(obj, th + h * v, 1.0, CTX) - sam.sam_value(obj, th - h * v, 1.0, CTX)) / (2 * h)
+    assert abs(float(fd - g @ v)) < 1e-6 * max(1.0, abs(float(fd)))

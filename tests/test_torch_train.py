@@ -1,0 +1,131 @@
+"""Batched full-batch SAM / switching, checkpoints, the SAM optimizer wrapper, and the phenomenon."""
+import pytest
+import torch
+import torch.nn.functional as F
+
+from verify.data import load_digits
+from verify.errors import InvalidRhoError, SamVerifyError
+from verify.mlp import build_mlp
+from verify.sam_optimizer import SAM, HallucinationMonitor
+from verify.torch_model import flatten_params
+from verify.train import TrainConfig, TrainResult, check_against_core, classify, sweep, train
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_digits().subset(200)
+
+
+def _optimizer_run(data, seed, rho, steps, switch_steps, width=8):
+    Xtr, ytr, _, _ = data.tensors(dtype=torch.float64)
+    m = build_mlp(64, width, 1, 10, "tanh", seed=seed).double()
+    opt = SAM(m.parameters(), torch.optim.SGD, rho=rho, lr=0.01, momentum=0.9,
+              switch_steps=switch_steps)
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(m(Xtr), ytr)
+        loss.backward()
+        return loss
+    for _ in range(steps):
+        opt.step(closure)
+    return flatten_params(m), opt
+
+
+@pytest.mark.parametrize("switch", [0.0, 0.25])
+def test_batched_equals_per_seed_optimizer(data, switch):
+    steps = 40
+    cfg = TrainConfig(rho=1.5, steps=steps, switch_fraction=switch, seeds=(0, 1, 2), width=8,
+                      dtype="float64", device="cpu", log_every=10)
+    res = train(data, cfg, progress=False)
+    for i, s in enumerate(cfg.seeds):
+        theta, _ = _optimizer_run(data, s, 1.5, steps, cfg.switch_step)
+        assert torch.allclose(res.theta[i], theta, atol=1e-12, rtol=0)
+
+
+def test_logs_and_core_recheck(data):
+    cfg = TrainConfig(rho=1.0, steps=30, seeds=(0, 1), width=8, dtype="float64", device="cpu",
+                      log_every=10)
+    res = train(data, cfg, progress=False)
+    assert res.logs["loss"].shape == (4, 2) and list(res.logs["step"]) == [0, 10, 20, 30]
+    chk = check_against_core(res, data, 1)
+    assert max(chk["rel_diff"].values()) < 1e-10
+    fin = res.final()
+    assert all(abs(fin["grad_ratio"][i] - fin["shifted_grad_norm"][i] / fin["grad_norm"][i]) < 1e-12
+               for i in range(2))
+
+
+def test_checkpoint_resume_is_exact(data, tmp_path):
+    full = train(data, TrainConfig(rho=2.0, steps=30, seeds=(3, 4), width=8, dtype="float64",
+                                   device="cpu", log_every=10), progress=False)
+    half = train(data, TrainConfig(rho=2.0, steps=20, seeds=(3, 4), width=8, dtype="float64",
+                                   device="cpu", log_every=10), progress=False)
+    path = half.save(tmp_path / "ck.pt")
+    back = TrainResult.load(path)
+    back.config.steps = 30
+    resumed = train(data, back.config, resume=back, progress=False)
+    assert torch.allclose(resumed.theta, full.theta, atol=1e-13, rtol=0)
+    with pytest.raises(SamVerifyError):
+        TrainResult.load(tmp_path / "missing.pt")
+    torch.save({"x": 1}, tmp_path / "other.pt")
+    with pytest.raises(SamVerifyError, match="not a sam-verify"):
+        TrainResult.load(tmp_path / "other.pt")
+
+
+def test_config_validation():
+    with pytest.raises(InvalidRhoError):
+        TrainConfig(rho=-1)
+    with pytest.raises(SamVerifyError):
+        TrainConfig(switch_fraction=2)
+
+
+def test_classify():
+    assert classify(2.3, 1e-3, 0.05) == "hallucinated"
+    assert classify(2.3, 5.0, 0.05) == "unstable"
+    assert classify(0.01, 1.2, 0.01) == "converged"
+    assert classify(float("nan"), 1.0, 1.0) == "diverged"
+    assert classify(0.5, 0.5, 0.1) == "other"
+
+
+def test_optimizer_monitor_and_errors(data):
+    mon = HallucinationMonitor(patience=3)
+    for k in range(3):
+        mon.record(k, 2.3, 2.31, 0.05, 1e-4)
+    assert mon.suspected and mon.suspected_at == 2
+    mon2 = HallucinationMonitor(patience=3)
+    for k, r in enumerate([1e-4, 1e-4, 1.0, 1e-4]):
+        mon2.record(k, 2.3, 2.3, 1.0, r)
+    assert not mon2.suspected
+    _, opt = _optimizer_run(data, 0, 1.0, 5, 2)
+    assert opt.steps_taken == 5 and len(opt.monitor.history) == 3
+    assert opt.monitor.last["grad_ratio"] > 0
+    with pytest.raises(SamVerifyError, match="closure"):
+        opt.step()
+    with pytest.raises(InvalidRhoError):
+        SAM(build_mlp(2, 2, 1, 2).parameters(), rho=-1.0, lr=0.1)
+    sd = opt.state_dict()
+    assert sd["sam_steps_taken"] == 5
+
+
+def test_phenomenon_quick():
+    """At rho = 3 SAM-only sits at loss ~ ln 10 with the SAM direction vanishing, while switching
+    trains; at rho = 0.5 both train (the report's quick configuration)."""
+    torch.set_num_threads(1)
+    d = load_digits().subset(400)
+    sw = sweep(d, (0.5, 3.0), seeds=range(4), steps=1000, width=16, device="cpu", progress=False,
+               log_every=25)
+    rows = {(x["mode"], x["rho"]): x for x in sw["rows"]}
+    assert rows[("sam-only", 3.0)]["mean_train_loss"] > 2.0
+    assert rows[("sam-only", 3.0)]["median_grad_ratio"] < 0.1
+    assert rows[("switching", 3.0)]["mean_train_acc"] > 0.9
+    assert rows[("sam-only", 0.5)]["mean_train_loss"] < 0.05
+    assert rows[("switching", 0.5)]["mean_train_loss"] < 0.05
+
+
+@pytest.mark.gpu
+def test_cuda_training_matches_cpu(data):
+    cfg = dict(rho=1.0, steps=20, seeds=(0, 1), width=8, dtype="float64", log_every=10)
+    a = train(data, TrainConfig(device="cpu", **cfg), progress=False)
+    b = train(data, TrainConfig(device="cuda", **cfg), progress=False)
+    assert b.theta.device.type == "cuda"
+    assert torch.allclose(a.theta, b.theta.cpu(), atol=1e-10)
