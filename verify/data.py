@@ -78,7 +78,7 @@ class Dataset:
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
         """The first ``n_train`` / ``n_test`` samples (same normalization statistics)."""
-        return Dataset(self.name + (f"[:{n_train}]" if n_train else ""), self.X_train[:n_train],
+        return Dataset(self.name, self.X_train[:n_train],
                        self.y_train[:n_train], self.X_test[:n_test], self.y_test[:n_test],
                        self.normalization, self.n_classes, dict(self.stats))
 
@@ -86,7 +86,7 @@ class Dataset:
 def normalize(X_train: np.ndarray, X_test: np.ndarray, how: str):
     """Apply one of :data:`NORMALIZATIONS` with statistics from the training set only."""
     if how not in NORMALIZATIONS:
-        raise ValueError(f"unknown normalization {how!r}; choose one of {NORMALIZATIONS}")
+        raise SamVerifyError(f"unknown normalization {how!r}; choose one of {NORMALIZATIONS}")
     if how == "none":
         return X_train, X_test, {}
     if how == "scalar":
@@ -197,4 +197,4 @@ def load(name: str = "digits", normalization: str = "scalar", mnist_dir: str | N
         if not mnist_dir:
             raise DataFileError("MNIST needs --mnist-dir: a directory holding the four IDX files")
         return load_mnist(mnist_dir, normalization, **kw)
-    raise ValueError(f"unknown data set {name!r}; choose 'digits' or 'mnist'")
+    raise SamVerifyError(f"unknown data set {name!r}; choose 'digits' or 'mnist'")

@@ -1,0 +1,210 @@
+"""``sam-verify mlp train|check|sweep``: full-batch SAM on MLPs (digits or MNIST), checks at a point.
+
+    sam-verify mlp train --rho 2.5 --steps 3000 --seeds 8 [--switch 0.1] --out run.pt
+    sam-verify mlp check --checkpoint run.pt [--seed-index 0] [--json]
+    sam-verify mlp sweep --rhos 0.5,1,2,3 --seeds 8 --steps 2000 [--json]
+    sam-verify mlp sweep --data mnist --mnist-dir ~/mnist --width 128 --steps 100000 --device auto
+
+``--device auto`` uses CUDA when present. Training is float32 by default, checks are float64.
+"""
+from __future__ import annotations
+
+import json
+import math
+
+from ..errors import SamVerifyError
+
+
+def _model_args(p) -> None:
+    p.add_argument("--data", default="digits", choices=["digits", "mnist"])
+    p.add_argument("--mnist-dir", default=None, help="directory with the four MNIST IDX files")
+    p.add_argument("--normalization", default="scalar", choices=["scalar", "per_feature", "none"])
+    p.add_argument("--n-train", type=int, default=None, help="use the first N training samples")
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--depth", type=int, default=1)
+    p.add_argument("--activation", default="tanh")
+    p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads (1 is fastest on small shared CPUs)")
+    p.add_argument("--json", action="store_true", help="print JSON")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _train_args(p) -> None:
+    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--seeds", type=int, default=8, help="number of seeds (0..S-1), trained at once")
+    p.add_argument("--lr", type=float, default=0.01)
+    p.add_argument("--momentum", type=float, default=0.9)
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
+    p.add_argument("--log-every", type=int, default=50)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("mlp", help="full-batch SAM / switching on MLPs and checks at a point")
+    s = p.add_subparsers(dest="mlp_command", required=True)
+    t = s.add_parser("train", help="train S seeds at once (SAM-only or switching); save a checkpoint")
+    _model_args(t)
+    _train_args(t)
+    t.add_argument("--rho", type=float, required=True)
+    t.add_argument("--switch", type=float, default=0.0,
+                   help="fraction of steps of plain GD before SAM (0 = SAM-only; paper: 0.1)")
+    t.add_argument("--out", default=None, help="checkpoint path (.pt)")
+    t.add_argument("--resume", default=None, help="continue a checkpoint up to --steps")
+    t.set_defaults(run=run_train)
+    c = s.add_parser("check", help="matrix-free checks at a trained seed's parameters")
+    c.add_argument("--checkpoint", required=True)
+    c.add_argument("--seed-index", type=int, default=None,
+                   help="row of the checkpoint (default: the stalled seed with smallest GradRatio)")
+    c.add_argument("--rho", type=float, default=None, help="default: the checkpoint's rho")
+    c.add_argument("--mnist-dir", default=None)
+    c.add_argument("--device", default="auto")
+    c.add_argument("--dense-limit", type=int, default=3000, help="dense Hessian nullity up to this d")
+    c.add_argument("--sigma-budget", type=int, default=3000,
+                   help="max M^T M products for sigma_min(I + rho Du) (then a lower bound is reported)")
+    c.add_argument("--attraction-steps", type=int, default=1000, help="0 skips the attraction test")
+    c.add_argument("--threads", type=int, default=None)
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(run=run_check)
+    w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (one batched run)")
+    _model_args(w)
+    _train_args(w)
+    w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0")
+    w.add_argument("--switch", type=float, default=0.1)
+    w.set_defaults(run=run_sweep)
+
+
+def _threads(args):
+    if getattr(args, "threads", None):
+        import torch
+        torch.set_num_threads(args.threads)
+
+
+def _data(args):
+    from ..data import load
+    kw = {"n_train": args.n_train} if args.data == "mnist" else {}
+    d = load(args.data, args.normalization, args.mnist_dir, **kw)
+    if args.data == "digits" and args.n_train:
+        d = d.subset(args.n_train)
+    return d
+
+
+def run_train(args) -> int:
+    from ..train import TrainConfig, TrainResult, train
+    _threads(args)
+    data = _data(args)
+    resume = TrainResult.load(args.resume) if args.resume else None
+    cfg = TrainConfig(rho=args.rho, lr=args.lr, momentum=args.momentum, steps=args.steps,
+                      switch_fraction=args.switch, seeds=tuple(range(args.seeds)), width=args.width,
+                      depth=args.depth, activation=args.activation, dtype=args.dtype,
+                      device=args.device, log_every=args.log_every)
+    if resume is not None:
+        cfg = resume.config
+        cfg.steps = args.steps
+    res = train(data, cfg, resume=resume, progress=not args.quiet)
+    res.extra.update({"n_train": args.n_train, "mnist_dir": args.mnist_dir})
+    if args.out:
+        res.save(args.out)
+    summ = res.summary()
+    summ.pop("final")
+    if args.json:
+        print(json.dumps({**summ, "checkpoint": args.out, "final": res.final()}, indent=2))
+    else:
+        print(f"{cfg.mode} rho={cfg.rho} seeds={len(cfg.seeds)} steps={res.step} "
+              f"({res.elapsed:.1f} s, {len(cfg.seeds) * (res.step) / max(res.elapsed, 1e-9):.0f} "
+              f"seed-steps/s)")
+        fin = res.final()
+        for i, s in enumerate(cfg.seeds):
+            print(f"  seed {s}: loss {fin['loss'][i]:.4f}  train acc {fin['train_acc'][i]:.4f}  "
+                  f"test acc {fin['test_acc'][i]:.4f}  ||g|| {fin['grad_norm'][i]:.3e}  "
+                  f"GradRatio {fin['grad_ratio_tail'][i]:.2e}  LossGap {fin['loss_gap'][i]:.3e}  "
+                  f"-> {summ['outcomes'][i]}")
+        print(f"stalled fraction {summ['stalled_fraction']:.2f}; mean test acc "
+              f"{summ['mean_test_acc']:.4f}" + (f"; saved {args.out}" if args.out else ""))
+    return 0
+
+
+def run_check(args) -> int:
+    import torch
+    from .. import mlp_check as mc
+    from ..ctx_torch import TorchContext
+    from ..data import load
+    from ..torch_model import mlp_objective
+    from ..train import TrainResult
+    _threads(args)
+    res = TrainResult.load(args.checkpoint)
+    cfg = res.config
+    rho = args.rho if args.rho is not None else cfg.rho
+    if args.seed_index is None:
+        fin = res.final()
+        cands = [i for i in range(len(cfg.seeds)) if fin["loss"][i] > 1.0]
+        idx = min(cands, key=lambda i: fin["grad_ratio"][i]) if cands else 0
+    else:
+        idx = args.seed_index
+    if not 0 <= idx < len(cfg.seeds):
+        raise SamVerifyError(f"--seed-index {idx} is outside 0..{len(cfg.seeds) - 1}")
+    n_train = res.extra.get("n_train")
+    data = load(res.data_name, res.normalization, args.mnist_dir or res.extra.get("mnist_dir"),
+                **({"n_train": n_train} if res.data_name == "mnist" else {}))
+    if res.data_name == "digits" and n_train:
+        data = data.subset(n_train)
+    ctx = TorchContext(args.device, "float64")
+    obj, _ = mlp_objective(data, cfg.width, cfg.depth, cfg.activation, device=ctx.device)
+    obj.require_analytic("the checks of Theorems 3.1/3.2 (mlp check)")
+    theta = res.theta[idx].to(ctx.device, torch.float64)
+    pc = mc.check_point(obj, theta, rho, cfg.lr, cfg.momentum, ctx, dense_limit=args.dense_limit,
+                        sigma_budget=args.sigma_budget)
+    out = pc.to_dict()
+    out["seed_index"] = idx
+    if args.attraction_steps:
+        at = mc.attraction_test(obj, theta, rho, 0.1, args.attraction_steps, cfg.lr, cfg.momentum,
+                                ctx=ctx, record_every=0)
+        out["attraction"] = {k: v for k, v in at.items() if k not in ("x0", "xN", "path")}
+    if args.json:
+        print(json.dumps(out, indent=2, default=lambda o: str(o)))
+        return 0
+    D = pc.diagnostics
+    print(f"seed index {idx} of {args.checkpoint}: d = {obj.dim}, rho = {rho} -> {pc.verdict}")
+    print(f"  f = {D['f']:.6g}, f_SAM = {D['f_sam']:.6g}, ||grad f|| = {D['grad_norm']:.4e}, "
+          f"||grad f(x+)|| = {D['shifted_grad_norm']:.4e}, GradRatio = {D['grad_ratio']:.3e}")
+    print(f"  lambda_min(Sym Du) = {pc.lambda_min_sym_du:.6g}; 1 + rho lambda_min = "
+          f"{pc.attraction_margin:.6g}; Du spectrum in [{pc.du_min:.4g}, {pc.du_max:.4g}]")
+    print(f"  sigma_min(I + rho Du) = {pc.sigma_min}")
+    print(f"  SAM map |eig| (top): {[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
+          f"{[round(float(abs(z)), 8) for z in pc.heavy_ball_eigs]}")
+    print(f"  symmetry dimension {pc.symmetry['total']} ({pc.symmetry['formula']}); max ||H(x+) v|| "
+          f"= {pc.symmetry_residuals['max_hv_norm']:.2e}")
+    if pc.nullity:
+        print(f"  Hessian nullity at x+ (dense) = {pc.nullity['nullity']} (threshold "
+              f"{pc.nullity['threshold']:.2e})")
+    print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents, {pc.seconds:.1f} s")
+    if "attraction" in out:
+        a = out["attraction"]
+        print(f"  attraction: |x0 - x_h| = {a['dist0']:.3g} -> |xN - x_h| = {a['distN']:.3g} "
+              f"(mod symmetries {a['distN_mod_symmetry']:.3g}); f {a['fN']:.6g}, GradRatio "
+              f"{a['grad_ratioN']:.3e}")
+    return 0
+
+
+def run_sweep(args) -> int:
+    from ..train import format_sweep, sweep
+    _threads(args)
+    data = _data(args)
+    try:
+        rhos = [float(r) for r in args.rhos.split(",") if r.strip()]
+    except ValueError as exc:
+        raise SamVerifyError(f"--rhos must be comma-separated numbers: {args.rhos!r}") from exc
+    if not rhos or any(not (r >= 0 and math.isfinite(r)) for r in rhos):
+        raise SamVerifyError(f"--rhos must be finite numbers >= 0: {args.rhos!r}")
+    sw = sweep(data, rhos, seeds=range(args.seeds), steps=args.steps, switch_fraction=args.switch,
+               width=args.width, depth=args.depth, activation=args.activation, lr=args.lr,
+               momentum=args.momentum, dtype=args.dtype, device=args.device,
+               log_every=args.log_every, progress=not args.quiet)
+    if args.json:
+        rows = [{k: v for k, v in r.items()} for r in sw["rows"]]
+        print(json.dumps({"rows": rows, "transition_rho": sw["transition_rho"],
+                          "elapsed_s": sw["elapsed_s"], "data": sw["data"],
+                          "normalization": sw["normalization"]}, indent=2))
+    else:
+        print(format_sweep(sw))
+        print(f"({sw['elapsed_s']:.1f} s)")
+    return 0
