@@ -220,6 +220,21 @@ def diagnostics(obj, x, rho, ctx) -> SamDiagnostics:
     return SamDiagnostics(f, fp, gr.norm, wn, wn / gr.norm, fp - f, xp)
 
 
+# -- batched rows (many points at once; torch tensors of shape (S, d)) -------------------------------
+def perturbed_rows(X, G, rho, eps: float = 0.0):
+    """x+ = x + rho g / ||g|| for each row of X with its gradient row of G (rho a scalar or an
+    (S, 1) column); ``eps`` guards ||g|| = 0 as practical SAM implementations do. The batched form
+    of :func:`perturbed_point`, for training many seeds at once (no decisions, so it works under
+    torch.func.vmap and on GPU without synchronization)."""
+    return X + rho * G / (G.norm(dim=-1, keepdim=True) + eps)
+
+
+def diagnostics_rows(f, G, f_plus, W):
+    """Batched :func:`diagnostics` numbers from values and gradients already evaluated at x and
+    x+: (||g||, ||grad f(x+)||, GradRatio, LossGap) per row."""
+    gn, wn = G.norm(dim=-1), W.norm(dim=-1)
+    return gn, wn, wn / gn, f_plus - f
+
 def _show(x, ctx) -> str:
     try:
         return "(" + ", ".join(f"{ctx.to_float(v):.6g}" for v in ctx.to_list(x)) + ")"

@@ -11,9 +11,9 @@ steps (default 10 %) and SAM afterwards; ``switch_fraction=0`` is SAM-only.
 
 S seeds are trained at once: their parameter vectors are stacked into an (S, d) tensor and the
 gradient is :func:`torch.func.vmap` of :func:`torch.func.grad_and_value` of the full-batch loss, so
-one step costs two batched gradient evaluations. The perturbation and the diagnostics are those of
-:mod:`verify.sam` (``perturbed_point`` / ``diagnostics``) applied row by row through a batched
-context-free path; :func:`check_against_core` re-derives one seed's numbers with ``verify.sam``.
+one step costs two batched gradient evaluations. The perturbation and the diagnostics are the
+batched forms in :mod:`verify.sam` (``perturbed_rows`` / ``diagnostics_rows``);
+:func:`check_against_core` re-derives one seed's numbers with ``verify.sam.diagnostics``.
 
 Logged per seed every ``log_every`` steps: train loss, train/test accuracy, ||grad f||,
 ||grad f(theta+)||, GradRatio = ||grad f(theta+)|| / ||grad f||, LossGap = f(theta+) - f(theta).
@@ -230,6 +230,7 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
     (length S) give each row its own rho and switching step (used by :func:`sweep`)."""
     import torch
     from tqdm.auto import tqdm
+    from . import sam
     prob = problem or BatchedProblem(data, config.width, config.depth, config.activation,
                                      config.dtype, config.device)
     S = len(config.seeds)
@@ -256,13 +257,11 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
                            device=prob.device)
 
     def log(step, theta, g, f):
-        n = g.norm(dim=1)
-        xp = theta + rho_v * g / (n[:, None] + eps)
-        w, fp = prob.grad_and_value(xp)
-        wn = w.norm(dim=1)
+        w, fp = prob.grad_and_value(sam.perturbed_rows(theta, g, rho_v, eps))
+        n, wn, ratio, gap = sam.diagnostics_rows(f, g, fp, w)
         vals = {"loss": f, "train_acc": prob.accuracy(theta, Xtr, ytr),
                 "test_acc": prob.accuracy(theta, prob.Xte, prob.yte), "grad_norm": n,
-                "shifted_grad_norm": wn, "grad_ratio": wn / n, "loss_gap": fp - f}
+                "shifted_grad_norm": wn, "grad_ratio": ratio, "loss_gap": gap}
         logs["step"].append(torch.tensor(step))
         for k, v in vals.items():
             logs[k].append(v.detach().to("cpu", torch.float64))
@@ -276,12 +275,10 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
             if k % config.log_every == 0:
                 log(k, theta, g, f)
             if rows:
-                n = g.norm(dim=1, keepdim=True)
-                w, _ = prob.grad_and_value(theta + rho_v * g / (n + eps))
+                w, _ = prob.grad_and_value(sam.perturbed_rows(theta, g, rho_v, eps))
                 w = torch.where(((sw_v <= k) & (rho_v[:, 0] > 0))[:, None], w, g)
             elif rho > 0 and k >= config.switch_step:
-                n = g.norm(dim=1, keepdim=True)
-                w, _ = prob.grad_and_value(theta + rho * g / (n + eps))
+                w, _ = prob.grad_and_value(sam.perturbed_rows(theta, g, rho, eps))
             else:
                 w = g
             buf.mul_(mu).add_(w)
