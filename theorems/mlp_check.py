@@ -38,16 +38,20 @@ TITLE = "SAM-only vs switching on a tanh MLP (digits): hallucinated stalls, chec
 ORDER = 6.0
 
 QUICK = dict(rhos=(0.5, 3.0), seeds=4, steps=1000, width=16, n_train=400, log_every=25)
-FULL = dict(rhos=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0), seeds=8, steps=2000, width=32, n_train=None,
-            log_every=50)
+FULL = dict(rhos=(0.5, 1.0, 1.5, 2.0, 2.5, 3.0), switch_rhos=(0.5, 2.0, 3.0), seeds=8, steps=4000,
+            width=32, n_train=None, log_every=50)
 STALL_LOSS, RATIO_TOL = 1.0, 1e-2
 
 
 def _threads():
+    """Leave torch's thread count alone unless SAM_VERIFY_TORCH_THREADS is set (on an
+    oversubscribed 2-core machine 1 thread avoids 10-100x slowdowns; on an idle one 2 threads are
+    ~1.8x faster than 1)."""
+    import os
     import torch
-    # two shared cores: one intra-op thread avoids oversubscription (measured 10-100x slowdowns)
-    if torch.get_num_threads() > 1 and not torch.cuda.is_available():
-        torch.set_num_threads(1)
+    n = os.environ.get("SAM_VERIFY_TORCH_THREADS")
+    if n:
+        torch.set_num_threads(int(n))
 
 
 def run_sweep(quick: bool, normalization: str = "scalar", rhos=None, progress: bool = False):
@@ -59,7 +63,8 @@ def run_sweep(quick: bool, normalization: str = "scalar", rhos=None, progress: b
         data = data.subset(cfg["n_train"])
     return data, sweep(data, rhos or cfg["rhos"], seeds=range(cfg["seeds"]), steps=cfg["steps"],
                        width=cfg["width"], device="cpu", progress=progress,
-                       log_every=cfg["log_every"], stall_loss=STALL_LOSS, ratio_tol=RATIO_TOL)
+                       log_every=cfg["log_every"], stall_loss=STALL_LOSS, ratio_tol=RATIO_TOL,
+                       switch_rhos=cfg.get("switch_rhos") if rhos is None else None)
 
 
 def _row(sw, mode, rho):
@@ -84,6 +89,7 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
     small_sam, small_sw = _row(sw, "sam-only", lo), _row(sw, "switching", lo)
     cert.objects["table"] = format_sweep(sw)
     cert.objects["transition_rho"] = sw["transition_rho"]
+    cert.objects["loss_transition_rho"] = sw["loss_transition_rho"]
     cert.objects["elapsed_s"] = round(sw["elapsed_s"], 1)
     cert.objects["outcomes_large_rho"] = big_sam["outcomes"]
     note = (f"stalled = final loss > {STALL_LOSS} and median GradRatio over the last quarter of "

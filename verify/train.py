@@ -319,18 +319,21 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
           switch_fraction: float = 0.1, modes=("sam-only", "switching"), width=32, depth: int = 1,
           activation: str = "tanh", lr: float = 0.01, momentum: float = 0.9, dtype: str = "float32",
           device: str = "auto", log_every: int = 50, progress: bool = True,
-          stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> dict:
+          stall_loss: float = 1.0, ratio_tol: float = 1e-2, switch_rhos=None) -> dict:
     """The paper's rho sweep (Figure 5/8) at any scale: every (mode, rho, seed) is one row of a
     single batched run (same initialization per seed across rhos and modes). Returns
     ``{"rows": [summary per (mode, rho)], "transition_rho": ..., "result": TrainResult}``; the
     transition rho is the smallest rho of the grid at which at least half of the SAM-only seeds
-    stalled at a hallucinated point."""
+    stalled at a hallucinated point; ``loss_transition_rho`` the smallest rho at which the SAM-only
+    mean final loss exceeds ``stall_loss``. ``switch_rhos`` restricts the switching runs to fewer
+    rhos (default: all)."""
     seeds = tuple(int(s) for s in seeds)
     rhos = [float(r) for r in rhos]
     rho_rows, sw_rows, groups, all_seeds = [], [], [], []
     sw = int(round(switch_fraction * steps))
     for mode in modes:
-        for r in rhos:
+        for r in (rhos if mode != "switching" or switch_rhos is None else
+                  [float(x) for x in switch_rhos]):
             start = len(rho_rows)
             for s in seeds:
                 rho_rows.append(r)
@@ -353,7 +356,10 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
     sam_rows = [x for x in rows if x["mode"] == "sam-only"]
     trans = next((x["rho"] for x in sorted(sam_rows, key=lambda x: x["rho"])
                   if x["stalled_fraction"] >= 0.5), None)
-    return {"rows": rows, "transition_rho": trans, "result": res, "elapsed_s": res.elapsed,
+    loss_trans = next((x["rho"] for x in sorted(sam_rows, key=lambda x: x["rho"])
+                       if x["mean_train_loss"] > stall_loss), None)
+    return {"rows": rows, "transition_rho": trans, "loss_transition_rho": loss_trans,
+            "result": res, "elapsed_s": res.elapsed,
             "config": asdict(cfg), "data": data.name, "normalization": data.normalization}
 
 
@@ -365,5 +371,6 @@ def format_sweep(sw: dict) -> str:
         lines.append(f"{x['mode']:10s} {x['rho']:5.2f} {x['stalled_fraction']:8.2f} "
                      f"{x['mean_train_loss']:10.4f} {x['median_train_loss']:9.4f} "
                      f"{x['mean_train_acc']:9.4f} {x['mean_test_acc']:8.4f} {x['median_grad_ratio']:14.2e}")
-    lines.append(f"transition rho (>= half of SAM-only seeds stalled): {sw['transition_rho']}")
+    lines.append(f"transition rho (>= half of SAM-only seeds stalled): {sw['transition_rho']}; "
+                 f"first rho with SAM-only mean loss > 1: {sw.get('loss_transition_rho')}")
     return "\n".join(lines)
