@@ -149,3 +149,14 @@ def test_batched_rows_match_core_per_point(data):
         assert torch.allclose(w[i], sam.shifted_gradient(obj, th[i], 1.7, ctx), atol=1e-14)
         d = sam.diagnostics(obj, th[i], 1.7, ctx)
         assert abs(float(ratio[i] - d.grad_ratio)) < 1e-12 and abs(float(gap[i] - d.loss_gap)) < 1e-12
+
+
+def test_sweep_row_chunks_equal_one_batch(data):
+    kw = dict(seeds=(0, 1), steps=15, width=4, device="cpu", progress=False, log_every=5,
+              dtype="float64")
+    a = sweep(data, (0.5, 2.0), **kw)
+    b = sweep(data, (0.5, 2.0), row_chunk=3, **kw)
+    assert torch.allclose(a["result"].theta, b["result"].theta, atol=1e-12)
+    assert [r["mean_train_loss"] for r in a["rows"]] == pytest.approx([r["mean_train_loss"] for r in b["rows"]])
+    c = sweep(data, (0.5, 2.0), switch_rhos=(2.0,), **kw)
+    assert [(r["mode"], r["rho"]) for r in c["rows"]] == [("sam-only", 0.5), ("sam-only", 2.0), ("switching", 2.0)]

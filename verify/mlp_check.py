@@ -198,17 +198,9 @@ def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=
 
 
 def dense_hessian(obj, x, ctx=None, chunk: int = 128):
-    """The Hessian assembled from HVPs on the unit vectors, ``chunk`` at a time under vmap
-    (memory O(chunk * activations) instead of torch.func.hessian's O(d * activations))."""
+    """The dense Hessian (for a :class:`ModelObjective`: assembled from HVPs in chunks)."""
     ctx = _ctx_for(obj, ctx)
-    torch = ctx.torch
-    _, vjp_fn = torch.func.vjp(obj._grad, x)
-    cols = []
-    eye = torch.eye(obj.dim, dtype=x.dtype, device=x.device)
-    for i in range(0, obj.dim, chunk):
-        cols.append(torch.vmap(lambda v: vjp_fn(v)[0])(eye[i:i + chunk]))
-    H = torch.cat(cols, 0)
-    return (H + H.T) / 2
+    return obj.hess(x, ctx)
 
 
 def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | None = None,

@@ -319,14 +319,16 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
           switch_fraction: float = 0.1, modes=("sam-only", "switching"), width=32, depth: int = 1,
           activation: str = "tanh", lr: float = 0.01, momentum: float = 0.9, dtype: str = "float32",
           device: str = "auto", log_every: int = 50, progress: bool = True,
-          stall_loss: float = 1.0, ratio_tol: float = 1e-2, switch_rhos=None) -> dict:
+          stall_loss: float = 1.0, ratio_tol: float = 1e-2, switch_rhos=None,
+          row_chunk: int | None = None) -> dict:
     """The paper's rho sweep (Figure 5/8) at any scale: every (mode, rho, seed) is one row of a
     single batched run (same initialization per seed across rhos and modes). Returns
     ``{"rows": [summary per (mode, rho)], "transition_rho": ..., "result": TrainResult}``; the
     transition rho is the smallest rho of the grid at which at least half of the SAM-only seeds
     stalled at a hallucinated point; ``loss_transition_rho`` the smallest rho at which the SAM-only
     mean final loss exceeds ``stall_loss``. ``switch_rhos`` restricts the switching runs to fewer
-    rhos (default: all)."""
+    rhos (default: all). ``row_chunk`` trains the rows in chunks of that many (GPU memory at the
+    paper's MNIST sizes)."""
     seeds = tuple(int(s) for s in seeds)
     rhos = [float(r) for r in rhos]
     rho_rows, sw_rows, groups, all_seeds = [], [], [], []
@@ -345,8 +347,14 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
                       dtype=dtype, device=device, log_every=log_every)
     prob = BatchedProblem(data, width, depth, activation, dtype, device)
     init = prob.init(seeds).repeat(len(groups), 1)
-    res = train(data, cfg, progress=progress, problem=prob, init_theta=init, rho_rows=rho_rows,
-                switch_rows=sw_rows)
+    chunk = int(row_chunk or len(rho_rows))
+    parts = []
+    for a in range(0, len(rho_rows), chunk):
+        b = min(len(rho_rows), a + chunk)
+        c = TrainConfig(**{**asdict(cfg), "seeds": cfg.seeds[a:b]})
+        parts.append(train(data, c, progress=progress, problem=prob, init_theta=init[a:b],
+                           rho_rows=rho_rows[a:b], switch_rows=sw_rows[a:b]))
+    res = parts[0] if len(parts) == 1 else _concat(parts, cfg)
     rows = []
     for mode, r, idx in groups:
         sub = res.select(idx)
@@ -361,6 +369,16 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
     return {"rows": rows, "transition_rho": trans, "loss_transition_rho": loss_trans,
             "result": res, "elapsed_s": res.elapsed,
             "config": asdict(cfg), "data": data.name, "normalization": data.normalization}
+
+
+def _concat(parts, cfg) -> TrainResult:
+    import torch
+    logs = {k: (parts[0].logs[k] if k == "step" else torch.cat([p.logs[k] for p in parts], 1))
+            for k in parts[0].logs}
+    extra = {k: sum((p.extra[k] for p in parts), []) for k in parts[0].extra}
+    return TrainResult(cfg, torch.cat([p.theta for p in parts]), torch.cat([p.buf for p in parts]),
+                       parts[0].step, logs, parts[0].data_name, parts[0].normalization,
+                       sum(p.elapsed for p in parts), extra)
 
 
 def format_sweep(sw: dict) -> str:

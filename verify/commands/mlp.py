@@ -3,7 +3,8 @@
     sam-verify mlp train --rho 2.5 --steps 3000 --seeds 8 [--switch 0.1] --out run.pt
     sam-verify mlp check --checkpoint run.pt [--seed-index 0] [--json]
     sam-verify mlp sweep --rhos 0.5,1,2,3 --seeds 8 --steps 2000 [--json]
-    sam-verify mlp sweep --data mnist --mnist-dir ~/mnist --width 128 --steps 100000 --device auto
+    sam-verify mlp sweep --data mnist --mnist-dir ~/mnist --width 128 --steps 100000 --seeds 80 \
+        --rhos 1.0,1.3,1.6,1.9 --row-chunk 160 --device auto     # the paper's Figure 5 (GPU)
 
 ``--device auto`` uses CUDA when present. Training is float32 by default, checks are float64.
 """
@@ -70,6 +71,9 @@ def register(sub) -> None:
     _train_args(w)
     w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0")
     w.add_argument("--switch", type=float, default=0.1)
+    w.add_argument("--switch-rhos", default=None, help="rhos for the switching runs (default: --rhos)")
+    w.add_argument("--row-chunk", type=int, default=None,
+                   help="train at most this many (mode, rho, seed) rows at once (GPU memory)")
     w.set_defaults(run=run_sweep)
 
 
@@ -198,7 +202,8 @@ def run_sweep(args) -> int:
     sw = sweep(data, rhos, seeds=range(args.seeds), steps=args.steps, switch_fraction=args.switch,
                width=args.width, depth=args.depth, activation=args.activation, lr=args.lr,
                momentum=args.momentum, dtype=args.dtype, device=args.device,
-               log_every=args.log_every, progress=not args.quiet)
+               log_every=args.log_every, progress=not args.quiet, row_chunk=args.row_chunk,
+               switch_rhos=[float(r) for r in args.switch_rhos.split(",")] if args.switch_rhos else None)
     if args.json:
         rows = [{k: v for k, v in r.items()} for r in sw["rows"]]
         print(json.dumps({"rows": rows, "transition_rho": sw["transition_rho"],
