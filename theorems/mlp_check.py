@@ -305,7 +305,8 @@ def _sweep_figure(figdir, sw) -> str:
         a.set_xlabel("rho")
         a.set_title(t, fontsize=9)
         a.legend(fontsize=8)
-    ax[0, 1].set_yscale("symlog", linthresh=1e-2)
+    ax[0, 0].set_ylim(-0.05, 1.05)
+    ax[0, 1].set_yscale("log")
     return FG.save(fig, pathlib.Path(figdir) / "section4_rho_sweep.png")
 
 

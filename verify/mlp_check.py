@@ -458,12 +458,41 @@ def sam_run(obj, theta, rho, steps: int, lr: float = 0.01, momentum: float = 0.9
     return x, path
 
 
+def distance_to_stationary_set(obj, x, rho, ctx=None, maxiter: int = 200, atol: float = 1e-10) -> dict:
+    """First-order (Gauss-Newton) estimate of the distance from x to the set {F = 0},
+    F(x) = grad f(x + rho u(x)), the stationary set of the SAM iteration: the minimum-norm delta
+    with F(x) + A delta = 0, A = H(x+)(I + rho Du) (LSMR on the matrix-free A and A^T, two HVPs
+    per product). Returns ||delta||, ||F(x)|| and the relative residual LSMR reached."""
+    from scipy.sparse.linalg import LinearOperator, lsmr
+    ctx = _ctx_for(obj, ctx)
+    torch = ctx.torch
+    gr = sam.gradient(obj, x, ctx)
+    F = obj.grad(x + rho * gr.u, ctx)
+
+    def conv(fn):
+        def mv(v):
+            t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
+                                device=ctx.device)
+            return fn(t).detach().to("cpu", torch.float64).numpy()
+        return mv
+    op = LinearOperator((obj.dim, obj.dim), dtype=np.float64,
+                        matvec=conv(lambda v: sam.shifted_jacobian_matvec(obj, x, rho, v, ctx, gr)),
+                        rmatvec=conv(lambda v: sam.shifted_jacobian_rmatvec(obj, x, rho, v, ctx, gr)))
+    b = -F.detach().to("cpu", torch.float64).numpy()
+    sol = lsmr(op, b, atol=atol, btol=atol, maxiter=maxiter)
+    delta, itn, normr = sol[0], sol[2], sol[3]
+    return {"distance_estimate": float(np.linalg.norm(delta)), "F_norm": float(np.linalg.norm(b)),
+            "relative_residual": float(normr / max(np.linalg.norm(b), 1e-300)), "iterations": int(itn)}
+
+
 def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, lr: float = 0.01,
-                    momentum: float = 0.9, seed: int = 0, ctx=None, record_every: int = 10) -> dict:
+                    momentum: float = 0.9, seed: int = 0, ctx=None, record_every: int = 10,
+                    estimate_distance: bool = True) -> dict:
     """Perturb theta_h by a random vector of norm ``radius``, run ``steps`` SAM steps; report the
     distance back (full, and modulo the symmetry subspace V, along which the stalled set is
-    invariant), f and GradRatio at the end. A small final GradRatio with high loss means the run
-    ended on (a point of) the stalled set again."""
+    invariant), the first-order distance from x_N to the stationary set of the SAM iteration
+    (:func:`distance_to_stationary_set`), f and GradRatio at the end. A small final GradRatio with
+    high loss means the run ended on (a point of) the stalled set again.""" 
     import torch
     ctx = _ctx_for(obj, ctx)
     gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -475,7 +504,9 @@ def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, l
     dN = sam.diagnostics(obj, xN, rho, ctx)
     d0 = sam.diagnostics(obj, x0, rho, ctx)
     dh = sam.diagnostics(obj, theta_h, rho, ctx)
+    dist_set = distance_to_stationary_set(obj, xN, rho, ctx) if estimate_distance else None
     return {"radius": radius, "steps": steps, "x0": x0, "xN": xN, "path": path,
+            "distN_to_stationary_set": dist_set,
             "dist0": float((x0 - theta_h).norm()), "distN": float((xN - theta_h).norm()),
             "distN_mod_symmetry": float(perp(xN - theta_h).norm()),
             "f_h": float(dh.f), "f0": float(d0.f), "fN": float(dN.f),
