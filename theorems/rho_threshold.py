@@ -28,7 +28,7 @@ import itertools
 import math
 import pathlib
 
-from verify import sam, zoo
+from verify import sam, superlevel, zoo
 from verify.claims import boolean, compare
 from verify.contexts import get_context
 from verify.errors import SamVerifyError
@@ -90,17 +90,9 @@ def critical_points(zf, ctx, set_samples: int = 24):
 
 
 def _grid_shift(obj, rho, box, n):
-    import numpy as np  # float64 grid proposal
-    fctx = get_context("float64")
-    axes = [np.linspace(float(a), float(b), n) for a, b in box]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    Y = np.stack([m.reshape(-1) for m in mesh])
-    with np.errstate(all="ignore"):
-        g = obj.grad(Y, fctx)
-        nrm = np.sqrt((g * g).sum(axis=0))
-        Yp = Y + rho * g / nrm
-    ok = np.isfinite(Yp).all(axis=0) & (nrm > 1e-6)
-    return Y[:, ok], Yp[:, ok]
+    """float64 grid proposal: grid points and their SAM points, as (d, N) arrays."""
+    Y, Yp = superlevel.perturbed_points(obj, superlevel.grid_box(box, n), rho)
+    return Y.T, Yp.T
 
 
 def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin: float = 1e-6):

@@ -34,7 +34,7 @@ from typing import Any, Callable, Sequence
 
 import sympy as sp
 
-from verify import sam
+from verify import sam, superlevel
 from verify.claims import boolean, compare
 from verify.contexts import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
@@ -116,18 +116,9 @@ def find_preimage(obj, x_star, rho, ctx, guess=None, box=None, grid: int = 81):
 
 
 def _grid_guess(obj, x_star, rho, box, n):
-    import numpy as np  # float64 grid search (a proposal only; Newton decides)
-    fctx = get_context("float64")
-    axes = [np.linspace(float(a), float(b), n) for a, b in box]
-    mesh = np.meshgrid(*axes, indexing="ij")
-    X = np.stack([m.reshape(-1) for m in mesh])
-    with np.errstate(all="ignore"):
-        g = obj.grad(X, fctx)
-        nrm = np.sqrt((g * g).sum(axis=0))
-        res = X + rho * g / nrm - x_star[:, None]
-        r = np.sqrt((res * res).sum(axis=0))
-    r[~np.isfinite(r)] = np.inf
-    return X[:, int(np.argmin(r))]
+    """float64 grid search for y with y + rho u(y) closest to x_star (a proposal; Newton decides)."""
+    Y, Yp = superlevel.perturbed_points(obj, superlevel.grid_box(box, n), rho)
+    return Y[int(superlevel.min_distance(Yp, [x_star]).argmin())]
 
 
 def nullity(svals, ctx, gap_orders: float):

@@ -41,6 +41,18 @@ def grads(obj, P) -> np.ndarray:
     return np.array([np.asarray(obj.grad(p, FLOAT), dtype=float) for p in P])
 
 
+def perturbed_points(obj, P, rho: float, min_grad: float = 1e-6):
+    """The SAM points x+ = x + rho u(x) of the rows of ``P``: returns (P, P+) restricted to the rows
+    where grad f is finite and at least ``min_grad`` in norm (u is meaningless below that)."""
+    P = np.atleast_2d(np.asarray(P, dtype=float))
+    G = grads(obj, P)
+    with np.errstate(all="ignore"):
+        nrm = np.sqrt((G * G).sum(axis=1))
+        Pp = P + rho * G / nrm[:, None]
+    ok = np.isfinite(Pp).all(axis=1) & (nrm > min_grad)
+    return P[ok], Pp[ok]
+
+
 # -- directions, balls, grids --------------------------------------------------------------------
 def directions(d: int, n: int, seed: int = 0) -> np.ndarray:
     """``n`` unit vectors spread over the sphere S^{d-1} (even angles in 2-D, a Fibonacci lattice
