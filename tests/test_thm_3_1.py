@@ -1,6 +1,5 @@
 """Theorem 3.1: continuation of the hallucinated manifold G(M), its dimension, and the refusal when
 I + rho Du(x_h) is singular."""
-import math
 from types import SimpleNamespace
 
 import pytest

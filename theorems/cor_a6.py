@@ -88,7 +88,6 @@ def construct(obj, x_star, x_max, ctx=None, *, box=None, example: str = "", quic
                       n_dirs=512 if quick else None)
     cert = con.certificate
     cert.expected = expected
-    d = obj.dim
     xs_f, xh_f = T.floats(con.x_star, ctx), T.floats(con.x_h, ctx)
     gr = gradient(obj, con.x_h, ctx)
     gn_f = ctx.to_float(gr.norm)

@@ -349,7 +349,6 @@ def certify(con: Construction, containment: str | None = None) -> Certificate:
     negative control may have tampered with) and finish the certificate."""
     obj, ctx, cert = con.objective, con.ctx, con.certificate
     xs, x_h, rho, lam = con.x_star, con.x_h, con.rho, con.lam
-    d = obj.dim
     fs = obj.value(xs, ctx)
     scale = max(1.0, ctx.to_float(ctx.norm(xs)), ctx.to_float(rho), abs(ctx.to_float(con.f_max)))
     tol = ctx.tol(scale, units=1024)

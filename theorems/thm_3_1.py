@@ -439,8 +439,8 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     cert.add(compare("f_sam_is_min", "f_SAM(y) = f(y+) = min f at every traced y, so y is a global "
                      "minimizer of f_SAM (largest |f(y+) - min f|)", worst["fgap"], "==", 0, ctx,
                      tol=rbound * 1e3 * scale))
-    cert.add(compare("DG_invertible", f"I + rho Du(y) stays invertible along the trace, so DG = "
-                     f"(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
+    cert.add(compare("DG_invertible", "I + rho Du(y) stays invertible along the trace, so DG = "
+                     "(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
                      ctx))
     if chart.m == 0:
         cert.add(compare("isolated", "m = 0: the Jacobian H(x_h+)(I + rho Du(x_h)) of F(y) = grad f(y+) is "

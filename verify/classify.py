@@ -18,7 +18,6 @@ tolerance used is part of the result.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 

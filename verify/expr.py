@@ -22,8 +22,8 @@ _NON_ANALYTIC = (sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside, sp
 
 def parse(text: str, names: Sequence[str]) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
     """Parse ``text`` with the declared variable names; decimal literals become exact rationals."""
-    from sympy.parsing.sympy_parser import (parse_expr, rationalize, standard_transformations,
-                                            convert_xor, implicit_multiplication_application)
+    from sympy.parsing.sympy_parser import (convert_xor, parse_expr, rationalize,
+                                            standard_transformations)
     symbols = tuple(sp.Symbol(n.strip(), real=True) for n in names)
     local = {s.name: s for s in symbols}
     try:

@@ -1,6 +1,10 @@
 """Arguments shared by the commands: the function, its variables, the arithmetic."""
 from __future__ import annotations
 
+import math
+
+import sympy as sp
+
 from ..contexts import get_context
 from ..errors import NonFiniteError, ShapeError
 from ..objective import SympyObjective
@@ -30,14 +34,26 @@ def context_from_args(args):
 
 
 def parse_vector(text: str, dim: int, what: str) -> list[str]:
+    """Comma-separated coordinates, each a decimal, p/q or an exact expression such as sqrt(3);
+    returned as the strings given, after checking count and finiteness."""
     parts = [p.strip() for p in text.split(",") if p.strip()]
     if len(parts) != dim:
         raise ShapeError(f"{what} has {len(parts)} coordinates, but the function has {dim} variables")
     for p in parts:
-        try:
-            value = float(p)
-        except ValueError as exc:
-            raise ShapeError(f"{what}: {p!r} is not a number") from exc
-        if value != value or value in (float("inf"), float("-inf")):
+        if not math.isfinite(_number(p, what)):
             raise NonFiniteError(f"{what}: coordinate {p!r} is not finite")
     return parts
+
+
+def _number(text: str, what: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        pass
+    try:
+        value = sp.sympify(text, rational=True)
+    except (sp.SympifyError, SyntaxError, TypeError) as exc:
+        raise ShapeError(f"{what}: {text!r} is not a number") from exc
+    if not (value.is_number and value.is_real):
+        raise ShapeError(f"{what}: {text!r} is not a real number")
+    return float(value)

@@ -22,7 +22,7 @@ import sys
 
 from ..contexts import get_context
 from ..errors import ShapeError
-from .common import objective_from_args
+from .common import objective_from_args, parse_vector
 
 
 def register(sub) -> None:
@@ -53,13 +53,6 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _coords(text: str, dim: int, what: str) -> list[str]:
-    parts = [t.strip() for t in text.split(",") if t.strip()]
-    if len(parts) != dim:
-        raise ShapeError(f"{what} has {len(parts)} coordinates, but the function has {dim} variables")
-    return parts
-
-
 def _box(text, dim):
     if text is None:
         return None
@@ -84,7 +77,7 @@ def _section3(module: str):
 def run(args) -> int:
     obj = objective_from_args(args)
     ctx = get_context(args.context, dps=args.dps)
-    x_star = _coords(args.x_star, obj.dim, "--x-star")
+    x_star = parse_vector(args.x_star, obj.dim, "--x-star")
     box = _box(args.box, obj.dim)
     extra = {}
     checks = [(flag, mod) for flag, mod in (("manifold", "thm_3_1"), ("attraction", "thm_3_2"))
@@ -101,10 +94,10 @@ def run(args) -> int:
                                 eps_fraction=args.fraction, box=box)
     elif args.local_min:
         from theorems import cor_a6
-        con = cor_a6.construct(obj, x_star, _coords(args.x_max, obj.dim, "--x-max"), ctx, box=box)
+        con = cor_a6.construct(obj, x_star, parse_vector(args.x_max, obj.dim, "--x-max"), ctx, box=box)
     else:
         from theorems import thm_2_1
-        con = thm_2_1.construct(obj, x_star, _coords(args.x_max, obj.dim, "--x-max"), ctx,
+        con = thm_2_1.construct(obj, x_star, parse_vector(args.x_max, obj.dim, "--x-max"), ctx,
                                 eps=args.eps, eps_fraction=args.fraction, box=box)
     cert = con.certificate
     passed = cert.passed

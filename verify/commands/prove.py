@@ -12,8 +12,7 @@ Exit status: 0 PROVED, 1 FAILS or UNDECIDED, 2 on bad input.
 """
 from __future__ import annotations
 
-from ..errors import ShapeError
-from .common import objective_from_args
+from .common import objective_from_args, parse_vector
 
 
 def register(sub) -> None:
@@ -34,19 +33,12 @@ def register(sub) -> None:
     p.set_defaults(run=run)
 
 
-def _numbers(text: str, dim: int, what: str) -> list[str]:
-    parts = [t.strip() for t in text.split(",") if t.strip()]
-    if len(parts) != dim:
-        raise ShapeError(f"{what} has {len(parts)} coordinates, but the function has {dim} variables")
-    return parts
-
-
 def run(args) -> int:
     from theorems.prove_hallucination import prove
     from ..krawczyk import to_fraction
     obj = objective_from_args(args)
-    x = [to_fraction(v) for v in _numbers(args.x, obj.dim, "--x")]
-    xs = [to_fraction(v) for v in _numbers(args.x_star, obj.dim, "--x-star")] if args.x_star else None
+    x = [to_fraction(v) for v in parse_vector(args.x, obj.dim, "--x")]
+    xs = [to_fraction(v) for v in parse_vector(args.x_star, obj.dim, "--x-star")] if args.x_star else None
     cert = prove(obj, x, to_fraction(args.rho), x_star=xs, radius=args.radius, dps=args.dps,
                  refine=args.refine)
     if args.json:
