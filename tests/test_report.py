@@ -31,10 +31,11 @@ def test_core_section_is_clean_and_has_a_negative_control(core_report):
     controls = [c for c in certs if not c["expected"]]
     assert controls and all(c["as_expected"] and not c["passed"] for c in controls)
     assert all(c["passed"] for c in certs if c["expected"])
-    # the negative control fails exactly the finite-difference claim
+    # the real examples tell the formulas apart; the negative control fails every component
+    assert all(any(k["id"] == "discriminates" and k["verdict"] == "pass" for k in c["claims"])
+               for c in certs if c["expected"] and "operator" in c["title"])
     for c in controls:
-        verdicts = {k["id"]: k["verdict"] for k in c["claims"]}
-        assert verdicts["fd_gradient"] == "fail" and verdicts["discriminates"] == "pass"
+        assert all(k["verdict"] == "fail" for k in c["claims"] if k["id"].startswith("untransposed"))
 
 
 def test_site_files_and_json(core_report):
