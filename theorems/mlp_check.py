@@ -172,7 +172,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     # polish: a few hundred more SAM steps in float64 from the float32 point
     theta, _ = mc.sam_run(obj, theta.to(obj.dtype), rho, 100 if quick else 1000, ctx=ctx)
     pc = mc.check_point(obj, theta, rho, ctx=ctx, with_map=True, map_tol=1e-6 if quick else 1e-8,
-                        sigma_budget=50 if quick else 1500)
+                        sigma_budget=50 if quick else 1500, map_budget=300 if quick else 2000)
     D = pc.diagnostics
     cert.objects.update({"d": obj.dim, "diagnostics": D, "lambda_min_sym_du": pc.lambda_min_sym_du,
                          "1+rho*lambda_min": pc.attraction_margin, "Du_range": [pc.du_min, pc.du_max],
@@ -183,6 +183,26 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                          "symmetry_residuals_at_x+": pc.symmetry_residuals,
                          "hessian_nullity_at_x+": pc.nullity, "verdict": pc.verdict,
                          "grad_equivalents": round(pc.grad_equivalents), "check_seconds": round(pc.seconds, 2)})
+    cert.objects["sam_map_eigensolve"] = pc.extra["map_status"]
+    # where x+ sits: near-uniform outputs explain a Hessian nullity far above the symmetry count
+    with torch.no_grad():
+        logits = obj.logits_fn(theta + rho * obj.grad(theta, ctx) / obj.grad(theta, ctx).norm(), obj.X)
+        spread = float((logits.max(-1).values - logits.min(-1).values).max())
+    cert.objects["f(x+) - ln 10"] = D["f_sam"] - math.log(10)
+    cert.objects["max logit spread at x+"] = spread
+    if pc.nullity is not None and pc.nullity["nullity"] > pc.symmetry["total"]:
+        cert.finding("Section 3.1 / Theorem 3.1 (analogue)",
+                     "local dimension of the stalled set vs the model's symmetries",
+                     f"the Hessian at x+ has numerical nullity {pc.nullity['nullity']} of d = {obj.dim}, "
+                     f"far above the {pc.symmetry['total']} continuous symmetry directions; x+ is a "
+                     f"degenerate high-loss critical point (f(x+) - ln 10 = {D['f_sam'] - math.log(10):.2e}, "
+                     f"largest logit spread {spread:.2e}" + (": near-uniform outputs, so the loss barely "
+                     "depends on the hidden layer there" if spread < 1 else "") + "). " + f"Theorem 3.1 itself concerns minimizers of f and "
+                     f"does not apply to this x+; the count is reported as data.")
+    if pc.attraction_margin <= 0:
+        cert.finding("Theorem 3.2", "1 + rho lambda_min(Sym Du) > 0 (sufficient condition for attraction)",
+                     f"measured {pc.attraction_margin:.4g} < 0 at a point the attraction test shows to "
+                     f"be attracting: the condition is sufficient, not necessary — no contradiction.")
     cert.objects["theorem_3_2_margin_note"] = (
         "1 + rho lambda_min(Sym Du) is Theorem 3.2's sufficient condition for attraction; it is "
         "reported, not required: the attraction test below decides attraction directly")

@@ -204,10 +204,17 @@ def dense_hessian(obj, x, ctx=None, chunk: int = 128):
 
 
 def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | None = None,
-                 tol: float = 1e-10, grad=None) -> np.ndarray:
+                 tol: float = 1e-10, grad=None, max_products: int | None = None,
+                 partial: list | None = None) -> np.ndarray:
     """The k eigenvalues of largest modulus of the SAM-map Jacobian I - eta H+ (I + rho Du)
     (``momentum=None``), or of the heavy-ball SAM map's 2d x 2d Jacobian (``momentum=mu``);
-    matrix-free (ARPACK), sorted by decreasing modulus."""
+    matrix-free (ARPACK), sorted by decreasing modulus.
+
+    At a stalled point the null space of H+ puts a cluster of eigenvalues exactly at 1 (multiplicity
+    >= the symmetry dimension) right next to the eigenvalues of interest (1 +- 1e-5), and Arnoldi
+    converges slowly; ``max_products`` stops it after that many products and returns the Ritz
+    values that had converged (possibly none), appending ``{"converged": False, ...}`` to
+    ``partial`` when a list is given."""
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
     ctx = _ctx_for(obj, ctx)
     gr = grad or sam.gradient(obj, theta, ctx)
@@ -226,7 +233,12 @@ def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | N
             return torch.cat([x - eta * ax - eta * mu * m, ax + mu * m])
         n = 2 * d
 
+    count = [0]
+
     def mv(v):
+        count[0] += 1
+        if max_products is not None and count[0] > max_products:
+            raise _Budget()
         t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
                             device=ctx.device)
         return fn(t).detach().to("cpu", torch.float64).numpy()
@@ -237,6 +249,13 @@ def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | N
                     maxiter=20 * n, v0=np.ones(n) / math.sqrt(n), return_eigenvectors=False)
     except ArpackNoConvergence as exc:
         raise ConvergenceError(f"Arnoldi on the SAM map did not converge: {exc}") from exc
+    except _Budget:
+        if partial is not None:
+            partial.append({"converged": False, "products": count[0] - 1,
+                            "momentum": momentum})
+        return np.array([], dtype=complex)
+    if partial is not None:
+        partial.append({"converged": True, "products": count[0], "momentum": momentum})
     return vals[np.argsort(-np.abs(vals))]
 
 
@@ -353,7 +372,7 @@ def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2)
 def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
                 dense_limit: int = 3000, tol: float = 1e-10, k_eigs: int = 4,
                 with_map: bool = True, sigma_budget: int | None = 3000,
-                map_tol: float = 1e-8) -> PointCheck:
+                map_tol: float = 1e-8, map_budget: int | None = 3000) -> PointCheck:
     """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``)."""
     ctx = _ctx_for(obj, ctx)
     cobj = Counting(obj)
@@ -374,8 +393,11 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
                                    lower_bound=1 + rho * lam)
     c0 = dict(cobj.counts)
     smin_counts = {k: c0[k] for k in c0}
-    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, map_tol, gr) if with_map else []
-    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, map_tol, gr) if with_map else []
+    map_status: list = []
+    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, map_tol, gr, map_budget,
+                      map_status) if with_map else []
+    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, map_tol, gr, map_budget,
+                      map_status) if with_map else []
     map_hvps = cobj.counts["hvp"] - c0["hvp"]
     V, sym = symmetry_basis(obj)
     xp = d.x_plus
@@ -387,7 +409,8 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     return PointCheck(float(rho), float(eta), float(momentum), obj.dim, diag, lam, 1 + rho * lam,
                       du_lo, du_hi, smin, list(ev), list(hb), sym, res, nullity, counts, geq, seconds,
                       t_grad, classify_point(diag),
-                      extra={"hvps_before_map": smin_counts["hvp"], "hvps_map": map_hvps})
+                      extra={"hvps_before_map": smin_counts["hvp"], "hvps_map": map_hvps,
+                             "map_status": map_status})
 
 
 # -- dense cross-check -----------------------------------------------------------------------------
