@@ -112,7 +112,7 @@ def bench_flops(prob, S, reps=30):
             "matmul_gflops_same_shapes": peak / 1e9, "fraction": achieved / peak}
 
 
-def bench_check(data, width, device, sigma_budget, sam_steps=300):
+def bench_check(data, width, device, sigma_budget, map_budget, sam_steps=100):
     import torch
     from verify import mlp_check as mc
     from verify.ctx_torch import TorchContext
@@ -122,14 +122,16 @@ def bench_check(data, width, device, sigma_budget, sam_steps=300):
     # a point a few hundred SAM steps into training at rho = 2.5 (not at initialization)
     theta, _ = mc.sam_run(obj, theta, 2.5, sam_steps, ctx=ctx)
     t0 = time.perf_counter()
-    pc = mc.check_point(obj, theta, 2.5, ctx=ctx, dense_limit=0, sigma_budget=sigma_budget)
+    pc = mc.check_point(obj, theta, 2.5, ctx=ctx, dense_limit=0, sigma_budget=sigma_budget,
+                        map_budget=map_budget, map_tol=1e-6, with_map=map_budget > 0)
     total = time.perf_counter() - t0
     return {"d": obj.dim, "seconds": pc.seconds, "seconds_incl_timing": total,
             "seconds_per_grad": pc.seconds_per_grad,
             "grad_equivalents_by_count": pc.grad_equivalents,
             "grad_equivalents_by_time": pc.seconds / pc.seconds_per_grad, "counts": pc.counts,
             "hvps_before_map": pc.extra["hvps_before_map"], "hvps_map": pc.extra["hvps_map"],
-            "sigma_min": pc.sigma_min, "lambda_min_sym_du": pc.lambda_min_sym_du}
+            "sigma_min": pc.sigma_min, "lambda_min_sym_du": pc.lambda_min_sym_du,
+            "map_status": pc.extra["map_status"]}
 
 
 def main(argv=None):
@@ -141,6 +143,7 @@ def main(argv=None):
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--check-width", type=int, default=133, help="133 gives d = 10,015 on digits")
     p.add_argument("--sigma-budget", type=int, default=300)
+    p.add_argument("--map-budget", type=int, default=200, help="0 skips the SAM-map eigensolves")
     p.add_argument("--skip-check", action="store_true")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -153,28 +156,27 @@ def main(argv=None):
     data = load_digits()
     out = {"device": str(device), "threads": torch.get_num_threads(),
            "cuda": torch.cuda.get_device_name(0) if device.type == "cuda" else None}
+    say = (lambda *a, **k: None) if args.json else (lambda *a: print(*a, flush=True))
+    say(f"device {out['device']} (torch threads {out['threads']})")
     tr, prob = bench_training(data, args.seeds, args.steps, args.width, device)
     out["training"] = tr
-    out["flops"] = bench_flops(prob, args.seeds)
+    say(f"[1] S={tr['S']} seeds x {tr['steps']} SAM steps, 64-{args.width}-10 tanh, digits full batch:\n"
+        f"    batched (vmap) {tr['batched_seed_steps_per_s']:.0f} seed-steps/s; per-seed loop with "
+        f"SAM optimizer {tr['loop_seed_steps_per_s']:.0f} seed-steps/s; speedup {tr['speedup']:.2f}x "
+        f"(goal {'10' if device.type == 'cuda' else '1.5'}x)")
+    out["flops"] = f = bench_flops(prob, args.seeds)
+    say(f"[2] SAM step: {f['achieved_gflops']:.1f} GFLOP/s achieved vs {f['matmul_gflops_same_shapes']:.1f} "
+        f"GFLOP/s for the same matmuls alone: {100 * f['fraction']:.0f}% (goal 50%)")
     if not args.skip_check:
-        out["check"] = bench_check(data, args.check_width, device, args.sigma_budget)
+        out["check"] = c = bench_check(data, args.check_width, device, args.sigma_budget,
+                                       args.map_budget)
+        say(f"[3] full check at d = {c['d']}: {c['seconds']:.1f} s, {c['grad_equivalents_by_time']:.0f} "
+            f"gradient-equivalents by time ({c['grad_equivalents_by_count']:.0f} by count: {c['counts']}); "
+            f"HVPs before the SAM-map eigensolves {c['hvps_before_map']}, in them {c['hvps_map']} "
+            f"({c['map_status']}); sigma_min with a budget of {args.sigma_budget} M^T M products -> "
+            f"{c['sigma_min']} (goal <= 1500, < 30 s)")
     if args.json:
         print(json.dumps(out, indent=2, default=str))
-        return 0
-    print(f"device {out['device']} (torch threads {out['threads']})")
-    print(f"[1] S={tr['S']} seeds x {tr['steps']} SAM steps, 64-{args.width}-10 tanh, digits full batch:")
-    print(f"    batched (vmap) {tr['batched_seed_steps_per_s']:.0f} seed-steps/s; per-seed loop with "
-          f"SAM optimizer {tr['loop_seed_steps_per_s']:.0f} seed-steps/s; speedup {tr['speedup']:.2f}x "
-          f"(goal {'10' if device.type == 'cuda' else '1.5'}x)")
-    f = out["flops"]
-    print(f"[2] SAM step: {f['achieved_gflops']:.1f} GFLOP/s achieved vs {f['matmul_gflops_same_shapes']:.1f} "
-          f"GFLOP/s for the same matmuls alone: {100 * f['fraction']:.0f}% (goal 50%)")
-    if "check" in out:
-        c = out["check"]
-        print(f"[3] full check at d = {c['d']}: {c['seconds']:.1f} s, {c['grad_equivalents_by_time']:.0f} "
-              f"gradient-equivalents by time ({c['grad_equivalents_by_count']:.0f} by count: {c['counts']}); "
-              f"HVPs before the SAM-map eigensolves {c['hvps_before_map']}, in them {c['hvps_map']}; "
-              f"sigma_min budget {args.sigma_budget} products -> {c['sigma_min']} (goal <= 1500, < 30 s)")
     return 0
 
 
