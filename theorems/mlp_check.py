@@ -194,6 +194,10 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
         cert.finding("Section 3.1 / Theorem 3.1 (analogue)",
                      "local dimension of the stalled set vs the model's symmetries",
                      f"the Hessian at x+ has numerical nullity {pc.nullity['nullity']} of d = {obj.dim}, "
+                     f"(threshold {pc.nullity['threshold']:.1e}; eigenvalues either side "
+                     f"{pc.nullity['last_below']:.2e} | {pc.nullity['first_above']:.2e}; the largest "
+                     f"relative gap in the small spectrum, x{pc.nullity['largest_gap_ratio'] or 0:.3g}, "
+                     f"is above the {pc.nullity['nullity_at_largest_gap']}th), "
                      f"far above the {pc.symmetry['total']} continuous symmetry directions; x+ is a "
                      f"degenerate high-loss critical point (f(x+) - ln 10 = {D['f_sam'] - math.log(10):.2e}, "
                      f"largest logit spread {spread:.2e}" + (": near-uniform outputs, so the loss barely "

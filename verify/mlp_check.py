@@ -317,14 +317,25 @@ def symmetry_residuals(obj, theta, V, ctx=None) -> dict:
 
 def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
     """Numerical nullity of the dense Hessian: #{|lambda| <= rel_tol * max|lambda|}; also the
-    eigenvalues either side of the threshold (the size of the gap)."""
+    eigenvalues either side of the threshold, and the count below the largest relative gap in the
+    small part of the spectrum (where the spectrum has no gap the nullity depends on the threshold;
+    the numbers say so)."""
     ctx = _ctx_for(obj, ctx)
     H = dense_hessian(obj, theta, ctx)
     ev = ctx.eigvalsh(H).cpu().numpy()
     scale = float(np.abs(ev).max())
     a = np.sort(np.abs(ev))
     k = int((a <= rel_tol * scale).sum())
+    # the numerical nullity is only meaningful at a spectral gap: find the largest ratio between
+    # consecutive |eigenvalues| among those below 1e-3 * scale
+    small = a[a <= 1e-3 * scale]
+    gap_k, gap_ratio = None, None
+    if len(small) >= 2:
+        ratios = small[1:] / np.maximum(small[:-1], 1e-300)
+        j = int(np.argmax(ratios))
+        gap_k, gap_ratio = j + 1, float(ratios[j])
     return {"nullity": k, "threshold": rel_tol * scale, "largest_abs": scale,
+            "nullity_at_largest_gap": gap_k, "largest_gap_ratio": gap_ratio,
             "last_below": float(a[k - 1]) if k else None, "first_above": float(a[k]) if k < len(a) else None,
             "n_negative": int((ev < -rel_tol * scale).sum())}
 
