@@ -191,18 +191,18 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     cert.objects["f(x+) - ln 10"] = D["f_sam"] - math.log(10)
     cert.objects["max logit spread at x+"] = spread
     if pc.nullity is not None and pc.nullity["nullity"] > pc.symmetry["total"]:
+        nl = pc.nullity
         cert.finding("Section 3.1 / Theorem 3.1 (analogue)",
                      "local dimension of the stalled set vs the model's symmetries",
-                     f"the Hessian at x+ has numerical nullity {pc.nullity['nullity']} of d = {obj.dim}, "
-                     f"(threshold {pc.nullity['threshold']:.1e}; eigenvalues either side "
-                     f"{pc.nullity['last_below']:.2e} | {pc.nullity['first_above']:.2e}; the largest "
-                     f"relative gap in the small spectrum, x{pc.nullity['largest_gap_ratio'] or 0:.3g}, "
-                     f"is above the {pc.nullity['nullity_at_largest_gap']}th), "
-                     f"far above the {pc.symmetry['total']} continuous symmetry directions; x+ is a "
-                     f"degenerate high-loss critical point (f(x+) - ln 10 = {D['f_sam'] - math.log(10):.2e}, "
-                     f"largest logit spread {spread:.2e}" + (": near-uniform outputs, so the loss barely "
-                     "depends on the hidden layer there" if spread < 1 else "") + "). " + f"Theorem 3.1 itself concerns minimizers of f and "
-                     f"does not apply to this x+; the count is reported as data.")
+                     f"at x+ the dense Hessian (d = {obj.dim}) has {nl['nullity']} eigenvalues below "
+                     f"1e-7 x its norm (no gap there: {nl['last_below']:.2e} | {nl['first_above']:.2e}) "
+                     f"and {nl['nullity_at_largest_gap']} below the largest relative gap of its small "
+                     f"spectrum (x{nl['largest_gap_ratio'] or 0:.3g}); the model's continuous symmetries "
+                     f"account for {pc.symmetry['total']}. x+ is a degenerate high-loss critical point "
+                     f"(f(x+) - ln 10 = {D['f_sam'] - math.log(10):.2e}, largest logit spread "
+                     f"{spread:.2e}" + (": near-uniform outputs, so the loss barely depends on the hidden "
+                     "layer there" if spread < 1 else "") + "). Theorem 3.1 concerns minimizers of f and "
+                     "does not apply to this x+; the counts are reported as data.")
     if pc.attraction_margin <= 0:
         cert.finding("Theorem 3.2", "1 + rho lambda_min(Sym Du) > 0 (sufficient condition for attraction)",
                      f"measured {pc.attraction_margin:.4g} < 0 at a point the attraction test shows to "
