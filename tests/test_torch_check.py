@@ -13,9 +13,11 @@ CTX = TorchContext("cpu", "float64")
 
 @pytest.fixture(scope="module")
 def tiny():
-    torch.set_num_threads(1)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # tiny model: one thread avoids oversubscription; restored afterwards
     obj, th = mlp_objective(load_digits().subset(60), 4, 1, "tanh", seed=1)
-    return obj, th
+    yield obj, th
+    torch.set_num_threads(threads)
 
 
 def test_matrix_free_matches_dense(tiny):

@@ -110,10 +110,14 @@ def test_optimizer_monitor_and_errors(data):
 def test_phenomenon_quick():
     """At rho = 3 SAM-only sits at loss ~ ln 10 with the SAM direction vanishing, while switching
     trains; at rho = 0.5 both train (the report's quick configuration)."""
+    threads = torch.get_num_threads()
     torch.set_num_threads(1)
-    d = load_digits().subset(400)
-    sw = sweep(d, (0.5, 3.0), seeds=range(4), steps=1000, width=16, device="cpu", progress=False,
-               log_every=25)
+    try:
+        d = load_digits().subset(400)
+        sw = sweep(d, (0.5, 3.0), seeds=range(4), steps=1000, width=16, device="cpu",
+                   progress=False, log_every=25)
+    finally:
+        torch.set_num_threads(threads)
     rows = {(x["mode"], x["rho"]): x for x in sw["rows"]}
     assert rows[("sam-only", 3.0)]["mean_train_loss"] > 2.0
     assert rows[("sam-only", 3.0)]["median_grad_ratio"] < 0.1
