@@ -113,7 +113,6 @@ def bench_flops(prob, S, reps=30):
 
 
 def bench_check(data, width, device, sigma_budget, map_budget, sam_steps=100):
-    import torch
     from verify import mlp_check as mc
     from verify.ctx_torch import TorchContext
     from verify.torch_model import mlp_objective

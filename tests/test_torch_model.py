@@ -7,7 +7,7 @@ from verify.ctx_torch import TorchContext
 from verify.data import load_digits
 from verify.errors import HypothesisError
 from verify.mlp import build_mlp, module_smoothness
-from verify.torch_model import ModelObjective, flatten_params, load_flat, mlp_objective, unflatten
+from verify.torch_model import flatten_params, load_flat, mlp_objective, unflatten
 
 CTX = TorchContext("cpu", "float64")
 

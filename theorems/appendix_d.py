@@ -63,10 +63,6 @@ def maximizer(ctx):
     return zoo.get("appendix_d").critical("maximizers", 0, ctx)
 
 
-def _f(ctx, v) -> float:
-    return ctx.to_float(v)
-
-
 # ------------------------------------------------------------------------------------------------
 # the hallucinated set, traced from the minimizer arc
 # ------------------------------------------------------------------------------------------------
@@ -134,9 +130,9 @@ def check_c1(ctx, n=12, h=1e-7):
     for p, nv in _seam_points(ctx, n):
         a = ctx.vector([p[0] - h * nv[0], p[1] - h * nv[1]])
         b = ctx.vector([p[0] + h * nv[0], p[1] + h * nv[1]])
-        gj = max(gj, _f(ctx, ctx.norm(obj.grad(a, ctx) - obj.grad(b, ctx))))
+        gj = max(gj, ctx.to_float(ctx.norm(obj.grad(a, ctx) - obj.grad(b, ctx))))
         D = obj.hess(a, ctx) - obj.hess(b, ctx)
-        jump = max(abs(_f(ctx, v)) for v in ctx.to_list(D.reshape(-1)))
+        jump = max(abs(ctx.to_float(v)) for v in ctx.to_list(D.reshape(-1)))
         if jump > hj:
             hj, where = jump, p
     return gj, hj, where
@@ -154,7 +150,7 @@ def min_f_off_arc(ctx, n=161, margin=0.05):
     near = (np.abs(Y) <= 0.6 + margin) & (np.abs(X - arcx) <= margin)
     fmin = float(np.min(F[~near]))
     ts = np.linspace(-0.6, 0.6, 41)
-    on = max(abs(_f(ctx, obj.value(ctx.vector([-1.55 * math.cos(t / 1.5), t]), ctx))) for t in ts)
+    on = max(abs(ctx.to_float(obj.value(ctx.vector([-1.55 * math.cos(t / 1.5), t]), ctx))) for t in ts)
     return fmin, on
 
 
@@ -182,7 +178,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     H = H or trace_H(ctx, n_steps=4 if quick else 11)
     xm = maximizer(ctx)
     cert.objects["maximizer"] = t32._pt(ctx, xm)
-    cert.objects["f(maximizer)"] = f"{_f(ctx, obj.value(xm, ctx)):.10g}"
+    cert.objects["f(maximizer)"] = f"{ctx.to_float(obj.value(xm, ctx)):.10g}"
     cert.objects["seams"] = SEAMS_TEXT
     # 1. C^1, not C^2
     gj, hj, where = check_c1(ctx, n=6 if quick else 16)
@@ -205,22 +201,22 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     cert.add(compare("nothing_else_minimal", "f > 0 on the grid away from the arc (smallest f at grid "
                      "points more than 0.05 from it)", fmin, ">", 0, ctx))
     # 3. the curve at rho = 2.8 (tracing)
-    gmax = max(_f(ctx, ctx.norm(obj.grad(y + RHO * sam.unit_gradient(obj, y, ctx), ctx))) for y in H.points)
+    gmax = max(ctx.to_float(ctx.norm(obj.grad(y + RHO * sam.unit_gradient(obj, y, ctx), ctx))) for y in H.points)
     cert.add(compare("curve_traced", "the traced set at rho = 2.8 consists of zeros of grad f(x+) "
                      f"({len(H.points)} points; largest ||grad f(y+)||)", gmax, "<=", 1e-12, ctx))
-    xs_pts = [_f(ctx, y[0]) for y in H.points]
+    xs_pts = [ctx.to_float(y[0]) for y in H.points]
     cert.add(boolean("curve_on_the_right", "the hallucinated curve lies on the right of the maximizer "
-                     "(x_h > x_max along the whole trace)", min(xs_pts) > _f(ctx, xm[0]), ctx,
-                     f"x ranges over [{min(xs_pts):.4f}, {max(xs_pts):.4f}], x_max = {_f(ctx, xm[0]):.4f}"))
+                     "(x_h > x_max along the whole trace)", min(xs_pts) > ctx.to_float(xm[0]), ctx,
+                     f"x ranges over [{min(xs_pts):.4f}, {max(xs_pts):.4f}], x_max = {ctx.to_float(xm[0]):.4f}"))
     # 4. the rho regimes
-    xmax0 = _f(ctx, xm[0])
+    xmax0 = ctx.to_float(xm[0])
     rho_c = 1.55 + xmax0
     cert.objects["axis threshold 1.55 + x_max (= |x* - x_max|)"] = f"{rho_c:.8g}"
     drift, closed = [], 0.0
     for rho in (2.0, 2.4, 2.8, 3.2, 3.5):
         y = hallucinated_point(ctx, rho)
-        drift.append(_f(ctx, y[0]))
-        closed = max(closed, abs(_f(ctx, y[0]) - (rho - 1.55)) + abs(_f(ctx, y[1])))
+        drift.append(ctx.to_float(y[0]))
+        closed = max(closed, abs(ctx.to_float(y[0]) - (rho - 1.55)) + abs(ctx.to_float(y[1])))
     cert.objects["x_h(rho) on the axis, rho = 2.0 .. 3.5"] = [f"{v:.6f}" for v in drift]
     cert.add(compare("drift_closed_form", "on the symmetry axis x_h(rho) = (rho - 1.55, 0) (u = -e_1 "
                      "right of the maximizer): Newton against the closed form", closed, "<=", 1e-12, ctx))
@@ -241,7 +237,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     above = []
     for rho in (2.0, 2.4, 2.8, 3.2, 3.5):
         y = hallucinated_point(ctx, rho)
-        above.append((_f(ctx, sam.sam_value(obj, y, rho, ctx)), _f(ctx, ctx.norm(obj.grad(y, ctx)))))
+        above.append((ctx.to_float(sam.sam_value(obj, y, rho, ctx)), ctx.to_float(ctx.norm(obj.grad(y, ctx)))))
     cert.add(compare("hallucination_above_threshold", "for rho = 2.0 .. 3.5 (> threshold) the traced x_h(rho) "
                      "has f_SAM(x_h) = min f = 0 (largest value) ...", max(a for a, _ in above), "<=", 1e-14,
                      ctx))
@@ -264,13 +260,13 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                          f"{regimes[r][0][1]:.2f}), value {regimes[r][1]:.4g}, just past the arc's end "
                          "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.")
     # 5. the conditions of Theorem 3.2 and attraction
-    conds = [_f(ctx, t32.paper_condition(obj, y, RHO, ctx)) for y in H.points]
+    conds = [ctx.to_float(t32.paper_condition(obj, y, RHO, ctx)) for y in H.points]
     cert.objects["1 + rho lambda_min(Sym Du) along the curve"] = f"[{min(conds):.6g}, {max(conds):.6g}]"
     c32 = cert.add(compare("thm_3_2_condition", "paper: the conditions of Theorem 3.2 hold — the eigenvalue "
                            "condition 1 + rho lambda_min(Sym Du) > 0 along the traced curve (its minimum)",
                            min(conds), ">", 0, ctx))
     if not c32.passed:
-        kap = _f(ctx, t32.tangential_curvature(obj, H.points[len(H.points) // 2], ctx))
+        kap = ctx.to_float(t32.tangential_curvature(obj, H.points[len(H.points) // 2], ctx))
         cert.finding("Appendix D", "The conditions of Theorem 3.2 are satisfied on this example.",
                      f"1 + rho lambda_min(Sym Du) ranges over [{min(conds):.4g}, {max(conds):.4g}] along "
                      f"the traced hallucinated curve at rho = 2.8 ({len(H.points)} points, arc parameter "
@@ -327,21 +323,21 @@ def classify_endpoint(ctx, x, rho, H=None, tol_w=1e-8):
     except Exception:  # noqa: BLE001 - u undefined: x itself is critical (plateau or a critical point)
         return "x itself critical (u undefined)", None
     xp = xv + rho * gr.u
-    w = _f(ctx, ctx.norm(obj.grad(xp, ctx)))
+    w = ctx.to_float(ctx.norm(obj.grad(xp, ctx)))
     if w > tol_w:
         xm = maximizer(ctx)
-        if math.hypot(_f(ctx, xv[0] - xm[0]), _f(ctx, xv[1] - xm[1])) <= 0.8:
+        if math.hypot(ctx.to_float(xv[0] - xm[0]), ctx.to_float(xv[1] - xm[1])) <= 0.8:
             return "no zero: still moving, circling the maximizer (within 0.8)", None
-        if abs(_f(ctx, obj.value(xv, ctx)) - 1) <= 0.05:
+        if abs(ctx.to_float(obj.value(xv, ctx)) - 1) <= 0.05:
             return "no zero: still moving, drifting in the far field (f within 0.05 of 1)", None
         return "no zero: still moving elsewhere", None
-    fx = _f(ctx, obj.value(xp, ctx))
-    p = (_f(ctx, xp[0]), _f(ctx, xp[1]))
+    fx = ctx.to_float(obj.value(xp, ctx))
+    p = (ctx.to_float(xp[0]), ctx.to_float(xp[1]))
     xm = maximizer(ctx)
     if fx <= 1e-12:
-        d = _f(ctx, H.distance(xv)) if H is not None else None
+        d = ctx.to_float(H.distance(xv)) if H is not None else None
         return "x+ on the minimizer arc (hallucinated minimizer)", d
-    if math.hypot(p[0] - _f(ctx, xm[0]), p[1] - _f(ctx, xm[1])) <= 1e-4:
+    if math.hypot(p[0] - ctx.to_float(xm[0]), p[1] - ctx.to_float(xm[1])) <= 1e-4:
         return "x+ at the maximizer", None
     if p[0] <= -1 and abs(p[1]) >= 5.6:
         return "x+ on the plateau {x <= -1, |y| >= 5.6} (f = 1, grad f = 0 exactly)", None

@@ -52,28 +52,24 @@ QUICK_CASES = 2
 SEAMS_X, SEAMS_Y = (-1.0, 0.0), (0.6, 5.6)
 
 
-def _f(ctx, v) -> float:
-    return ctx.to_float(v)
-
-
 def _seam_distance(points, ctx) -> float:
     dist = np.inf
     for p in points:
-        px, py = (_f(ctx, v) for v in ctx.to_list(p))
+        px, py = (ctx.to_float(v) for v in ctx.to_list(p))
         dist = min(dist, *(abs(px - s) for s in SEAMS_X), *(abs(abs(py) - s) for s in SEAMS_Y))
     return float(dist)
 
 
 def _hypotheses(cert, z, x, xp, gr, ctx) -> None:
     cert.hypothesis("nonzero_gradient", "grad f(x) != 0, so u(x) and f_SAM are defined near x",
-                    not ctx.is_zero_possible(gr.norm), f"||grad f(x)|| = {_f(ctx, gr.norm):.6g}")
+                    not ctx.is_zero_possible(gr.norm), f"||grad f(x)|| = {ctx.to_float(gr.norm):.6g}")
     if z.name != "appendix_d":
         cert.hypothesis("smooth", "f is smooth near x and x+ (needed for the differences)",
                         z.objective.smoothness in ("analytic", "Cinf"),
                         f"f declared {z.objective.smoothness}")
         return
     order, h, _ = check.fd_plan(ctx, x)
-    reach = order * _f(ctx, h)  # the stencil at step 2h reaches order * h from x (and ~that from x+)
+    reach = order * ctx.to_float(h)  # the stencil at step 2h reaches order * h from x (and ~that from x+)
     dist = _seam_distance([x, xp], ctx)
     cert.hypothesis("smooth", "x and x+ lie inside one analytic piece of f (away from the seams "
                     "x = -1, 0 and |y| = 0.6, 5.6), ten times farther than the difference stencil "
@@ -175,7 +171,7 @@ def appendix_d_certificate(arith, figdir: pathlib.Path | None = None, quick: boo
             n=121 if quick else 241, field_n=21 if quick else 29,
             curves={"minimizers of f": curve},
             marks={"x = (1.25, 0): stationary for f_SAM": [[1.25, 0.0]],
-                   "x+ = (-1.55, 0): minimizer of f": [[_f(ctx, v) for v in ctx.to_list(xp)]]},
+                   "x+ = (-1.55, 0): minimizer of f": [[ctx.to_float(v) for v in ctx.to_list(xp)]]},
             suptitle="Appendix D, rho = 2.8: f, f_SAM and the field -grad f(x+)")
         cert.figures.append(name)
     return cert.finish()

@@ -264,7 +264,6 @@ def certificate_dense(ctx, quick) -> Certificate:
 
 
 def certificate_controls(ctx, quick, sw) -> list[Certificate]:
-    from verify import sam
     from verify.data import load_digits
     from verify.errors import HypothesisError
     from verify.torch_model import mlp_objective

@@ -56,10 +56,6 @@ EXAMPLES = {
 }
 
 
-def _f(ctx, v) -> float:
-    return ctx.to_float(v)
-
-
 def argmin_samples(zf, ctx, n: int):
     """Points of argmin f: recorded (global) minimizers plus samples of the parametrized manifold."""
     pts = [zf.critical("minimizers", i, ctx) for i in range(len(zf.minimizers))]
@@ -73,7 +69,7 @@ def argmin_samples(zf, ctx, n: int):
             pts.append(chart.phi(ctx.vector(list(t))))
     if zf.min_value is not None:  # keep global minimizers only
         fm = float(zf.min_value)
-        pts = [p for p in pts if abs(_f(ctx, zf.objective.value(p, ctx)) - fm) < 1e-9]
+        pts = [p for p in pts if abs(ctx.to_float(zf.objective.value(p, ctx)) - fm) < 1e-9]
     return pts
 
 
@@ -101,13 +97,13 @@ def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin
     obj = zf.objective
     Y, Yp = _grid_shift(obj, rho, zf.box, n_grid)
     for xs in targets:
-        xsf = np.array([_f(ctx, v) for v in ctx.to_list(xs)])
+        xsf = np.array([ctx.to_float(v) for v in ctx.to_list(xs)])
         guesses = []
         if Y.shape[1]:
             r = np.sqrt(((Yp - xsf[:, None]) ** 2).sum(axis=0))
             guesses.append(Y[:, int(np.argmin(r))])
         for _, c in crit:
-            cf = np.array([_f(ctx, v) for v in ctx.to_list(c)])
+            cf = np.array([ctx.to_float(v) for v in ctx.to_list(c)])
             dv = cf - xsf
             dn = float(np.linalg.norm(dv))
             if 0 < dn < rho:
@@ -116,15 +112,15 @@ def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin
             # cheap filter: only candidates whose shift already lands near x* go to Newton
             try:
                 gv = ctx.vector([float(v) for v in g])
-                r0 = _f(ctx, ctx.norm(gv + rho * sam.unit_gradient(obj, gv, ctx) - xs))
+                r0 = ctx.to_float(ctx.norm(gv + rho * sam.unit_gradient(obj, gv, ctx) - xs))
             except (SamVerifyError, ArithmeticError, ValueError):
                 continue
             if r0 > 0.25 * rho:
                 continue
             try:
                 y = t31.preimage(obj, xs, rho, ctx, gv, max_iter=25).x
-                gn = _f(ctx, ctx.norm(obj.grad(y, ctx)))
-                res = _f(ctx, ctx.norm(y + rho * sam.unit_gradient(obj, y, ctx) - xs))
+                gn = ctx.to_float(ctx.norm(obj.grad(y, ctx)))
+                res = ctx.to_float(ctx.norm(y + rho * sam.unit_gradient(obj, y, ctx) - xs))
             except (SamVerifyError, ArithmeticError, ValueError):
                 continue
             if gn > grad_margin and res <= 1e-10:
@@ -145,9 +141,9 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
     # pointer distances (a maximizer set is sampled finely for the distance only)
     fine = critical_points(zf, ctx, 720) if zf.maximizer_set is not None else crit
     dense = argmin_samples(zf, ctx, 720) if zf.minimizer_manifold is not None else targets
-    dmax = min((_f(ctx, ctx.norm(x - c)) for x in dense for k, c in fine if k == "maximizer"),
+    dmax = min((ctx.to_float(ctx.norm(x - c)) for x in dense for k, c in fine if k == "maximizer"),
                default=math.inf) if fine else math.inf
-    dsad = min((_f(ctx, ctx.norm(x - c)) for x in dense for k, c in crit if k == "saddle"),
+    dsad = min((ctx.to_float(ctx.norm(x - c)) for x in dense for k, c in crit if k == "saddle"),
                default=math.inf)
     cert.objects.update({"argmin samples": len(targets), "recorded critical points": len(crit),
                          "distance argmin f to nearest maximizer (Theorem 2.1 pointer)": f"{dmax:.6g}",
@@ -212,7 +208,7 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
 
 
 def _pt(ctx, x) -> str:
-    return "(" + ", ".join(f"{_f(ctx, v):.8g}" for v in ctx.to_list(x)) + ")"
+    return "(" + ", ".join(f"{ctx.to_float(v):.8g}" for v in ctx.to_list(x)) + ")"
 
 
 def _intervals(rs, flags) -> str:

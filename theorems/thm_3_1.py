@@ -55,9 +55,6 @@ STATEMENT = ("If the minimizer set contains an m-dimensional manifold M through 
 # ------------------------------------------------------------------------------------------------
 # small helpers written against the context API
 # ------------------------------------------------------------------------------------------------
-def _f(ctx, v) -> float:
-    return ctx.to_float(v)
-
 
 def _log10(v: float) -> float:
     return math.log10(v) if v > 0 else -math.inf
@@ -106,7 +103,7 @@ def find_preimage(obj, x_star, rho, ctx, guess=None, box=None, grid: int = 81):
     Without a guess, a float64 grid over ``box`` proposes the point of smallest residual (2-D and 3-D
     only); Newton then refines it in float64 and again in ``ctx``."""
     fctx = get_context("float64")
-    xs_f = fctx.vector([_f(ctx, v) for v in ctx.to_list(x_star)]) if _native(x_star, ctx) else \
+    xs_f = fctx.vector([ctx.to_float(v) for v in ctx.to_list(x_star)]) if _native(x_star, ctx) else \
         obj.point(x_star, fctx)
     if guess is None:
         guess = _grid_guess(obj, xs_f, float(rho), box or ((-3, 3),) * obj.dim, grid)
@@ -125,7 +122,7 @@ def nullity(svals, ctx, gap_orders: float):
     """Nullity from singular values (descending): the count below the largest gap between consecutive
     values, if that gap spans at least ``gap_orders`` decades; exact zeros are floored at eps * s_max.
     Returns (nullity, measured gap in decades)."""
-    s = [_f(ctx, v) for v in ctx.to_list(svals)]
+    s = [ctx.to_float(v) for v in ctx.to_list(svals)]
     smax = max(s[0], 1e-300)
     floor = ctx.eps * smax * 1e-3
     logs = [_log10(max(v, floor)) for v in s]
@@ -181,9 +178,9 @@ def chart_parameter(chart: Chart, x_star, ctx, span: float = math.pi, n: int = 1
     best, t_best = math.inf, None
     axis = [-span + 2 * span * i / (n - 1) for i in range(n)] if chart.m == 1 else \
         [-span + 2 * span * i / 40 for i in range(41)]
-    xs = [_f(ctx, v) for v in ctx.to_list(x_star)]
+    xs = [ctx.to_float(v) for v in ctx.to_list(x_star)]
     for t in itertools.product(axis, repeat=chart.m):
-        p = [_f(ctx, v) for v in ctx.to_list(chart.phi(ctx.vector(list(t))))]
+        p = [ctx.to_float(v) for v in ctx.to_list(chart.phi(ctx.vector(list(t))))]
         r = sum((a - b) ** 2 for a, b in zip(p, xs))
         if r < best:
             best, t_best = r, t
@@ -193,7 +190,7 @@ def chart_parameter(chart: Chart, x_star, ctx, span: float = math.pi, n: int = 1
         r = x_star - chart.phi(t)
         step = ctx.solve(J.T @ J, J.T @ r)
         t = t + step
-        if _f(ctx, ctx.norm(step)) <= 16 * ctx.eps * max(1.0, _f(ctx, ctx.norm(t))):
+        if ctx.to_float(ctx.norm(step)) <= 16 * ctx.eps * max(1.0, ctx.to_float(ctx.norm(t))):
             break
     return t
 
@@ -300,28 +297,28 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     fm = obj.value(x_star, ctx) if f_min is None else f_min
     g_star = obj.grad(x_star, ctx)
     cert.add(small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
-                   g_star, ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 64), ctx))
+                   g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx))
     try:
         gr_h = sam.gradient(obj, x_h, ctx)
     except ZeroGradientError as exc:
         return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
     r_h = x_h + rho * gr_h.u - x_star
     cert.add(small("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
-                   r_h, ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 256), ctx))
+                   r_h, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 256), ctx))
     A_h = ctx.eye(d) + rho * sam.du_matrix(obj, x_h, ctx, gr_h)
     sv_h = ctx.svdvals(A_h)
     smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
     cert.objects["sigma_I_plus_rho_Du_x_h"] = [ctx.to_str(v) for v in ctx.to_list(sv_h)]
-    margin = sigma_margin * max(1.0, _f(ctx, smax_h))
+    margin = sigma_margin * max(1.0, ctx.to_float(smax_h))
     nonsing = cert.add(compare(
         "nonsingular", "I + rho Du(x_h) is nonsingular: sigma_min exceeds the margin "
         f"{sigma_margin:g} * max(1, sigma_max)", smin_h, ">", margin, ctx,
         note="hypothesis of Theorem 3.1"))
     cert.hypothesis("I + rho Du(x_h) nonsingular", "I + rho Du(x_h) is invertible",
-                    nonsing.passed, f"sigma_min = {_f(ctx, smin_h):.6g}, sigma_max = {_f(ctx, smax_h):.6g}")
+                    nonsing.passed, f"sigma_min = {ctx.to_float(smin_h):.6g}, sigma_max = {ctx.to_float(smax_h):.6g}")
     if not nonsing.passed:
         return cert.refuse(f"I + rho Du(x_h) is singular to within the margin: sigma_min = "
-                           f"{_f(ctx, smin_h):.3e} <= {margin:.1e}; the implicit function theorem "
+                           f"{ctx.to_float(smin_h):.3e} <= {margin:.1e}; the implicit function theorem "
                            f"gives no local inverse G, so Theorem 3.1 says nothing here")
 
     # -- the dimension m of M -------------------------------------------------------------------
@@ -344,7 +341,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
                              " x* (smallest singular value of Dphi)", ctx.to_list(sv_c)[-1], ">",
                              sigma_margin, ctx))
             cert.add(small("chart_hits_x_star", "phi(t*) = x*", chart.phi(t0) - x_star,
-                           ctx.tol(max(1.0, _f(ctx, ctx.norm(x_star))), 4096), ctx))
+                           ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 4096), ctx))
     cert.add(boolean("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
                      f"dimension {m_claim}", m_hess == m_claim, ctx, f"nullity {m_hess}, manifold {m_claim}"))
     if ctx.rigorous:
@@ -359,7 +356,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     elif m_hess == 0 and m_claim == 0:
         svl = ctx.to_list(sv_H)
         cert.add(compare("nondegenerate_M", "m = 0: Hess f(x*) is nonsingular (sigma_min / sigma_max)",
-                         _f(ctx, svl[-1]) / max(1e-300, _f(ctx, svl[0])), ">", sigma_margin, ctx))
+                         ctx.to_float(svl[-1]) / max(1e-300, ctx.to_float(svl[0])), ">", sigma_margin, ctx))
     else:
         cert.add(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are "
                          f"separated by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
@@ -403,13 +400,13 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         if chart.m:
             T = _solve_cols(ctx, A, chart.dphi(p.t))
             svT = ctx.to_list(ctx.svdvals(T))
-            tan_res = _f(ctx, _max_col_norm(ctx, JF @ T)) / max(1e-300, _f(ctx, svT[0]))
-            tsig = _f(ctx, svT[-1]) / max(1e-300, _f(ctx, svT[0]))
+            tan_res = ctx.to_float(_max_col_norm(ctx, JF @ T)) / max(1e-300, ctx.to_float(svT[0]))
+            tsig = ctx.to_float(svT[-1]) / max(1e-300, ctx.to_float(svT[0]))
         else:
             tan_res, tsig = 0.0, math.inf
-            min_sig_F = _f(ctx, ctx.to_list(svF)[-1]) / max(1e-300, _f(ctx, ctx.to_list(svF)[0]))
-        vals = dict(res=_f(ctx, res), g=_f(ctx, gr.norm), w=_f(ctx, ctx.norm(w)),
-                    fgap=abs(_f(ctx, obj.value(yp, ctx) - fm)), sig=_f(ctx, svA[-1]),
+            min_sig_F = ctx.to_float(ctx.to_list(svF)[-1]) / max(1e-300, ctx.to_float(ctx.to_list(svF)[0]))
+        vals = dict(res=ctx.to_float(res), g=ctx.to_float(gr.norm), w=ctx.to_float(ctx.norm(w)),
+                    fgap=abs(ctx.to_float(obj.value(yp, ctx) - fm)), sig=ctx.to_float(svA[-1]),
                     tsig=tsig)
         if vals["res"] > max_res:
             max_res, worst["res"] = vals["res"], res
@@ -427,7 +424,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         min_gap_F = min(min_gap_F, gF)
         if seams is not None:
             seam_min = min(seam_min, seams(y), seams(yp))
-    scale = max(1.0, max(_f(ctx, ctx.norm(p.x)) for p in tr.points))
+    scale = max(1.0, max(ctx.to_float(ctx.norm(p.x)) for p in tr.points))
     cert.add(compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
                      worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
                      f"({rbound * scale:.1e})"))
@@ -480,21 +477,21 @@ def _solve_cols(ctx, A, B):
 
 
 def _max_col_norm(ctx, M):
-    return max((ctx.norm(M[:, j]) for j in range(M.shape[1])), key=lambda v: _f(ctx, v))
+    return max((ctx.norm(M[:, j]) for j in range(M.shape[1])), key=lambda v: ctx.to_float(v))
 
 
 def kernel_chart(obj, x_star, ctx, m: int) -> Chart:
     """M walked without a parametrization: phi(t) = the critical point reached from x* + N t by
     Newton corrections in the non-null directions (N = null eigenvectors of Hess f(x*))."""
     vals, vecs = ctx.eigh(obj.hess(x_star, ctx))
-    order = sorted(range(obj.dim), key=lambda i: abs(_f(ctx, vals[i])))
+    order = sorted(range(obj.dim), key=lambda i: abs(ctx.to_float(vals[i])))
     N = ctx.stack([vecs[:, i] for i in order[:m]]).T
 
     def phi(t):
         x = x_star + N @ t
         for _ in range(60):
             g = obj.grad(x, ctx)
-            if _f(ctx, ctx.norm(g)) <= ctx.tol(max(1.0, _f(ctx, ctx.norm(x))), 16):
+            if ctx.to_float(ctx.norm(g)) <= ctx.tol(max(1.0, ctx.to_float(ctx.norm(x))), 16):
                 break
             H = obj.hess(x, ctx)
             x = x - ctx.solve(H + N @ N.T, g)  # min-norm step: H^+ g for g in range(H)

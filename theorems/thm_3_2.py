@@ -60,10 +60,6 @@ STATEMENT = ("For real-analytic f and a bounded connected set H of hallucinated 
              "hallucinated minimizer of a C^2 function.")
 
 
-def _f(ctx, v) -> float:
-    return ctx.to_float(v)
-
-
 # ------------------------------------------------------------------------------------------------
 # the set H
 # ------------------------------------------------------------------------------------------------
@@ -89,7 +85,7 @@ class HSet:
 
     def nearest(self, x) -> int:
         ctx = self.ctx
-        return min(range(len(self.points)), key=lambda k: _f(ctx, ctx.norm(x - self.points[k])))
+        return min(range(len(self.points)), key=lambda k: ctx.to_float(ctx.norm(x - self.points[k])))
 
     def distance(self, x, hint: dict | None = None):
         ctx = self.ctx
@@ -105,7 +101,7 @@ class HSet:
             T = t31._solve_cols(ctx, A, self.chart.dphi(t))
             r = x - y
             dt = ctx.solve(T.T @ T, T.T @ r)
-            step = _f(ctx, ctx.norm(dt))
+            step = ctx.to_float(ctx.norm(dt))
             if step > 0.1:  # keep the Gauss-Newton step inside the continuation's reach
                 dt = dt * ctx.scalar(0.1 / step)
             try:
@@ -116,7 +112,7 @@ class HSet:
                 hint.clear()
                 return ctx.norm(x - self.points[k])
             t = t + dt
-            if _f(ctx, ctx.norm(dt)) <= 64 * ctx.eps * max(1.0, _f(ctx, ctx.norm(t))):
+            if ctx.to_float(ctx.norm(dt)) <= 64 * ctx.eps * max(1.0, ctx.to_float(ctx.norm(t))):
                 break
         hint["t"], hint["y"] = t, y
         return ctx.norm(x - y)
@@ -148,11 +144,11 @@ def tangential_curvature(obj, y, ctx):
     P = ctx.eye(d) - ctx.outer(gr.u, gr.u)
     vals = ctx.to_list(ctx.eigvalsh(P @ S @ P))
     # P S P has the eigenvalue 0 on u; the tangential ones are the other d - 1
-    vals = sorted(vals, key=lambda v: _f(ctx, v))
+    vals = sorted(vals, key=lambda v: ctx.to_float(v))
     # drop the eigenvalue 0 that belongs to u (u is an eigenvector of P S P); take the closest to 0
-    k0 = min(range(len(vals)), key=lambda i: abs(_f(ctx, vals[i])))
+    k0 = min(range(len(vals)), key=lambda i: abs(ctx.to_float(vals[i])))
     tang = [v for i, v in enumerate(vals) if i != k0]
-    return max(tang, key=lambda v: _f(ctx, v)) if tang else None
+    return max(tang, key=lambda v: ctx.to_float(v)) if tang else None
 
 
 def _eig_small(K, ctx):
@@ -164,7 +160,7 @@ def _eig_small(K, ctx):
         tr = K[0, 0] + K[1, 1]
         det = K[0, 0] * K[1, 1] - K[0, 1] * K[1, 0]
         disc = tr * tr / 4 - det
-        if _f(ctx, disc) >= 0:
+        if ctx.to_float(disc) >= 0:
             s = ctx.sqrt(disc)
             return [(tr / 2 - s, ctx.scalar(0)), (tr / 2 + s, ctx.scalar(0))]
         s = ctx.sqrt(-disc)
@@ -189,7 +185,7 @@ def exact_criterion(obj, y, rho, eta, ctx, m: int, T=None) -> Exact:
     Hp = obj.hess(yp, ctx)
     vals, vecs = ctx.eigh(Hp)
     d = obj.dim
-    order = sorted(range(d), key=lambda i: abs(_f(ctx, vals[i])), reverse=True)
+    order = sorted(range(d), key=lambda i: abs(ctx.to_float(vals[i])), reverse=True)
     keep = order[: d - m]
     Q = ctx.stack([vecs[:, i] for i in keep]).T
     Lam = ctx.stack([ctx.stack([vals[i] if i == j else ctx.scalar(0) for j in keep]) for i in keep])
@@ -197,13 +193,13 @@ def exact_criterion(obj, y, rho, eta, ctx, m: int, T=None) -> Exact:
     ev = _eig_small(K, ctx)
     if ev is None:
         raise SamVerifyError(f"exact criterion implemented for codimension <= 2; here d - m = {d - m}")
-    mu = [(_f(ctx, a), _f(ctx, b)) for a, b in ev]
+    mu = [(ctx.to_float(a), ctx.to_float(b)) for a, b in ev]
     eta_max = min((2 * a / (a * a + b * b) if a > 0 else 0.0) for a, b in mu)
     rate = None if eta is None else max(math.hypot(1 - eta * a, eta * b) for a, b in mu)
     tres = 0.0
     if T is not None:
         JT = Hp @ (A @ T)
-        tres = max(_f(ctx, ctx.norm(JT[:, j])) for j in range(T.shape[1]))
+        tres = max(ctx.to_float(ctx.norm(JT[:, j])) for j in range(T.shape[1]))
     return Exact(mu, m, max(eta_max, 0.0), rate, tres)
 
 
@@ -233,7 +229,7 @@ def _directions(d: int, n: int, ctx):
 def _sym_norm(ctx, S) -> float:
     """Spectral norm of a symmetric matrix: the largest |eigenvalue| (symmetric eigensolver, which is
     more robust in multiprecision than the SVD)."""
-    return max(abs(_f(ctx, v)) for v in ctx.to_list(ctx.eigvalsh(S)))
+    return max(abs(ctx.to_float(v)) for v in ctx.to_list(ctx.eigvalsh(S)))
 
 
 @dataclass
@@ -263,8 +259,8 @@ def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
     L = Ls = 0.0
     gam, gfloor, bmin = math.inf, math.inf, math.inf
     M = 0.0
-    rho_f = _f(ctx, rho)
-    fstar = _f(ctx, sam.sam_value(obj, H.points[0], rho, ctx))
+    rho_f = ctx.to_float(rho)
+    fstar = ctx.to_float(sam.sam_value(obj, H.points[0], rho, ctx))
     n = 0
     stride = point_stride
     for j, y in enumerate(pts):
@@ -279,23 +275,23 @@ def proof_constants(H: HSet, delta: float, n_dirs: int = 16, n_radii: int = 5,
                     gfloor = 0.0
                     continue
                 n += 1
-                gfloor = min(gfloor, _f(ctx, gr.norm))
+                gfloor = min(gfloor, ctx.to_float(gr.norm))
                 L = max(L, _sym_norm(ctx, obj.hess(x, ctx)))
                 Ls = max(Ls, _sym_norm(ctx, sam.sam_hessian(obj, x, rho, ctx)))
-                gam = min(gam, _f(ctx, paper_condition(obj, x, rho, ctx)))
+                gam = min(gam, ctx.to_float(paper_condition(obj, x, rho, ctx)))
             # a point of the boundary of N_{delta/2}(H): step delta/2 along the part of v normal to H
             vn = v
             if T is not None:
                 vn = v - T @ ctx.solve(T.T @ T, T.T @ v)
-            if _f(ctx, ctx.norm(vn)) > 0.3:
+            if ctx.to_float(ctx.norm(vn)) > 0.3:
                 xb = y + ctx.scalar(delta / 2) * (vn / ctx.norm(vn))
                 try:
-                    bmin = min(bmin, _f(ctx, sam.sam_value(obj, xb, rho, ctx)))
+                    bmin = min(bmin, ctx.to_float(sam.sam_value(obj, xb, rho, ctx)))
                 except ZeroGradientError:
                     bmin = -math.inf
             for i in range(n_radii + 1):
                 r = (delta / 2 + rho_f) * i / n_radii
-                M = max(M, _f(ctx, ctx.norm(obj.grad(y + ctx.scalar(r) * v, ctx))))
+                M = max(M, ctx.to_float(ctx.norm(obj.grad(y + ctx.scalar(r) * v, ctx))))
     eb = min(delta / (2 * M), 2 * gam / L) if gam > 0 else 0.0
     ebs = min(delta / (2 * M), 2 * gam / Ls) if gam > 0 else 0.0
     return Constants(delta, M, L, Ls, gam, eb, ebs, gfloor, bmin, fstar, n)
@@ -332,11 +328,11 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
     xp = x + rho * gr.u
     fs, w = obj.value(xp, ctx), obj.grad(xp, ctx)
     for k in range(steps):
-        dist = _f(ctx, H.distance(x, hint))
+        dist = ctx.to_float(H.distance(x, hint))
         wn2 = w @ w
         au.dist.append(dist)
-        au.f_sam.append(_f(ctx, fs))
-        au.w_norm.append(math.sqrt(_f(ctx, wn2)))
+        au.f_sam.append(ctx.to_float(fs))
+        au.w_norm.append(math.sqrt(ctx.to_float(wn2)))
         if dist <= stop_dist:
             au.stop = f"d(x_k, H) <= {stop_dist:g} at step {k}"
             break
@@ -352,16 +348,16 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
         xp1 = x1 + rho * gr1.u
         fs1, w1 = obj.value(xp1, ctx), obj.grad(xp1, ctx)
         drop = eta_c * wn2
-        res = ctx.tol(max(1.0, abs(_f(ctx, fs))), 64)
-        if _f(ctx, drop) > 1e3 * _f(ctx, res):
+        res = ctx.tol(max(1.0, abs(ctx.to_float(fs))), 64)
+        if ctx.to_float(drop) > 1e3 * ctx.to_float(res):
             au.resolved += 1
             for Lc, bucket in ((L, au.violations_L), (L_sam, au.violations_Lsam)):
                 rhs = fs - drop * ctx.scalar(gamma - Lc * eta / 2)
-                if _f(ctx, fs1 - rhs) > _f(ctx, res):
+                if ctx.to_float(fs1 - rhs) > ctx.to_float(res):
                     bucket.append(k)
             au.worst_excess_L = max(au.worst_excess_L,
-                                    _f(ctx, (fs1 - (fs - drop * ctx.scalar(gamma - L * eta / 2))) / drop))
-            if _f(ctx, fs1 - fs) > _f(ctx, res):
+                                    ctx.to_float((fs1 - (fs - drop * ctx.scalar(gamma - L * eta / 2))) / drop))
+            if ctx.to_float(fs1 - fs) > ctx.to_float(res):
                 au.increases.append(k)
         x, fs, w = x1, fs1, w1
         au.xs.append(x)
@@ -412,14 +408,14 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     worst_w, min_g = 0.0, math.inf
     for y in H.points:
         gr = sam.gradient(obj, y, ctx)
-        worst_w = max(worst_w, _f(ctx, ctx.norm(obj.grad(y + rho * gr.u, ctx))))
-        min_g = min(min_g, _f(ctx, gr.norm))
+        worst_w = max(worst_w, ctx.to_float(ctx.norm(obj.grad(y + rho * gr.u, ctx))))
+        min_g = min(min_g, ctx.to_float(gr.norm))
     cert.add(compare("H_stationary", "grad f(y+) = 0 on H (largest norm)", worst_w, "<=", 0, ctx,
                      tol=ctx.tol(1, 1024) if ctx.dps < 20 else 10.0 ** (-(ctx.dps - 8))))
     cert.add(compare("H_not_critical", "grad f(y) != 0 on H (smallest norm)", min_g, ">", 1e-6, ctx))
 
     # (a) the paper's condition on H
-    conds = [_f(ctx, paper_condition(obj, y, rho, ctx)) for y in H.points]
+    conds = [ctx.to_float(paper_condition(obj, y, rho, ctx)) for y in H.points]
     cmin = min(conds)
     k_worst = conds.index(cmin)
     cert.objects["paper_condition_min_on_H"] = f"{cmin:.6g}"
@@ -446,10 +442,10 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                          svF[-1], ">", 1e-6, ctx))
     if constructed:
         kap = tangential_curvature(obj, H.points[0], ctx)
-        bound = -1 / _f(ctx, rho)
-        cert.objects["construction_tangential_curvature"] = f"{_f(ctx, kap):.6g}"
+        bound = -1 / ctx.to_float(rho)
+        cert.objects["construction_tangential_curvature"] = f"{ctx.to_float(kap):.6g}"
         cert.objects["construction_curvature_bound_-1/rho"] = f"{bound:.6g}"
-        c0 = _f(ctx, paper_condition(obj, H.points[0], rho, ctx))
+        c0 = ctx.to_float(paper_condition(obj, H.points[0], rho, ctx))
         cert.add(compare("construction_second_order", "at the constructed x_h the largest tangential "
                          "t^T Du t is <= -1/rho (second-order condition of the farthest-point problem)",
                          kap, "<=", bound, ctx, tol=1e-9))
@@ -459,7 +455,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                 "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
                 "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
                 f"At the constructed x_h = {_pt(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
-                f"largest tangential t^T Du t is {_f(ctx, kap):.6g} <= -1/rho = {bound:.6g}, so "
+                f"largest tangential t^T Du t is {ctx.to_float(kap):.6g} <= -1/rho = {bound:.6g}, so "
                 f"1 + rho lambda_min = {c0:.6g} <= 0. This is forced: x_h maximizes |x - x*|^2 on the "
                 "level set, and the second-order condition of that problem bounds every tangential "
                 "t^T Du t by -1/rho; so for d >= 2 and f C^2 near x_h the hypothesis never holds at a "
@@ -526,7 +522,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     nvec = _normal(H, k0, gr0)
     off = delta / 4 if offset is None else offset
     x0 = y0 + ctx.scalar(off) * nvec
-    gap0 = _f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
+    gap0 = ctx.to_float(sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
     eps = 0.5 * (cst.boundary_min_fsam - cst.f_star)
     if applies and offset is None:  # the proof starts inside C_eps: move x_0 closer until it is
         for _ in range(10):
@@ -534,7 +530,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                 break
             off = off / 2
             x0 = y0 + ctx.scalar(off) * nvec
-            gap0 = _f(ctx, sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
+            gap0 = ctx.to_float(sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
     cert.objects["x0"] = _pt(ctx, x0)
     cert.objects["f_SAM(x0) - f_SAM(H)"] = f"{gap0:.6g}"
     cert.objects["epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))"] = f"{eps:.6g}"
@@ -656,7 +652,7 @@ def _normal(H: HSet, k: int, gr) -> Any:
         d = H.obj.dim
         e = ctx.vector([1 if i == d - 1 else 0 for i in range(d)])
         t = e - gr.u * (gr.u @ e)
-        if _f(ctx, ctx.norm(t)) < 1e-6:
+        if ctx.to_float(ctx.norm(t)) < 1e-6:
             e = ctx.vector([1 if i == 0 else 0 for i in range(d)])
             t = e - gr.u * (gr.u @ e)
         v = gr.u + t / ctx.norm(t)
@@ -667,7 +663,7 @@ def _normal(H: HSet, k: int, gr) -> Any:
         for j in range(T.shape[1]):
             c = T[:, j] / ctx.norm(T[:, j])
             v = v - c * (c @ v)
-        if _f(ctx, ctx.norm(v)) < 1e-6:
+        if ctx.to_float(ctx.norm(v)) < 1e-6:
             e = ctx.vector([1] + [0] * (H.obj.dim - 1))
             v = e
             for j in range(T.shape[1]):
@@ -677,7 +673,7 @@ def _normal(H: HSet, k: int, gr) -> Any:
 
 
 def _pt(ctx, x) -> str:
-    return "(" + ", ".join(f"{_f(ctx, v):.8g}" for v in ctx.to_list(x)) + ")"
+    return "(" + ", ".join(f"{ctx.to_float(v):.8g}" for v in ctx.to_list(x)) + ")"
 
 
 # ------------------------------------------------------------------------------------------------

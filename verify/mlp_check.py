@@ -465,7 +465,6 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     mf = sam_map_eigs(obj, theta, rho, eta, ctx, 4, None, tol, gr)
     put("sam_map_spectral_radius", abs(mf[0]), ev_map.abs().max())
     A = Sj
-    d = obj.dim
     big = torch.cat([torch.cat([I - eta * A, -eta * momentum * I], 1),
                      torch.cat([A, momentum * I], 1)], 0)
     ev_hb = torch.linalg.eigvals(big)
