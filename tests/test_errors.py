@@ -111,3 +111,14 @@ def test_cli_errors_are_one_line(argv, needle, capsys):
         return
     assert code == 2
     assert needle in err and len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_newton_failure_names_a_singular_jacobian(mp50):
+    from verify import zoo as z
+    from theorems import thm_2_2
+    circle = z.get("circle_max").objective
+    # x_star at the centre of the circle of maximizers: every point of the outer boundary of C_eps is
+    # farthest, so the Lagrange system has no isolated solution
+    with pytest.raises(ConvergenceError, match="not isolated"):
+        thm_2_2.construct(circle, ["0", "0"], thm_2_2.MaximizerSet.curve("cos(t),sin(t)"), mp50,
+                          set_value="4/3", eps="0.05")

@@ -47,7 +47,22 @@ def newton(residual: Callable, jacobian: Callable, x0, ctx, tol=None, max_iter: 
     if ctx.to_float(rn) <= ctx.to_float(target):
         return NewtonResult(x, rn, max_iter, target)
     raise ConvergenceError(f"{what} did not converge in {max_iter} steps: residual "
-                           f"{ctx.to_float(rn):.3e} > tolerance {ctx.to_float(target):.3e}")
+                           f"{ctx.to_float(rn):.3e} > tolerance {ctx.to_float(target):.3e}"
+                           + _conditioning_hint(jacobian, x, ctx))
+
+
+def _conditioning_hint(jacobian, x, ctx) -> str:
+    """Why Newton may have stalled: a (nearly) singular Jacobian means the solution is not isolated
+    (a continuum of solutions) and Newton converges only linearly, if at all."""
+    try:
+        s = ctx.svdvals(jacobian(x))
+        ratio = ctx.to_float(s[-1]) / max(ctx.to_float(s[0]), 1e-300)
+    except Exception:  # the hint is optional: never mask the convergence error itself
+        return ""
+    if ratio < ctx.to_float(ctx.scalar(ctx.eps) ** (ctx.scalar(1) / 2)):
+        return (f"; the Jacobian at the last iterate is nearly singular (sigma_min/sigma_max = "
+                f"{ratio:.2e}), so the solution is likely not isolated")
+    return f"; Jacobian sigma_min/sigma_max = {ratio:.2e} at the last iterate"
 
 
 def critical_point(obj, x0, ctx, tol=None, max_iter: int = 100):
