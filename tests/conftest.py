@@ -19,3 +19,13 @@ def mp50():
 @pytest.fixture
 def fp():
     return get_context("float64")
+
+
+def assert_construction_residuals(con, tiny) -> None:
+    """The two residuals the Section 2 construction must drive to roundoff at the working precision:
+    the identity x_h + rho u(x_h) = x_star and the level f(x_h) = f(x_max) - eps."""
+    from verify.sam import gradient
+    ctx = con.ctx
+    u = gradient(con.objective, con.x_h, ctx).u
+    assert ctx.norm(con.x_h + con.rho * u - con.x_star) <= tiny
+    assert abs(con.objective.value(con.x_h, ctx) - (con.f_max - con.eps)) <= tiny

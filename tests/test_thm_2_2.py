@@ -9,7 +9,7 @@ from verify import zoo
 from verify.contexts import get_context
 from verify.errors import HypothesisError
 from verify.objective import SympyObjective
-from verify.sam import gradient
+from conftest import assert_construction_residuals
 
 MP = get_context("mpmath", dps=50)
 TINY = mpmath.mpf("1e-45")
@@ -27,10 +27,7 @@ def test_module_contract():
 def test_circle_passes(circle):
     cert = circle.certificate
     assert cert.passed, str(cert)
-    ctx = circle.ctx
-    u = gradient(circle.objective, circle.x_h, ctx).u
-    assert ctx.norm(circle.x_h + circle.rho * u - circle.x_star) <= TINY
-    assert abs(circle.objective.value(circle.x_h, ctx) - (circle.f_max - circle.eps)) <= TINY
+    assert_construction_residuals(circle, TINY)
 
 
 def test_circle_closed_form(circle):
