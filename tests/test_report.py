@@ -276,6 +276,35 @@ def test_pytest_plugin_writes_report_with_registered_certificates(pytester, tmp_
     assert cert["registered_by"].endswith("test_registers") and cert["test_outcome"] == "passed"
 
 
+def test_pytest_plugin_records_every_certificate_a_test_finishes(pytester, tmp_path):
+    pytester.makepyfile(test_auto=textwrap.dedent('''
+        import pytest
+        from verify.results import Certificate
+        from verify.claims import compare
+        from verify.contexts import get_context
+
+        @pytest.fixture(scope="module")
+        def built():
+            return Certificate("T", "from a fixture", "fixture example").finish()
+
+        def test_checks(built):
+            ctx = get_context("float64")
+            c = Certificate("T", "title", "checked in the test")
+            c.add(compare("k", "one is small", 1.0, "<", 2.0, ctx))
+            assert c.finish().passed and built.elapsed >= 0
+    '''))
+    out = tmp_path / "rep"
+    result = pytester.runpytest_subprocess("--sam-report", str(out), "--sam-report-mode", "tests",
+                                           "-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
+    data = json.loads((out / "certificates.json").read_text())
+    examples = {c["example"] for c in data["sections"][0]["certificates"]}
+    assert examples == {"checked in the test", "fixture example"}
+    # without --sam-report nothing listens
+    from verify import results
+    assert results.FINISH_LISTENERS == []
+
+
 def test_pytest_plugin_runslow_still_works(pytester):
     pytester.makepyfile(test_slowness='''
         import pytest

@@ -8,7 +8,10 @@
   restricts the theorem sections like ``sam-verify report --only``; ``--sam-report-strict`` makes the
   session fail when the report is not clean (a section raised, or a certificate did not behave as
   expected).
-* Fixture ``sam_certificates``: tests register Certificates for the report —
+* With ``--sam-report``, every Certificate a test finishes (in its setup, call or teardown) is
+  recorded with that test's id and outcome, so the report shows exactly what the suite checked;
+  ``--sam-report-mode tests`` renders only those.
+* Fixture ``sam_certificates``: tests may also register Certificates explicitly —
   ``sam_certificates.add(cert)`` (returns ``cert``, so ``assert sam_certificates.add(cert).passed``
   reads naturally). They appear in a section "Certificates registered by the test suite", each with
   the test that registered it and that test's outcome. Figures given as absolute paths (e.g. under
@@ -34,7 +37,7 @@ def pytest_addoption(parser):
                     help="also write the HTML verification report into DIR at the end of the run")
     group.addoption("--sam-report-mode", default="auto", choices=["auto", "quick", "full", "tests"],
                     help="report content: auto (full with --runslow, else quick), quick, full, or "
-                         "tests (only certificates registered through the sam_certificates fixture)")
+                         "tests (only the certificates the tests finished or registered)")
     group.addoption("--sam-report-only", default=None, metavar="MODULES",
                     help="comma-separated report sections (module names or theorem labels)")
     group.addoption("--sam-report-strict", action="store_true", default=False,
@@ -76,7 +79,7 @@ class CertificateLog:
         from .results import Certificate
         if not isinstance(cert, Certificate):
             raise TypeError(f"sam_certificates.add expects a Certificate, got {type(cert).__name__}")
-        self._store.append((self.nodeid, cert))
+        _record(self._store, self.nodeid, cert)
         self._mine.append(cert)
         return cert
 
@@ -94,6 +97,27 @@ class CertificateLog:
 def sam_certificates(request) -> CertificateLog:
     """Register Certificates for the HTML report written with ``--sam-report DIR``."""
     return CertificateLog(request.config.stash.setdefault(_CERTS, []), request.node.nodeid)
+
+
+def _record(store: list, nodeid: str, cert) -> None:
+    if not any(c is cert for _, c in store):
+        store.append((nodeid, cert))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    """While a test runs (setup, call, teardown), record every certificate it finishes."""
+    if not item.config.getoption("--sam-report"):
+        yield
+        return
+    from . import results
+    store = item.config.stash.setdefault(_CERTS, [])
+    listener = lambda cert: _record(store, item.nodeid, cert)  # noqa: E731
+    results.FINISH_LISTENERS.append(listener)
+    try:
+        yield
+    finally:
+        results.FINISH_LISTENERS.remove(listener)
 
 
 @pytest.hookimpl(hookwrapper=True)

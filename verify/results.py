@@ -28,6 +28,10 @@ class Verdict(str, enum.Enum):
 
 RELATIONS = ("<", "<=", ">", ">=", "==", "!=")
 
+# Callables told about every certificate that finishes; the pytest plugin uses this to put the
+# certificates a test run actually checked into the report written with ``--sam-report``.
+FINISH_LISTENERS: list = []
+
 
 def _as_text(value: Any) -> Any:
     """Numbers become strings at full precision; containers are converted recursively."""
@@ -151,6 +155,8 @@ class Certificate:
 
     def finish(self) -> "Certificate":
         self.elapsed = time.perf_counter() - self._started
+        for listener in list(FINISH_LISTENERS):
+            listener(self)
         return self
 
     # -- reading ------------------------------------------------------------------------------
