@@ -92,7 +92,21 @@ class Counting:
         self.counts["hess"] += 1
         return self._obj.hess(x, ctx)
 
+    def hessian_rows(self, x, ctx):
+        """Block HVPs, counted per vector ("hvp") and per block ("hvp_blocks"); the linearization
+        at x costs about one gradient ("grad")."""
+        rows = self._obj.hessian_rows(x, ctx)
+        self.counts["grad"] += 1
+
+        def counted(V):
+            self.counts["hvp"] += int(V.shape[0])
+            self.counts["hvp_blocks"] = self.counts.get("hvp_blocks", 0) + 1
+            return rows(V)
+        return counted
+
     def grad_equivalents(self, hvp_cost: float = 2.0) -> float:
+        """The count model: a lone double-backward HVP costs about two gradients on CPU. Block
+        HVPs cost less per vector; :attr:`PointCheck.grad_equivalents_by_time` measures that."""
         c = self.counts
         return c["grad"] + hvp_cost * c["hvp"] + 0.5 * c["value"]
 
@@ -132,69 +146,54 @@ def _eigsh_extreme(op, which: str, tol: float, ncv: int | None = None, maxiter: 
 
 
 # -- matrix-free spectral quantities --------------------------------------------------------------
-def lambda_min_sym_du(obj, theta, ctx=None, tol: float = 1e-10, grad=None) -> tuple[float, np.ndarray]:
-    """lambda_min((Du + Du^T)/2) at theta by Lanczos on the matrix-free operator."""
+# All of them come from one block Krylov space of P H P (:mod:`verify.du_spectrum`) and one block
+# Arnoldi run on H(x+)(I + rho Du) (:mod:`verify.map_spectrum`); the functions below are the
+# single-quantity views of those runs that :func:`cross_check_dense` compares with dense algebra.
+def du_spectrum(obj, theta, rho=None, ctx=None, tol: float = 1e-10, grad=None,
+                max_vectors: int = 4000, block: int = 8):
+    from .du_spectrum import du_spectrum as run
     ctx = _ctx_for(obj, ctx)
-    gr = grad or sam.gradient(obj, theta, ctx)
-    op = _linop(lambda v: sam.sym_du_matvec(obj, theta, v, ctx, gr), obj.dim, ctx)
-    vals, vecs = _eigsh_extreme(op, "SA", tol)
-    return float(vals[0]), vecs[:, 0]
+    block = max(1, min(block, max_vectors))
+    return run(obj, theta, rho, ctx, grad, block=block, tol=tol, max_vectors=max_vectors,
+               want_sigma=rho is not None)
+
+
+def lambda_min_sym_du(obj, theta, ctx=None, tol: float = 1e-10, grad=None):
+    """(lambda_min((Du + Du^T)/2), the :class:`verify.du_spectrum.DuSpectrum` it came from)."""
+    sp = du_spectrum(obj, theta, None, ctx, tol, grad)
+    return float(sp.sym_du_min.value), sp
 
 
 def du_spectrum_extremes(obj, theta, ctx=None, tol: float = 1e-10, grad=None) -> tuple[float, float]:
     """(lambda_min, lambda_max) of Du, through the symmetric P H P / ||g|| (same spectrum)."""
-    ctx = _ctx_for(obj, ctx)
-    gr = grad or sam.gradient(obj, theta, ctx)
-    u = gr.u
-
-    def php(v):
-        pv = v - u * (u @ v)
-        hv = obj.hvp(theta, pv, ctx)
-        return (hv - u * (u @ hv)) / gr.norm
-
-    op = _linop(php, obj.dim, ctx)
-    lo, _ = _eigsh_extreme(op, "SA", tol)
-    hi, _ = _eigsh_extreme(op, "LA", tol)
-    return float(lo[0]), float(hi[0])
+    sp = du_spectrum(obj, theta, None, ctx, tol, grad)
+    return float(sp.du_min.value), float(sp.du_max.value)
 
 
-class _Budget(Exception):
-    pass
+def sigma_summary(sp, lower_bound: float | None = None) -> dict:
+    """sigma_min(I + rho Du) from a :class:`DuSpectrum`: the Krylov estimate (the smallest singular
+    value found; an upper bound on sigma_min whatever the convergence), its certified residual,
+    and the lower bound max(0, 1 + rho lambda_min(Sym Du)) (v^T M v <= ||M v|| for unit v)."""
+    s = sp.sigma_min
+    return {"value": s.value if s.converged else None, "estimate": s.value, "residual": s.residual,
+            "tol": s.tol, "converged": s.converged, "vectors": sp.vectors,
+            "lower_bound": None if lower_bound is None else max(0.0, float(lower_bound))}
 
 
 def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=None,
-                            ncv: int = 64, max_products: int | None = None,
+                            max_products: int | None = None,
                             lower_bound: float | None = None) -> float | dict:
-    """sigma_min(I + rho Du) = sqrt(lambda_min(M^T M)) by Lanczos (two HVPs a product).
-
-    This is the expensive part of a check: M^T M is badly conditioned (its spread is about
-    (1 + rho lambda_max(H)/||g||)^2) and its smallest eigenvalue is not well separated, so
-    Lanczos needs many products (about 2.3e4 HVPs at d = 910 in our runs). With ``max_products``
-    the computation stops after that many M^T M products and returns a dict
-    ``{"value": None, "converged": False, "lower_bound": lb, "products": n}``, where ``lb`` is
-    ``max(0, 1 + rho lambda_min(Sym Du))`` when passed as ``lower_bound`` (a valid lower bound:
-    v^T M v <= ||M v||). Without a budget it returns the float."""
-    ctx = _ctx_for(obj, ctx)
-    gr = grad or sam.gradient(obj, theta, ctx)
-    count = [0]
-
-    def mtm(v):
-        count[0] += 1
-        if max_products is not None and count[0] > max_products:
-            raise _Budget()
-        w = sam.i_plus_rho_du_matvec(obj, theta, rho, v, ctx, gr)
-        return sam.i_plus_rho_du_rmatvec(obj, theta, rho, w, ctx, gr)
-
-    try:
-        vals, _ = _eigsh_extreme(_linop(mtm, obj.dim, ctx), "SA", tol, ncv=ncv)
-    except _Budget:
-        return {"value": None, "converged": False, "products": count[0] - 1,
-                "lower_bound": None if lower_bound is None else max(0.0, float(lower_bound))}
-    value = float(math.sqrt(max(vals[0], 0.0)))
+    """sigma_min(I + rho Du) from the Krylov space of P H P (see :mod:`verify.du_spectrum`).
+    Without ``max_products`` it runs to convergence and returns the float; with it, at most that
+    many Krylov vectors are used and :func:`sigma_summary`'s dict is returned."""
+    sp = du_spectrum(obj, theta, rho, ctx, tol, grad,
+                     max_vectors=max_products if max_products is not None else 4000)
     if max_products is None:
-        return value
-    return {"value": value, "converged": True, "products": count[0],
-            "lower_bound": None if lower_bound is None else max(0.0, float(lower_bound))}
+        if not sp.sigma_min.converged:
+            raise ConvergenceError(f"sigma_min(I + rho Du) did not converge in {sp.vectors} vectors "
+                                   f"(residual {sp.sigma_min.residual:.2e})")
+        return float(sp.sigma_min.value)
+    return sigma_summary(sp, lower_bound)
 
 
 def dense_hessian(obj, x, ctx=None, chunk: int = 128):
@@ -203,60 +202,35 @@ def dense_hessian(obj, x, ctx=None, chunk: int = 128):
     return obj.hess(x, ctx)
 
 
+def sam_map_spectrum(obj, theta, rho, eta, ctx=None, momentum: float | None = None,
+                     tol: float = 1e-10, grad=None, max_products: int = 4000, symmetries=None,
+                     block: int = 8):
+    from .map_spectrum import sam_map_spectrum as run
+    ctx = _ctx_for(obj, ctx)
+    block = max(1, min(block, max_products))
+    return run(obj, theta, rho, eta, momentum, ctx, grad, symmetries, block=block,
+               max_vectors=max_products, tol=tol)
+
+
 def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | None = None,
                  tol: float = 1e-10, grad=None, max_products: int | None = None,
-                 partial: list | None = None) -> np.ndarray:
+                 partial: list | None = None, symmetries=None) -> np.ndarray:
     """The k eigenvalues of largest modulus of the SAM-map Jacobian I - eta H+ (I + rho Du)
-    (``momentum=None``), or of the heavy-ball SAM map's 2d x 2d Jacobian (``momentum=mu``);
-    matrix-free (ARPACK), sorted by decreasing modulus.
-
-    At a stalled point the null space of H+ puts a cluster of eigenvalues exactly at 1 (multiplicity
-    >= the symmetry dimension) right next to the eigenvalues of interest (1 +- 1e-5), and Arnoldi
-    converges slowly; ``max_products`` stops it after that many products and returns the Ritz
-    values that had converged (possibly none), appending ``{"converged": False, ...}`` to
-    ``partial`` when a list is given."""
-    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigs
-    ctx = _ctx_for(obj, ctx)
-    gr = grad or sam.gradient(obj, theta, ctx)
-    d = obj.dim
-    torch = ctx.torch
-    A = lambda v: sam.shifted_jacobian_matvec(obj, theta, rho, v, ctx, gr)  # noqa: E731
-
-    if momentum is None:
-        fn, n = (lambda v: v - eta * A(v)), d
-    else:
-        mu = float(momentum)
-
-        def fn(z):
-            x, m = z[:d], z[d:]
-            ax = A(x)
-            return torch.cat([x - eta * ax - eta * mu * m, ax + mu * m])
-        n = 2 * d
-
-    count = [0]
-
-    def mv(v):
-        count[0] += 1
-        if max_products is not None and count[0] > max_products:
-            raise _Budget()
-        t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
-                            device=ctx.device)
-        return fn(t).detach().to("cpu", torch.float64).numpy()
-
-    op = LinearOperator((n, n), matvec=mv, dtype=np.float64)
-    try:
-        vals = eigs(op, k=k, which="LM", tol=tol, ncv=min(n - 1, max(2 * k + 1, 30)),
-                    maxiter=20 * n, v0=np.ones(n) / math.sqrt(n), return_eigenvectors=False)
-    except ArpackNoConvergence as exc:
-        raise ConvergenceError(f"Arnoldi on the SAM map did not converge: {exc}") from exc
-    except _Budget:
-        if partial is not None:
-            partial.append({"converged": False, "products": count[0] - 1,
-                            "momentum": momentum})
-        return np.array([], dtype=complex)
+    (``momentum=None``) or of the heavy-ball SAM map's 2d x 2d Jacobian (``momentum=mu``), from the
+    converged extreme Ritz values of A = H+ (I + rho Du) (:mod:`verify.map_spectrum`), sorted by
+    decreasing modulus. The eigenvalue 1 of the kernel directions of A (neutral directions along
+    the stalled set) is not included: Ritz values below ``tol`` times the largest are dropped, and
+    ``symmetries`` (orthonormal columns of known kernel directions) are deflated. Raises when
+    nothing converged and no ``max_products`` budget was given; with a budget, the status is
+    appended to ``partial``."""
+    sp = sam_map_spectrum(obj, theta, rho, eta, ctx, momentum, tol, grad,
+                          max_products if max_products is not None else 4000, symmetries)
     if partial is not None:
-        partial.append({"converged": True, "products": count[0], "momentum": momentum})
-    return vals[np.argsort(-np.abs(vals))]
+        partial.append({"converged": sp.converged, "products": sp.vectors, "momentum": momentum})
+    if not sp.converged and max_products is None:
+        raise ConvergenceError(f"Arnoldi on the SAM map did not converge in {sp.vectors} vectors")
+    eigs = sp.sam_eigs(k) if momentum is None else sp.heavy_ball_eigs(k)
+    return np.array(eigs, dtype=complex)
 
 
 # -- symmetries and nullity ----------------------------------------------------------------------
@@ -311,8 +285,10 @@ def symmetry_residuals(obj, theta, V, ctx=None) -> dict:
     """Matrix-free: max over symmetry directions v of ||H v|| / ||H||_est and |grad f . v|."""
     ctx = _ctx_for(obj, ctx)
     g = obj.grad(theta, ctx)
-    hv = [float(obj.hvp(theta, V[:, j], ctx).norm()) for j in range(V.shape[1])]
-    return {"max_hv_norm": max(hv), "max_grad_dot": float((V.T @ g).abs().max())}
+    rows = obj.hessian_rows(theta, ctx)
+    Vr = V.T.contiguous()
+    hv = max(float(rows(Vr[i:i + 64]).norm(dim=1).max()) for i in range(0, Vr.shape[0], 64))
+    return {"max_hv_norm": hv, "max_grad_dot": float((V.T @ g).abs().max())}
 
 
 def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
@@ -382,35 +358,38 @@ def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2)
 
 def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
                 dense_limit: int = 3000, tol: float = 1e-10, k_eigs: int = 4,
-                with_map: bool = True, sigma_budget: int | None = 3000,
-                map_tol: float = 1e-8, map_budget: int | None = 3000) -> PointCheck:
-    """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``)."""
+                with_map: bool = True, sigma_budget: int | None = 4000,
+                map_tol: float = 1e-8, map_budget: int | None = 2000, block: int = 16) -> PointCheck:
+    """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``).
+
+    Budgets count Krylov vectors: ``sigma_budget`` for the one run on P H P that gives Du's
+    extremes, lambda_min(Sym Du) and sigma_min(I + rho Du); ``map_budget`` for the one block
+    Arnoldi run on H(x+)(I + rho Du) that gives both the SAM and the heavy-ball Jacobian
+    eigenvalues (symmetry directions deflated)."""
     ctx = _ctx_for(obj, ctx)
     cobj = Counting(obj)
     theta = theta.to(device=ctx.device, dtype=ctx.dtype)
-    t0 = time.perf_counter()
-    for _ in range(3):
-        obj.grad(theta, ctx)
-    t_grad = (time.perf_counter() - t0) / 3
+    t_grad = _seconds_per_grad(obj, theta, ctx)
     t0 = time.perf_counter()
     d = sam.diagnostics(cobj, theta, rho, ctx)
     diag = {"f": float(d.f), "f_sam": float(d.f_sam), "grad_norm": float(d.grad_norm),
             "shifted_grad_norm": float(d.shifted_grad_norm), "grad_ratio": float(d.grad_ratio),
             "loss_gap": float(d.loss_gap)}
     gr = sam.gradient(cobj, theta, ctx)
-    lam, _ = lambda_min_sym_du(cobj, theta, ctx, tol, gr)
-    du_lo, du_hi = du_spectrum_extremes(cobj, theta, ctx, tol, gr)
-    smin = sigma_min_i_plus_rho_du(cobj, theta, rho, ctx, tol, gr, max_products=sigma_budget,
-                                   lower_bound=1 + rho * lam)
-    c0 = dict(cobj.counts)
-    smin_counts = {k: c0[k] for k in c0}
-    map_status: list = []
-    ev = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, None, map_tol, gr, map_budget,
-                      map_status) if with_map else []
-    hb = sam_map_eigs(cobj, theta, rho, eta, ctx, k_eigs, momentum, map_tol, gr, map_budget,
-                      map_status) if with_map else []
-    map_hvps = cobj.counts["hvp"] - c0["hvp"]
+    sp = du_spectrum(cobj, theta, rho, ctx, tol, gr, sigma_budget or 4000, block)
+    lam = float(sp.sym_du_min.value)
+    smin = sigma_summary(sp, 1 + rho * lam)
+    du_hvps = cobj.counts["hvp"]
     V, sym = symmetry_basis(obj)
+    map_status: list = []
+    ev, hb = [], []
+    if with_map:
+        ms = sam_map_spectrum(cobj, theta, rho, eta, ctx, momentum, map_tol, gr, map_budget or 2000,
+                              V, block)
+        map_status.append({"converged": ms.converged, "products": ms.vectors,
+                           "deflated": ms.deflated, "history": ms.history})
+        ev, hb = ms.sam_eigs(k_eigs), ms.heavy_ball_eigs(k_eigs)
+    map_hvps = cobj.counts["hvp"] - du_hvps
     xp = d.x_plus
     res = symmetry_residuals(cobj, xp, V, ctx)
     seconds = time.perf_counter() - t0
@@ -418,10 +397,23 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     geq = cobj.grad_equivalents()
     nullity = hessian_nullity_dense(obj, xp, ctx) if obj.dim <= dense_limit else None
     return PointCheck(float(rho), float(eta), float(momentum), obj.dim, diag, lam, 1 + rho * lam,
-                      du_lo, du_hi, smin, list(ev), list(hb), sym, res, nullity, counts, geq, seconds,
-                      t_grad, classify_point(diag),
-                      extra={"hvps_before_map": smin_counts["hvp"], "hvps_map": map_hvps,
-                             "map_status": map_status})
+                      float(sp.du_min.value), float(sp.du_max.value), smin, list(ev), list(hb), sym,
+                      res, nullity, counts, geq, seconds, t_grad, classify_point(diag),
+                      extra={"hvps_before_map": du_hvps, "hvps_map": map_hvps,
+                             "map_status": map_status, "du_spectrum": sp.as_dict(),
+                             "grad_equivalents_by_time": seconds / t_grad})
+
+
+def _seconds_per_grad(obj, theta, ctx, reps: int = 5) -> float:
+    """Median time of one gradient at theta (after a warm-up call): the cost unit."""
+    obj.grad(theta, ctx)
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        g = obj.grad(theta, ctx)
+        float(g[0])                 # wait for the device
+        times.append(time.perf_counter() - t)
+    return sorted(times)[reps // 2]
 
 
 # -- dense cross-check -----------------------------------------------------------------------------
@@ -460,16 +452,26 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     out["du_max_imag"] = (0.0, float(ev_du.imag.abs().max()), 0.0)
     M = I + rho * J
     put("sigma_min", sigma_min_i_plus_rho_du(obj, theta, rho, ctx, tol, gr), ctx.svdvals(M)[-1])
-    Jmap = sam.sam_map_jacobian(obj, theta, rho, eta, ctx)
-    ev_map = torch.linalg.eigvals(Jmap)
-    mf = sam_map_eigs(obj, theta, rho, eta, ctx, 4, None, tol, gr)
-    put("sam_map_spectral_radius", abs(mf[0]), ev_map.abs().max())
+    # the SAM map: Ritz values of A = H+ (I + rho Du) against its dense eigenvalues (the kernel,
+    # |lambda| <= 1e-8 max|lambda|, excluded on both sides), and the heavy-ball root formula
+    # against the eigenvalues of the dense 2d x 2d heavy-ball Jacobian
+    from .map_spectrum import heavy_ball_roots
     A = Sj
+    ev_A = torch.linalg.eigvals(A).cpu().numpy()
+    nz = ev_A[np.abs(ev_A) > 1e-8 * np.abs(ev_A).max()]
+    ms = sam_map_spectrum(obj, theta, rho, eta, ctx, momentum, tol, gr)
+    if not ms.converged:
+        raise ConvergenceError("Arnoldi on the SAM map did not converge in the dense cross-check")
+    lam_mf = [lam for lam, _ in ms.converged_ritz()]
+    put("sam_map_A_leftmost_real", min(z.real for z in lam_mf), nz.real.min())
+    put("sam_map_A_max_modulus", max(abs(z) for z in lam_mf), np.abs(nz).max())
+    put("sam_map_spectral_radius", abs(ms.sam_eigs(1)[0]), np.abs(1 - eta * nz).max())
+    put("heavy_ball_spectral_radius", abs(ms.heavy_ball_eigs(1)[0]),
+        max(abs(r) for z in nz for r in heavy_ball_roots(complex(z), eta, momentum)))
     big = torch.cat([torch.cat([I - eta * A, -eta * momentum * I], 1),
                      torch.cat([A, momentum * I], 1)], 0)
-    ev_hb = torch.linalg.eigvals(big)
-    mfh = sam_map_eigs(obj, theta, rho, eta, ctx, 4, momentum, tol, gr)
-    put("heavy_ball_spectral_radius", abs(mfh[0]), ev_hb.abs().max())
+    put("heavy_ball_root_formula", max(abs(r) for z in ev_A for r in heavy_ball_roots(complex(z), eta, momentum)),
+        torch.linalg.eigvals(big).abs().max())
     return out
 
 

@@ -60,8 +60,12 @@ def register(sub) -> None:
     c.add_argument("--mnist-dir", default=None)
     c.add_argument("--device", default="auto")
     c.add_argument("--dense-limit", type=int, default=3000, help="dense Hessian nullity up to this d")
-    c.add_argument("--sigma-budget", type=int, default=3000,
-                   help="max M^T M products for sigma_min(I + rho Du) (then a lower bound is reported)")
+    c.add_argument("--sigma-budget", type=int, default=4000,
+                   help="max Krylov vectors of the one P H P run that gives Du's extremes, lambda_min(Sym Du) "
+                        "and sigma_min(I + rho Du) (beyond it the unconverged estimates are reported)")
+    c.add_argument("--map-budget", type=int, default=2000,
+                   help="max Krylov vectors of the block Arnoldi run on H(x+)(I + rho Du) (SAM and "
+                        "heavy-ball Jacobian eigenvalues); 0 skips it")
     c.add_argument("--attraction-steps", type=int, default=1000, help="0 skips the attraction test")
     c.add_argument("--threads", type=int, default=None)
     c.add_argument("--json", action="store_true")
@@ -156,7 +160,8 @@ def run_check(args) -> int:
     obj.require_analytic("the checks of Theorems 3.1/3.2 (mlp check)")
     theta = res.theta[idx].to(ctx.device, torch.float64)
     pc = mc.check_point(obj, theta, rho, cfg.lr, cfg.momentum, ctx, dense_limit=args.dense_limit,
-                        sigma_budget=args.sigma_budget)
+                        sigma_budget=args.sigma_budget, map_budget=args.map_budget,
+                        with_map=args.map_budget > 0)
     out = pc.to_dict()
     out["seed_index"] = idx
     if args.attraction_steps:
@@ -172,7 +177,10 @@ def run_check(args) -> int:
           f"||grad f(x+)|| = {D['shifted_grad_norm']:.4e}, GradRatio = {D['grad_ratio']:.3e}")
     print(f"  lambda_min(Sym Du) = {pc.lambda_min_sym_du:.6g}; 1 + rho lambda_min = "
           f"{pc.attraction_margin:.6g}; Du spectrum in [{pc.du_min:.4g}, {pc.du_max:.4g}]")
-    print(f"  sigma_min(I + rho Du) = {pc.sigma_min}")
+    sg = pc.sigma_min
+    print(f"  sigma_min(I + rho Du) = {sg['estimate']:.6g} (residual {sg['residual']:.1e}, "
+          f"{'converged' if sg['converged'] else 'NOT converged: an upper bound'}, "
+          f"{sg['vectors']} Krylov vectors); lower bound max(0, 1 + rho lambda_min) = {sg['lower_bound']:.4g}")
     print(f"  SAM map |eig| (top): {[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
           f"{[round(float(abs(z)), 8) for z in pc.heavy_ball_eigs]}")
     print(f"  symmetry dimension {pc.symmetry['total']} ({pc.symmetry['formula']}); max ||H(x+) v|| "
@@ -180,7 +188,8 @@ def run_check(args) -> int:
     if pc.nullity:
         print(f"  Hessian nullity at x+ (dense) = {pc.nullity['nullity']} (threshold "
               f"{pc.nullity['threshold']:.2e})")
-    print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents, {pc.seconds:.1f} s")
+    print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents by count (HVP = 2), "
+          f"{pc.extra['grad_equivalents_by_time']:.0f} by time; {pc.seconds:.1f} s")
     if "attraction" in out:
         a = out["attraction"]
         print(f"  attraction: |x0 - x_h| = {a['dist0']:.3g} -> |xN - x_h| = {a['distN']:.3g} "

@@ -1,0 +1,123 @@
+"""The one-Krylov-space spectral quantities of Du and the block Arnoldi SAM-map analysis, against
+dense linear algebra on small analytic objectives, with negative controls."""
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from verify import sam
+from verify.block_krylov import BlockKrylov
+from verify.ctx_torch import TorchContext
+from verify.du_spectrum import du_spectrum
+from verify.errors import SamVerifyError
+from verify.map_spectrum import heavy_ball_roots, sam_map_spectrum
+from verify.objective import TorchObjective
+
+CTX = TorchContext("cpu", "float64")
+D = 40
+
+
+def quartic(seed=0):
+    """f(x) = 1/2 x^T A x + 1/4 sum x_i^4 + b.x with an indefinite A: analytic, non-convex."""
+    g = torch.Generator().manual_seed(seed)
+    Q, _ = torch.linalg.qr(torch.randn(D, D, generator=g, dtype=torch.float64))
+    A = Q @ torch.diag(torch.linspace(-2.0, 3.0, D, dtype=torch.float64)) @ Q.T
+    b = torch.randn(D, generator=g, dtype=torch.float64)
+    x = torch.randn(D, generator=g, dtype=torch.float64)
+    fn = lambda z: 0.5 * z @ A @ z + 0.25 * (z ** 4).sum() + b @ z  # noqa: E731
+    return TorchObjective(fn, D, smoothness="analytic", name="quartic"), x
+
+
+def dense(obj, x, rho):
+    gr = sam.gradient(obj, x, CTX)
+    J = sam.du_matrix(obj, x, CTX, gr)
+    M = torch.eye(D, dtype=torch.float64) + rho * J
+    return {"sym": float(torch.linalg.eigvalsh((J + J.T) / 2)[0]),
+            "du": torch.linalg.eigvals(J).real, "sigma": float(torch.linalg.svdvals(M)[-1])}
+
+
+@pytest.mark.parametrize("block", [1, 3, 13])   # divisors of the 39-dimensional complement of u
+def test_du_spectrum_matches_dense(block):
+    obj, x = quartic()
+    rho = 0.7
+    sp = du_spectrum(obj, x, rho, CTX, block=block, tol=1e-12, max_vectors=D)
+    dn = dense(obj, x, rho)
+    assert sp.converged
+    assert sp.sym_du_min.value == pytest.approx(dn["sym"], rel=1e-10)
+    assert sp.du_min.value == pytest.approx(float(dn["du"].min()), rel=1e-10)
+    assert sp.du_max.value == pytest.approx(float(dn["du"].max()), rel=1e-10)
+    assert sp.sigma_min.value == pytest.approx(dn["sigma"], rel=1e-9)
+    # the certified residual bounds the distance to the true singular value
+    assert abs(sp.sigma_min.value - dn["sigma"]) <= sp.sigma_min.residual + 1e-12
+
+
+def test_du_spectrum_negative_controls():
+    obj, x = quartic()
+    dn = dense(obj, x, 0.7)
+    # another rho gives another sigma_min: the comparison above can fail
+    assert abs(du_spectrum(obj, x, 0.9, CTX, tol=1e-12).sigma_min.value - dn["sigma"]) > 1e-3
+    # a perturbed point gives another Sym Du spectrum
+    y = x + 0.05 * torch.ones(D, dtype=torch.float64)
+    assert abs(du_spectrum(obj, y, 0.7, CTX, tol=1e-12).sym_du_min.value - dn["sym"]) > 1e-4
+    # a tiny budget: the estimate is an upper bound and is not called converged
+    sp = du_spectrum(obj, x, 0.7, CTX, block=2, max_vectors=4)
+    assert not sp.sigma_min.converged and sp.sigma_min.value >= dn["sigma"] - 1e-12
+
+
+def test_du_spectrum_bad_input():
+    obj, x = quartic()
+    with pytest.raises(SamVerifyError, match="rho"):
+        du_spectrum(obj, x, -1.0, CTX)
+    with pytest.raises(SamVerifyError, match="rho"):
+        du_spectrum(obj, x, float("nan"), CTX)
+    crit = torch.zeros(D, dtype=torch.float64)
+    zero = TorchObjective(lambda z: (z ** 2).sum(), D)
+    with pytest.raises(SamVerifyError, match="grad f"):
+        du_spectrum(zero, crit, 1.0, CTX)
+
+
+def test_block_krylov_relation_and_breakdown():
+    g = torch.Generator().manual_seed(3)
+    B = torch.randn(30, 3, generator=g, dtype=torch.float64)
+    A = B @ B.T                                      # rank 3: the Krylov space breaks down
+    run = BlockKrylov(lambda X: X @ A.T, torch.randn(4, 30, generator=g, dtype=torch.float64), 20)
+    run.extend(5)
+    Q = run.basis()
+    assert torch.allclose(Q @ Q.T, torch.eye(run.n, dtype=torch.float64), atol=1e-12)
+    lhs = (Q @ A.T).T                                # A Q^T
+    rhs = Q.T @ torch.as_tensor(run.projected()) + run.next_block().T @ torch.as_tensor(run.B) @ \
+        torch.eye(run.n, dtype=torch.float64)[run.n - run.b:]
+    assert torch.allclose(lhs, rhs, atol=1e-10)
+    ev = np.linalg.eigvalsh((run.projected() + run.projected().T) / 2)
+    assert np.allclose(np.sort(ev)[-3:], np.sort(np.linalg.eigvalsh(A.numpy()))[-3:], rtol=1e-10)
+    with pytest.raises(SamVerifyError, match="NaN"):
+        BlockKrylov(lambda X: X * float("nan"), torch.randn(2, 30, dtype=torch.float64), 10).extend()
+
+
+def test_heavy_ball_roots_match_the_2x2_block():
+    eta, mu = 0.1, 0.9
+    for lam in (-0.3, 0.0, 2.5, 1.0 + 0.5j):
+        blk = np.array([[1 - eta * lam, -eta * mu], [lam, mu]], dtype=complex)
+        want = np.linalg.eigvals(blk)
+        for z in heavy_ball_roots(lam, eta, mu):
+            assert np.abs(want - z).min() < 1e-12
+    # a wrong sign of the momentum term would not match
+    lam = 2.5
+    wrong = np.linalg.eigvals(np.array([[1 - eta * lam, eta * mu], [lam, mu]]))
+    assert max(abs(r) for r in heavy_ball_roots(lam, eta, mu)) != pytest.approx(max(abs(wrong)))
+
+
+def test_sam_map_spectrum_matches_dense():
+    obj, x = quartic(1)
+    rho, eta, mu = 0.5, 0.05, 0.9
+    A = sam.shifted_jacobian(obj, x, rho, CTX).numpy()
+    lam = np.linalg.eigvals(A)
+    ms = sam_map_spectrum(obj, x, rho, eta, mu, CTX, block=4, max_vectors=D, tol=1e-10)
+    assert ms.converged
+    left = min(z.real for z, _ in ms.converged_ritz())
+    assert left == pytest.approx(lam.real.min(), rel=1e-9)
+    assert abs(ms.sam_eigs(1)[0]) == pytest.approx(np.abs(1 - eta * lam).max(), rel=1e-9)
+    hb = max(abs(r) for z in lam for r in heavy_ball_roots(complex(z), eta, mu))
+    assert abs(ms.heavy_ball_eigs(1)[0]) == pytest.approx(hb, rel=1e-9)
+    assert math.isfinite(ms.as_dict()["ritz"][0]["residual"])

@@ -1,0 +1,141 @@
+"""Block Krylov (Arnoldi; Lanczos for a symmetric operator) with full reorthogonalization, on
+torch tensors (CPU or GPU).
+
+The operator is given by block products ``apply(X)`` on rows: X is (b, d), the
+result (b, d) holds the products of the operator with each row. Products come in blocks because a
+block of Hessian-vector products under ``torch.vmap`` costs far less time per vector than single
+ones (matrix-matrix instead of matrix-vector work).
+
+After n vectors the run satisfies, up to rounding, the Arnoldi relation
+
+    A Q_n^T = Q_n^T T_n + Q_next^T B E^T
+
+where Q_n (n, d) has orthonormal rows, T_n = Q_n A Q_n^T (n, n; block Hessenberg, and block
+tridiagonal up to rounding when A is symmetric; full reorthogonalization keeps all its coefficients), Q_next (b, d) is the next block and B (b, b)
+its coefficient, E the last b columns of the identity. A Ritz pair (theta, Q_n^T y) therefore has
+residual norm ||B y_last||, with y_last the last b entries of y: that is how callers certify
+convergence without another product.
+
+Rows can be confined to the orthogonal complement of given ``constraints`` (orthonormal rows), e.g.
+the unit gradient u when the operator is P H P.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .errors import SamVerifyError
+
+
+class BlockKrylov:
+    def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0):
+        import torch
+        self.torch = torch
+        self.apply = apply
+        self.C = constraints
+        d = start.shape[1]
+        self.b = int(start.shape[0])
+        if max_vectors < self.b:
+            raise SamVerifyError(f"max_vectors ({max_vectors}) is smaller than the block size {self.b}")
+        self.max_vectors = int(min(max_vectors, d - (0 if constraints is None else constraints.shape[0])))
+        self.max_vectors -= self.max_vectors % self.b
+        self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        self.Q = torch.zeros(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)
+        self.T = np.zeros((self.max_vectors + self.b, self.max_vectors))
+        self.n = 0                       # vectors whose products have been taken
+        self.products = 0
+        self.B = np.zeros((self.b, self.b))
+        self.Q[:self.b] = self._orthonormal_block(start.clone(), 0)
+
+    # -- orthogonalization ------------------------------------------------------------------------
+    def _project_constraints(self, Z):
+        if self.C is not None:
+            Z -= (Z @ self.C.T) @ self.C
+        return Z
+
+    def _gram_schmidt(self, Z, upto: int):
+        """Two passes of block classical Gram-Schmidt against rows [0, upto); returns the summed
+        coefficients (upto, b)."""
+        coef = self.torch.zeros(upto, Z.shape[0], dtype=Z.dtype, device=Z.device)
+        for _ in range(2):
+            self._project_constraints(Z)
+            if upto:
+                h = self.Q[:upto] @ Z.T
+                Z -= h.T @ self.Q[:upto]
+                coef += h
+        return coef
+
+    def _cholesky_qr(self, Z):
+        """Rows of Z made orthonormal by Cholesky QR twice (two small Gram matrices and triangular
+        solves: matrix-matrix work that stays fast with few threads, unlike a tall QR); None when
+        Z is numerically rank deficient."""
+        torch = self.torch
+        for _ in range(2):
+            G = Z @ Z.T
+            L, info = torch.linalg.cholesky_ex(G)
+            dg = L.diagonal()
+            if int(info) or float(dg.min()) <= 1e-7 * float(dg.max()):
+                return None
+            Z = torch.linalg.solve_triangular(L, Z, upper=False)
+        return Z
+
+    def _orthonormal_block(self, Z, upto: int):
+        """Orthonormal rows spanning Z modulo rows [0, upto) and the constraints; directions that
+        Z lacks (rank deficiency, breakdown) are filled with random ones."""
+        torch = self.torch
+        self._gram_schmidt(Z, upto)
+        fast = self._cholesky_qr(Z)
+        if fast is not None:
+            return fast
+        q, r = torch.linalg.qr(Z.T)
+        scale = float(r.abs().max()) if r.numel() else 0.0
+        weak = torch.nonzero(r.diagonal().abs() <= 1e-10 * max(scale, 1e-300)).reshape(-1)
+        if len(weak):
+            fill = torch.randn(len(weak), Z.shape[1], generator=self.gen, dtype=torch.float64)
+            q = q.T.clone()
+            q[weak] = fill.to(Z.device, Z.dtype)
+            for _ in range(2):
+                self._gram_schmidt(q, upto)
+                q = torch.linalg.qr(q.T)[0].T
+            return q
+        return q.T
+
+    # -- the run ----------------------------------------------------------------------------------
+    @property
+    def full(self) -> bool:
+        return self.n >= self.max_vectors
+
+    def extend(self, blocks: int = 1) -> None:
+        """Take the products of ``blocks`` more blocks (fewer when ``max_vectors`` is reached)."""
+        torch = self.torch
+        for _ in range(blocks):
+            if self.full:
+                return
+            s, b = self.n, self.b
+            Z = self.apply(self.Q[s:s + b]).clone()
+            self.products += b
+            if not torch.isfinite(Z).all():
+                raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
+            coef = self._gram_schmidt(Z, s + b)
+            Qn = self._orthonormal_block(Z.clone(), s + b)
+            Bn = Qn @ Z.T                                   # Z = Qn^T Bn after the projection
+            self.Q[s + b:s + 2 * b] = Qn
+            self.T[:s + b, s:s + b] = coef.detach().cpu().numpy()
+            self.T[s + b:s + 2 * b, s:s + b] = Bn.detach().cpu().numpy()
+            self.B = Bn.detach().cpu().numpy()
+            self.n = s + b
+
+    # -- projected quantities ---------------------------------------------------------------------
+    def basis(self):
+        """Q_n (n, d): the orthonormal rows whose products have been taken."""
+        return self.Q[:self.n]
+
+    def next_block(self):
+        return self.Q[self.n:self.n + self.b]
+
+    def projected(self) -> np.ndarray:
+        """T_n = Q_n A Q_n^T as computed (not symmetrized)."""
+        return self.T[:self.n, :self.n]
+
+    def residual_norms(self, Y: np.ndarray) -> np.ndarray:
+        """||A x - theta x|| for Ritz vectors x = Q_n^T y (columns of Y, complex allowed) of T_n."""
+        return np.linalg.norm(self.B @ Y[self.n - self.b:self.n], axis=0)

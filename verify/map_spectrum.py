@@ -1,0 +1,126 @@
+"""Linear stability of the SAM map at a point, matrix-free (torch).
+
+The SAM map x -> x - eta grad f(x + rho u(x)) has Jacobian J = I - eta A with
+A = H(x+) (I + rho Du(x)) (the shifted Jacobian of :mod:`verify.sam`). Heavy-ball SAM,
+m' = mu m + F(x), x' = x - eta m' with F(x) = grad f(x+), has the 2d x 2d Jacobian
+[[I - eta A, -eta mu I], [A, mu I]]; on the span of (v, 0), (0, v) for an eigenvector v of A
+(eigenvalue lam) it acts as [[1 - eta lam, -eta mu], [lam, mu]], so its eigenvalues are the roots of
+
+    z^2 - (1 + mu - eta lam) z + mu = 0,
+
+and one eigen-analysis of A serves both maps. The largest |1 - eta lam| and |z(lam)| come from the
+extremes of the spectrum of A (leftmost real part, largest modulus): block Arnoldi finds those.
+
+Symmetry directions V (translations that leave f unchanged everywhere, e.g. the MLP's of
+:func:`verify.mlp_check.symmetry_basis`) satisfy H(y) V = 0 at every y, hence A V = 0 and
+V^T A = 0: A is zero on span V and maps into its complement, so the iteration runs on the
+complement of V and loses only those exact zeros (the neutral directions along the set).
+"""
+from __future__ import annotations
+
+import cmath
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from . import sam
+from .block_krylov import BlockKrylov
+
+
+def heavy_ball_roots(lam: complex, eta: float, mu: float) -> tuple[complex, complex]:
+    """The two eigenvalues of the heavy-ball SAM Jacobian belonging to the eigenvalue lam of A."""
+    b = 1 + mu - eta * lam
+    disc = cmath.sqrt(b * b - 4 * mu)
+    return (b + disc) / 2, (b - disc) / 2
+
+
+@dataclass
+class MapSpectrum:
+    eta: float
+    momentum: float | None
+    ritz: list                 # [(lam, residual)] Ritz values of A on the complement of V
+    tol: float
+    vectors: int
+    deflated: int              # dim V
+    history: list = field(default_factory=list)
+
+    def converged_ritz(self):
+        """Converged Ritz values, without those indistinguishable from 0 (kernel directions)."""
+        return [(lam, r) for lam, r in self.ritz if r <= self.tol and abs(lam) > self.zero]
+
+    @property
+    def zero(self) -> float:
+        return self.tol
+
+    def sam_eigs(self, k: int = 4, converged_only: bool = True) -> list:
+        """Eigenvalues 1 - eta lam of J of largest modulus (from converged Ritz values)."""
+        src = self.converged_ritz() if converged_only else self.ritz
+        z = [1 - self.eta * lam for lam, _ in src]
+        return sorted(z, key=lambda v: -abs(v))[:k]
+
+    def heavy_ball_eigs(self, k: int = 4, converged_only: bool = True) -> list:
+        src = self.converged_ritz() if converged_only else self.ritz
+        z = [r for lam, _ in src for r in heavy_ball_roots(lam, self.eta, self.momentum or 0.0)]
+        return sorted(z, key=lambda v: -abs(v))[:k]
+
+    @property
+    def converged(self) -> bool:
+        return bool(self.ritz) and len(self.converged_ritz()) >= min(2, len(self.ritz))
+
+    def as_dict(self) -> dict:
+        c = lambda z: [float(np.real(z)), float(np.imag(z))]  # noqa: E731
+        return {"eta": self.eta, "momentum": self.momentum, "tol": self.tol, "vectors": self.vectors,
+                "deflated": self.deflated, "converged": self.converged,
+                "ritz": [{"lambda": c(lam), "residual": float(r)} for lam, r in self.ritz],
+                "sam_eigs": [c(z) for z in self.sam_eigs()],
+                "heavy_ball_eigs": [c(z) for z in self.heavy_ball_eigs()]}
+
+
+def _extreme_ritz(T, run, want: int, tol: float):
+    """Ritz values of A with the smallest real part and the largest modulus, with residuals;
+    values below ``tol`` times the largest modulus count as the kernel and are skipped."""
+    lam, Y = np.linalg.eig(T)
+    nonzero = np.abs(lam) > tol * np.abs(lam).max()
+    left = [i for i in np.argsort(lam.real) if nonzero[i]][:want]
+    big = list(np.argsort(-np.abs(lam))[:want])
+    idx = list(dict.fromkeys(left + big))
+    Yn = Y[:, idx] / np.linalg.norm(Y[:, idx], axis=0)
+    res = run.residual_norms(Yn)
+    return [(complex(lam[i]), float(r)) for i, r in zip(idx, res)]
+
+
+def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx=None, grad=None,
+                     symmetries=None, block: int = 8, max_vectors: int = 512, tol: float = 1e-8,
+                     want: int = 3, check_every: int = 4, seed: int = 0) -> MapSpectrum:
+    """Extreme eigenvalues of A = H(x+)(I + rho Du) by block Arnoldi (on the complement of the
+    orthonormal columns ``symmetries`` when given), and from them those of the SAM and heavy-ball
+    SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus."""
+    torch = ctx.torch
+    gr = grad or sam.gradient(obj, x, ctx)
+    rho_s = sam.check_rho(rho, ctx)
+    u = gr.u.reshape(1, -1)
+    H = obj.hessian_rows(x, ctx)
+    Hp = obj.hessian_rows(x + rho_s * gr.u, ctx)
+    c = rho_s / gr.norm
+    V = None if symmetries is None else symmetries.T.contiguous()     # rows
+
+    def apply(X):
+        hx = H(X)
+        mx = X + c * (hx - (hx @ u.T) @ u)          # (I + rho Du) X, rows
+        return Hp(mx)
+
+    gen = torch.Generator(device="cpu").manual_seed(seed)
+    start = torch.randn(block, obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
+    run = BlockKrylov(apply, start, max_vectors, constraints=V, seed=seed + 1)
+    history = []
+    while True:
+        run.extend(max(check_every, run.n // block))      # doubling: eig of T is O(n^3)
+        ritz = _extreme_ritz(run.projected(), run, want, tol)
+        scale = max(abs(lam) for lam, _ in ritz)
+        spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
+                           0 if V is None else V.shape[0], history)
+        left = min(ritz, key=lambda t: t[0].real)[0]
+        history.append({"vectors": run.n, "leftmost": [float(left.real), float(left.imag)],
+                        "max_residual": max(r for _, r in ritz)})
+        if all(r <= tol * scale for _, r in ritz) or run.full:
+            return spec
