@@ -2,23 +2,25 @@
 
 Everything below is computed with the SAM operators of :mod:`verify.sam` on a
 :class:`verify.torch_model.ModelObjective` in a :class:`verify.ctx_torch.TorchContext`; the
-matrix-free numbers use Hessian-vector products only (scipy ``LinearOperator`` + ARPACK), and
-:func:`cross_check_dense` recomputes each of them with dense linear algebra on a small model.
+matrix-free numbers use blocks of Hessian-vector products only (one linearization at a point,
+vmapped over a block), and :func:`cross_check_dense` recomputes each of them with dense linear
+algebra on a small model.
 
 What is computed (c = rho / ||grad f(theta)||, u = grad f / ||grad f||, P = I - u u^T,
 H = Hessian of f at theta, H+ = Hessian at theta+ = theta + rho u, M = I + rho Du = I + c P H):
 
 * the hallucination diagnostics (f, f_SAM, ||grad f||, ||grad f(theta+)||, GradRatio, LossGap);
-* lambda_min(Sym Du) by symmetric Lanczos on (Du + Du^T)/2 (two HVPs a product) and
-  1 + rho lambda_min — the attraction hypothesis of Theorem 3.2;
-* lambda_min(Du): Du = P H / ||g|| has the real spectrum of the symmetric P H P / ||g|| (cyclic
-  invariance of the spectrum of a product: P H = P (P H) ~ (P H) P), so symmetric Lanczos applies;
-* sigma_min(M) by Lanczos on M^T M; note sigma_min(M) >= 1 + rho lambda_min(Sym Du) whenever the
-  right side is positive (v^T M v <= ||M v|| for unit v);
-* linear stability of the SAM map x -> x - eta grad f(x+), Jacobian J = I - eta H+ M, matrix-free:
-  the eigenvalues of J of largest modulus (ARPACK), and of the heavy-ball map actually used in
-  training, (x, m) -> (x - eta (mu m + F(x)), mu m + F(x)) with F(x) = grad f(x+), whose Jacobian is
-  [[I - eta A, -eta mu I], [A, mu I]] with A = H+ M;
+* from one block Krylov space of the symmetric P H P (:mod:`verify.du_spectrum`): lambda_min(Du)
+  and lambda_max(Du) (Du = P H / ||g|| has the real spectrum of P H P / ||g||), lambda_min(Sym Du)
+  and 1 + rho lambda_min, the attraction hypothesis of Theorem 3.2 (Sym Du is P H P plus a
+  rank-two term in span{u, P H u}), and sigma_min(M) with a certified residual (M is block lower
+  triangular in the basis (u, complement)); max(0, 1 + rho lambda_min(Sym Du)) is a lower bound
+  for sigma_min(M) (v^T M v <= ||M v|| for unit v);
+* linear stability of the SAM map x -> x - eta grad f(x+), Jacobian J = I - eta H+ M, and of the
+  heavy-ball map actually used in training, (x, m) -> (x - eta (mu m + F(x)), mu m + F(x)) with
+  F(x) = grad f(x+), Jacobian [[I - eta A, -eta mu I], [A, mu I]] with A = H+ M: both from the
+  extreme eigenvalues of A by block Arnoldi with the symmetry directions deflated
+  (:mod:`verify.map_spectrum`);
 * the nullity of H+ (dense, for d up to ``dense_limit``) next to the dimension of the MLP's continuous
   parameter symmetries (:func:`symmetry_basis`), and the matrix-free check that every symmetry
   direction lies in the null space of H+ (||H+ v|| for each);
@@ -116,33 +118,6 @@ def _ctx_for(obj, ctx=None):
         return ctx
     return TorchContext(str(obj.device.type) if hasattr(obj, "device") else "cpu",
                         str(obj.dtype).replace("torch.", "") if hasattr(obj, "dtype") else "float64")
-
-
-def _linop(fn, d, ctx):
-    """A scipy LinearOperator (float64) whose matvec runs ``fn`` on torch tensors of ``ctx``."""
-    from scipy.sparse.linalg import LinearOperator
-    torch = ctx.torch
-
-    def mv(v):
-        t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(-1), dtype=ctx.dtype,
-                            device=ctx.device)
-        return fn(t).detach().to("cpu", torch.float64).numpy()
-
-    return LinearOperator((d, d), matvec=mv, rmatvec=None, dtype=np.float64)
-
-
-def _eigsh_extreme(op, which: str, tol: float, ncv: int | None = None, maxiter: int | None = None,
-                   k: int = 1):
-    from scipy.sparse.linalg import ArpackNoConvergence, eigsh
-    d = op.shape[0]
-    ncv = min(d, ncv or 40)
-    try:
-        vals, vecs = eigsh(op, k=k, which=which, tol=tol, ncv=ncv, maxiter=maxiter or 20 * d,
-                           v0=np.ones(d) / math.sqrt(d))
-    except ArpackNoConvergence as exc:
-        raise ConvergenceError(f"Lanczos ({which}) did not converge: {exc}") from exc
-    order = np.argsort(vals)
-    return vals[order], vecs[:, order]
 
 
 # -- matrix-free spectral quantities --------------------------------------------------------------
