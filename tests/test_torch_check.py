@@ -43,6 +43,11 @@ def test_symmetries_are_exact_translations(tiny):
                          - sam.sam_value(obj, x, 1.0, CTX))) < 1e-10
     r = mc.symmetry_residuals(obj, x, V, CTX)
     assert r["max_hv_norm"] < 1e-12 and r["max_grad_dot"] < 1e-12
+    assert mc.symmetry_residuals(obj, x, V, CTX, probes=4)["max_hv_norm"] < 1e-12
+    # negative control: one direction that is not a symmetry spoils both forms of the check
+    W = torch.cat([V, torch.linalg.qr(torch.randn(obj.dim, 1, dtype=torch.float64))[0]], 1)
+    assert mc.symmetry_residuals(obj, x, W, CTX)["max_hv_norm"] > 1e-6
+    assert mc.symmetry_residuals(obj, x, W, CTX, probes=4)["max_hv_norm"] > 1e-8
     null = mc.hessian_nullity_dense(obj, x, CTX)
     assert null["nullity"] >= info["total"]
 

@@ -172,7 +172,8 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     # polish: a few hundred more SAM steps in float64 from the float32 point
     theta, _ = mc.sam_run(obj, theta.to(obj.dtype), rho, 100 if quick else 1000, ctx=ctx)
     pc = mc.check_point(obj, theta, rho, ctx=ctx, with_map=True, map_tol=1e-6 if quick else 1e-8,
-                        sigma_budget=1000 if quick else 4000, map_budget=500 if quick else 2000)
+                        sigma_budget=1000 if quick else 4000, map_budget=500 if quick else 2000,
+                        symmetry_probes=None)
     D = pc.diagnostics
     cert.objects.update({"d": obj.dim, "diagnostics": D, "lambda_min_sym_du": pc.lambda_min_sym_du,
                          "1+rho*lambda_min": pc.attraction_margin, "Du_range": [pc.du_min, pc.du_max],
