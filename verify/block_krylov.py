@@ -26,6 +26,14 @@ import numpy as np
 from .errors import SamVerifyError
 
 
+def small_dense_blas():
+    """A context in which numpy/scipy's BLAS runs on one thread: the projected problems are small
+    (n ~ 2000), and on a loaded 2-core machine a multithreaded LAPACK eig ran 10x slower than a
+    single-threaded one."""
+    from threadpoolctl import threadpool_limits
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 class BlockKrylov:
     def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0):
         import torch
@@ -56,8 +64,8 @@ class BlockKrylov:
         """Two passes of block classical Gram-Schmidt against rows [0, upto); returns the summed
         coefficients (upto, b)."""
         coef = self.torch.zeros(upto, Z.shape[0], dtype=Z.dtype, device=Z.device)
+        self._project_constraints(Z)     # the rows of Q satisfy the constraints already
         for _ in range(2):
-            self._project_constraints(Z)
             if upto:
                 h = self.Q[:upto] @ Z.T
                 Z -= h.T @ self.Q[:upto]
@@ -78,11 +86,13 @@ class BlockKrylov:
             Z = torch.linalg.solve_triangular(L, Z, upper=False)
         return Z
 
-    def _orthonormal_block(self, Z, upto: int):
-        """Orthonormal rows spanning Z modulo rows [0, upto) and the constraints; directions that
-        Z lacks (rank deficiency, breakdown) are filled with random ones."""
+    def _orthonormal_block(self, Z, upto: int, projected: bool = False):
+        """Orthonormal rows spanning Z modulo rows [0, upto) and the constraints (``projected``:
+        Z is already orthogonal to them); directions that Z lacks (rank deficiency, breakdown)
+        are filled with random ones."""
         torch = self.torch
-        self._gram_schmidt(Z, upto)
+        if not projected:
+            self._gram_schmidt(Z, upto)
         fast = self._cholesky_qr(Z)
         if fast is not None:
             return fast
@@ -116,7 +126,7 @@ class BlockKrylov:
             if not torch.isfinite(Z).all():
                 raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
             coef = self._gram_schmidt(Z, s + b)
-            Qn = self._orthonormal_block(Z.clone(), s + b)
+            Qn = self._orthonormal_block(Z.clone(), s + b, projected=True)
             Bn = Qn @ Z.T                                   # Z = Qn^T Bn after the projection
             self.Q[s + b:s + 2 * b] = Qn
             self.T[:s + b, s:s + b] = coef.detach().cpu().numpy()

@@ -32,7 +32,7 @@ import scipy.linalg
 import scipy.sparse
 
 from . import sam
-from .block_krylov import BlockKrylov
+from .block_krylov import BlockKrylov, small_dense_blas
 from .errors import SamVerifyError
 
 
@@ -210,9 +210,10 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 8, tol: floa
         # projected eigen/singular problems cost O(n^3), the products O(n d)
         grow = max(check_every, (pb.run.n // 4) // block)
         pb.run.extend(grow)
-        lo, hi = pb.du_extremes(tol)
-        sym = pb.sym_du_min(tol)
-        sig = pb.sigma_min(tol, ctx) if want_sigma else None
+        with small_dense_blas():
+            lo, hi = pb.du_extremes(tol)
+            sym = pb.sym_du_min(tol)
+            sig = pb.sigma_min(tol, ctx) if want_sigma else None
         history.append({"vectors": pb.run.n, "du_min": lo.value, "sym_du_min": sym.value,
                         "sigma_min": None if sig is None else sig.value,
                         "sigma_residual": None if sig is None else sig.residual})

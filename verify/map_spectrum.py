@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from . import sam
-from .block_krylov import BlockKrylov
+from .block_krylov import BlockKrylov, small_dense_blas
 
 
 def heavy_ball_roots(lam: complex, eta: float, mu: float) -> tuple[complex, complex]:
@@ -79,7 +79,8 @@ class MapSpectrum:
 def _extreme_ritz(T, run, want: int, tol: float):
     """Ritz values of A with the smallest real part and the largest modulus, with residuals;
     values below ``tol`` times the largest modulus count as the kernel and are skipped."""
-    lam, Y = np.linalg.eig(T)
+    with small_dense_blas():
+        lam, Y = np.linalg.eig(T)
     nonzero = np.abs(lam) > tol * np.abs(lam).max()
     left = [i for i in np.argsort(lam.real) if nonzero[i]][:want]
     big = list(np.argsort(-np.abs(lam))[:want])
