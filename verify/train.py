@@ -9,11 +9,14 @@ decay; PyTorch's SGD convention for momentum):
 *Switching* (Section 4.2) uses plain heavy-ball GD (w = g) for the first ``switch_fraction`` of the
 steps (default 10 %) and SAM afterwards; ``switch_fraction=0`` is SAM-only.
 
-S seeds are trained at once: their parameter vectors are stacked into an (S, d) tensor and the
-gradient is :func:`torch.func.vmap` of :func:`torch.func.grad_and_value` of the full-batch loss, so
-one step costs two batched gradient evaluations. The perturbation and the diagnostics are the
-batched forms in :mod:`verify.sam` (``perturbed_rows`` / ``diagnostics_rows``);
-:func:`check_against_core` re-derives one seed's numbers with ``verify.sam.diagnostics``.
+S seeds are trained at once: their parameter vectors are stacked into an (S, d) tensor and one step
+costs two batched gradient evaluations of the full-batch loss, by the hand-written batched
+backpropagation of :mod:`verify.batched_mlp` where it supports the model (every activation of
+:func:`verify.mlp.build_mlp` but the tanh-approximated GELU), else by :func:`torch.func.vmap` of
+:func:`torch.func.grad_and_value` (``BatchedProblem(..., explicit=False)`` forces the latter).
+The perturbation and the diagnostics are the batched forms in :mod:`verify.sam`
+(``perturbed_rows`` / ``diagnostics_rows``); :func:`check_against_core` re-derives one seed's
+numbers with ``verify.sam.diagnostics``.
 
 Logged per seed every ``log_every`` steps: train loss, train/test accuracy, ||grad f||,
 ||grad f(theta+)||, GradRatio = ||grad f(theta+)|| / ||grad f||, LossGap = f(theta+) - f(theta).
@@ -174,11 +177,16 @@ def classify(loss: float, grad_ratio: float, grad_norm: float, stall_loss: float
 
 # -- the batched trainer ------------------------------------------------------------------------------
 class BatchedProblem:
-    """A model family on a data set, evaluated on stacked parameter vectors (S, d)."""
+    """A model family on a data set, evaluated on stacked parameter vectors (S, d).
+
+    ``grad_and_value`` uses :class:`verify.batched_mlp.BatchedMLP` (explicit batched backprop)
+    when ``explicit`` and the model is supported, else the torch.func path; ``self.explicit``
+    says which."""
 
     def __init__(self, data: Dataset, width=32, depth=1, activation="tanh", dtype="float32",
-                 device="auto"):
+                 device="auto", explicit: bool = True):
         import torch
+        from .batched_mlp import BatchedMLP
         from .ctx_torch import resolve_device
         from .torch_model import ModelObjective
         from .mlp import build_mlp
@@ -194,6 +202,8 @@ class BatchedProblem:
         tf = torch.func
         self._vgv = tf.vmap(tf.grad_and_value(self.obj.fn))
         self._vlogits = tf.vmap(self.obj.logits_fn, in_dims=(0, None))
+        self.explicit = explicit and BatchedMLP.supports(self.model)
+        self._mlp = BatchedMLP(self.model, self.obj.X, self.obj.y) if self.explicit else None
 
     def init(self, seeds) -> "object":
         """Stacked PyTorch-default initializations, one per seed (``torch.manual_seed(seed)``)."""
@@ -207,7 +217,8 @@ class BatchedProblem:
         return self.torch.stack(rows)
 
     def grad_and_value(self, theta):
-        return self._vgv(theta)
+        """(grad (S, d), loss (S,)) of the full-batch loss at each row of ``theta``."""
+        return self._mlp.grad_and_value(theta) if self.explicit else self._vgv(theta)
 
     def accuracy(self, theta, X, y):
         with self.torch.no_grad():
