@@ -11,7 +11,8 @@
    gradient-equivalents and seconds at d ~ 1e4 (goal <= 1500 and < 30 s on 2 cores).
 
     python benchmarks/bench_torch.py [--device auto] [--seeds 16] [--steps 100] [--threads N]
-                                     [--check-width 133] [--skip-check] [--json]
+                                     [--check-width 133] [--check-point stalled|early]
+                                     [--skip-check] [--json]
 """
 from __future__ import annotations
 
@@ -116,25 +117,48 @@ def bench_flops(prob, S, reps=30, repeats=3):
             "fraction": achieved / peak}
 
 
-def bench_check(data, width, device, sigma_budget, map_budget, sam_steps=100):
+def stalled_point(data, width, rho=3.0, steps=4000, seeds=4, device="cpu"):
+    """Train ``seeds`` SAM-only seeds (float32, batched) and return the float64 parameters of the
+    seed that stalled with the smallest GradRatio (or of seed 0 when none stalled)."""
+    import torch
+    from verify.train import BatchedProblem, TrainConfig, train
+    prob = BatchedProblem(data, width, 1, "tanh", "float32", str(device))
+    cfg = TrainConfig(rho=rho, steps=steps, seeds=tuple(range(seeds)), width=width, dtype="float32",
+                      device=str(device), log_every=10 ** 9)
+    res = train(data, cfg, progress=False, problem=prob)
+    fin = res.final()
+    stalled = [i for i in range(seeds) if fin["loss"][i] > 1.0]
+    i = min(stalled, key=lambda j: fin["grad_ratio"][j]) if stalled else 0
+    return res.theta[i].to(torch.float64), {"seed": i, "loss": fin["loss"][i],
+                                            "grad_ratio": fin["grad_ratio"][i], "stalled": bool(stalled)}
+
+
+def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", rho=3.0):
     from verify import mlp_check as mc
     from verify.ctx_torch import TorchContext
     from verify.torch_model import mlp_objective
     ctx = TorchContext(str(device), "float64")
     obj, theta = mlp_objective(data, width, 1, "tanh", seed=0, device=ctx.device)
-    # a point a few hundred SAM steps into training at rho = 2.5 (not at initialization)
-    theta, _ = mc.sam_run(obj, theta, 2.5, sam_steps, ctx=ctx)
-    t0 = time.perf_counter()
-    pc = mc.check_point(obj, theta, 2.5, ctx=ctx, dense_limit=0, sigma_budget=sigma_budget,
-                        map_budget=map_budget, map_tol=1e-6, with_map=map_budget > 0)
-    total = time.perf_counter() - t0
-    return {"d": obj.dim, "seconds": pc.seconds, "seconds_incl_timing": total,
+    if point == "stalled":
+        theta, where = stalled_point(data, width, rho, device=device)
+        theta = theta.to(ctx.device)
+    else:       # a point 100 SAM steps into training (not at initialization)
+        theta, _ = mc.sam_run(obj, theta, rho, 100, ctx=ctx)
+        where = {"seed": 0, "sam_steps": 100}
+    pc = mc.check_point(obj, theta, rho, ctx=ctx, dense_limit=0, sigma_budget=sigma_budget,
+                        map_budget=map_budget, with_map=map_budget > 0)
+    du = pc.extra["du_spectrum"]
+    ms = pc.extra["map_status"][0] if pc.extra["map_status"] else {}
+    return {"d": obj.dim, "point": point, "where": where, "seconds": pc.seconds,
             "seconds_per_grad": pc.seconds_per_grad,
             "grad_equivalents_by_count": pc.grad_equivalents,
-            "grad_equivalents_by_time": pc.seconds / pc.seconds_per_grad, "counts": pc.counts,
+            "grad_equivalents_by_time": pc.extra["grad_equivalents_by_time"], "counts": pc.counts,
+            "du_vectors": du["vectors"], "du_converged": du["converged"],
+            "map_vectors": ms.get("products"), "map_converged": ms.get("converged"),
             "hvps_before_map": pc.extra["hvps_before_map"], "hvps_map": pc.extra["hvps_map"],
             "sigma_min": pc.sigma_min, "lambda_min_sym_du": pc.lambda_min_sym_du,
-            "map_status": pc.extra["map_status"]}
+            "heavy_ball_top": abs(pc.heavy_ball_eigs[0]) if pc.heavy_ball_eigs else None,
+            "verdict": pc.verdict}
 
 
 def main(argv=None):
@@ -145,8 +169,13 @@ def main(argv=None):
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--check-width", type=int, default=133, help="133 gives d = 10,015 on digits")
-    p.add_argument("--sigma-budget", type=int, default=300)
-    p.add_argument("--map-budget", type=int, default=200, help="0 skips the SAM-map eigensolves")
+    p.add_argument("--sigma-budget", type=int, default=4000,
+                   help="Krylov vectors for the P H P run (Du, Sym Du, sigma_min)")
+    p.add_argument("--map-budget", type=int, default=2000,
+                   help="Krylov vectors for the SAM-map Arnoldi run; 0 skips it")
+    p.add_argument("--check-point", choices=("stalled", "early"), default="stalled",
+                   help="stalled: a SAM-only seed after 4000 steps at rho = 3 (trained first); "
+                        "early: 100 SAM steps from initialization")
     p.add_argument("--skip-check", action="store_true")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
@@ -174,12 +203,17 @@ def main(argv=None):
         f"GFLOP/s for the same matmuls alone: {100 * f['fraction']:.0f}% (goal 50%)")
     if not args.skip_check:
         out["check"] = c = bench_check(data, args.check_width, device, args.sigma_budget,
-                                       args.map_budget)
-        say(f"[3] full check at d = {c['d']}: {c['seconds']:.1f} s, {c['grad_equivalents_by_time']:.0f} "
-            f"gradient-equivalents by time ({c['grad_equivalents_by_count']:.0f} by count: {c['counts']}); "
-            f"HVPs before the SAM-map eigensolves {c['hvps_before_map']}, in them {c['hvps_map']} "
-            f"({c['map_status']}); sigma_min with a budget of {args.sigma_budget} M^T M products -> "
-            f"{c['sigma_min']} (goal <= 1500, < 30 s)")
+                                       args.map_budget, args.check_point)
+        sg = c["sigma_min"]
+        say(f"[3] full check at d = {c['d']} ({c['point']} point {c['where']} -> {c['verdict']}): "
+            f"{c['seconds']:.1f} s; {c['grad_equivalents_by_time']:.0f} gradient-equivalents by time, "
+            f"{c['grad_equivalents_by_count']:.0f} by count (lone HVP = 2; {c['counts']}) "
+            f"(goal <= 1500 and < 30 s)\n"
+            f"    P H P run: {c['du_vectors']} vectors (converged {c['du_converged']}): sigma_min(I + rho Du)"
+            f" = {sg['estimate']:.6g} +- {sg['residual']:.1e}, lambda_min(Sym Du) = "
+            f"{c['lambda_min_sym_du']:.6g}\n"
+            f"    SAM-map Arnoldi: {c['map_vectors']} vectors x 2 HVPs (converged {c['map_converged']}): "
+            f"heavy-ball spectral radius {c['heavy_ball_top']}")
     if args.json:
         print(json.dumps(out, indent=2, default=str))
     return 0

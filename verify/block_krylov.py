@@ -44,7 +44,8 @@ class BlockKrylov:
         self.b = int(start.shape[0])
         if max_vectors < self.b:
             raise SamVerifyError(f"max_vectors ({max_vectors}) is smaller than the block size {self.b}")
-        self.max_vectors = int(min(max_vectors, d - (0 if constraints is None else constraints.shape[0])))
+        self.space_dim = d - (0 if constraints is None else constraints.shape[0])
+        self.max_vectors = int(min(max_vectors, self.space_dim))
         self.max_vectors -= self.max_vectors % self.b
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         self.Q = torch.zeros(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)
@@ -113,6 +114,11 @@ class BlockKrylov:
     @property
     def full(self) -> bool:
         return self.n >= self.max_vectors
+
+    @property
+    def exhausted(self) -> bool:
+        """The basis spans the whole space: Ritz values are then exact eigenvalues."""
+        return self.n >= self.space_dim
 
     def extend(self, blocks: int = 1) -> None:
         """Take the products of ``blocks`` more blocks (fewer when ``max_vectors`` is reached)."""

@@ -218,6 +218,11 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 8, tol: floa
                         "sigma_min": None if sig is None else sig.value,
                         "sigma_residual": None if sig is None else sig.residual})
         done = all(r.converged for r in (lo, hi, sym) + ((sig,) if sig else ()))
+        if sig is not None:
+            # sigma_min is an interior problem for Krylov: a small residual certifies a singular
+            # value, so also ask that the smallest one found did not move since the last check
+            prev = history[-2]["sigma_min"] if len(history) > 1 else None
+            done = done and (pb.run.exhausted or (prev is not None and abs(prev - sig.value) <= sig.tol))
         if done or pb.run.full:
             return DuSpectrum(float(rho) if rho is not None else float("nan"), pb.norm, lo, hi, sym,
                               sig, pb.run.products, pb.extra, block, done, history)
