@@ -35,11 +35,16 @@ def small_dense_blas():
 
 
 class BlockKrylov:
-    def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0):
+    def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0,
+                 range_respects_constraints: bool = False):
         import torch
         self.torch = torch
         self.apply = apply
         self.C = constraints
+        # when the operator maps into the complement of the constraints (as A = H+ M does for the
+        # symmetry directions), projecting the start block is enough: later blocks only carry
+        # rounding there, which the operator annihilates again
+        self._project_every_block = not range_respects_constraints
         d = start.shape[1]
         self.b = int(start.shape[0])
         if max_vectors < self.b:
@@ -65,7 +70,8 @@ class BlockKrylov:
         """Two passes of block classical Gram-Schmidt against rows [0, upto); returns the summed
         coefficients (upto, b)."""
         coef = self.torch.zeros(upto, Z.shape[0], dtype=Z.dtype, device=Z.device)
-        self._project_constraints(Z)     # the rows of Q satisfy the constraints already
+        if self._project_every_block or upto == 0:
+            self._project_constraints(Z)     # the rows of Q satisfy the constraints already
         for _ in range(2):
             if upto:
                 h = self.Q[:upto] @ Z.T
@@ -104,6 +110,7 @@ class BlockKrylov:
             fill = torch.randn(len(weak), Z.shape[1], generator=self.gen, dtype=torch.float64)
             q = q.T.clone()
             q[weak] = fill.to(Z.device, Z.dtype)
+            self._project_constraints(q)     # random rows: always off the constraints
             for _ in range(2):
                 self._gram_schmidt(q, upto)
                 q = torch.linalg.qr(q.T)[0].T

@@ -121,7 +121,8 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     start = torch.randn(block, obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
-    run = BlockKrylov(apply, start, max_vectors, constraints=V, seed=seed + 1)
+    run = BlockKrylov(apply, start, max_vectors, constraints=V, seed=seed + 1,
+                      range_respects_constraints=True)
     history = []
     while True:
         run.extend(max(check_every, run.n // (2 * block)))   # x1.5: eig of T is O(n^3)
