@@ -69,6 +69,14 @@ def test_check_point_and_budget(tiny):
     assert pc.nullity["nullity"] >= pc.symmetry["total"]
     d = pc.to_dict()
     assert isinstance(d["sam_map_eigs"][0], list)
+    # the map eigenvalues with the symmetry directions deflated agree with dense algebra
+    import numpy as np
+    from verify.map_spectrum import heavy_ball_roots
+    lam = torch.linalg.eigvals(sam.shifted_jacobian(obj, th, 2.0, CTX)).numpy()
+    lam = lam[np.abs(lam) > 1e-8 * np.abs(lam).max()]
+    hb = max(abs(r) for z in lam for r in heavy_ball_roots(complex(z), 0.01, 0.9))
+    assert abs(pc.heavy_ball_eigs[0]) == pytest.approx(hb, rel=1e-9)
+    assert pc.extra["map_status"][0]["deflated"] == pc.symmetry["total"]
 
 
 def test_attraction_and_planes(tiny):
