@@ -4,6 +4,7 @@ from __future__ import annotations
 import html
 import json
 import textwrap
+import time
 
 import numpy as np
 import pytest
@@ -159,6 +160,28 @@ def test_rebuild_removes_stale_pages_and_figures(fake_package, tmp_path):
     assert (out / "first.html").is_file() and (out / "notes.txt").read_text() == "mine"
 
 
+def test_section_timeout_becomes_an_error_section(fake_package, tmp_path):
+    import sys
+    pkg = tmp_path / "fakethm"
+    (pkg / "slow.py").write_text(textwrap.dedent('''
+        THEOREM, TITLE, ORDER = "Thm S", "slow", 3.0
+        def report_certificates(quick=False, figdir=None):
+            import time
+            time.sleep(30)
+            return []
+    '''))
+    sys.modules.pop("fakethm.slow", None)
+    t0 = time.perf_counter()
+    report = build(out=tmp_path / "out", quick=True, progress=False, package=fake_package,
+                   only=["slow", "second"], timeout=1.0)
+    assert time.perf_counter() - t0 < 20
+    slow = next(s for s in report.sections if s.module == "slow")
+    assert "time limit of 1 s" in slow.error
+    # the control: the quick section is untouched by the same limit
+    second = next(s for s in report.sections if s.module == "second")
+    assert not second.error and second.certificates
+
+
 def test_only_filters_and_rejects_unknown(fake_package):
     assert [s.name for s in discover(["thm b"], package=fake_package)] == ["second"]
     assert [s.name for s in discover(["first", "second"], package=fake_package)] == ["first", "second"]
@@ -180,6 +203,8 @@ def test_cli_report_exit_status(tmp_path, monkeypatch, capsys):
     assert (out / "index.html").is_file()
     assert "report written to" in capsys.readouterr().out
     assert main(["report", "--out", str(out), "--only", "nosuch", "--no-progress"]) == 2
+    assert main(["report", "--out", str(out), "--section-timeout", "0", "--no-progress"]) == 2
+    assert "--section-timeout must be positive" in capsys.readouterr().err
     # a section error gives exit status 1, after writing everything
     import verify.report as rep
     monkeypatch.setattr(rep, "collect", lambda **kw: [Section("x", "x", "X", "x", 1.0, error="Boom")])

@@ -28,6 +28,7 @@ not; a refusal counts against it unless the certificate is marked ``expected=Fal
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import html
 import importlib
@@ -171,9 +172,37 @@ def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[
 
 
 # -- running ----------------------------------------------------------------------------------------
-def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str = PACKAGE) -> dict:
+class SectionTimeout(Exception):
+    """A section ran past the report's per-section time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`SectionTimeout` in the running section after ``seconds`` (SIGALRM: Unix, main
+    thread; elsewhere no limit). A long call inside C code is interrupted when it returns."""
+    import signal
+    import threading
+    if not seconds or not hasattr(signal, "SIGALRM") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise SectionTimeout(f"the section ran past its time limit of {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str = PACKAGE,
+                timeout: float | None = None) -> dict:
     """Run one module's ``report_certificates`` and return plain data (picklable): certificates as
-    dicts, figures resolved into ``figdir``, the error text if it raised. Used in worker processes."""
+    dicts, figures resolved into ``figdir``, the error text if it raised or ran past ``timeout``
+    seconds. Used in worker processes."""
     import warnings
     figdir = pathlib.Path(figdir)
     started = time.perf_counter()
@@ -182,9 +211,10 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
         warnings.simplefilter("always")
         try:
             figdir.mkdir(parents=True, exist_ok=True)
-            mod = importlib.import_module(f"{package}.{name}")
-            produced = mod.report_certificates(quick=quick, figdir=figdir)
-            certs = certificate_dicts(produced, figdir)
+            with _time_limit(timeout):
+                mod = importlib.import_module(f"{package}.{name}")
+                produced = mod.report_certificates(quick=quick, figdir=figdir)
+                certs = certificate_dicts(produced, figdir)
         except (Exception, SystemExit):  # noqa: BLE001 - one module must not kill the report
             error = traceback.format_exc()
     seen: dict[str, int] = {}
@@ -231,8 +261,10 @@ def _localize_figure(fig: str, figdir: pathlib.Path) -> str:
 
 
 def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | os.PathLike = "reports",
-            jobs: int = 1, progress: bool = True, package: str = PACKAGE) -> list[Section]:
-    """Run every section module (figures under ``out/figures/<module>/``) and return the sections."""
+            jobs: int = 1, progress: bool = True, package: str = PACKAGE,
+            timeout: float | None = None) -> list[Section]:
+    """Run every section module (figures under ``out/figures/<module>/``) and return the sections;
+    a section running past ``timeout`` seconds becomes an error section."""
     out = pathlib.Path(out)
     specs = discover(only, package)
     sections = [Section(s.name, s.name, s.theorem, s.title, s.order, s.statement, error=s.error)
@@ -250,8 +282,8 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
         from concurrent.futures import ProcessPoolExecutor
         import multiprocessing as mp
         with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(run_section, s.slug, quick, str(out / "figures" / s.slug), package): s
-                       for s in todo}
+            futures = {pool.submit(run_section, s.slug, quick, str(out / "figures" / s.slug), package,
+                                   timeout): s for s in todo}
             from concurrent.futures import as_completed
             for fut in as_completed(futures):
                 sec = futures[fut]
@@ -263,7 +295,7 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
     else:
         for sec in todo:
             bar.set_description(f"report: {sec.slug}")
-            done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package))
+            done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
     bar.close()
     return sections
 
@@ -538,12 +570,14 @@ def clean_previous(out: pathlib.Path) -> None:
 
 def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
           jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
-          package: str = PACKAGE) -> Report:
-    """Collect every section (plus ``extra`` ones) and render the site into ``out``."""
+          package: str = PACKAGE, timeout: float | None = None) -> Report:
+    """Collect every section (plus ``extra`` ones) and render the site into ``out``; ``timeout``
+    limits each section's seconds."""
     started = time.perf_counter()
     out = pathlib.Path(out)
     clean_previous(out)
-    sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package)
+    sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package,
+                       timeout=timeout)
     sections += list(extra)
     info = environment(sections, command=command, quick=quick, started=started)
     return render(sections, out, info)

@@ -4,6 +4,8 @@ from __future__ import annotations
 import os
 import sys
 
+from ..errors import SamVerifyError
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="run every theorem and write the HTML verification report",
@@ -18,6 +20,8 @@ def register(sub) -> None:
                    help="comma-separated module names or theorem labels, e.g. core_checks,thm_2_1")
     p.add_argument("--jobs", type=int, default=1,
                    help="run sections in this many worker processes (default 1)")
+    p.add_argument("--section-timeout", type=float, default=None, metavar="SECONDS",
+                   help="a section running longer becomes an error section (default: no limit)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--list", action="store_true", help="list the report sections and exit")
     p.set_defaults(run=run)
@@ -26,6 +30,8 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..report import build, discover
     only = [s for s in args.only.split(",")] if args.only else None
+    if args.section_timeout is not None and not args.section_timeout > 0:
+        raise SamVerifyError(f"--section-timeout must be positive, got {args.section_timeout}")
     if args.list:
         for s in discover(only):
             print(f"{s.order:8g}  {s.name:24s} {s.theorem}: {s.title}" + ("  [IMPORT ERROR]" if s.error else ""))
@@ -33,7 +39,7 @@ def run(args) -> int:
     command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
         ("sam-verify", "__main__")) else None
     report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
-                   progress=not args.no_progress, command=command)
+                   progress=not args.no_progress, command=command, timeout=args.section_timeout)
     index = os.path.join(args.out, "index.html")
     print(f"report written to {index}: {report.summary()}")
     for sec in report.errors:
