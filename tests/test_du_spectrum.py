@@ -5,6 +5,8 @@ import math
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from verify import sam
 from verify.block_krylov import BlockKrylov
@@ -121,3 +123,22 @@ def test_sam_map_spectrum_matches_dense():
     hb = max(abs(r) for z in lam for r in heavy_ball_roots(complex(z), eta, mu))
     assert abs(ms.heavy_ball_eigs(1)[0]) == pytest.approx(hb, rel=1e-9)
     assert math.isfinite(ms.as_dict()["ritz"][0]["residual"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(n=st.integers(6, 40), b=st.integers(1, 5), steps=st.integers(1, 6), seed=st.integers(0, 10 ** 6),
+       symmetric=st.booleans())
+def test_block_krylov_relation_property(n, b, steps, seed, symmetric):
+    """For any operator, block size and length: orthonormal rows, and A Q^T = Q^T T + Q_next^T B E^T."""
+    g = torch.Generator().manual_seed(seed)
+    A = torch.randn(n, n, generator=g, dtype=torch.float64)
+    if symmetric:
+        A = A + A.T
+    b = min(b, n)
+    run = BlockKrylov(lambda X: X @ A.T, torch.randn(b, n, generator=g, dtype=torch.float64), n)
+    run.extend(steps)
+    Q, k = run.basis(), run.n
+    assert torch.allclose(Q @ Q.T, torch.eye(k, dtype=torch.float64), atol=1e-10)
+    E = torch.eye(k, dtype=torch.float64)[k - b:]
+    rhs = Q.T @ torch.as_tensor(run.projected()) + run.next_block().T @ torch.as_tensor(run.B) @ E
+    assert torch.allclose(A @ Q.T, rhs, atol=1e-9 * float(A.norm()))
