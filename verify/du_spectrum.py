@@ -161,7 +161,7 @@ class _Problem:
         R[1:1 + n, 0] = c * qw
         R[1:1 + n, 1:] = np.eye(n) + c * run.projected()
         R[1 + n:, 1 + n - b:] = c * run.B
-        return _drop_outside_band(R, 2 * b, square=False)
+        return _drop_outside_band(R, 2 * b)
 
     def sigma_min(self, tol, ctx):
         """The smallest singular value of M on the space, with its certified residual (one more
@@ -206,8 +206,8 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 8, tol: floa
     pb = _Problem(obj, x, rho, ctx, grad, block, max_vectors, seed)
     history = []
     while True:
-        # check after check_every blocks, then whenever the space has grown by a quarter: the
-        # projected eigen/singular problems cost O(n^3), the products O(n d)
+        # check after check_every blocks, then whenever the space has grown by a quarter: each
+        # check solves the projected problems and spends one product on sigma's residual
         grow = max(check_every, (pb.run.n // 4) // block)
         pb.run.extend(grow)
         with small_dense_blas():
@@ -228,7 +228,7 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 8, tol: floa
                               sig, pb.run.products, pb.extra, block, done, history)
 
 
-def _drop_outside_band(A, bw: int, square: bool = True, rel: float = 1e-9):
+def _drop_outside_band(A, bw: int, rel: float = 1e-9):
     """A with the entries farther than ``bw`` from the diagonal set to 0. Full reorthogonalization
     leaves only rounding there; anything larger means the band assumption is wrong, and raises."""
     i, j = np.indices(A.shape)

@@ -150,8 +150,9 @@ def sigma_summary(sp, lower_bound: float | None = None) -> dict:
     value found; an upper bound on sigma_min whatever the convergence), its certified residual,
     and the lower bound max(0, 1 + rho lambda_min(Sym Du)) (v^T M v <= ||M v|| for unit v)."""
     s = sp.sigma_min
-    return {"value": s.value if s.converged else None, "estimate": s.value, "residual": s.residual,
-            "tol": s.tol, "converged": s.converged, "vectors": sp.vectors,
+    ok = s.converged and sp.converged      # a small residual, and the estimate stopped moving
+    return {"value": s.value if ok else None, "estimate": s.value, "residual": s.residual,
+            "tol": s.tol, "converged": ok, "vectors": sp.vectors,
             "lower_bound": None if lower_bound is None else max(0.0, float(lower_bound))}
 
 
@@ -164,7 +165,7 @@ def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=
     sp = du_spectrum(obj, theta, rho, ctx, tol, grad,
                      max_vectors=max_products if max_products is not None else 4000)
     if max_products is None:
-        if not sp.sigma_min.converged:
+        if not (sp.sigma_min.converged and sp.converged):
             raise ConvergenceError(f"sigma_min(I + rho Du) did not converge in {sp.vectors} vectors "
                                    f"(residual {sp.sigma_min.residual:.2e})")
         return float(sp.sigma_min.value)
