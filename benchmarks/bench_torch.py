@@ -8,11 +8,13 @@
    fraction of the machine's measured rate for the same matmul calls alone (goal >= 50 %);
    each timing of 1. and 2. is the best of 3 repeats (the machine may be shared);
 3. the cost of the full check at one point (:func:`verify.mlp_check.check_point`) in
-   gradient-equivalents and seconds at d ~ 1e4 (goal <= 1500 and < 30 s on 2 cores).
+   gradient-equivalents and seconds at d ~ 1e4 (goal <= 1500 and < 30 s on 2 cores);
+4. (``--sigma-routes``) sigma_min(I + rho Du) at a stalled d = 2410 point by the one Krylov space
+   of P H P vs ARPACK's Lanczos on M^T M, in Hessian-vector products.
 
     python benchmarks/bench_torch.py [--device auto] [--seeds 16] [--steps 100] [--threads N]
                                      [--check-width 133] [--check-point stalled|early]
-                                     [--skip-check] [--json]
+                                     [--skip-check] [--sigma-routes] [--json]
 """
 from __future__ import annotations
 
@@ -161,6 +163,48 @@ def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", 
             "verdict": pc.verdict}
 
 
+def bench_sigma_routes(data, width=32, rho=3.0, device="cpu", arpack_budget=4000):
+    """sigma_min(I + rho Du) at a stalled point two ways, in Hessian-vector products: the one Krylov
+    space of P H P (:mod:`verify.du_spectrum`) vs ARPACK's Lanczos on M^T M (two HVPs a product),
+    the route it replaced."""
+    import math
+    import numpy as np
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+    from verify import sam
+    from verify.ctx_torch import TorchContext
+    from verify.du_spectrum import du_spectrum
+    from verify.torch_model import mlp_objective
+    ctx = TorchContext(str(device), "float64")
+    obj, _ = mlp_objective(data, width, 1, "tanh", seed=0, device=ctx.device)
+    theta, where = stalled_point(data, width, rho, device=device)
+    theta = theta.to(ctx.device)
+    gr = sam.gradient(obj, theta, ctx)
+    t0 = time.perf_counter()
+    sp = du_spectrum(obj, theta, rho, ctx, gr, block=8, tol=1e-8, max_vectors=4000)
+    t_krylov = time.perf_counter() - t0
+    count = [0]
+
+    def mtm(v):
+        count[0] += 2
+        if count[0] > arpack_budget:
+            raise RuntimeError("budget")
+        x = ctx.torch.as_tensor(np.asarray(v).reshape(-1), dtype=ctx.dtype, device=ctx.device)
+        w = sam.i_plus_rho_du_matvec(obj, theta, rho, x, ctx, gr)
+        return sam.i_plus_rho_du_rmatvec(obj, theta, rho, w, ctx, gr).cpu().numpy()
+    t0 = time.perf_counter()
+    try:
+        val = eigsh(LinearOperator((obj.dim, obj.dim), matvec=mtm, dtype=np.float64), k=1,
+                    which="SA", tol=1e-10, ncv=64, v0=np.ones(obj.dim))[0][0]
+        arpack = math.sqrt(max(val, 0.0))
+    except (RuntimeError, ArpackNoConvergence):
+        arpack = None
+    t_arpack = time.perf_counter() - t0
+    return {"d": obj.dim, "where": where, "krylov_sigma": sp.sigma_min.value,
+            "krylov_residual": sp.sigma_min.residual, "krylov_hvps": sp.products,
+            "krylov_s": t_krylov, "arpack_sigma": arpack, "arpack_hvps": count[0],
+            "arpack_s": t_arpack, "arpack_budget": arpack_budget}
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--device", default="auto")
@@ -177,6 +221,8 @@ def main(argv=None):
                    help="stalled: a SAM-only seed after 4000 steps at rho = 3 (trained first); "
                         "early: 100 SAM steps from initialization")
     p.add_argument("--skip-check", action="store_true")
+    p.add_argument("--sigma-routes", action="store_true",
+                   help="also compare sigma_min by the P H P Krylov space with ARPACK on M^T M (d = 2410)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     import torch
@@ -214,6 +260,14 @@ def main(argv=None):
             f"{c['lambda_min_sym_du']:.6g}\n"
             f"    SAM-map Arnoldi: {c['map_vectors']} vectors x 2 HVPs (converged {c['map_converged']}): "
             f"heavy-ball spectral radius {c['heavy_ball_top']}")
+    if args.sigma_routes:
+        out["sigma_routes"] = r = bench_sigma_routes(data, device=device)
+        say(f"[4] sigma_min(I + rho Du) at a stalled point, d = {r['d']}: one Krylov space of P H P "
+            f"{r['krylov_sigma']:.9g} (+- {r['krylov_residual']:.1e}) in {r['krylov_hvps']} HVPs, "
+            f"{r['krylov_s']:.1f} s; ARPACK on M^T M "
+            + (f"{r['arpack_sigma']:.9g} in {r['arpack_hvps']} HVPs" if r["arpack_sigma"] is not None
+               else f"not converged within {r['arpack_budget']} HVPs")
+            + f", {r['arpack_s']:.1f} s: ratio {r['arpack_hvps'] / r['krylov_hvps']:.1f}x in HVPs")
     if args.json:
         print(json.dumps(out, indent=2, default=str))
     return 0
