@@ -142,3 +142,11 @@ def test_block_krylov_relation_property(n, b, steps, seed, symmetric):
     E = torch.eye(k, dtype=torch.float64)[k - b:]
     rhs = Q.T @ torch.as_tensor(run.projected()) + run.next_block().T @ torch.as_tensor(run.B) @ E
     assert torch.allclose(A @ Q.T, rhs, atol=1e-9 * float(A.norm()))
+
+
+def test_block_krylov_refuses_a_basis_that_does_not_fit(monkeypatch):
+    monkeypatch.setenv("SAM_VERIFY_KRYLOV_MAX_GB", "1e-6")
+    with pytest.raises(SamVerifyError, match="GiB"):
+        BlockKrylov(lambda X: X, torch.randn(4, 1000, dtype=torch.float64), 400)
+    monkeypatch.setenv("SAM_VERIFY_KRYLOV_MAX_GB", "1")          # the control: fits
+    BlockKrylov(lambda X: X, torch.randn(4, 1000, dtype=torch.float64), 400)

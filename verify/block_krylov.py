@@ -34,6 +34,19 @@ def small_dense_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
+def _check_memory(rows: int, d: int, itemsize: int) -> None:
+    """The basis is stored whole (full reorthogonalization): refuse a budget whose basis would
+    not fit, with the numbers, instead of failing inside the allocator."""
+    import os
+    limit = float(os.environ.get("SAM_VERIFY_KRYLOV_MAX_GB", "8")) * 2 ** 30
+    need = rows * d * itemsize
+    if need > limit:
+        raise SamVerifyError(
+            f"a Krylov basis of {rows} vectors of length {d} needs {need / 2 ** 30:.1f} GiB, above "
+            f"the limit of {limit / 2 ** 30:.1f} GiB (SAM_VERIFY_KRYLOV_MAX_GB); lower the budget "
+            f"(e.g. --sigma-budget / --map-budget) or raise the limit")
+
+
 class BlockKrylov:
     def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0,
                  range_respects_constraints: bool = False):
@@ -53,6 +66,7 @@ class BlockKrylov:
         self.max_vectors = int(min(max_vectors, self.space_dim))
         self.max_vectors -= self.max_vectors % self.b
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
+        _check_memory(self.max_vectors + self.b, d, start.element_size())
         self.Q = torch.zeros(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)
         self.T = np.zeros((self.max_vectors + self.b, self.max_vectors))
         self.n = 0                       # vectors whose products have been taken
