@@ -180,7 +180,7 @@ def bench_sigma_routes(data, width=32, rho=3.0, device="cpu", arpack_budget=4000
     theta = theta.to(ctx.device)
     gr = sam.gradient(obj, theta, ctx)
     t0 = time.perf_counter()
-    sp = du_spectrum(obj, theta, rho, ctx, gr, block=8, tol=1e-8, max_vectors=4000)
+    sp = du_spectrum(obj, theta, rho, ctx, gr, block=1, tol=1e-8, max_vectors=4000)
     t_krylov = time.perf_counter() - t0
     count = [0]
 

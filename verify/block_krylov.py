@@ -2,9 +2,9 @@
 torch tensors (CPU or GPU).
 
 The operator is given by block products ``apply(X)`` on rows: X is (b, d), the
-result (b, d) holds the products of the operator with each row. Products come in blocks because a
-block of Hessian-vector products under ``torch.vmap`` costs far less time per vector than single
-ones (matrix-matrix instead of matrix-vector work).
+result (b, d) holds the products of the operator with each row. b = 1 is plain Arnoldi/Lanczos;
+larger blocks find clustered eigenvalues more reliably and may pay on a GPU, but for an interior
+eigenvalue the cost follows the number of blocks (the degree of the Krylov polynomial).
 
 After n vectors the run satisfies, up to rounding, the Arnoldi relation
 

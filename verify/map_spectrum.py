@@ -100,7 +100,7 @@ def _extreme_ritz(T, run, want: int, tol: float):
 
 
 def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx=None, grad=None,
-                     symmetries=None, block: int = 8, max_vectors: int = 512, tol: float = 1e-8,
+                     symmetries=None, block: int = 1, max_vectors: int = 512, tol: float = 1e-8,
                      want: int = 2, check_every: int = 4, seed: int = 0) -> MapSpectrum:
     """Extreme eigenvalues of A = H(x+)(I + rho Du) by block Arnoldi (on the complement of the
     orthonormal columns ``symmetries`` when given), and from them those of the SAM and heavy-ball
@@ -125,7 +125,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
                       range_respects_constraints=True)
     history = []
     while True:
-        run.extend(max(check_every, run.n // (2 * block)))   # x1.5: eig of T is O(n^3)
+        run.extend(max(check_every, run.n // (8 * block)))   # x1.125: eig of T is O(n^3)
         ritz = _extreme_ritz(run.projected(), run, want, tol)
         scale = max(abs(lam) for lam, _ in ritz)
         spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,

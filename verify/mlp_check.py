@@ -2,8 +2,8 @@
 
 Everything below is computed with the SAM operators of :mod:`verify.sam` on a
 :class:`verify.torch_model.ModelObjective` in a :class:`verify.ctx_torch.TorchContext`; the
-matrix-free numbers use blocks of Hessian-vector products only (one linearization at a point,
-vmapped over a block), and :func:`cross_check_dense` recomputes each of them with dense linear
+matrix-free numbers use Hessian-vector products only (through one linearization at a point,
+about one gradient each), and :func:`cross_check_dense` recomputes each of them with dense linear
 algebra on a small model.
 
 What is computed (c = rho / ||grad f(theta)||, u = grad f / ||grad f||, P = I - u u^T,
@@ -95,22 +95,27 @@ class Counting:
         return self._obj.hess(x, ctx)
 
     def hessian_rows(self, x, ctx):
-        """Block HVPs, counted per vector ("hvp") and per block ("hvp_blocks"); the linearization
-        at x costs about one gradient ("grad")."""
+        """HVPs through one linearization at x, counted per vector ("hvp", and "hvp_shared" for
+        this route) and per call ("hvp_blocks"); the linearization costs about one gradient."""
         rows = self._obj.hessian_rows(x, ctx)
         self.counts["grad"] += 1
 
         def counted(V):
             self.counts["hvp"] += int(V.shape[0])
+            self.counts["hvp_shared"] = self.counts.get("hvp_shared", 0) + int(V.shape[0])
             self.counts["hvp_blocks"] = self.counts.get("hvp_blocks", 0) + 1
             return rows(V)
         return counted
 
-    def grad_equivalents(self, hvp_cost: float = 2.0) -> float:
-        """The count model: a lone double-backward HVP costs about two gradients on CPU. Block
-        HVPs cost less per vector; :attr:`PointCheck.grad_equivalents_by_time` measures that."""
+    def grad_equivalents(self, hvp_cost: float = 2.0, shared_hvp_cost: float = 1.0) -> float:
+        """The count model: a lone double-backward HVP costs about two gradients on CPU (it redoes
+        the forward and first backward pass); one through a shared linearization about one (the
+        second backward only: 0.93 gradients measured at d = 9985 on 2 CPU cores).
+        :attr:`PointCheck.extra` ``grad_equivalents_by_time`` measures the whole check instead."""
         c = self.counts
-        return c["grad"] + hvp_cost * c["hvp"] + 0.5 * c["value"]
+        shared = c.get("hvp_shared", 0)
+        return (c["grad"] + hvp_cost * (c["hvp"] - shared) + shared_hvp_cost * shared
+                + 0.5 * c["value"])
 
 
 def _ctx_for(obj, ctx=None):
@@ -125,7 +130,7 @@ def _ctx_for(obj, ctx=None):
 # Arnoldi run on H(x+)(I + rho Du) (:mod:`verify.map_spectrum`); the functions below are the
 # single-quantity views of those runs that :func:`cross_check_dense` compares with dense algebra.
 def du_spectrum(obj, theta, rho=None, ctx=None, tol: float = 1e-10, grad=None,
-                max_vectors: int = 4000, block: int = 8):
+                max_vectors: int = 4000, block: int = 1):
     from .du_spectrum import du_spectrum as run
     ctx = _ctx_for(obj, ctx)
     block = max(1, min(block, max_vectors))
@@ -180,7 +185,7 @@ def dense_hessian(obj, x, ctx=None, chunk: int = 128):
 
 def sam_map_spectrum(obj, theta, rho, eta, ctx=None, momentum: float | None = None,
                      tol: float = 1e-10, grad=None, max_products: int = 4000, symmetries=None,
-                     block: int = 8):
+                     block: int = 1):
     from .map_spectrum import sam_map_spectrum as run
     ctx = _ctx_for(obj, ctx)
     block = max(1, min(block, max_products))
@@ -346,8 +351,8 @@ def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2)
 def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
                 dense_limit: int = 3000, tol: float = 1e-8, k_eigs: int = 4,
                 with_map: bool = True, sigma_budget: int | None = 4000,
-                map_tol: float = 1e-8, map_budget: int | None = 2000, block: int = 8,
-                symmetry_probes: int | None = 16) -> PointCheck:
+                map_tol: float = 1e-8, map_budget: int | None = 2000, block: int = 1,
+                symmetry_probes: int | None = 4) -> PointCheck:
     """All matrix-free checks at theta (nullity densely when d <= ``dense_limit``).
 
     Tolerances are relative residuals (``tol`` for the P H P run, ``map_tol`` for the Arnoldi
