@@ -253,7 +253,8 @@ def main(argv=None):
         sg = c["sigma_min"]
         say(f"[3] full check at d = {c['d']} ({c['point']} point {c['where']} -> {c['verdict']}): "
             f"{c['seconds']:.1f} s; {c['grad_equivalents_by_time']:.0f} gradient-equivalents by time, "
-            f"{c['grad_equivalents_by_count']:.0f} by count (lone HVP = 2; {c['counts']}) "
+            f"{c['grad_equivalents_by_count']:.0f} by count (an HVP = 1 through a shared linearization, 2 "
+            f"alone; {c['counts']}) "
             f"(goal <= 1500 and < 30 s)\n"
             f"    P H P run: {c['du_vectors']} vectors (converged {c['du_converged']}): sigma_min(I + rho Du)"
             f" = {sg['estimate']:.6g} +- {sg['residual']:.1e}, lambda_min(Sym Du) = "
