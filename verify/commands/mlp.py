@@ -188,7 +188,8 @@ def run_check(args) -> int:
     if pc.nullity:
         print(f"  Hessian nullity at x+ (dense) = {pc.nullity['nullity']} (threshold "
               f"{pc.nullity['threshold']:.2e})")
-    print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents by count (HVP = 2), "
+    print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents by count (an HVP through a "
+          f"shared linearization = 1, alone = 2), "
           f"{pc.extra['grad_equivalents_by_time']:.0f} by time; {pc.seconds:.1f} s")
     if "attraction" in out:
         a = out["attraction"]
