@@ -239,7 +239,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
             cert.finding("Section 4.1 (stalled seeds) / Theorem 3.2",
                          "the stalled point as a near-fixed point of the heavy-ball SAM map",
                          f"the heavy-ball SAM map linearized at the stalled point (GradRatio "
-                         f"{D['grad_ratio']:.2e}) has an eigenvalue of modulus {top:.10f} > 1 (block "
+                         f"{D['grad_ratio']:.2e}) has an eigenvalue of modulus {top:.10f} > 1 ("
                          f"Arnoldi on H(x+)(I + rho Du), residual-checked): it is linearly unstable, "
                          f"but departures grow by e only every {1 / (top - 1):.3g} steps, against about "
                          f"{steps} steps of training and {200 if quick else 1000} of the attraction "
