@@ -150,3 +150,17 @@ def test_block_krylov_refuses_a_basis_that_does_not_fit(monkeypatch):
         BlockKrylov(lambda X: X, torch.randn(4, 1000, dtype=torch.float64), 400)
     monkeypatch.setenv("SAM_VERIFY_KRYLOV_MAX_GB", "1")          # the control: fits
     BlockKrylov(lambda X: X, torch.randn(4, 1000, dtype=torch.float64), 400)
+
+
+def test_du_spectrum_on_a_sympy_objective_in_the_torch_context():
+    """The generic hessian_rows (one hvp per row) serves sympy objectives too."""
+    from verify import SympyObjective
+    obj = SympyObjective("(x**2+y**2-1)**2 + 3*x*y*z/10 + z**4 - z**2", ["x", "y", "z"])
+    x = torch.tensor([0.4, -0.7, 0.5], dtype=torch.float64)
+    sp = du_spectrum(obj, x, 0.8, CTX, tol=1e-12, max_vectors=10)
+    gr = sam.gradient(obj, x, CTX)
+    J = sam.du_matrix(obj, x, CTX, gr)
+    M = torch.eye(3, dtype=torch.float64) + 0.8 * J
+    assert sp.converged
+    assert sp.sigma_min.value == pytest.approx(float(torch.linalg.svdvals(M)[-1]), rel=1e-12)
+    assert sp.sym_du_min.value == pytest.approx(float(torch.linalg.eigvalsh((J + J.T) / 2)[0]), rel=1e-12)
