@@ -140,9 +140,16 @@ class _Problem:
         hi = RitzValue(max(0.0, ev[-1] / self.norm), res[1] / self.norm, t)
         return lo, hi
 
+    def qw(self):
+        """Q w, the coordinates of w = P H u in the basis (cached per run length)."""
+        if getattr(self, "_qw_n", None) != self.run.n:
+            self._qw = (self.run.basis() @ self.w[0]).detach().cpu().numpy()
+            self._qw_n = self.run.n
+        return self._qw
+
     def sym_du_min(self, tol):
         n = self.run.n
-        qw = (self.run.basis() @ self.w[0]).detach().cpu().numpy()
+        qw = self.qw()
         K = np.zeros((n + 1, n + 1))
         K[1:, 1:] = self.sym_T()
         K[0, 1:] = K[1:, 0] = qw / 2       # w is the first Krylov vector: qw = ||w|| e_1
@@ -155,7 +162,7 @@ class _Problem:
         """R with M (a u + Q^T y) = [u; Q; Q_next]^T R (a, y)."""
         run, c = self.run, self.c
         n, b = run.n, run.b
-        qw = (run.basis() @ self.w[0]).detach().cpu().numpy()
+        qw = self.qw()
         R = np.zeros((1 + n + b, 1 + n))
         R[0, 0] = 1.0
         R[1:1 + n, 0] = c * qw
@@ -180,10 +187,10 @@ class _Problem:
         s_max = math.sqrt(max(_band_eigh(G, bw, G.shape[0] - 1)[0], 0.0))
         n = self.run.n
         torch = ctx.torch
-        basis = torch.cat([self.u, self.run.basis(), self.run.next_block()])
+        Q = self.run.basis()
         as_t = lambda a: torch.as_tensor(a, dtype=ctx.dtype, device=ctx.device)  # noqa: E731
-        x = as_t(z[0]) * self.u[0] + as_t(z[1:]) @ basis[1:1 + n]
-        tv = as_t(t) @ basis
+        x = as_t(z[0]) * self.u[0] + as_t(z[1:]) @ Q
+        tv = as_t(t[0]) * self.u[0] + as_t(t[1:1 + n]) @ Q + as_t(t[1 + n:]) @ self.run.next_block()
         mt_t = tv + self.c * self.H(_rows(self.project(_rows(tv))[0]))[0]   # M^T t = t + c H P t
         self.extra += 1
         res = float((mt_t - sig * x).norm())

@@ -47,11 +47,7 @@ class MapSpectrum:
 
     def converged_ritz(self):
         """Converged Ritz values, without those indistinguishable from 0 (kernel directions)."""
-        return [(lam, r) for lam, r in self.ritz if r <= self.tol and abs(lam) > self.zero]
-
-    @property
-    def zero(self) -> float:
-        return self.tol
+        return [(lam, r) for lam, r in self.ritz if r <= self.tol and abs(lam) > self.tol]
 
     def sam_eigs(self, k: int = 4, converged_only: bool = True) -> list:
         """Eigenvalues 1 - eta lam of J of largest modulus (from converged Ritz values)."""
@@ -68,12 +64,13 @@ class MapSpectrum:
     def converged(self) -> bool:
         """The two Ritz values that decide the spectral radii have converged: the leftmost and
         the one of largest modulus (|1 - eta lam| and the heavy-ball roots grow as Re lam falls
-        or |lam| grows; for a real spectrum the maxima sit at these two ends)."""
+        or |lam| grows; for a real spectrum the maxima sit at these two ends), and the leftmost
+        stopped moving (``steady``)."""
         if not self.ritz:
             return False
         left = min(self.ritz, key=lambda t: t[0].real)
         big = max(self.ritz, key=lambda t: abs(t[0]))
-        return left[1] <= self.tol and big[1] <= self.tol
+        return self.steady and left[1] <= self.tol and big[1] <= self.tol
 
     def as_dict(self) -> dict:
         c = lambda z: [float(np.real(z)), float(np.imag(z))]  # noqa: E731
@@ -128,8 +125,6 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
         run.extend(max(check_every, run.n // (8 * block)))   # x1.125: eig of T is O(n^3)
         ritz = _extreme_ritz(run.projected(), run, want, tol)
         scale = max(abs(lam) for lam, _ in ritz)
-        spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
-                           0 if V is None else V.shape[0], history)
         left = min(ritz, key=lambda t: t[0].real)[0]
         history.append({"vectors": run.n, "leftmost": [float(left.real), float(left.imag)],
                         "max_residual": max(r for _, r in ritz)})
@@ -137,6 +132,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
         # did not move since the previous, smaller space (Krylov cannot prove extremality)
         steady = run.exhausted or (len(history) > 1 and
                                    abs(complex(*history[-2]["leftmost"]) - left) <= tol * scale)
-        spec.steady = steady
-        if (spec.converged and steady) or run.full:
+        spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
+                           0 if V is None else V.shape[0], history, steady)
+        if spec.converged or run.full:
             return spec
