@@ -21,17 +21,26 @@ the unit gradient u when the operator is P H P.
 """
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .errors import SamVerifyError
+
+
+@functools.lru_cache(maxsize=1)
+def _blas_controller():
+    # scanning the loaded libraries reads /proc/self/maps: about 3 ms, paid once instead of at
+    # every convergence check
+    from threadpoolctl import ThreadpoolController
+    return ThreadpoolController()
 
 
 def small_dense_blas():
     """A context in which numpy/scipy's BLAS runs on one thread: the projected problems are small
     (n ~ 2000), and on a loaded 2-core machine a multithreaded LAPACK eig ran 10x slower than a
     single-threaded one."""
-    from threadpoolctl import threadpool_limits
-    return threadpool_limits(limits=1, user_api="blas")
+    return _blas_controller().limit(limits=1, user_api="blas")
 
 
 def _check_memory(rows: int, d: int, itemsize: int) -> None:
@@ -67,7 +76,9 @@ class BlockKrylov:
         self.max_vectors -= self.max_vectors % self.b
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
         _check_memory(self.max_vectors + self.b, d, start.element_size())
-        self.Q = torch.zeros(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)
+        # empty, not zeros: rows are written before they are read, and zero-filling a budget's
+        # worth of rows (320 MB at d = 1e4) cost more than the products of a short run
+        self.Q = torch.empty(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)
         self.T = np.zeros((self.max_vectors + self.b, self.max_vectors))
         self.n = 0                       # vectors whose products have been taken
         self.products = 0
@@ -80,17 +91,19 @@ class BlockKrylov:
             Z -= (Z @ self.C.T) @ self.C
         return Z
 
-    def _gram_schmidt(self, Z, upto: int):
-        """Two passes of block classical Gram-Schmidt against rows [0, upto); returns the summed
-        coefficients (upto, b)."""
-        coef = self.torch.zeros(upto, Z.shape[0], dtype=Z.dtype, device=Z.device)
+    def _gram_schmidt(self, Z, upto: int) -> np.ndarray:
+        """Two passes of block classical Gram-Schmidt of Z (in place) against rows [0, upto);
+        returns the summed coefficients (upto, b)."""
+        coef = np.zeros((upto, Z.shape[0]))
         if self._project_every_block or upto == 0:
             self._project_constraints(Z)     # the rows of Q satisfy the constraints already
+        if not upto:
+            return coef
+        Qk = self.Q[:upto]
         for _ in range(2):
-            if upto:
-                h = self.Q[:upto] @ Z.T
-                Z -= h.T @ self.Q[:upto]
-                coef += h
+            h = Qk @ Z.T
+            Z -= h.T @ Qk
+            coef += h.detach().cpu().numpy()
         return coef
 
     def _cholesky_qr(self, Z):
@@ -156,7 +169,7 @@ class BlockKrylov:
             Qn = self._orthonormal_block(Z.clone(), s + b, projected=True)
             Bn = Qn @ Z.T                                   # Z = Qn^T Bn after the projection
             self.Q[s + b:s + 2 * b] = Qn
-            self.T[:s + b, s:s + b] = coef.detach().cpu().numpy()
+            self.T[:s + b, s:s + b] = coef
             self.T[s + b:s + 2 * b, s:s + b] = Bn.detach().cpu().numpy()
             self.B = Bn.detach().cpu().numpy()
             self.n = s + b

@@ -231,34 +231,36 @@ def symmetry_basis(obj, const_tol: float = 0.0):
         raise SamVerifyError("symmetry_basis needs an MLP with at least one hidden layer")
     first, last = lin_names[0], lin_names[-1]
     key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
-    cols = []
-    # 1. softmax shift: b_L += t 1, W_L += 1 a^T
-    o_b, (C,) = offsets[key(last, "bias")]
-    e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
-    e[o_b:o_b + C] = 1.0
-    cols.append(e)
-    o_w, (C2, hL) = offsets[key(last, "weight")]
-    for j in range(hL):
-        e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
-        e[o_w + j: o_w + C2 * hL: hL] = 1.0     # column j of W_L (row-major storage)
-        cols.append(e)
-    n_softmax = len(cols)
-    # 2. constant input features: W_1[:, j] += a, b_1 -= c_j a
+    # The directions are built orthonormal from their supports instead of by a QR of d x dim V
+    # (0.4 s at d = 1e4): the softmax ones have disjoint supports, and the constant-feature ones
+    # of different hidden units too; those of one unit i share the entry b_1[i], and are made
+    # orthonormal by one small QR that serves every unit.
     X = obj.X
     const = torch.nonzero((X.max(dim=0).values - X.min(dim=0).values) <= const_tol).reshape(-1).tolist()
+    o_b, (C,) = offsets[key(last, "bias")]
+    o_w, (C2, hL) = offsets[key(last, "weight")]
     o_w1, (h1, nin) = offsets[key(first, "weight")]
     o_b1, _ = offsets[key(first, "bias")]
-    for j in const:
-        c = float(X[0, j])
+    n_softmax = hL + 1
+    # built as rows (the Krylov runs take the constraints as rows) and returned as columns
+    R = torch.zeros(n_softmax + h1 * len(const), obj.dim, dtype=obj.dtype, device=obj.device)
+    # 1. softmax shift: b_L += t 1 (row 0), W_L += 1 a^T (column j of W_L, row-major storage)
+    R[0, o_b:o_b + C] = 1.0 / math.sqrt(C)
+    for j in range(hL):
+        R[1 + j, o_w + j: o_w + C2 * hL: hL] = 1.0 / math.sqrt(C2)
+    # 2. constant input features: W_1[i, j] += a, b_1[i] -= c_j a, for j in const
+    if const:
+        c = X[0, const].to(torch.float64).cpu()
+        B = torch.cat([torch.eye(len(const), dtype=torch.float64), -c[None, :]])   # (k+1, k)
+        Qb = torch.linalg.qr(B)[0].to(obj.dtype).to(obj.device)
+        rows = torch.tensor(const, device=obj.device)
         for i_ in range(h1):
-            e = torch.zeros(obj.dim, dtype=obj.dtype, device=obj.device)
-            e[o_w1 + i_ * nin + j] = 1.0
-            e[o_b1 + i_] = -c
-            cols.append(e)
-    V = torch.stack(cols, dim=1)
-    Q, _ = torch.linalg.qr(V)
+            dirs = slice(n_softmax + i_ * len(const), n_softmax + (i_ + 1) * len(const))
+            R[dirs, o_w1 + i_ * nin + rows] = Qb[:-1].T
+            R[dirs, o_b1 + i_] = Qb[-1]
+    Q = R.T
     return Q, {"softmax_shift": n_softmax, "constant_features": len(const) * h1,
-               "constant_feature_indices": const, "total": V.shape[1],
+               "constant_feature_indices": const, "total": Q.shape[1],
                "formula": f"h_(L-1) + 1 + h_1*k = {hL} + 1 + {h1}*{len(const)}"}
 
 
