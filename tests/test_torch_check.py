@@ -63,7 +63,11 @@ def test_check_point_and_budget(tiny):
     pc = mc.check_point(obj, th, 2.0, ctx=CTX, sigma_budget=5)
     # a budget of 5 Krylov vectors: not converged, but the estimate is still an upper bound
     assert pc.sigma_min["converged"] is False and pc.sigma_min["vectors"] == 5
-    assert pc.sigma_min["value"] is None and pc.sigma_min["estimate"] >= pc.sigma_min["lower_bound"]
+    assert pc.sigma_min["value"] is None and pc.converged["sigma_min"] is False
+    # on the one Krylov space ||M x|| >= x^T M x: the estimate is never below 1 + rho * Ritz value
+    assert pc.sigma_min["estimate"] >= max(0.0, pc.attraction_margin) - 1e-12
+    # ... but an unconverged Ritz value gives no lower bound on the true sigma_min
+    assert pc.converged["sym_du_min"] is False and pc.sigma_min["lower_bound"] is None
     assert pc.attraction_margin == pytest.approx(1 + 2.0 * pc.lambda_min_sym_du)
     assert pc.verdict in ("other", "unstable", "converged", "hallucinated")
     assert pc.nullity["nullity"] >= pc.symmetry["total"]
@@ -99,3 +103,34 @@ def test_cuda_matrix_free_matches_cpu(tiny):
     a = mc.lambda_min_sym_du(obj, th, CTX)[0]
     b = mc.lambda_min_sym_du(objg, thg, gctx)[0]
     assert abs(a - b) < 1e-8 * max(1, abs(a))
+
+
+def test_distance_to_stationary_set_vs_dense_least_squares():
+    """LSMR on the matrix-free A = H(x+)(I + rho Du) through shared linearizations gives the
+    minimum-norm Newton step of dense least squares; stopped early it says it did not converge."""
+    from verify import SympyObjective
+    obj = SympyObjective("(x**2+y**2-1)**2 + 3*x*y*z/10 + z**4 - z**2", ["x", "y", "z"])
+    x = torch.tensor([0.4, -0.7, 0.5], dtype=torch.float64)
+    r = mc.distance_to_stationary_set(obj, x, 0.3, CTX, atol=1e-14)
+    A = sam.shifted_jacobian(obj, x, 0.3, CTX)
+    F = sam.shifted_gradient(obj, x, 0.3, CTX)
+    delta = torch.linalg.lstsq(A, -F[:, None], driver="gelsd").solution
+    assert r["converged"] and r["F_norm"] == pytest.approx(float(F.norm()), rel=1e-14)
+    assert r["distance_estimate"] == pytest.approx(float(delta.norm()), rel=1e-8)
+    short = mc.distance_to_stationary_set(obj, x, 0.3, CTX, maxiter=1)
+    assert not short["converged"] and short["relative_residual"] > 1e-3
+
+
+def test_shared_linearizations_match_plain_hvps(tiny):
+    obj, th = tiny
+    xp = sam.perturbed_point(obj, th, 2.0, CTX)
+    counted = mc.Counting(obj)
+    shared = mc.SharedLinearizations(counted, (th, xp), CTX)
+    v = torch.randn(obj.dim, dtype=torch.float64)
+    for p in (th, th + 2.0 * sam.unit_gradient(obj, th, CTX)):     # x+ recomputed: matched by value
+        assert torch.allclose(shared.hvp(p, v, CTX), obj.hvp(p, v, CTX), rtol=1e-12, atol=1e-14)
+    assert counted.counts["hvp"] == counted.counts["hvp_shared"] == 2
+    other = th + 1e-3
+    assert torch.equal(shared.hvp(other, v, CTX), obj.hvp(other, v, CTX))   # falls through
+    assert counted.counts["hvp"] == 3 and counted.counts["hvp_shared"] == 2
+    assert shared.dim == obj.dim

@@ -185,6 +185,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                          "hessian_nullity_at_x+": pc.nullity, "verdict": pc.verdict,
                          "grad_equivalents": round(pc.grad_equivalents), "check_seconds": round(pc.seconds, 2)})
     cert.objects["sam_map_eigensolve"] = pc.extra["map_status"]
+    cert.objects["matrix_free_converged"] = pc.converged   # unconverged numbers are estimates
     # where x+ sits: near-uniform outputs explain a Hessian nullity far above the symmetry count
     with torch.no_grad():
         logits = obj.logits_fn(theta + rho * obj.grad(theta, ctx) / obj.grad(theta, ctx).norm(), obj.X)

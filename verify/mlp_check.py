@@ -118,6 +118,27 @@ class Counting:
                 + 0.5 * c["value"])
 
 
+class SharedLinearizations:
+    """Wraps an objective so that Hessian-vector products at the given points go through one
+    linearization each (:meth:`hessian_rows`, about one gradient a product instead of two); at any
+    other point, or for anything else, it is the objective itself. Lets the generic operators of
+    :mod:`verify.sam` (which call ``obj.hvp``) run at the shared-linearization cost: the point is
+    matched by value, since they recompute x+ = x + rho u from x."""
+
+    def __init__(self, obj, points, ctx):
+        self._obj = obj
+        self._rows = [(p, obj.hessian_rows(p, ctx)) for p in points]
+
+    def __getattr__(self, name):
+        return getattr(self._obj, name)
+
+    def hvp(self, x, v, ctx):
+        for p, rows in self._rows:
+            if x is p or (x.shape == p.shape and bool(ctx.torch.equal(x, p))):
+                return rows(v.reshape(1, -1))[0]
+        return self._obj.hvp(x, v, ctx)
+
+
 def _ctx_for(obj, ctx=None):
     if ctx is not None:
         return ctx
@@ -153,12 +174,17 @@ def du_spectrum_extremes(obj, theta, ctx=None, tol: float = 1e-10, grad=None) ->
 def sigma_summary(sp, lower_bound: float | None = None) -> dict:
     """sigma_min(I + rho Du) from a :class:`DuSpectrum`: the Krylov estimate (the smallest singular
     value found; an upper bound on sigma_min whatever the convergence), its certified residual,
-    and the lower bound max(0, 1 + rho lambda_min(Sym Du)) (v^T M v <= ||M v|| for unit v)."""
+    and the lower bound max(0, 1 + rho lambda_min(Sym Du)) (v^T M v <= ||M v|| for unit v).
+
+    The lower bound holds when lambda_min(Sym Du) is the smallest eigenvalue; a Ritz value is
+    never below it, so the bound is given only when that Ritz value converged (and, as for any
+    Krylov extreme, under the caveat that no smaller eigenvalue hides from the space). On the
+    Krylov space itself estimate >= max(0, 1 + rho * Ritz value) always holds."""
     s = sp.sigma_min
     ok = s.converged and sp.converged      # a small residual, and the estimate stopped moving
+    bound = None if lower_bound is None or not sp.sym_du_min.converged else max(0.0, float(lower_bound))
     return {"value": s.value if ok else None, "estimate": s.value, "residual": s.residual,
-            "tol": s.tol, "converged": ok, "vectors": sp.vectors,
-            "lower_bound": None if lower_bound is None else max(0.0, float(lower_bound))}
+            "tol": s.tol, "converged": ok, "vectors": sp.vectors, "lower_bound": bound}
 
 
 def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=None,
@@ -334,6 +360,8 @@ class PointCheck:
     seconds_per_grad: float
     verdict: str = ""
     extra: dict = field(default_factory=dict)
+    # which matrix-free numbers met their residual tolerance; an unconverged one is an estimate
+    converged: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -367,11 +395,11 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     theta = theta.to(device=ctx.device, dtype=ctx.dtype)
     t_grad = _seconds_per_grad(obj, theta, ctx)
     t0 = time.perf_counter()
-    d = sam.diagnostics(cobj, theta, rho, ctx)
+    gr = sam.gradient(cobj, theta, ctx)
+    d = sam.diagnostics(cobj, theta, rho, ctx, gr)
     diag = {"f": float(d.f), "f_sam": float(d.f_sam), "grad_norm": float(d.grad_norm),
             "shifted_grad_norm": float(d.shifted_grad_norm), "grad_ratio": float(d.grad_ratio),
             "loss_gap": float(d.loss_gap)}
-    gr = sam.gradient(cobj, theta, ctx)
     sp = du_spectrum(cobj, theta, rho, ctx, tol, gr, sigma_budget or 4000, block)
     lam = float(sp.sym_du_min.value)
     smin = sigma_summary(sp, 1 + rho * lam)
@@ -397,7 +425,11 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
                       res, nullity, counts, geq, seconds, t_grad, classify_point(diag),
                       extra={"hvps_before_map": du_hvps, "hvps_map": map_hvps,
                              "map_status": map_status, "du_spectrum": sp.as_dict(),
-                             "grad_equivalents_by_time": seconds / t_grad})
+                             "grad_equivalents_by_time": seconds / t_grad},
+                      converged={"du_extremes": bool(sp.du_min.converged and sp.du_max.converged),
+                                 "sym_du_min": bool(sp.sym_du_min.converged),
+                                 "sigma_min": bool(smin["converged"]),
+                                 "sam_map": bool(map_status[0]["converged"]) if map_status else None})
 
 
 def _seconds_per_grad(obj, theta, ctx, reps: int = 20) -> float:
@@ -494,12 +526,14 @@ def distance_to_stationary_set(obj, x, rho, ctx=None, maxiter: int = 200, atol: 
     """First-order (Gauss-Newton) estimate of the distance from x to the set {F = 0},
     F(x) = grad f(x + rho u(x)), the stationary set of the SAM iteration: the minimum-norm delta
     with F(x) + A delta = 0, A = H(x+)(I + rho Du) (LSMR on the matrix-free A and A^T, two HVPs
-    per product). Returns ||delta||, ||F(x)|| and the relative residual LSMR reached."""
+    per product, through one linearization at x and one at x+). Returns ||delta||, ||F(x)|| and the relative residual LSMR reached."""
     from scipy.sparse.linalg import LinearOperator, lsmr
     ctx = _ctx_for(obj, ctx)
     torch = ctx.torch
     gr = sam.gradient(obj, x, ctx)
-    F = obj.grad(x + rho * gr.u, ctx)
+    xp = x + sam.check_rho(rho, ctx) * gr.u
+    F = obj.grad(xp, ctx)
+    obj = SharedLinearizations(obj, (x, xp), ctx)       # LSMR takes hundreds of products
 
     def conv(fn):
         def mv(v):
@@ -512,9 +546,12 @@ def distance_to_stationary_set(obj, x, rho, ctx=None, maxiter: int = 200, atol: 
                         rmatvec=conv(lambda v: sam.shifted_jacobian_rmatvec(obj, x, rho, v, ctx, gr)))
     b = -F.detach().to("cpu", torch.float64).numpy()
     sol = lsmr(op, b, atol=atol, btol=atol, maxiter=maxiter)
-    delta, itn, normr = sol[0], sol[2], sol[3]
+    delta, istop, itn, normr = sol[0], sol[1], sol[2], sol[3]
+    # istop 1/2: a solution of A delta = -F (or least-squares one) within atol; otherwise LSMR
+    # stopped at maxiter (or on conditioning) and delta is a truncated, regularized estimate
     return {"distance_estimate": float(np.linalg.norm(delta)), "F_norm": float(np.linalg.norm(b)),
-            "relative_residual": float(normr / max(np.linalg.norm(b), 1e-300)), "iterations": int(itn)}
+            "relative_residual": float(normr / max(np.linalg.norm(b), 1e-300)), "iterations": int(itn),
+            "converged": istop in (1, 2)}
 
 
 def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, lr: float = 0.01,

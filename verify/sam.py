@@ -209,9 +209,10 @@ class SamDiagnostics:
     x_plus: Any
 
 
-def diagnostics(obj, x, rho, ctx) -> SamDiagnostics:
+def diagnostics(obj, x, rho, ctx, grad: Gradient | None = None) -> SamDiagnostics:
+    """``grad``: the :class:`Gradient` at x when the caller has it already."""
     rho = check_rho(rho, ctx)
-    gr = gradient(obj, x, ctx)
+    gr = grad or gradient(obj, x, ctx)
     xp = x + rho * gr.u
     f, fp = obj.value(x, ctx), obj.value(xp, ctx)
     wn = ctx.norm(obj.grad(xp, ctx))

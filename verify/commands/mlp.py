@@ -175,14 +175,24 @@ def run_check(args) -> int:
     print(f"seed index {idx} of {args.checkpoint}: d = {obj.dim}, rho = {rho} -> {pc.verdict}")
     print(f"  f = {D['f']:.6g}, f_SAM = {D['f_sam']:.6g}, ||grad f|| = {D['grad_norm']:.4e}, "
           f"||grad f(x+)|| = {D['shifted_grad_norm']:.4e}, GradRatio = {D['grad_ratio']:.3e}")
+    ok = pc.converged
+    flag = lambda name: "" if ok[name] else " [NOT converged: an estimate]"  # noqa: E731
     print(f"  lambda_min(Sym Du) = {pc.lambda_min_sym_du:.6g}; 1 + rho lambda_min = "
-          f"{pc.attraction_margin:.6g}; Du spectrum in [{pc.du_min:.4g}, {pc.du_max:.4g}]")
+          f"{pc.attraction_margin:.6g}{flag('sym_du_min')}; Du spectrum in [{pc.du_min:.4g}, "
+          f"{pc.du_max:.4g}]{flag('du_extremes')}")
     sg = pc.sigma_min
     print(f"  sigma_min(I + rho Du) = {sg['estimate']:.6g} (residual {sg['residual']:.1e}, "
           f"{'converged' if sg['converged'] else 'NOT converged: an upper bound'}, "
-          f"{sg['vectors']} Krylov vectors); lower bound max(0, 1 + rho lambda_min) = {sg['lower_bound']:.4g}")
-    print(f"  SAM map |eig| (top): {[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
-          f"{[round(float(abs(z)), 8) for z in pc.heavy_ball_eigs]}")
+          f"{sg['vectors']} Krylov vectors); lower bound max(0, 1 + rho lambda_min) = "
+          + (f"{sg['lower_bound']:.4g}" if sg["lower_bound"] is not None else "none (lambda_min not converged)"))
+    if ok["sam_map"] is None:
+        print("  SAM map: skipped (--map-budget 0)")
+    elif not ok["sam_map"]:
+        print(f"  SAM map: NOT converged in {pc.extra['map_status'][0]['products']} Krylov vectors "
+              f"(raise --map-budget); no eigenvalue reported")
+    else:
+        print(f"  SAM map |eig| (top): {[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
+              f"{[round(float(abs(z)), 8) for z in pc.heavy_ball_eigs]}")
     print(f"  symmetry dimension {pc.symmetry['total']} ({pc.symmetry['formula']}); max ||H(x+) v|| "
           f"= {pc.symmetry_residuals['max_hv_norm']:.2e}")
     if pc.nullity:
