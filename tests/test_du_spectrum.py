@@ -135,7 +135,9 @@ def test_block_krylov_relation_property(n, b, steps, seed, symmetric):
     if symmetric:
         A = A + A.T
     b = min(b, n)
-    run = BlockKrylov(lambda X: X @ A.T, torch.randn(b, n, generator=g, dtype=torch.float64), n)
+    # symmetric: the Lanczos reorthogonalization (local pass, then full)
+    run = BlockKrylov(lambda X: X @ A.T, torch.randn(b, n, generator=g, dtype=torch.float64), n,
+                      symmetric=symmetric)
     run.extend(steps)
     Q, k = run.basis(), run.n
     assert torch.allclose(Q @ Q.T, torch.eye(k, dtype=torch.float64), atol=1e-10)

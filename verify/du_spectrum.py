@@ -100,7 +100,7 @@ class _Problem:
         if float(self.w.norm()) > 0:
             start[0] = self.w[0]
         self.run = BlockKrylov(lambda X: self.project(self.H(X)), start, max_vectors,
-                                constraints=self.u, seed=seed + 1)
+                                constraints=self.u, seed=seed + 1, symmetric=True)
 
     def project(self, Z):
         return Z - (Z @ self.u.T) @ self.u
