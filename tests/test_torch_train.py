@@ -164,3 +164,106 @@ def test_sweep_row_chunks_equal_one_batch(data):
     assert [r["mean_train_loss"] for r in a["rows"]] == pytest.approx([r["mean_train_loss"] for r in b["rows"]])
     c = sweep(data, (0.5, 2.0), switch_rhos=(2.0,), **kw)
     assert [(r["mode"], r["rho"]) for r in c["rows"]] == [("sam-only", 0.5), ("sam-only", 2.0), ("switching", 2.0)]
+
+
+def _model_and_closure(data, seed=0, width=8):
+    Xtr, ytr, _, _ = data.tensors(dtype=torch.float64)
+    m = build_mlp(64, width, 1, 10, "tanh", seed=seed).double()
+    return m, (lambda: F.cross_entropy(m(Xtr), ytr))
+
+
+def test_optimizer_state_dict_resumes_exactly(data):
+    """The saved state carries the base optimizer's momentum: a reload continues the run to
+    rounding; without the base state (the control) the resumed run differs."""
+    m, loss_fn = _model_and_closure(data)
+    opt = SAM(m.parameters(), torch.optim.SGD, rho=1.0, lr=0.05, momentum=0.9, switch_steps=2)
+
+    def closure(opt=opt):
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        return loss
+    for _ in range(3):
+        opt.step(closure)
+    import copy
+    # a deep copy, as torch.save makes: a state dict holds references to the live buffers
+    saved_p, saved_opt = [p.detach().clone() for p in m.parameters()], copy.deepcopy(opt.state_dict())
+    for _ in range(5):
+        opt.step(closure)
+    want = flatten_params(m)
+
+    def resumed(with_base: bool):
+        m2, loss2 = _model_and_closure(data)
+        with torch.no_grad():
+            for p, q in zip(m2.parameters(), saved_p):
+                p.copy_(q)
+        opt2 = SAM(m2.parameters(), torch.optim.SGD, rho=1.0, lr=0.05, momentum=0.9)
+        sd = dict(saved_opt)
+        if not with_base:
+            sd.pop("base_optimizer")
+        opt2.load_state_dict(sd)
+        for _ in range(5):
+            opt2.zero_grad()
+            opt2.step(lambda: (opt2.zero_grad(), loss2().backward(), loss2())[2])
+        return flatten_params(m2), opt2
+    got, opt2 = resumed(True)
+    assert opt2.steps_taken == 8 and opt2.switch_steps == 2
+    assert torch.allclose(got, want, atol=1e-12)
+    assert not torch.allclose(resumed(False)[0], want, atol=1e-6)
+
+
+def test_optimizer_two_step_interface_switches_and_monitors(data):
+    """first_step/second_step give the same run as step(closure), plain GD phase and monitor
+    included."""
+    want, opt_ref = _optimizer_run(data, 0, 1.0, 5, 2)
+    m, loss_fn = _model_and_closure(data)
+    opt = SAM(m.parameters(), torch.optim.SGD, rho=1.0, lr=0.01, momentum=0.9, switch_steps=2)
+    for _ in range(5):
+        opt.zero_grad()
+        loss = loss_fn()
+        loss.backward()
+        opt.first_step(zero_grad=True, loss=loss)
+        loss_plus = loss_fn()
+        loss_plus.backward()
+        opt.second_step(zero_grad=True, loss=loss_plus)
+    assert opt.steps_taken == 5 and not opt.in_gd_phase
+    assert torch.allclose(flatten_params(m), want, atol=1e-12)
+    assert [h["step"] for h in opt.monitor.history] == [2, 3, 4]
+    for a, b in zip(opt.monitor.history, opt_ref.monitor.history):
+        assert a == pytest.approx(b, rel=1e-12)
+    with pytest.raises(SamVerifyError, match="first_step"):
+        opt.second_step()
+
+
+def test_optimizer_restores_only_this_steps_parameters():
+    """A parameter without a gradient in this step is neither perturbed nor restored (a stale
+    copy from an earlier step must not pull it back)."""
+    a = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    b = torch.nn.Parameter(torch.tensor([3.0], dtype=torch.float64))
+    opt = SAM([a, b], torch.optim.SGD, rho=0.1, lr=0.1)
+
+    def both():
+        opt.zero_grad()
+        loss = (a ** 2 + b ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(both)
+    b_after = b.detach().clone()
+    assert float(b_after) < 3.0
+
+    def only_a():
+        opt.zero_grad(set_to_none=True)
+        loss = (a ** 2).sum()
+        loss.backward()
+        return loss
+    opt.step(only_a)
+    assert torch.equal(b.detach(), b_after)
+
+
+@pytest.mark.parametrize("bad", [float("inf"), float("nan"), -1.0, "x"])
+def test_optimizer_refuses_bad_rho(bad):
+    p = [torch.nn.Parameter(torch.zeros(2))]
+    with pytest.raises(InvalidRhoError):
+        SAM(p, rho=bad, lr=0.1)
+    with pytest.raises(InvalidRhoError):
+        SAM([{"params": p, "rho": bad}], rho=0.1, lr=0.1)

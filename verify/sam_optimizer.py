@@ -25,11 +25,12 @@ proof; :mod:`verify.mlp_check` does the checks at the point.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import torch
 
-from .errors import InvalidRhoError, SamVerifyError
+from .errors import InvalidRhoError, NonFiniteError, SamVerifyError
 
 
 @dataclass
@@ -61,31 +62,60 @@ class HallucinationMonitor:
         return self.history[-1] if self.history else None
 
 
+def _check_rho(rho) -> float:
+    try:
+        r = float(rho)
+    except (TypeError, ValueError):
+        r = float("nan")
+    if not (math.isfinite(r) and r >= 0):
+        raise InvalidRhoError(f"rho must be a finite number >= 0, got {rho!r}")
+    return r
+
+
 class SAM(torch.optim.Optimizer):
-    """Sharpness-aware minimization wrapping a base optimizer (default SGD)."""
+    """Sharpness-aware minimization wrapping a base optimizer (default SGD).
+
+    Two ways to drive it, with the same switching and monitor:
+
+    * ``step(closure)``: the closure zeroes the gradients, computes the loss, calls backward and
+      returns the loss (called twice in a SAM step, once in a plain step);
+    * ``first_step`` / ``second_step`` around your own two forward-backward passes; pass the
+      losses (``first_step(loss=...)``, ``second_step(loss=...)``) for the monitor. During the
+      plain-GD phase ``first_step`` does not perturb, and ``second_step`` steps with the
+      gradient of the second pass, taken at theta itself.
+    """
 
     def __init__(self, params, base_optimizer=torch.optim.SGD, rho: float = 0.05,
                  switch_steps: int = 0, monitor: HallucinationMonitor | bool = True, eps: float = 1e-12,
                  **kwargs):
-        if not (rho >= 0):
-            raise InvalidRhoError(f"rho must be >= 0, got {rho}")
-        if switch_steps < 0:
-            raise SamVerifyError(f"switch_steps must be >= 0, got {switch_steps}")
+        _check_rho(rho)
+        if not (isinstance(switch_steps, int) and switch_steps >= 0):
+            raise SamVerifyError(f"switch_steps must be an integer >= 0, got {switch_steps!r}")
         defaults = dict(rho=rho, **kwargs)
         super().__init__(params, defaults)
         self.base_optimizer = base_optimizer(self.param_groups, **kwargs)
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
+        for group in self.param_groups:
+            _check_rho(group["rho"])
         self.switch_steps = int(switch_steps)
         self.eps = eps
         self.steps_taken = 0
         self.monitor = monitor if isinstance(monitor, HallucinationMonitor) else (
             HallucinationMonitor() if monitor else None)
-        self._last_grad_norm = None
+        self._pending = None          # (loss at theta, ||grad f(theta)||) between the two steps
+
+    def add_param_group(self, param_group):
+        super().add_param_group(param_group)
+        _check_rho(self.param_groups[-1]["rho"])
 
     @property
     def in_gd_phase(self) -> bool:
         return self.steps_taken < self.switch_steps
+
+    @property
+    def _sam_active(self) -> bool:
+        return not self.in_gd_phase and any(g["rho"] != 0 for g in self.param_groups)
 
     @torch.no_grad()
     def _grad_norm(self) -> torch.Tensor:
@@ -93,33 +123,54 @@ class SAM(torch.optim.Optimizer):
                  if p.grad is not None]
         if not norms:
             raise SamVerifyError("no parameter has a gradient: call loss.backward() first")
-        return torch.stack(norms).norm(2)
+        n = torch.stack(norms).norm(2)
+        if not torch.isfinite(n):
+            raise NonFiniteError(f"the gradient norm is {float(n)}: NaN/inf in the gradients")
+        return n
 
     @torch.no_grad()
-    def first_step(self, zero_grad: bool = False) -> torch.Tensor:
-        """theta -> theta + rho grad / ||grad|| (remembering theta); returns ||grad f(theta)||."""
+    def first_step(self, zero_grad: bool = False, loss=None) -> torch.Tensor:
+        """theta -> theta + rho grad / ||grad|| (remembering theta; no move during the plain-GD
+        phase); returns ||grad f(theta)||."""
         gnorm = self._grad_norm()
         for group in self.param_groups:
-            scale = group["rho"] / (gnorm + self.eps)
             for p in group["params"]:
-                if p.grad is None:
-                    continue
-                self.state[p]["old_p"] = p.detach().clone()
-                p.add_(p.grad * scale.to(p))
-        self._last_grad_norm = gnorm
+                self.state[p].pop("old_p", None)   # only this step's perturbed parameters return
+        if self._sam_active:
+            for group in self.param_groups:
+                scale = group["rho"] / (gnorm + self.eps)
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    self.state[p]["old_p"] = p.detach().clone()
+                    p.add_(p.grad * scale.to(p))
+        self._pending = (None if loss is None else float(loss), float(gnorm))
         if zero_grad:
             self.zero_grad()
         return gnorm
 
     @torch.no_grad()
-    def second_step(self, zero_grad: bool = False) -> torch.Tensor:
-        """Restore theta and step the base optimizer with grad f(theta+); returns ||grad f(theta+)||."""
+    def second_step(self, zero_grad: bool = False, loss=None) -> torch.Tensor:
+        """Restore theta and step the base optimizer with the gradient of the second pass
+        (grad f(theta+); grad f(theta) in the plain-GD phase); returns its norm."""
+        if self._pending is None:
+            raise SamVerifyError("second_step without first_step")
         wnorm = self._grad_norm()
+        sam = False
         for group in self.param_groups:
             for p in group["params"]:
-                if "old_p" in self.state[p]:
-                    p.copy_(self.state[p]["old_p"])
+                old = self.state[p].pop("old_p", None)
+                if old is not None:
+                    p.copy_(old)
+                    sam = True
         self.base_optimizer.step()
+        loss0, gnorm = self._pending
+        self._pending = None
+        if sam and self.monitor is not None:
+            nan = float("nan")
+            self.monitor.record(self.steps_taken, nan if loss0 is None else loss0,
+                                nan if loss is None else float(loss), gnorm, float(wnorm))
+        self.steps_taken += 1
         if zero_grad:
             self.zero_grad()
         return wnorm
@@ -132,28 +183,30 @@ class SAM(torch.optim.Optimizer):
                                  "(two gradient evaluations per step)")
         closure = torch.enable_grad()(closure)
         loss = closure()
-        if self.in_gd_phase or all(g["rho"] == 0 for g in self.param_groups):
+        if not self._sam_active:
             self.base_optimizer.step()
             self.steps_taken += 1
             return loss
-        gnorm = self.first_step(zero_grad=True)
+        self.first_step(zero_grad=True, loss=loss.detach())
         loss_plus = closure()
-        wnorm = self.second_step()
-        if self.monitor is not None:
-            self.monitor.record(self.steps_taken, float(loss.detach()), float(loss_plus.detach()), float(gnorm),
-                                float(wnorm))
-        self.steps_taken += 1
+        self.second_step(loss=loss_plus.detach())
         return loss
 
     def state_dict(self):
+        """SAM's counters and the base optimizer's state (momentum buffers): a reload continues
+        the run exactly."""
         sd = super().state_dict()
         sd["sam_steps_taken"] = self.steps_taken
         sd["sam_switch_steps"] = self.switch_steps
+        sd["base_optimizer"] = self.base_optimizer.state_dict()
         return sd
 
     def load_state_dict(self, state_dict):
         state_dict = dict(state_dict)
         self.steps_taken = state_dict.pop("sam_steps_taken", 0)
         self.switch_steps = state_dict.pop("sam_switch_steps", self.switch_steps)
+        base = state_dict.pop("base_optimizer", None)
         super().load_state_dict(state_dict)
-        self.base_optimizer.param_groups = self.param_groups
+        if base is not None:
+            self.base_optimizer.load_state_dict(base)
+        self.param_groups = self.base_optimizer.param_groups
