@@ -77,3 +77,38 @@ def test_core_sam_ops_run_on_model(small):
     h = 1e-6
     fd = (sam.sam_value(obj, th + h * v, 1.0, CTX) - sam.sam_value(obj, th - h * v, 1.0, CTX)) / (2 * h)
     assert abs(float(fd - g @ v)) < 1e-6 * max(1.0, abs(float(fd)))
+
+
+def test_model_objective_leaves_the_users_model_alone_and_checks_labels():
+    from verify.errors import NonFiniteError, ShapeError
+    from verify.torch_model import ModelObjective
+    m = build_mlp(3, 4, 1, 2, "tanh", seed=0)                         # float32, as users build it
+    X, y = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
+    obj = ModelObjective(m, X, y)
+    assert next(m.parameters()).dtype == torch.float32 and m(X).shape == (5, 2)
+    assert obj.dtype == torch.float64
+    with pytest.raises(ShapeError, match="outputs"):
+        ModelObjective(m, X, torch.tensor([0, 1, 2, 0, 1]))            # class 2 of a 2-output net
+    with pytest.raises(ShapeError, match="whole"):
+        ModelObjective(m, X, torch.tensor([0.0, 1.5, 1.0, 0.0, 1.0]))
+    with pytest.raises(ShapeError, match=">= 0"):
+        ModelObjective(m, X, torch.tensor([0, -1, 1, 0, 1]))
+    with pytest.raises(NonFiniteError):
+        ModelObjective(m, X.masked_fill(X > 1, float("nan")), y)
+    ModelObjective(m, X, torch.tensor([0.0, 1.0, 1.0, 0.0, 1.0]))     # whole floats are fine
+
+
+def test_checkpoint_loading_runs_no_code(tmp_path):
+    """Checkpoints load with weights_only: a pickled object with a payload is refused, typed."""
+    from verify.errors import SamVerifyError
+    from verify.train import TrainResult
+    marker = tmp_path / "ran.txt"
+
+    class Payload:
+        def __reduce__(self):
+            return (marker.write_text, ("x",))
+    bad = tmp_path / "evil.pt"
+    torch.save({"format": "sam-verify-train-1", "extra": Payload()}, bad)
+    with pytest.raises(SamVerifyError, match="loadable"):
+        TrainResult.load(bad)
+    assert not marker.exists()

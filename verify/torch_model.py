@@ -17,10 +17,11 @@ C1; ReLU, leaky ReLU and max-pooling are C0, so analytic-only theorems refuse th
 """
 from __future__ import annotations
 
+import copy
 import math
 from typing import Callable
 
-from .errors import ShapeError
+from .errors import NonFiniteError, ShapeError
 from .mlp import module_smoothness
 from .objective import TorchObjective
 
@@ -55,6 +56,21 @@ def load_flat(model, theta) -> None:
             p.copy_(t.to(p.dtype))
 
 
+def _class_labels(y, device):
+    """y as int64 class indices; refuses labels that are negative or not whole numbers (a cast
+    would truncate them silently)."""
+    import torch
+    t = torch.as_tensor(y, device=device)
+    if t.ndim != 1:
+        raise ShapeError(f"labels must be a vector of class indices, got shape {tuple(t.shape)}")
+    if t.is_floating_point() and not bool((t == t.round()).all()):
+        raise ShapeError("labels must be whole class indices, got non-integer values")
+    t = t.to(torch.long)
+    if len(t) and int(t.min()) < 0:
+        raise ShapeError(f"labels must be >= 0, got {int(t.min())}")
+    return t
+
+
 class ModelObjective(TorchObjective):
     """Full-batch mean cross-entropy of ``model`` on (X, y) as a function of the flat parameters."""
 
@@ -65,11 +81,19 @@ class ModelObjective(TorchObjective):
         self.torch = torch
         dtype = dtype or torch.float64
         device = device or (X.device if torch.is_tensor(X) else torch.device("cpu"))
-        self.model = model.to(dtype=dtype, device=device)
+        # a copy: converting the user's own model to float64 in place would break their code
+        self.model = copy.deepcopy(model).to(dtype=dtype, device=device)
         self.X = torch.as_tensor(X, dtype=dtype, device=device)
-        self.y = torch.as_tensor(y, dtype=torch.long, device=device)
+        self.y = _class_labels(y, device)
         if self.X.shape[0] != self.y.shape[0]:
             raise ShapeError(f"X has {self.X.shape[0]} rows but y has {self.y.shape[0]} labels")
+        if not bool(torch.isfinite(self.X).all()):
+            raise NonFiniteError("the inputs X contain NaN/inf")
+        with torch.no_grad():
+            n_out = self.model(self.X[:1]).shape[-1]
+        if len(self.y) and int(self.y.max()) >= n_out:
+            raise ShapeError(f"label {int(self.y.max())} needs at least {int(self.y.max()) + 1} "
+                             f"outputs; the model has {n_out}")
         self.spec = param_spec(self.model)
         self.loss_name = loss
         if loss != "cross_entropy":

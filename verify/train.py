@@ -142,7 +142,13 @@ class TrainResult:
         path = Path(path)
         if not path.is_file():
             raise SamVerifyError(f"checkpoint {path} does not exist")
-        blob = torch.load(path, map_location="cpu", weights_only=False)
+        try:
+            # weights_only: a checkpoint is tensors and plain data; unpickling arbitrary objects
+            # would run whatever code a crafted file carries
+            blob = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:     # noqa: BLE001 - torch raises several types for bad files
+            raise SamVerifyError(f"{path} is not a loadable sam-verify checkpoint ({type(exc).__name__}: "
+                                 f"{str(exc).splitlines()[0][:200]})") from exc
         if not isinstance(blob, dict) or blob.get("format") != "sam-verify-train-1":
             raise SamVerifyError(f"{path} is not a sam-verify training checkpoint")
         cfg = dict(blob["config"])
