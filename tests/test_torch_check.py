@@ -134,3 +134,32 @@ def test_shared_linearizations_match_plain_hvps(tiny):
     assert torch.equal(shared.hvp(other, v, CTX), obj.hvp(other, v, CTX))   # falls through
     assert counted.counts["hvp"] == 3 and counted.counts["hvp_shared"] == 2
     assert shared.dim == obj.dim
+
+
+def test_point_checks_refuse_bad_input(tiny):
+    """Wrong length, an inf weight (which can leave f finite), bad rho and non-analytic models are
+    refused with typed errors before any number is computed."""
+    from verify.errors import HypothesisError, InvalidRhoError, NonFiniteError, SamVerifyError, ShapeError
+    obj, th = tiny
+    with pytest.raises(ShapeError, match="length"):
+        mc.check_point(obj, th[:-1], 2.0, ctx=CTX)
+    bad = th.clone()
+    bad[0] = float("inf")
+    with pytest.raises(NonFiniteError):
+        mc.check_point(obj, bad, 2.0, ctx=CTX)
+    with pytest.raises(NonFiniteError):
+        mc.symmetry_residuals(obj, bad, mc.symmetry_basis(obj)[0], CTX)
+    for rho in (0.0, -1.0, float("nan")):
+        with pytest.raises(InvalidRhoError):
+            mc.random_planes(obj, th, rho, n=3, ctx=CTX)
+    with pytest.raises(SamVerifyError, match="radius"):
+        mc.attraction_test(obj, th, 2.0, radius=0.0, steps=1, ctx=CTX)
+    relu, th_r = mlp_objective(load_digits().subset(20), 3, 1, "relu", seed=0)
+    elu, th_e = mlp_objective(load_digits().subset(20), 3, 1, "elu", seed=0)
+    with pytest.raises(HypothesisError, match="real-analytic"):
+        mc.check_point(relu, th_r, 2.0, ctx=CTX)
+    with pytest.raises(HypothesisError, match="C2"):
+        mc.cross_check_dense(elu, th_e, 2.0, ctx=CTX)
+    with pytest.raises(HypothesisError):
+        mc.attraction_test(relu, th_r, 2.0, steps=1, ctx=CTX)
+    mc.attraction_test(relu, th_r, 2.0, steps=1, ctx=CTX, estimate_distance=False)  # gradients only

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from verify.data import DataFileError, DataFormatError, load, load_digits, load_mnist, read_idx
+from verify.errors import SamVerifyError
 
 
 def test_digits_scalar_normalization_and_fixed_split():
@@ -77,6 +78,13 @@ def test_mnist_missing_and_malformed(tmp_path):
     _fake_mnist(tmp_path)
     with pytest.raises(DataFormatError, match="expected"):
         read_idx(tmp_path / "train-labels-idx1-ubyte", 2051)
+    _write_idx(tmp_path / "t10k-images-idx3-ubyte", np.zeros((10, 20, 20)), 3)   # 20x20 test images
+    with pytest.raises(DataFormatError, match="not one data set"):
+        load_mnist(tmp_path)
+    _fake_mnist(tmp_path)
+    for n in (0, -5):
+        with pytest.raises(SamVerifyError, match="n_train"):
+            load_mnist(tmp_path, n_train=n)
 
 
 MNIST_DIR = os.environ.get("SAM_VERIFY_MNIST_DIR", "")

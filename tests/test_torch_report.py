@@ -42,8 +42,58 @@ def test_cli_train_check_sweep(tmp_path, capsys):
     (["mlp", "sweep", "--rhos", "a,b"], "SamVerifyError"),
     (["mlp", "train", "--rho", "-1", "--steps", "1"], "InvalidRhoError"),
     (["mlp", "check", "--checkpoint", "/nonexistent.pt"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--n-train", "0"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--n-train", "-5"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--lr", "nan"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--lr", "-1"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--momentum", "1.5"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--seeds", "0"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--log-every", "0"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "1", "--width", "0"], "ShapeError"),
+    (["mlp", "train", "--rho", "1", "--activation", "foo"], "SamVerifyError"),
+    (["mlp", "train", "--rho", "inf"], "InvalidRhoError"),
 ])
 def test_cli_errors_are_one_line(argv, msg, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert msg in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.skipif(__import__("torch").cuda.is_available(), reason="needs a machine without CUDA")
+def test_cli_cuda_without_a_gpu_is_a_typed_error(capsys):
+    assert main(["mlp", "train", "--rho", "1", "--steps", "1", "--device", "cuda"]) == 2
+    assert "BackendError" in capsys.readouterr().err
+
+
+def test_cli_resume_and_check_keep_to_the_checkpoints_data(tmp_path, capsys):
+    """A resume refuses flags it would ignore and data that differs; the switching step stays put
+    in steps; a check of a checkpoint made in Python runs on the data recorded in it, and a
+    checkpoint whose data cannot be matched is refused."""
+    from verify.data import load_digits
+    from verify.train import TrainConfig, TrainResult, train
+    a, b = tmp_path / "a.pt", tmp_path / "b.pt"
+    base = ["mlp", "train", "--rho", "2", "--width", "4", "--quiet"]
+    assert main([*base, "--steps", "20", "--seeds", "2", "--n-train", "60", "--switch", "0.1",
+                 "--out", str(a)]) == 0
+    capsys.readouterr()
+    assert main([*base, "--steps", "40", "--width", "8", "--resume", str(a)]) == 2
+    assert "--width 8" in capsys.readouterr().err
+    assert main([*base, "--steps", "40", "--n-train", "50", "--resume", str(a)]) == 2
+    assert "DataMismatchError" in capsys.readouterr().err
+    assert main([*base, "--steps", "40", "--resume", str(a), "--out", str(b)]) == 0
+    capsys.readouterr()
+    res = TrainResult.load(b)
+    assert res.step == 40 and res.config.switch_step == 2 and res.extra["data"]["n_train"] == 60
+    api = tmp_path / "api.pt"
+    train(load_digits().subset(80), TrainConfig(rho=2.0, steps=5, seeds=(0,), width=4),
+          progress=False).save(api)
+    assert main(["mlp", "check", "--checkpoint", str(api), "--attraction-steps", "0",
+                 "--map-budget", "0", "--sigma-budget", "5", "--json"]) == 0
+    chk = json.loads(capsys.readouterr().out)
+    logged = float(TrainResult.load(api).final()["loss"][0])
+    assert chk["diagnostics"]["f"] == pytest.approx(logged, rel=1e-5)      # the same 80 samples
+    r = TrainResult.load(api)
+    r.extra["data"]["sha256"] = "0" * 16                                   # other data: refused
+    r.save(api)
+    assert main(["mlp", "check", "--checkpoint", str(api)]) == 2
+    assert "DataMismatchError" in capsys.readouterr().err

@@ -6,13 +6,21 @@ import math
 from fractions import Fraction
 
 from .ctx_base import Context
+from .errors import BackendError, NonFiniteError
 
 
 def resolve_device(device: str = "auto"):
     import torch
     if device == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise BackendError(f"unknown device {device!r} (auto, cpu, cuda, cuda:N)") from exc
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError(f"device {device!r} asked for, but this torch has no CUDA device "
+                           f"(use --device auto or cpu)")
+    return dev
 
 
 class TorchContext(Context):
@@ -41,6 +49,14 @@ class TorchContext(Context):
 
     def rational(self, p: int, q: int = 1):
         return self._t(p / q)
+
+    def check_finite(self, value, what: str):
+        # one reduction on the device, not a Python loop over d entries
+        t = value if self.torch.is_tensor(value) else self.torch.as_tensor(value)
+        if not bool(self.torch.isfinite(t).all()):
+            raise NonFiniteError(f"{what} is not finite (NaN/inf among its {t.numel()} entries) in "
+                                 f"{self.name}")
+        return value
 
     def vector(self, values):
         if self.torch.is_tensor(values):

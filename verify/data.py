@@ -41,6 +41,10 @@ class DataFormatError(SamVerifyError):
     """A data file exists but is not what it claims to be (bad magic number, truncated, ...)."""
 
 
+class DataMismatchError(SamVerifyError):
+    """Data that is not the data a checkpoint was trained on."""
+
+
 @dataclass
 class Dataset:
     """Train/test arrays (numpy float64 features, int64 labels) and how they were made."""
@@ -68,6 +72,28 @@ class Dataset:
         spread = self.X_train.max(axis=0) - self.X_train.min(axis=0)
         return np.flatnonzero(spread <= tol)
 
+    def identity(self) -> dict:
+        """What a checkpoint records of its data: name, normalization, sizes and a fingerprint of
+        the training arrays, so that a check or a resume on other data is refused, not run."""
+        import hashlib
+        h = hashlib.sha256(np.ascontiguousarray(self.X_train, dtype=np.float64).tobytes())
+        h.update(np.ascontiguousarray(self.y_train, dtype=np.int64).tobytes())
+        return {"name": self.name, "normalization": self.normalization, "n_train": self.n_train,
+                "n_test": int(self.X_test.shape[0]), "sha256": h.hexdigest()[:16]}
+
+    def require_identity(self, recorded: dict | None, what: str) -> None:
+        """Raise when ``recorded`` (a checkpoint's :meth:`identity`) is not this data set."""
+        if not recorded:
+            return                          # checkpoints from before identities were recorded
+        mine = self.identity()
+        diff = {k: (recorded.get(k), mine[k]) for k in ("name", "normalization", "n_train", "sha256")
+                if recorded.get(k) != mine[k]}
+        if diff:
+            raise DataMismatchError(
+                f"{what}: the checkpoint was trained on other data ("
+                + ", ".join(f"{k} {a!r} there, {b!r} here" for k, (a, b) in diff.items())
+                + "); load the same data (e.g. --n-train, --normalization, --mnist-dir)")
+
     def tensors(self, device=None, dtype=None):
         """(X_train, y_train, X_test, y_test) as torch tensors."""
         import torch
@@ -78,9 +104,17 @@ class Dataset:
 
     def subset(self, n_train: int | None = None, n_test: int | None = None) -> "Dataset":
         """The first ``n_train`` / ``n_test`` samples (same normalization statistics)."""
+        _check_counts(n_train, n_test)
         return Dataset(self.name, self.X_train[:n_train],
                        self.y_train[:n_train], self.X_test[:n_test], self.y_test[:n_test],
                        self.normalization, self.n_classes, dict(self.stats))
+
+
+def _check_counts(n_train, n_test) -> None:
+    # a slice [:n] with n <= 0 would silently drop samples from the end or keep all of them
+    for name, n in (("n_train", n_train), ("n_test", n_test)):
+        if n is not None and int(n) < 1:
+            raise SamVerifyError(f"{name} must be >= 1 (or omitted for all samples), got {n}")
 
 
 def normalize(X_train: np.ndarray, X_test: np.ndarray, how: str):
@@ -180,6 +214,13 @@ def load_mnist(directory: str | os.PathLike, normalization: str = "scalar",
                                   f"match")
         if labs.size and labs.max() > 9:
             raise DataFormatError(f"MNIST {part} labels contain {int(labs.max())} > 9")
+    _check_counts(n_train, n_test)
+    shapes = {part: arrays[f"{part}_images"].shape[1:] for part in ("train", "test")}
+    if shapes["train"] != shapes["test"]:
+        raise DataFormatError(f"MNIST train images are {shapes['train']} but test images are "
+                              f"{shapes['test']}: not one data set")
+    if not len(arrays["train_images"]):
+        raise DataFormatError(f"the MNIST training file in {directory} holds no images")
     Xtr = arrays["train_images"].reshape(len(arrays["train_images"]), -1)[:n_train] / 255.0
     Xte = arrays["test_images"].reshape(len(arrays["test_images"]), -1)[:n_test] / 255.0
     ytr = arrays["train_labels"][:n_train].astype(np.int64)

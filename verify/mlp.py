@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from .errors import SamVerifyError, ShapeError
 from .objective import smoothness_order
 
 ACTIVATION_SMOOTHNESS = {
@@ -38,7 +39,7 @@ def activation_module(name: str):
         "relu": nn.ReLU, "leaky_relu": nn.LeakyReLU,
     }
     if name not in table:
-        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(table)}")
+        raise SamVerifyError(f"unknown activation {name!r}; choose one of {sorted(table)}")
     return table[name]()
 
 
@@ -78,6 +79,10 @@ def build_mlp(in_dim: int, width: int | Sequence[int] = 32, depth: int = 1, out_
     import torch
     import torch.nn as nn
     widths = [int(width)] * int(depth) if isinstance(width, int) else [int(w) for w in width]
+    if not widths or min(widths) < 1 or min(int(in_dim), int(out_dim)) < 1:
+        raise ShapeError(f"an MLP needs depth >= 1 and sizes >= 1, got in {in_dim}, hidden {widths}, "
+                         f"out {out_dim}")
+    activation_module(activation)       # an unknown name fails here, before any seed is drawn
     if seed is not None:
         torch.manual_seed(int(seed))
     layers, prev = [], int(in_dim)

@@ -64,7 +64,7 @@ import numpy as np
 
 from . import sam
 from .ctx_torch import TorchContext
-from .errors import ConvergenceError, SamVerifyError
+from .errors import ConvergenceError, SamVerifyError, ZeroGradientError
 
 
 # -- counting proxy ------------------------------------------------------------------------------------
@@ -137,6 +137,20 @@ class SharedLinearizations:
             if x is p or (x.shape == p.shape and bool(ctx.torch.equal(x, p))):
                 return rows(v.reshape(1, -1))[0]
         return self._obj.hvp(x, v, ctx)
+
+
+def _point_for(obj, theta, ctx, rho=None, analytic: str | None = None, order2: str | None = None):
+    """theta as a vector of ctx after the entry checks: its length and finiteness (an inf weight
+    on a constant input can leave f finite: the loss would not tell), rho, and the smoothness a
+    check needs (``analytic``/``order2``: the name of the check, for the message)."""
+    if analytic:
+        obj.require_analytic(analytic)
+    if order2:
+        obj.require_order(2, order2)
+    if rho is not None:
+        sam.check_rho(rho, ctx)
+    x = theta.to(device=ctx.device, dtype=ctx.dtype) if ctx.torch.is_tensor(theta) else theta
+    return obj.point(x, ctx)
 
 
 def _ctx_for(obj, ctx=None):
@@ -298,6 +312,7 @@ def symmetry_residuals(obj, theta, V, ctx=None, probes: int | None = None, seed:
     for random z) at the cost of k products instead of dim V (666 at d = 1e4)."""
     import torch
     ctx = _ctx_for(obj, ctx)
+    theta = _point_for(obj, theta, ctx)
     g = obj.grad(theta, ctx)
     rows = obj.hessian_rows(theta, ctx)
     Vr = V.T.contiguous()
@@ -391,8 +406,8 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     Arnoldi run on H(x+)(I + rho Du) that gives both the SAM and the heavy-ball Jacobian
     eigenvalues (symmetry directions deflated)."""
     ctx = _ctx_for(obj, ctx)
+    theta = _point_for(obj, theta, ctx, rho, analytic="the checks of Theorems 3.1/3.2 at a point")
     cobj = Counting(obj)
-    theta = theta.to(device=ctx.device, dtype=ctx.dtype)
     t_grad = _seconds_per_grad(obj, theta, ctx)
     t0 = time.perf_counter()
     gr = sam.gradient(cobj, theta, ctx)
@@ -452,7 +467,7 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     returns {name: (matrix_free, dense, relative difference)}."""
     import torch
     ctx = _ctx_for(obj, ctx)
-    theta = theta.to(device=ctx.device, dtype=ctx.dtype)
+    theta = _point_for(obj, theta, ctx, rho, order2="the dense cross-check (Hessians)")
     gr = sam.gradient(obj, theta, ctx)
     out = {}
 
@@ -564,6 +579,11 @@ def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, l
     high loss means the run ended on (a point of) the stalled set again.""" 
     import torch
     ctx = _ctx_for(obj, ctx)
+    theta_h = _point_for(obj, theta_h, ctx, rho,
+                         order2="the distance estimate of the attraction test (Hessians)"
+                         if estimate_distance else None)
+    if not (radius > 0 and math.isfinite(radius)) or steps < 0:
+        raise SamVerifyError(f"the attraction test needs radius > 0 and steps >= 0, got {radius}, {steps}")
     gen = torch.Generator(device="cpu").manual_seed(seed)
     z = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
     x0 = theta_h + radius * z / z.norm()
@@ -607,6 +627,7 @@ def filter_normalized_direction(obj, theta, seed: int = 0):
 def landscape_plane(obj, origin, e1, e2, rho, span=(-1.0, 1.0), n: int = 21, ctx=None) -> dict:
     """f and f_SAM on origin + a e1 + b e2 for a, b in linspace(span, n) (arrays n x n, [b, a])."""
     ctx = _ctx_for(obj, ctx)
+    origin = _point_for(obj, origin, ctx, rho)
     a = np.linspace(span[0], span[1], n)
     F = np.zeros((n, n))
     FS = np.zeros((n, n))
@@ -617,7 +638,7 @@ def landscape_plane(obj, origin, e1, e2, rho, span=(-1.0, 1.0), n: int = 21, ctx
                 F[i, j] = float(obj.value(x, ctx))
                 try:
                     FS[i, j] = float(sam.sam_value(obj, x, rho, ctx))
-                except SamVerifyError:
+                except ZeroGradientError:     # f_SAM undefined where grad f = 0: a hole, not an error
                     FS[i, j] = np.nan
     return {"alpha": a, "beta": a, "f": F, "f_sam": FS}
 

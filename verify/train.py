@@ -57,6 +57,13 @@ class TrainConfig:
         if not 0 <= self.switch_fraction <= 1:
             raise SamVerifyError(f"switch_fraction must lie in [0, 1], got {self.switch_fraction}")
         self.seeds = tuple(int(s) for s in self.seeds)
+        if not (math.isfinite(self.lr) and self.lr > 0):
+            raise SamVerifyError(f"lr must be a finite number > 0, got {self.lr}")
+        if not 0 <= self.momentum < 1:
+            raise SamVerifyError(f"momentum must lie in [0, 1), got {self.momentum}")
+        if self.steps < 0 or not self.seeds or self.log_every < 1:
+            raise SamVerifyError(f"need steps >= 0, at least one seed and log_every >= 1; got steps "
+                                 f"{self.steps}, {len(self.seeds)} seeds, log_every {self.log_every}")
         if isinstance(self.width, list):
             self.width = tuple(self.width)
 
@@ -101,7 +108,7 @@ class TrainResult:
         idx = torch.as_tensor(list(rows), dtype=torch.long)
         logs = {k: (v if k == "step" else v[:, idx]) for k, v in self.logs.items()}
         cfg = TrainConfig(**{**asdict(self.config), "seeds": tuple(self.config.seeds[i] for i in rows)})
-        extra = {k: [v[i] for i in rows] for k, v in self.extra.items() if isinstance(v, list)}
+        extra = {k: ([v[i] for i in rows] if isinstance(v, list) else v) for k, v in self.extra.items()}
         if "rho_rows" in extra:
             cfg.rho = extra["rho_rows"][0]
         if "switch_rows" in extra and self.step:
@@ -252,6 +259,7 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
                                      config.dtype, config.device)
     S = len(config.seeds)
     if resume is not None:
+        data.require_identity(resume.extra.get("data"), "resume")
         rho_rows = resume.extra.get("rho_rows", rho_rows) if rho_rows is None else rho_rows
         switch_rows = resume.extra.get("switch_rows", switch_rows) if switch_rows is None else switch_rows
         theta = resume.theta.to(prob.device, prob.dtype)
@@ -306,9 +314,9 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
         log(config.steps, theta, g, f)
     bar.close()
     out = {k: torch.stack(v) for k, v in logs.items()}
-    extra = {}
+    extra = {"data": data.identity()}
     if rows:
-        extra = {"rho_rows": [float(r) for r in rho_v[:, 0]], "switch_rows": [int(s) for s in sw_v]}
+        extra.update({"rho_rows": [float(r) for r in rho_v[:, 0]], "switch_rows": [int(s) for s in sw_v]})
     return TrainResult(config, theta, buf, config.steps, out, data.name, data.normalization,
                        elapsed0 + time.perf_counter() - t0, extra)
 
@@ -392,7 +400,9 @@ def _concat(parts, cfg) -> TrainResult:
     import torch
     logs = {k: (parts[0].logs[k] if k == "step" else torch.cat([p.logs[k] for p in parts], 1))
             for k in parts[0].logs}
-    extra = {k: sum((p.extra[k] for p in parts), []) for k in parts[0].extra}
+    # per-row lists concatenate; anything else (the data identity) is shared by the chunks
+    extra = {k: sum((p.extra[k] for p in parts), []) if isinstance(v, list) else v
+             for k, v in parts[0].extra.items()}
     return TrainResult(cfg, torch.cat([p.theta for p in parts]), torch.cat([p.buf for p in parts]),
                        parts[0].step, logs, parts[0].data_name, parts[0].normalization,
                        sum(p.elapsed for p in parts), extra)

@@ -51,7 +51,7 @@ def register(sub) -> None:
                    help="fraction of steps of plain GD before SAM (0 = SAM-only; paper: 0.1)")
     t.add_argument("--out", default=None, help="checkpoint path (.pt)")
     t.add_argument("--resume", default=None, help="continue a checkpoint up to --steps")
-    t.set_defaults(run=run_train)
+    t.set_defaults(run=run_train, defaults_of=t.get_default)
     c = s.add_parser("check", help="matrix-free checks at a trained seed's parameters")
     c.add_argument("--checkpoint", required=True)
     c.add_argument("--seed-index", type=int, default=None,
@@ -91,23 +91,49 @@ def _data(args):
     from ..data import load
     kw = {"n_train": args.n_train} if args.data == "mnist" else {}
     d = load(args.data, args.normalization, args.mnist_dir, **kw)
-    if args.data == "digits" and args.n_train:
+    if args.data == "digits" and args.n_train is not None:
         d = d.subset(args.n_train)
     return d
+
+
+def _resumed_config(resume, given, args):
+    """The checkpoint's configuration, run on to ``--steps``. A flag that differs from both its
+    default and the checkpoint is refused (it would be ignored); the switching step stays where
+    it was, in steps, not in fraction of the new length."""
+    saved = resume.config
+    pairs = {"rho": ("rho", saved.rho), "lr": ("lr", saved.lr), "momentum": ("momentum", saved.momentum),
+             "switch": ("switch_fraction", saved.switch_fraction), "width": ("width", saved.width),
+             "depth": ("depth", saved.depth), "activation": ("activation", saved.activation),
+             "dtype": ("dtype", saved.dtype), "seeds": ("seeds", saved.seeds)}
+    conflicts = []
+    for flag, (field_, old) in pairs.items():
+        new = getattr(given, field_)
+        if new != old and (flag == "rho" or getattr(args, flag) != args.defaults_of(flag)):
+            conflicts.append(f"--{flag} {getattr(args, flag)} (checkpoint: {old if flag != 'seeds' else len(old)})")
+    if conflicts:
+        raise SamVerifyError("--resume continues the checkpoint's run; these flags differ from it: "
+                             + ", ".join(conflicts))
+    if args.steps < resume.step:
+        raise SamVerifyError(f"--steps {args.steps} is below the checkpoint's {resume.step} steps")
+    switch_step = saved.switch_step
+    saved.steps = args.steps
+    saved.switch_fraction = switch_step / args.steps if args.steps else 0.0
+    return saved
 
 
 def run_train(args) -> int:
     from ..train import TrainConfig, TrainResult, train
     _threads(args)
-    data = _data(args)
     resume = TrainResult.load(args.resume) if args.resume else None
+    if resume is not None and args.n_train is None:
+        args.n_train = resume.extra.get("n_train")          # the checkpoint's data, unless told
+    data = _data(args)
     cfg = TrainConfig(rho=args.rho, lr=args.lr, momentum=args.momentum, steps=args.steps,
                       switch_fraction=args.switch, seeds=tuple(range(args.seeds)), width=args.width,
                       depth=args.depth, activation=args.activation, dtype=args.dtype,
                       device=args.device, log_every=args.log_every)
     if resume is not None:
-        cfg = resume.config
-        cfg.steps = args.steps
+        cfg = _resumed_config(resume, cfg, args)
     res = train(data, cfg, resume=resume, progress=not args.quiet)
     res.extra.update({"n_train": args.n_train, "mnist_dir": args.mnist_dir})
     if args.out:
@@ -150,11 +176,13 @@ def run_check(args) -> int:
         idx = args.seed_index
     if not 0 <= idx < len(cfg.seeds):
         raise SamVerifyError(f"--seed-index {idx} is outside 0..{len(cfg.seeds) - 1}")
-    n_train = res.extra.get("n_train")
+    recorded = res.extra.get("data") or {}
+    n_train = recorded.get("n_train", res.extra.get("n_train"))
     data = load(res.data_name, res.normalization, args.mnist_dir or res.extra.get("mnist_dir"),
                 **({"n_train": n_train} if res.data_name == "mnist" else {}))
-    if res.data_name == "digits" and n_train:
+    if res.data_name == "digits" and n_train is not None:
         data = data.subset(n_train)
+    data.require_identity(recorded, f"mlp check of {args.checkpoint}")
     ctx = TorchContext(args.device, "float64")
     obj, _ = mlp_objective(data, cfg.width, cfg.depth, cfg.activation, device=ctx.device)
     obj.require_analytic("the checks of Theorems 3.1/3.2 (mlp check)")
