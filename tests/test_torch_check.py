@@ -34,7 +34,8 @@ def test_matrix_free_matches_dense(tiny):
 def test_symmetries_are_exact_translations(tiny):
     obj, th = tiny
     V, info = mc.symmetry_basis(obj)
-    assert info["total"] == 4 + 1 + 4 * len(info["constant_feature_indices"]) == V.shape[1]
+    assert info["total"] == 4 + 1 + 4 * info["input_dependencies"] == V.shape[1]
+    assert info["input_dependencies"] >= len(info["constant_feature_indices"])
     assert torch.allclose(V.T @ V, torch.eye(V.shape[1], dtype=V.dtype), atol=1e-12)
     x = th + 0.3 * torch.randn(obj.dim, dtype=torch.float64)
     for j in range(0, V.shape[1], 3):
@@ -163,3 +164,32 @@ def test_point_checks_refuse_bad_input(tiny):
     with pytest.raises(HypothesisError):
         mc.attraction_test(relu, th_r, 2.0, steps=1, ctx=CTX)
     mc.attraction_test(relu, th_r, 2.0, steps=1, ctx=CTX, estimate_distance=False)  # gradients only
+
+
+def test_symmetries_include_affine_input_dependencies():
+    """On the first 400 digits pixels 48 and 56 move together without being constant: the null
+    space of [X 1] has one more dimension than the constant pixels give, and the direction it
+    adds is an exact symmetry that a constant-pixel count would miss (the control)."""
+    obj, th = mlp_objective(load_digits().subset(400), 3, 1, "tanh", seed=0)
+    null = mc.input_affine_null_space(obj.X)
+    const = mc.symmetry_basis(obj)[1]["constant_feature_indices"]
+    assert null.shape[0] == len(const) + 1
+    A = torch.cat([obj.X, torch.ones(len(obj.X), 1, dtype=obj.X.dtype)], 1)
+    assert float((A @ null.T).abs().max()) < 1e-12
+    V, info = mc.symmetry_basis(obj)
+    assert info["total"] == 3 + 1 + 3 * null.shape[0]
+    assert torch.allclose(V.T @ V, torch.eye(V.shape[1], dtype=V.dtype), atol=1e-12)
+    r = mc.symmetry_residuals(obj, th, V, CTX)
+    assert r["max_hv_norm"] < 1e-12 and r["max_grad_dot"] < 1e-12
+    # the non-constant dependency: a direction outside the span of the constant-pixel ones
+    extra = null[[i for i in range(null.shape[0])
+                  if float(null[i, :64][[j for j in range(64) if j not in const]].abs().max()) > 1e-6]]
+    assert extra.shape[0] >= 1
+    x = th + 0.2 * torch.randn(obj.dim, dtype=torch.float64)
+    shift = torch.zeros(obj.dim, dtype=torch.float64)
+    shift[:64] = extra[0, :64]                                # W_1[0, :] += v
+    shift[3 * 64] = extra[0, 64]                              # b_1[0] += v0
+    assert abs(float(obj.value(x + 0.7 * shift, CTX) - obj.value(x, CTX))) < 1e-12
+    # a random input direction is no symmetry: the same check sees it
+    shift[:64] = torch.randn(64, dtype=torch.float64)
+    assert abs(float(obj.value(x + 0.7 * shift, CTX) - obj.value(x, CTX))) > 1e-6

@@ -40,16 +40,19 @@ and f_SAM(x + t) = f_SAM(x): the hallucinated set is itself invariant under V).
 1. Softmax shift: softmax(z + c 1) = softmax(z) for any scalar c that may depend on the sample.
    Adding t 1 to b_L (1 direction) or 1 a^T to W_L (adds (a . h_{L-1}) 1 to z; a in R^{h_{L-1}},
    h_{L-1} directions) leaves every sample's loss unchanged: h_{L-1} + 1 directions.
-2. Constant input features: if feature j equals the constant c_j on every training sample, then
-   W_1[:, j] += a, b_1 -= c_j a leaves W_1 x + b_1 unchanged: h_1 directions per constant feature
-   (k constant features give h_1 k directions). Scikit-learn's digits have 4 pixels (0, 24, 32,
-   39) that are 0 on every image of the fixed training split (with scalar normalization they become
-   the constant -mean/std); subsets have more.
+2. Affine dependencies of the inputs: if X v + v0 1 = 0 on the training set (v in R^in, v0 a
+   scalar), then W_1 += a v^T, b_1 += a v0 leaves W_1 x + b_1 unchanged on every sample: h_1
+   directions per dependency, h_1 k for k = dim null [X 1]. A feature j that is constant c_j gives
+   (v, v0) = (e_j, -c_j): scikit-learn's digits have 4 pixels (0, 24, 32, 39) that are 0 on every
+   image of the fixed training split (with scalar normalization the constant -mean/std); subsets
+   also have non-constant pixels that move together (e.g. pixels 48 and 56 on the first 400
+   images), which a count of constant pixels alone misses.
 3. Nothing else is continuous for tanh: tanh is odd and not positively homogeneous, so there is no
    rescaling symmetry between layers (that is a ReLU feature); permutations of hidden units and the
    sign flips (w_in, b, w_out) -> -(w_in, b, w_out) of a unit are discrete.
 
-So dim V = h_{L-1} + 1 + h_1 k; for the 64-32-10 network on digits: 32 + 1 + 32 * 4 = 161. The
+So dim V = h_{L-1} + 1 + h_1 k; for the 64-32-10 network on all of digits' training split
+(k = 4): 32 + 1 + 32 * 4 = 161. The
 nullity of H+ may exceed dim V where the critical point theta+ is degenerate for other reasons
 (e.g. saturated or output-dead hidden units at a high-loss critical point); both numbers are
 reported and the excess is reported as such, not explained away.
@@ -255,7 +258,26 @@ def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | N
 
 
 # -- symmetries and nullity ----------------------------------------------------------------------
-def symmetry_basis(obj, const_tol: float = 0.0):
+def input_affine_null_space(X, rtol: float | None = None):
+    """Orthonormal rows (k, in + 1) spanning {(v, v0): X v + v0 1 = 0}, the affine dependencies of
+    the training inputs (a constant feature j gives (e_j, -c_j); digits subsets also have pairs of
+    pixels that move together). Rank by the singular values of [X 1] (via R of a QR, so the
+    n x n factor of a tall matrix is never formed) with numpy's matrix_rank tolerance
+    max(n, in + 1) eps s_max unless ``rtol`` is given: exact dependencies only, so that every
+    direction is an exact symmetry."""
+    import torch
+    A = torch.cat([X.to(torch.float64), torch.ones(X.shape[0], 1, dtype=torch.float64,
+                                                   device=X.device)], dim=1).cpu()
+    n, m = A.shape
+    R = torch.linalg.qr(A, mode="r")[1]
+    _, sv, Vh = torch.linalg.svd(R, full_matrices=True)
+    s = torch.zeros(m, dtype=torch.float64)
+    s[:len(sv)] = sv
+    tol = (rtol if rtol is not None else max(n, m) * torch.finfo(torch.float64).eps) * float(s.max())
+    return Vh[s <= tol]
+
+
+def symmetry_basis(obj, rtol: float | None = None):
     """Orthonormal basis (d x k torch tensor) of the translation symmetries of an MLP with softmax
     cross-entropy derived in the module docstring, plus the count by kind."""
     import torch
@@ -271,37 +293,32 @@ def symmetry_basis(obj, const_tol: float = 0.0):
         raise SamVerifyError("symmetry_basis needs an MLP with at least one hidden layer")
     first, last = lin_names[0], lin_names[-1]
     key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
-    # The directions are built orthonormal from their supports instead of by a QR of d x dim V
-    # (0.4 s at d = 1e4): the softmax ones have disjoint supports, and the constant-feature ones
-    # of different hidden units too; those of one unit i share the entry b_1[i], and are made
-    # orthonormal by one small QR that serves every unit.
+    # The directions are built orthonormal from their supports (no QR of d x dim V): the softmax
+    # ones have disjoint supports; the input ones of hidden unit i live on (W_1[i, :], b_1[i]),
+    # disjoint across units, and are the orthonormal null rows of [X 1] placed there.
     X = obj.X
-    const = torch.nonzero((X.max(dim=0).values - X.min(dim=0).values) <= const_tol).reshape(-1).tolist()
+    null = input_affine_null_space(X, rtol).to(obj.dtype).to(obj.device)     # (k, in + 1)
+    const = torch.nonzero((X.max(dim=0).values - X.min(dim=0).values) <= 0).reshape(-1).tolist()
     o_b, (C,) = offsets[key(last, "bias")]
     o_w, (C2, hL) = offsets[key(last, "weight")]
     o_w1, (h1, nin) = offsets[key(first, "weight")]
     o_b1, _ = offsets[key(first, "bias")]
-    n_softmax = hL + 1
+    n_softmax, k = hL + 1, null.shape[0]
     # built as rows (the Krylov runs take the constraints as rows) and returned as columns
-    R = torch.zeros(n_softmax + h1 * len(const), obj.dim, dtype=obj.dtype, device=obj.device)
+    R = torch.zeros(n_softmax + h1 * k, obj.dim, dtype=obj.dtype, device=obj.device)
     # 1. softmax shift: b_L += t 1 (row 0), W_L += 1 a^T (column j of W_L, row-major storage)
     R[0, o_b:o_b + C] = 1.0 / math.sqrt(C)
     for j in range(hL):
         R[1 + j, o_w + j: o_w + C2 * hL: hL] = 1.0 / math.sqrt(C2)
-    # 2. constant input features: W_1[i, j] += a, b_1[i] -= c_j a, for j in const
-    if const:
-        c = X[0, const].to(torch.float64).cpu()
-        B = torch.cat([torch.eye(len(const), dtype=torch.float64), -c[None, :]])   # (k+1, k)
-        Qb = torch.linalg.qr(B)[0].to(obj.dtype).to(obj.device)
-        rows = torch.tensor(const, device=obj.device)
-        for i_ in range(h1):
-            dirs = slice(n_softmax + i_ * len(const), n_softmax + (i_ + 1) * len(const))
-            R[dirs, o_w1 + i_ * nin + rows] = Qb[:-1].T
-            R[dirs, o_b1 + i_] = Qb[-1]
-    Q = R.T
-    return Q, {"softmax_shift": n_softmax, "constant_features": len(const) * h1,
-               "constant_feature_indices": const, "total": Q.shape[1],
-               "formula": f"h_(L-1) + 1 + h_1*k = {hL} + 1 + {h1}*{len(const)}"}
+    # 2. affine dependencies of the inputs: W_1[i, :] += a v, b_1[i] += a v0 for (v, v0) in null
+    for i_ in range(h1):
+        dirs = slice(n_softmax + i_ * k, n_softmax + (i_ + 1) * k)
+        R[dirs, o_w1 + i_ * nin: o_w1 + (i_ + 1) * nin] = null[:, :nin]
+        R[dirs, o_b1 + i_] = null[:, nin]
+    return R.T, {"softmax_shift": n_softmax, "input_dependencies": k, "input_directions": h1 * k,
+                 "constant_feature_indices": const, "total": R.shape[0],
+                 "formula": f"h_(L-1) + 1 + h_1*k = {hL} + 1 + {h1}*{k} (k = dim null [X 1]; "
+                            f"{len(const)} constant features)"}
 
 
 def symmetry_residuals(obj, theta, V, ctx=None, probes: int | None = None, seed: int = 0) -> dict:

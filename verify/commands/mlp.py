@@ -224,8 +224,12 @@ def run_check(args) -> int:
     print(f"  symmetry dimension {pc.symmetry['total']} ({pc.symmetry['formula']}); max ||H(x+) v|| "
           f"= {pc.symmetry_residuals['max_hv_norm']:.2e}")
     if pc.nullity:
-        print(f"  Hessian nullity at x+ (dense) = {pc.nullity['nullity']} (threshold "
-              f"{pc.nullity['threshold']:.2e})")
+        nl = pc.nullity
+        print(f"  Hessian nullity at x+ (dense) = {nl['nullity']} below {nl['threshold']:.2e} (eigenvalues "
+              f"either side {nl['last_below']:.2e} | {nl['first_above']:.2e}); at the largest relative "
+              f"gap of the small spectrum (x{nl['largest_gap_ratio'] or 0:.3g}): {nl['nullity_at_largest_gap']}")
+    else:
+        print(f"  Hessian nullity at x+: not computed (d = {obj.dim} > --dense-limit {args.dense_limit})")
     print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents by count (an HVP through a "
           f"shared linearization = 1, alone = 2), "
           f"{pc.extra['grad_equivalents_by_time']:.0f} by time; {pc.seconds:.1f} s")
@@ -234,6 +238,12 @@ def run_check(args) -> int:
         print(f"  attraction: |x0 - x_h| = {a['dist0']:.3g} -> |xN - x_h| = {a['distN']:.3g} "
               f"(mod symmetries {a['distN_mod_symmetry']:.3g}); f {a['fN']:.6g}, GradRatio "
               f"{a['grad_ratioN']:.3e}")
+        ds = a.get("distN_to_stationary_set")
+        if ds:
+            print(f"  first-order distance from x_N to the SAM stationary set: {ds['distance_estimate']:.3g} "
+                  + ("(LSMR converged)" if ds["converged"] else
+                     f"(LSMR NOT converged in {ds['iterations']} iterations, relative residual "
+                     f"{ds['relative_residual']:.2g}: a truncated estimate)"))
     return 0
 
 
