@@ -166,3 +166,21 @@ def test_du_spectrum_on_a_sympy_objective_in_the_torch_context():
     assert sp.converged
     assert sp.sigma_min.value == pytest.approx(float(torch.linalg.svdvals(M)[-1]), rel=1e-12)
     assert sp.sym_du_min.value == pytest.approx(float(torch.linalg.eigvalsh((J + J.T) / 2)[0]), rel=1e-12)
+
+
+def test_map_convergence_needs_the_ritz_value_that_sets_the_radius():
+    """With a complex spectrum the heavy-ball radius can come from an eigenvalue that is neither
+    leftmost nor largest in modulus: until that Ritz value converges the run is not converged."""
+    from verify.map_spectrum import MapSpectrum
+    eta, mu = 0.01, 0.9
+    left, big, cplx = -1e-3 + 0j, 5.0 + 0j, 1e-3 + 0.05j
+    radius = lambda lam: max(abs(z) for z in heavy_ball_roots(lam, eta, mu))  # noqa: E731
+    assert radius(cplx) > radius(left) and radius(cplx) > radius(big)
+    assert cplx.real > left.real and abs(cplx) < abs(big)
+
+    def spec(res_cplx):
+        return MapSpectrum(eta, mu, [(left, 1e-12), (big, 1e-12), (cplx, res_cplx)], 1e-8, 30, 0,
+                           steady=True)
+    assert not spec(1e-3).converged            # the deciding value is still moving
+    assert spec(1e-12).converged
+    assert abs(spec(1e-12).heavy_ball_eigs(1)[0]) == pytest.approx(radius(cplx))

@@ -62,15 +62,19 @@ class MapSpectrum:
 
     @property
     def converged(self) -> bool:
-        """The two Ritz values that decide the spectral radii have converged: the leftmost and
-        the one of largest modulus (|1 - eta lam| and the heavy-ball roots grow as Re lam falls
-        or |lam| grows; for a real spectrum the maxima sit at these two ends), and the leftmost
-        stopped moving (``steady``)."""
+        """The Ritz values that decide the spectral radii have converged: the leftmost, the one of
+        largest modulus, and those maximizing |1 - eta lam| and the heavy-ball |z(lam)| among the
+        Ritz values found (for a real spectrum these are the two ends; a complex eigenvalue near
+        0 can set the heavy-ball radius without being either), and the leftmost stopped moving
+        (``steady``)."""
         if not self.ritz:
             return False
         left = min(self.ritz, key=lambda t: t[0].real)
         big = max(self.ritz, key=lambda t: abs(t[0]))
-        return self.steady and left[1] <= self.tol and big[1] <= self.tol
+        live = [t for t in self.ritz if abs(t[0]) > self.tol]
+        decisive = [live[i] for i in _decisive(np.array([t[0] for t in live]), self.eta, self.momentum)] \
+            if live else []
+        return self.steady and all(r <= self.tol for _, r in [left, big, *decisive])
 
     def as_dict(self) -> dict:
         c = lambda z: [float(np.real(z)), float(np.imag(z))]  # noqa: E731
@@ -82,15 +86,28 @@ class MapSpectrum:
                 "heavy_ball_eigs": [c(z) for z in self.heavy_ball_eigs()]}
 
 
-def _extreme_ritz(T, run, want: int, tol: float):
-    """Ritz values of A with the smallest real part and the largest modulus, with residuals;
-    values below ``tol`` times the largest modulus count as the kernel and are skipped."""
+def _decisive(lam: np.ndarray, eta: float, mu: float | None) -> list:
+    """Indices of the Ritz values that set the spectral radii: the largest |1 - eta lam| (SAM
+    map) and, with momentum, the largest heavy-ball root |z(lam)|. With a complex spectrum these
+    need not be the leftmost or the largest in modulus."""
+    out = [int(np.argmax(np.abs(1 - eta * lam)))]
+    if mu is not None:
+        out.append(int(np.argmax([max(abs(r) for r in heavy_ball_roots(complex(z), eta, mu)) for z in lam])))
+    return out
+
+
+def _extreme_ritz(T, run, want: int, tol: float, eta: float = 0.0, mu: float | None = None):
+    """Ritz values of A with the smallest real part and the largest modulus, and those that set
+    the spectral radii (:func:`_decisive`), with residuals; values below ``tol`` times the largest
+    modulus count as the kernel and are skipped."""
     with small_dense_blas():
         lam, Y = np.linalg.eig(T)
     nonzero = np.abs(lam) > tol * np.abs(lam).max()
     left = [i for i in np.argsort(lam.real) if nonzero[i]][:want]
     big = list(np.argsort(-np.abs(lam))[:want])
-    idx = list(dict.fromkeys(left + big))
+    live = np.flatnonzero(nonzero)
+    decisive = [int(live[i]) for i in _decisive(lam[live], eta, mu)] if eta and len(live) else []
+    idx = list(dict.fromkeys(left + big + decisive))
     Yn = Y[:, idx] / np.linalg.norm(Y[:, idx], axis=0)
     res = run.residual_norms(Yn)
     return [(complex(lam[i]), float(r)) for i, r in zip(idx, res)]
@@ -123,7 +140,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
     history = []
     while True:
         run.extend(max(check_every, run.n // (8 * block)))   # x1.125: eig of T is O(n^3)
-        ritz = _extreme_ritz(run.projected(), run, want, tol)
+        ritz = _extreme_ritz(run.projected(), run, want, tol, eta, momentum)
         scale = max(abs(lam) for lam, _ in ritz)
         left = min(ritz, key=lambda t: t[0].real)[0]
         history.append({"vectors": run.n, "leftmost": [float(left.real), float(left.imag)],
