@@ -65,6 +65,8 @@ def test_checkpoint_resume_is_exact(data, tmp_path):
     back.config.steps = 30
     resumed = train(data, back.config, resume=back, progress=False)
     assert torch.allclose(resumed.theta, full.theta, atol=1e-13, rtol=0)
+    assert resumed.logs["step"].tolist() == full.logs["step"].tolist()     # no step logged twice
+    assert torch.allclose(resumed.logs["loss"], full.logs["loss"], atol=1e-13, rtol=0)
     with pytest.raises(SamVerifyError):
         TrainResult.load(tmp_path / "missing.pt")
     torch.save({"x": 1}, tmp_path / "other.pt")

@@ -297,8 +297,8 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
     with torch.no_grad():
         for k in bar:
             g, f = prob.grad_and_value(theta)
-            if k % config.log_every == 0:
-                log(k, theta, g, f)
+            if k % config.log_every == 0 and not (logs["step"] and int(logs["step"][-1]) == k):
+                log(k, theta, g, f)          # (a resumed run logged its last step already)
             if rows:
                 w, _ = prob.grad_and_value(sam.perturbed_rows(theta, g, rho_v, eps))
                 w = torch.where(((sw_v <= k) & (rho_v[:, 0] > 0))[:, None], w, g)
