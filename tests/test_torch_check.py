@@ -193,3 +193,19 @@ def test_symmetries_include_affine_input_dependencies():
     # a random input direction is no symmetry: the same check sees it
     shift[:64] = torch.randn(64, dtype=torch.float64)
     assert abs(float(obj.value(x + 0.7 * shift, CTX) - obj.value(x, CTX))) > 1e-6
+
+
+def test_structured_symmetry_space_equals_its_dense_rows(tiny):
+    """SymmetrySpace's coefficients / combine / project (no k x d storage) agree with the dense
+    basis; a basis that is off by one direction (the control) does not."""
+    obj, th = tiny
+    space = mc.symmetry_space(obj)
+    V = space.dense_rows().T
+    Z = torch.randn(3, obj.dim, dtype=torch.float64)
+    C = torch.randn(3, space.dim, dtype=torch.float64)
+    assert torch.allclose(space.coefficients(Z), Z @ V, atol=1e-13)
+    assert torch.allclose(space.combine(C), C @ V.T, atol=1e-13)
+    assert torch.allclose(space.project(Z), Z @ V @ V.T, atol=1e-13)
+    W = V.clone()
+    W[:, -1] = torch.linalg.qr(torch.randn(obj.dim, 1, dtype=torch.float64))[0][:, 0]
+    assert not torch.allclose(space.project(Z), Z @ W @ W.T, atol=1e-6)

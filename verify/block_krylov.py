@@ -16,7 +16,8 @@ its coefficient, E the last b columns of the identity. A Ritz pair (theta, Q_n^T
 residual norm ||B y_last||, with y_last the last b entries of y: that is how callers certify
 convergence without another product.
 
-Rows can be confined to the orthogonal complement of given ``constraints`` (orthonormal rows), e.g.
+Rows can be confined to the orthogonal complement of given ``constraints`` (orthonormal rows, or
+a space of :mod:`verify.subspace`), e.g.
 the unit gradient u when the operator is P H P. A run told that its operator is ``symmetric``
 reorthogonalizes as block Lanczos does (against the last two blocks, then once against all), which
 halves the memory-bound part of a step; the Arnoldi relation above holds either way.
@@ -28,6 +29,7 @@ import functools
 import numpy as np
 
 from .errors import SamVerifyError
+from .subspace import as_space
 
 
 @functools.lru_cache(maxsize=1)
@@ -45,17 +47,18 @@ def small_dense_blas():
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
-def _check_memory(rows: int, d: int, itemsize: int) -> None:
-    """The basis is stored whole (full reorthogonalization): refuse a budget whose basis would
-    not fit, with the numbers, instead of failing inside the allocator."""
+def _check_memory(rows: int, d: int, itemsize: int, what: str = "a Krylov basis",
+                  remedy: str = "lower the budget (e.g. --sigma-budget / --map-budget)") -> None:
+    """Dense storage of ``rows`` vectors of length d: refuse it when it would not fit, with the
+    numbers, instead of failing inside the allocator (SAM_VERIFY_KRYLOV_MAX_GB, default 8)."""
     import os
     limit = float(os.environ.get("SAM_VERIFY_KRYLOV_MAX_GB", "8")) * 2 ** 30
     need = rows * d * itemsize
     if need > limit:
         raise SamVerifyError(
-            f"a Krylov basis of {rows} vectors of length {d} needs {need / 2 ** 30:.1f} GiB, above "
-            f"the limit of {limit / 2 ** 30:.1f} GiB (SAM_VERIFY_KRYLOV_MAX_GB); lower the budget "
-            f"(e.g. --sigma-budget / --map-budget) or raise the limit")
+            f"{what} of {rows} vectors of length {d} needs {need / 2 ** 30:.1f} GiB, above "
+            f"the limit of {limit / 2 ** 30:.1f} GiB (SAM_VERIFY_KRYLOV_MAX_GB); {remedy} "
+            f"or raise the limit")
 
 
 class BlockKrylov:
@@ -68,7 +71,7 @@ class BlockKrylov:
         self.symmetric = bool(symmetric)
         self.extra_passes = 0
         self.apply = apply
-        self.C = constraints
+        self.C = as_space(constraints)        # rows, or a structured space (verify.subspace)
         # when the operator maps into the complement of the constraints (as A = H+ M does for the
         # symmetry directions), projecting the start block is enough: later blocks only carry
         # rounding there, which the operator annihilates again
@@ -77,7 +80,7 @@ class BlockKrylov:
         self.b = int(start.shape[0])
         if max_vectors < self.b:
             raise SamVerifyError(f"max_vectors ({max_vectors}) is smaller than the block size {self.b}")
-        self.space_dim = d - (0 if constraints is None else constraints.shape[0])
+        self.space_dim = d - (0 if self.C is None else self.C.dim)
         self.max_vectors = int(min(max_vectors, self.space_dim))
         self.max_vectors -= self.max_vectors % self.b
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
@@ -94,7 +97,7 @@ class BlockKrylov:
     # -- orthogonalization ------------------------------------------------------------------------
     def _project_constraints(self, Z):
         if self.C is not None:
-            Z -= (Z @ self.C.T) @ self.C
+            Z -= self.C.project(Z)
         return Z
 
     def _gram_schmidt(self, Z, upto: int, krylov: bool = True) -> np.ndarray:

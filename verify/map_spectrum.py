@@ -25,6 +25,7 @@ import numpy as np
 
 from . import sam
 from .block_krylov import BlockKrylov, small_dense_blas
+from .subspace import as_space
 
 
 def heavy_ball_roots(lam: complex, eta: float, mu: float) -> tuple[complex, complex]:
@@ -117,7 +118,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
                      symmetries=None, block: int = 1, max_vectors: int = 512, tol: float = 1e-8,
                      want: int = 2, check_every: int = 4, seed: int = 0) -> MapSpectrum:
     """Extreme eigenvalues of A = H(x+)(I + rho Du) by block Arnoldi (on the complement of the
-    orthonormal columns ``symmetries`` when given), and from them those of the SAM and heavy-ball
+    orthonormal columns ``symmetries`` when given, or of a space of :mod:`verify.subspace`), and from them those of the SAM and heavy-ball
     SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus."""
     torch = ctx.torch
     gr = grad or sam.gradient(obj, x, ctx)
@@ -126,7 +127,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
     H = obj.hessian_rows(x, ctx)
     Hp = obj.hessian_rows(x + rho_s * gr.u, ctx)
     c = rho_s / gr.norm
-    V = None if symmetries is None else symmetries.T.contiguous()     # rows
+    V = as_space(symmetries, columns=True)     # columns (d, k), or a space of verify.subspace
 
     def apply(X):
         hx = H(X)
@@ -150,6 +151,6 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
         steady = run.exhausted or (len(history) > 1 and
                                    abs(complex(*history[-2]["leftmost"]) - left) <= tol * scale)
         spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
-                           0 if V is None else V.shape[0], history, steady)
+                           0 if V is None else V.dim, history, steady)
         if spec.converged or run.full:
             return spec

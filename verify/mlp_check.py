@@ -277,70 +277,134 @@ def input_affine_null_space(X, rtol: float | None = None):
     return Vh[s <= tol]
 
 
+class SymmetrySpace:
+    """The MLP's translation symmetries (module docstring) as a structured orthonormal space
+    (:mod:`verify.subspace`): nothing of size dim V x d is stored.
+
+    Directions, in this order: the softmax shift of b_L (1/sqrt(C) on every entry), one per column
+    j of W_L (1/sqrt(C) down that column), then for each hidden unit i of the first layer one per
+    orthonormal null row (v, v0) of [X 1], placed on (W_1[i, :], b_1[i]). Supports are disjoint
+    across groups, so the set is orthonormal."""
+
+    def __init__(self, obj, rtol: float | None = None):
+        import torch
+        import torch.nn as nn
+        from .torch_model import param_spec
+        offsets, i = {}, 0
+        for name, shape in param_spec(obj.model):
+            offsets[name] = (i, shape)
+            i += math.prod(shape)
+        lin = [n for n, m in obj.model.named_modules() if isinstance(m, nn.Linear)]
+        if len(lin) < 2:
+            raise SamVerifyError("the symmetry space needs an MLP with at least one hidden layer")
+        key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
+        self.d = obj.dim
+        self.o_bL, (self.C,) = offsets[key(lin[-1], "bias")]
+        self.o_WL, (_, self.hL) = offsets[key(lin[-1], "weight")]
+        self.o_W1, (self.h1, self.nin) = offsets[key(lin[0], "weight")]
+        self.o_b1, _ = offsets[key(lin[0], "bias")]
+        X = obj.X
+        self.null = input_affine_null_space(X, rtol).to(obj.dtype).to(obj.device)   # (k, in + 1)
+        self.constant_features = torch.nonzero(
+            (X.max(dim=0).values - X.min(dim=0).values) <= 0).reshape(-1).tolist()
+        self.dtype, self.device = obj.dtype, obj.device
+
+    @property
+    def k(self) -> int:
+        return int(self.null.shape[0])
+
+    @property
+    def n_softmax(self) -> int:
+        return self.hL + 1
+
+    @property
+    def dim(self) -> int:
+        return self.n_softmax + self.h1 * self.k
+
+    def _blocks(self, Z):
+        """Views of rows Z (b, d): b_L (b, C), W_L (b, C, hL), W_1 (b, h1, in), b_1 (b, h1)."""
+        b = Z.shape[0]
+        # view, not reshape: combine() writes through these
+        return (Z[:, self.o_bL:self.o_bL + self.C],
+                Z[:, self.o_WL:self.o_WL + self.C * self.hL].view(b, self.C, self.hL),
+                Z[:, self.o_W1:self.o_W1 + self.h1 * self.nin].view(b, self.h1, self.nin),
+                Z[:, self.o_b1:self.o_b1 + self.h1])
+
+    def coefficients(self, Z):
+        import torch
+        bL, WL, W1, b1 = self._blocks(Z)
+        r = 1.0 / math.sqrt(self.C)
+        first = torch.cat([W1, b1[:, :, None]], dim=2) @ self.null.T          # (b, h1, k)
+        return torch.cat([r * bL.sum(1, keepdim=True), r * WL.sum(1), first.reshape(Z.shape[0], -1)], 1)
+
+    def combine(self, C):
+        import torch
+        b = C.shape[0]
+        out = torch.zeros(b, self.d, dtype=C.dtype, device=C.device)
+        bL, WL, W1, b1 = self._blocks(out)
+        r = 1.0 / math.sqrt(self.C)
+        bL += r * C[:, :1]
+        WL += r * C[:, None, 1:self.n_softmax]
+        Y = C[:, self.n_softmax:].reshape(b, self.h1, self.k) @ self.null       # (b, h1, in + 1)
+        W1 += Y[:, :, :self.nin]
+        b1 += Y[:, :, self.nin]
+        return out
+
+    def project(self, Z):
+        return self.combine(self.coefficients(Z))
+
+    def dense_rows(self):
+        """The directions as rows (dim, d); refused when they would not fit in memory."""
+        from .block_krylov import _check_memory
+        _check_memory(self.dim, self.d, self.null.element_size(), "the dense symmetry basis",
+                      "use the space itself (coefficients / combine / project, or probes=)")
+        import torch
+        return self.combine(torch.eye(self.dim, dtype=self.dtype, device=self.device))
+
+    def info(self) -> dict:
+        return {"softmax_shift": self.n_softmax, "input_dependencies": self.k,
+                "input_directions": self.h1 * self.k,
+                "constant_feature_indices": self.constant_features, "total": self.dim,
+                "formula": f"h_(L-1) + 1 + h_1*k = {self.hL} + 1 + {self.h1}*{self.k} (k = dim "
+                           f"null [X 1]; {len(self.constant_features)} constant features)"}
+
+
+def symmetry_space(obj, rtol: float | None = None) -> SymmetrySpace:
+    return SymmetrySpace(obj, rtol)
+
+
 def symmetry_basis(obj, rtol: float | None = None):
     """Orthonormal basis (d x k torch tensor) of the translation symmetries of an MLP with softmax
-    cross-entropy derived in the module docstring, plus the count by kind."""
-    import torch
-    import torch.nn as nn
-    from .torch_model import param_spec
-    spec = param_spec(obj.model)
-    offsets, i = {}, 0
-    for name, shape in spec:
-        offsets[name] = (i, shape)
-        i += math.prod(shape)
-    lin_names = [n for n, m in obj.model.named_modules() if isinstance(m, nn.Linear)]
-    if len(lin_names) < 2:
-        raise SamVerifyError("symmetry_basis needs an MLP with at least one hidden layer")
-    first, last = lin_names[0], lin_names[-1]
-    key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
-    # The directions are built orthonormal from their supports (no QR of d x dim V): the softmax
-    # ones have disjoint supports; the input ones of hidden unit i live on (W_1[i, :], b_1[i]),
-    # disjoint across units, and are the orthonormal null rows of [X 1] placed there.
-    X = obj.X
-    null = input_affine_null_space(X, rtol).to(obj.dtype).to(obj.device)     # (k, in + 1)
-    const = torch.nonzero((X.max(dim=0).values - X.min(dim=0).values) <= 0).reshape(-1).tolist()
-    o_b, (C,) = offsets[key(last, "bias")]
-    o_w, (C2, hL) = offsets[key(last, "weight")]
-    o_w1, (h1, nin) = offsets[key(first, "weight")]
-    o_b1, _ = offsets[key(first, "bias")]
-    n_softmax, k = hL + 1, null.shape[0]
-    # built as rows (the Krylov runs take the constraints as rows) and returned as columns
-    R = torch.zeros(n_softmax + h1 * k, obj.dim, dtype=obj.dtype, device=obj.device)
-    # 1. softmax shift: b_L += t 1 (row 0), W_L += 1 a^T (column j of W_L, row-major storage)
-    R[0, o_b:o_b + C] = 1.0 / math.sqrt(C)
-    for j in range(hL):
-        R[1 + j, o_w + j: o_w + C2 * hL: hL] = 1.0 / math.sqrt(C2)
-    # 2. affine dependencies of the inputs: W_1[i, :] += a v, b_1[i] += a v0 for (v, v0) in null
-    for i_ in range(h1):
-        dirs = slice(n_softmax + i_ * k, n_softmax + (i_ + 1) * k)
-        R[dirs, o_w1 + i_ * nin: o_w1 + (i_ + 1) * nin] = null[:, :nin]
-        R[dirs, o_b1 + i_] = null[:, nin]
-    return R.T, {"softmax_shift": n_softmax, "input_dependencies": k, "input_directions": h1 * k,
-                 "constant_feature_indices": const, "total": R.shape[0],
-                 "formula": f"h_(L-1) + 1 + h_1*k = {hL} + 1 + {h1}*{k} (k = dim null [X 1]; "
-                            f"{len(const)} constant features)"}
+    cross-entropy derived in the module docstring, plus the count by kind (dense: for small models;
+    :func:`symmetry_space` is the same space without storing it)."""
+    sp = SymmetrySpace(obj, rtol)
+    return sp.dense_rows().T, sp.info()
 
 
 def symmetry_residuals(obj, theta, V, ctx=None, probes: int | None = None, seed: int = 0) -> dict:
     """Matrix-free: max over symmetry directions v of ||H v||, and max |grad f . v|.
 
-    With ``probes`` = k, H is applied to k Gaussian combinations V z instead of every column:
-    ``max_hv_norm`` is then max ||H V z|| / ||z||, which vanishes exactly when H V = 0 (almost surely
-    for random z) at the cost of k products instead of dim V (666 at d = 1e4)."""
+    ``V``: orthonormal columns (d, k) or a space of :mod:`verify.subspace` (e.g.
+    :func:`symmetry_space`). With ``probes`` = p, H is applied to p Gaussian combinations V z
+    instead of every direction: ``max_hv_norm`` is then max ||H V z|| / ||z||, which vanishes
+    exactly when H V = 0 (almost surely for random z) at the cost of p products instead of dim V
+    (666 at d = 1e4)."""
     import torch
+    from .subspace import as_space
     ctx = _ctx_for(obj, ctx)
     theta = _point_for(obj, theta, ctx)
+    space = as_space(V, columns=True)
     g = obj.grad(theta, ctx)
     rows = obj.hessian_rows(theta, ctx)
-    Vr = V.T.contiguous()
     if probes is not None:
         gen = torch.Generator(device="cpu").manual_seed(seed)
-        Z = torch.randn(probes, Vr.shape[0], generator=gen, dtype=torch.float64).to(V.device, V.dtype)
-        Z = Z / Z.norm(dim=1, keepdim=True)
-        Vr = Z @ Vr
-    hv = max(float(rows(Vr[i:i + 64]).norm(dim=1).max()) for i in range(0, Vr.shape[0], 64))
-    return {"max_hv_norm": hv, "max_grad_dot": float((V.T @ g).abs().max()),
-            "probes": probes, "directions": V.shape[1]}
+        Z = torch.randn(probes, space.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
+        directions = space.combine(Z / Z.norm(dim=1, keepdim=True))
+    else:
+        directions = space.dense_rows()
+    hv = max(float(rows(directions[i:i + 64]).norm(dim=1).max()) for i in range(0, directions.shape[0], 64))
+    return {"max_hv_norm": hv, "max_grad_dot": float(space.coefficients(g.reshape(1, -1)).abs().max()),
+            "probes": probes, "directions": space.dim}
 
 
 def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
@@ -436,7 +500,8 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     lam = float(sp.sym_du_min.value)
     smin = sigma_summary(sp, 1 + rho * lam)
     du_hvps = cobj.counts["hvp"]
-    V, sym = symmetry_basis(obj)
+    V = symmetry_space(obj)
+    sym = V.info()
     map_status: list = []
     ev, hb = [], []
     if with_map:
@@ -605,8 +670,8 @@ def attraction_test(obj, theta_h, rho, radius: float = 0.1, steps: int = 1000, l
     z = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
     x0 = theta_h + radius * z / z.norm()
     xN, path = sam_run(obj, x0, rho, steps, lr, momentum, ctx, record_every)
-    V, _ = symmetry_basis(obj)
-    perp = lambda v: v - V @ (V.T @ v)  # noqa: E731
+    V = symmetry_space(obj)
+    perp = lambda v: v - V.project(v.reshape(1, -1))[0]  # noqa: E731
     dN = sam.diagnostics(obj, xN, rho, ctx)
     d0 = sam.diagnostics(obj, x0, rho, ctx)
     dh = sam.diagnostics(obj, theta_h, rho, ctx)
