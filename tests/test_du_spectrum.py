@@ -184,3 +184,41 @@ def test_map_convergence_needs_the_ritz_value_that_sets_the_radius():
     assert not spec(1e-3).converged            # the deciding value is still moving
     assert spec(1e-12).converged
     assert abs(spec(1e-12).heavy_ball_eigs(1)[0]) == pytest.approx(radius(cplx))
+
+
+@pytest.mark.parametrize("symmetric", [True, False])
+def test_block_krylov_breakdown_with_single_vectors(symmetric):
+    """Block size 1 on a low-rank operator: the Krylov space is used up after rank + 1 vectors;
+    the rounding left then is not taken as a direction (it would wreck orthogonality): the run
+    goes on with random directions and keeps the Arnoldi relation."""
+    g = torch.Generator().manual_seed(5)
+    B = torch.randn(60, 12, generator=g, dtype=torch.float64)
+    A = B @ B.T if symmetric else B @ torch.randn(12, 60, generator=g, dtype=torch.float64)
+    run = BlockKrylov(lambda X: X @ A.T, torch.randn(1, 60, generator=g, dtype=torch.float64), 40,
+                      symmetric=symmetric)
+    run.extend(40)
+    Q, k = run.basis(), run.n
+    assert k == 40
+    assert torch.allclose(Q @ Q.T, torch.eye(k, dtype=torch.float64), atol=1e-10)
+    E = torch.eye(k, dtype=torch.float64)[k - 1:]
+    rhs = Q.T @ torch.as_tensor(run.projected()) + run.next_block().T @ torch.as_tensor(run.B) @ E
+    assert torch.allclose(A @ Q.T, rhs, atol=1e-9 * float(A.norm()))
+    ritz = np.linalg.eigvals(run.projected())
+    true = np.linalg.eigvals(A.numpy())
+    top = sorted(np.abs(true))[-12:]
+    assert np.allclose(sorted(np.abs(ritz))[-12:], top, rtol=1e-8)
+
+
+def test_projection_falls_back_to_dense_when_not_banded():
+    """Near a breakdown more than rounding can land outside the Lanczos band: the run then keeps
+    the projection whole (dense eigensolves) instead of dropping it or failing."""
+    from types import SimpleNamespace
+    from verify import du_spectrum as D
+    A = np.diag(np.arange(1.0, 6.0)) + np.diag(np.full(4, 0.5), 1) + np.diag(np.full(4, 0.5), -1)
+    pb = SimpleNamespace(dense=False)
+    assert np.array_equal(D._Problem._banded(pb, A + 1e-14, 1) != 0, np.abs(A) > 0)  # rounding dropped
+    assert pb.dense is False
+    A[0, 4] = A[4, 0] = 1e-3                                      # more than rounding off the band
+    assert np.array_equal(D._Problem._banded(pb, A, 1), A) and pb.dense is True
+    with pytest.raises(D.NotBanded):
+        D._drop_outside_band(A, 1)

@@ -61,6 +61,9 @@ def _check_memory(rows: int, d: int, itemsize: int, what: str = "a Krylov basis"
             f"or raise the limit")
 
 
+_BREAKDOWN = 1e-10        # what Gram-Schmidt leaves of A q, relative, below which the space is used up
+
+
 class BlockKrylov:
     def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0,
                  range_respects_constraints: bool = False, symmetric: bool = False):
@@ -131,33 +134,36 @@ class BlockKrylov:
         Z -= h.T @ Qk
         coef[lo:hi] += h.detach().cpu().numpy()
 
-    def _cholesky_qr(self, Z):
+    def _cholesky_qr(self, Z, floor: float = 0.0):
         """Rows of Z made orthonormal by Cholesky QR twice (two small Gram matrices and triangular
         solves: matrix-matrix work that stays fast with few threads, unlike a tall QR); None when
-        Z is numerically rank deficient."""
+        Z is numerically rank deficient, or a row's norm is at most ``floor``."""
         torch = self.torch
         for _ in range(2):
             G = Z @ Z.T
             L, info = torch.linalg.cholesky_ex(G)
             dg = L.diagonal()
-            if int(info) or float(dg.min()) <= 1e-7 * float(dg.max()):
+            if int(info) or float(dg.min()) <= max(1e-7 * float(dg.max()), floor):
                 return None
             Z = torch.linalg.solve_triangular(L, Z, upper=False)
         return Z
 
-    def _orthonormal_block(self, Z, upto: int, projected: bool = False):
+    def _orthonormal_block(self, Z, upto: int, projected: bool = False, ref: float = 0.0):
         """Orthonormal rows spanning Z modulo rows [0, upto) and the constraints (``projected``:
-        Z is already orthogonal to them); directions that Z lacks (rank deficiency, breakdown)
-        are filled with random ones."""
+        Z is already orthogonal to them); directions that Z lacks are filled with random ones:
+        rank deficiency within the block, and breakdown, where Gram-Schmidt left at most 1e-10 of
+        ``ref`` (the norm of the operator's image before it): what remains is rounding, and
+        normalizing it would put a vector that is not orthogonal into the basis."""
         torch = self.torch
         if not projected:
             self._gram_schmidt(Z, upto)
-        fast = self._cholesky_qr(Z)
+        floor = _BREAKDOWN * ref
+        fast = self._cholesky_qr(Z, floor)
         if fast is not None:
             return fast
         q, r = torch.linalg.qr(Z.T)
         scale = float(r.abs().max()) if r.numel() else 0.0
-        weak = torch.nonzero(r.diagonal().abs() <= 1e-10 * max(scale, 1e-300)).reshape(-1)
+        weak = torch.nonzero(r.diagonal().abs() <= max(1e-10 * max(scale, 1e-300), floor)).reshape(-1)
         if len(weak):
             fill = torch.randn(len(weak), Z.shape[1], generator=self.gen, dtype=torch.float64)
             q = q.T.clone()
@@ -190,8 +196,9 @@ class BlockKrylov:
             self.products += b
             if not torch.isfinite(Z).all():
                 raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
+            ref = float(Z.norm(dim=1).max())
             coef = self._gram_schmidt(Z, s + b)
-            Qn = self._orthonormal_block(Z.clone(), s + b, projected=True)
+            Qn = self._orthonormal_block(Z.clone(), s + b, projected=True, ref=ref)
             Bn = Qn @ Z.T                                   # Z = Qn^T Bn after the projection
             self.Q[s + b:s + 2 * b] = Qn
             self.T[:s + b, s:s + b] = coef

@@ -107,14 +107,29 @@ class _Problem:
 
     def bandwidth(self) -> int:
         # block Lanczos: T is block tridiagonal, its sub-diagonal blocks triangular (or full after
-        # a breakdown), so nothing lies beyond 2b - 1 diagonals but rounding
-        return 2 * self.run.b - 1
+        # a breakdown), so nothing lies beyond 2b - 1 diagonals but rounding. Near a breakdown
+        # (a Krylov vector that is mostly rounding) more than rounding lands there: the run then
+        # treats its projections as dense (the full projection is computed either way)
+        return self.run.n if self.dense else 2 * self.run.b - 1
+
+    dense = False
+
+    def _banded(self, A, bw: int):
+        """A with the rounding beyond ``bw`` diagonals dropped; when more than rounding lies
+        there, the run switches to dense projections and A is returned whole."""
+        if self.dense:
+            return A
+        try:
+            return _drop_outside_band(A, bw)
+        except NotBanded:
+            self.dense = True
+            return A
 
     def sym_T(self):
-        """(T + T^T)/2 with the rounding beyond the band dropped; the dropped size is checked."""
+        """(T + T^T)/2 with the rounding beyond the band dropped (see :meth:`bandwidth`)."""
         if getattr(self, "_sym_n", None) != self.run.n:
             T = self.run.projected()
-            S = _drop_outside_band((T + T.T) / 2, self.bandwidth())
+            S = self._banded((T + T.T) / 2, self.bandwidth())
             self._sym, self._sym_n = S, self.run.n
         return self._sym
 
@@ -154,7 +169,7 @@ class _Problem:
         K[1:, 1:] = self.sym_T()
         K[0, 1:] = K[1:, 0] = qw / 2       # w is the first Krylov vector: qw = ||w|| e_1
         bw = self.bandwidth() + 1
-        ev0, y = _band_eigh(_drop_outside_band(K, bw), bw, 0)
+        ev0, y = _band_eigh(self._banded(K, bw), self.bandwidth() + 1, 0)
         res = self.run.residual_norms(y[1:, None])[0]
         return RitzValue(ev0 / self.norm, res / self.norm, tol * self.scale() / self.norm)
 
@@ -168,7 +183,7 @@ class _Problem:
         R[1:1 + n, 0] = c * qw
         R[1:1 + n, 1:] = np.eye(n) + c * run.projected()
         R[1 + n:, 1 + n - b:] = c * run.B
-        return _drop_outside_band(R, 2 * b)
+        return self._banded(R, 2 * b)
 
     def sigma_min(self, tol, ctx):
         """The smallest singular value of M on the space, with its certified residual (one more
@@ -179,7 +194,7 @@ class _Problem:
         # does not square the rounding error
         Rs = scipy.sparse.csr_matrix(R)
         G = (Rs.T @ Rs).toarray()            # banded: R has at most 2b diagonals either side
-        bw = 4 * self.run.b
+        bw = G.shape[0] if self.dense else 4 * self.run.b
         z = _band_eigh(G, bw, 0)[1]
         Rz = R @ z
         sig = float(np.linalg.norm(Rz))
@@ -238,6 +253,10 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 1, tol: floa
                               sig, pb.run.products, pb.extra, block, done, history)
 
 
+class NotBanded(SamVerifyError):
+    pass
+
+
 def _drop_outside_band(A, bw: int, rel: float = 1e-9):
     """A with the entries farther than ``bw`` from the diagonal set to 0. Full reorthogonalization
     leaves only rounding there; anything larger means the band assumption is wrong, and raises."""
@@ -245,7 +264,7 @@ def _drop_outside_band(A, bw: int, rel: float = 1e-9):
     outside = np.abs(i - j) > bw
     dropped = float(np.abs(A[outside]).max()) if outside.any() else 0.0
     if dropped > rel * max(float(np.abs(A).max()), 1e-300):
-        raise SamVerifyError(f"projected matrix is not banded ({dropped:.2e} beyond {bw} diagonals)")
+        raise NotBanded(f"projected matrix is not banded ({dropped:.2e} beyond {bw} diagonals)")
     B = A.copy()
     B[outside] = 0.0
     return B

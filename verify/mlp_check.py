@@ -544,9 +544,11 @@ def _seconds_per_grad(obj, theta, ctx, reps: int = 20) -> float:
 
 # -- dense cross-check -----------------------------------------------------------------------------
 def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
-                      tol: float = 1e-12, seed: int = 0) -> dict:
+                      tol: float = 1e-10, seed: int = 0) -> dict:
     """Every matrix-free quantity next to its dense counterpart (``verify.sam`` dense forms):
-    returns {name: (matrix_free, dense, relative difference)}."""
+    returns {name: (matrix_free, dense, relative difference)}. ``tol``: the Krylov runs' relative
+    residual, 1e-10 (the goal is agreement to 1e-6; 1e-12 is below what rounding allows once a
+    d ~ 700 Krylov space is used up: a residual of 3e-10 relative was the floor at one such point)."""
     import torch
     ctx = _ctx_for(obj, ctx)
     theta = _point_for(obj, theta, ctx, rho, order2="the dense cross-check (Hessians)")
