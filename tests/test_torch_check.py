@@ -4,6 +4,7 @@ import torch
 
 from verify import mlp_check as mc
 from verify import sam
+from verify.errors import SamVerifyError
 from verify.ctx_torch import TorchContext
 from verify.data import load_digits
 from verify.torch_model import mlp_objective
@@ -209,3 +210,22 @@ def test_structured_symmetry_space_equals_its_dense_rows(tiny):
     W = V.clone()
     W[:, -1] = torch.linalg.qr(torch.randn(obj.dim, 1, dtype=torch.float64))[0][:, 0]
     assert not torch.allclose(space.project(Z), Z @ W @ W.T, atol=1e-6)
+
+
+def test_leading_map_eigenvalues_are_the_dense_ones(tiny):
+    """k_eigs = 3: the three leading SAM-map and heavy-ball moduli equal the dense ones (the run
+    certifies the Ritz values that set them); more than certified is refused, not guessed."""
+    import numpy as np
+    from verify.map_spectrum import heavy_ball_roots
+    obj, th = tiny
+    pc = mc.check_point(obj, th, 2.0, ctx=CTX, k_eigs=3)
+    lam = torch.linalg.eigvals(sam.shifted_jacobian(obj, th, 2.0, CTX)).numpy()
+    lam = lam[np.abs(lam) > 1e-8 * np.abs(lam).max()]
+    sam_top = sorted(np.abs(1 - 0.01 * lam))[::-1][:3]
+    hb_top = sorted(abs(r) for z in lam for r in heavy_ball_roots(complex(z), 0.01, 0.9))[::-1][:3]
+    assert pc.converged["sam_map"]
+    assert [abs(z) for z in pc.sam_map_eigs] == pytest.approx(sam_top, rel=1e-9)
+    assert [abs(z) for z in pc.heavy_ball_eigs] == pytest.approx(hb_top, rel=1e-9)
+    ms = mc.sam_map_spectrum(obj, th, 2.0, 0.01, CTX, 0.9, k=1)
+    with pytest.raises(SamVerifyError, match="certified"):
+        ms.heavy_ball_eigs(3)

@@ -25,6 +25,7 @@ import numpy as np
 
 from . import sam
 from .block_krylov import BlockKrylov, small_dense_blas
+from .errors import SamVerifyError
 from .subspace import as_space
 
 
@@ -45,18 +46,31 @@ class MapSpectrum:
     deflated: int              # dim V
     history: list = field(default_factory=list)
     steady: bool = False       # the leftmost Ritz value did not move since the previous check
+    k: int = 1                 # leading eigenvalues (of each map) whose Ritz values must converge
 
     def converged_ritz(self):
         """Converged Ritz values, without those indistinguishable from 0 (kernel directions)."""
         return [(lam, r) for lam, r in self.ritz if r <= self.tol and abs(lam) > self.tol]
 
-    def sam_eigs(self, k: int = 4, converged_only: bool = True) -> list:
-        """Eigenvalues 1 - eta lam of J of largest modulus (from converged Ritz values)."""
+    def _leading(self, k: int | None) -> int:
+        k = self.k if k is None else int(k)
+        if k > self.k:
+            raise SamVerifyError(f"only the {self.k} leading eigenvalue(s) of each map were certified "
+                                 f"by this run; ask for k={k} when running it")
+        return k
+
+    def sam_eigs(self, k: int | None = None, converged_only: bool = True) -> list:
+        """The k (default: all certified) eigenvalues 1 - eta lam of J of largest modulus, from
+        converged Ritz values. Only the leading ``self.k`` are certified; the run keeps only a few
+        Ritz values, so further ones would not be the next eigenvalues."""
+        k = self._leading(k)
         src = self.converged_ritz() if converged_only else self.ritz
         z = [1 - self.eta * lam for lam, _ in src]
         return sorted(z, key=lambda v: -abs(v))[:k]
 
-    def heavy_ball_eigs(self, k: int = 4, converged_only: bool = True) -> list:
+    def heavy_ball_eigs(self, k: int | None = None, converged_only: bool = True) -> list:
+        """As :meth:`sam_eigs`, for the heavy-ball map (two roots per eigenvalue of A)."""
+        k = self._leading(k)
         src = self.converged_ritz() if converged_only else self.ritz
         z = [r for lam, _ in src for r in heavy_ball_roots(lam, self.eta, self.momentum or 0.0)]
         return sorted(z, key=lambda v: -abs(v))[:k]
@@ -73,8 +87,8 @@ class MapSpectrum:
         left = min(self.ritz, key=lambda t: t[0].real)
         big = max(self.ritz, key=lambda t: abs(t[0]))
         live = [t for t in self.ritz if abs(t[0]) > self.tol]
-        decisive = [live[i] for i in _decisive(np.array([t[0] for t in live]), self.eta, self.momentum)] \
-            if live else []
+        decisive = [live[i] for i in _decisive(np.array([t[0] for t in live]), self.eta,
+                                               self.momentum, self.k)] if live else []
         return self.steady and all(r <= self.tol for _, r in [left, big, *decisive])
 
     def as_dict(self) -> dict:
@@ -87,17 +101,20 @@ class MapSpectrum:
                 "heavy_ball_eigs": [c(z) for z in self.heavy_ball_eigs()]}
 
 
-def _decisive(lam: np.ndarray, eta: float, mu: float | None) -> list:
-    """Indices of the Ritz values that set the spectral radii: the largest |1 - eta lam| (SAM
-    map) and, with momentum, the largest heavy-ball root |z(lam)|. With a complex spectrum these
-    need not be the leftmost or the largest in modulus."""
-    out = [int(np.argmax(np.abs(1 - eta * lam)))]
+def _decisive(lam: np.ndarray, eta: float, mu: float | None, k: int = 1) -> list:
+    """Indices of the Ritz values that set the k leading eigenvalues: the k largest |1 - eta lam|
+    (SAM map) and, with momentum, the k largest heavy-ball roots max |z(lam)| (the k largest roots
+    come from at most k values of lam). With a complex spectrum these need not be the leftmost or
+    the largest in modulus."""
+    out = [int(i) for i in np.argsort(-np.abs(1 - eta * lam))[:k]]
     if mu is not None:
-        out.append(int(np.argmax([max(abs(r) for r in heavy_ball_roots(complex(z), eta, mu)) for z in lam])))
-    return out
+        top = [max(abs(r) for r in heavy_ball_roots(complex(z), eta, mu)) for z in lam]
+        out += [int(i) for i in np.argsort(-np.asarray(top))[:k]]
+    return list(dict.fromkeys(out))
 
 
-def _extreme_ritz(T, run, want: int, tol: float, eta: float = 0.0, mu: float | None = None):
+def _extreme_ritz(T, run, want: int, tol: float, eta: float = 0.0, mu: float | None = None,
+                  k: int = 1):
     """Ritz values of A with the smallest real part and the largest modulus, and those that set
     the spectral radii (:func:`_decisive`), with residuals; values below ``tol`` times the largest
     modulus count as the kernel and are skipped."""
@@ -107,7 +124,7 @@ def _extreme_ritz(T, run, want: int, tol: float, eta: float = 0.0, mu: float | N
     left = [i for i in np.argsort(lam.real) if nonzero[i]][:want]
     big = list(np.argsort(-np.abs(lam))[:want])
     live = np.flatnonzero(nonzero)
-    decisive = [int(live[i]) for i in _decisive(lam[live], eta, mu)] if eta and len(live) else []
+    decisive = [int(live[i]) for i in _decisive(lam[live], eta, mu, k)] if eta and len(live) else []
     idx = list(dict.fromkeys(left + big + decisive))
     Yn = Y[:, idx] / np.linalg.norm(Y[:, idx], axis=0)
     res = run.residual_norms(Yn)
@@ -116,10 +133,11 @@ def _extreme_ritz(T, run, want: int, tol: float, eta: float = 0.0, mu: float | N
 
 def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx=None, grad=None,
                      symmetries=None, block: int = 1, max_vectors: int = 512, tol: float = 1e-8,
-                     want: int = 2, check_every: int = 4, seed: int = 0) -> MapSpectrum:
+                     want: int = 2, check_every: int = 4, seed: int = 0, k: int = 1) -> MapSpectrum:
     """Extreme eigenvalues of A = H(x+)(I + rho Du) by block Arnoldi (on the complement of the
     orthonormal columns ``symmetries`` when given, or of a space of :mod:`verify.subspace`), and from them those of the SAM and heavy-ball
-    SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus."""
+    SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus for the
+    Ritz values that set the ``k`` leading eigenvalues of each map (and the extremes)."""
     torch = ctx.torch
     gr = grad or sam.gradient(obj, x, ctx)
     rho_s = sam.check_rho(rho, ctx)
@@ -141,7 +159,7 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
     history = []
     while True:
         run.extend(max(check_every, run.n // (8 * block)))   # x1.125: eig of T is O(n^3)
-        ritz = _extreme_ritz(run.projected(), run, want, tol, eta, momentum)
+        ritz = _extreme_ritz(run.projected(), run, want, tol, eta, momentum, k)
         scale = max(abs(lam) for lam, _ in ritz)
         left = min(ritz, key=lambda t: t[0].real)[0]
         history.append({"vectors": run.n, "leftmost": [float(left.real), float(left.imag)],
@@ -151,6 +169,6 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
         steady = run.exhausted or (len(history) > 1 and
                                    abs(complex(*history[-2]["leftmost"]) - left) <= tol * scale)
         spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
-                           0 if V is None else V.dim, history, steady)
+                           0 if V is None else V.dim, history, steady, int(k))
         if spec.converged or run.full:
             return spec

@@ -228,12 +228,14 @@ def dense_hessian(obj, x, ctx=None, chunk: int = 128):
 
 def sam_map_spectrum(obj, theta, rho, eta, ctx=None, momentum: float | None = None,
                      tol: float = 1e-10, grad=None, max_products: int = 4000, symmetries=None,
-                     block: int = 1):
+                     block: int = 1, k: int = 1):
+    """:func:`verify.map_spectrum.sam_map_spectrum` with this module's defaults; ``k`` leading
+    eigenvalues of each map are certified."""
     from .map_spectrum import sam_map_spectrum as run
     ctx = _ctx_for(obj, ctx)
     block = max(1, min(block, max_products))
     return run(obj, theta, rho, eta, momentum, ctx, grad, symmetries, block=block,
-               max_vectors=max_products, tol=tol)
+               max_vectors=max_products, tol=tol, k=k)
 
 
 def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | None = None,
@@ -248,7 +250,7 @@ def sam_map_eigs(obj, theta, rho, eta, ctx=None, k: int = 6, momentum: float | N
     nothing converged and no ``max_products`` budget was given; with a budget, the status is
     appended to ``partial``."""
     sp = sam_map_spectrum(obj, theta, rho, eta, ctx, momentum, tol, grad,
-                          max_products if max_products is not None else 4000, symmetries)
+                          max_products if max_products is not None else 4000, symmetries, k=k)
     if partial is not None:
         partial.append({"converged": sp.converged, "products": sp.vectors, "momentum": momentum})
     if not sp.converged and max_products is None:
@@ -475,7 +477,7 @@ def classify_point(diag: dict, stall_loss: float = 1.0, ratio_tol: float = 1e-2)
 
 
 def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=None,
-                dense_limit: int = 3000, tol: float = 1e-8, k_eigs: int = 4,
+                dense_limit: int = 3000, tol: float = 1e-8, k_eigs: int = 1,
                 with_map: bool = True, sigma_budget: int | None = 4000,
                 map_tol: float = 1e-8, map_budget: int | None = 2000, block: int = 1,
                 symmetry_probes: int | None = 4) -> PointCheck:
@@ -485,7 +487,9 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     run; see :mod:`verify.du_spectrum`, :mod:`verify.map_spectrum`). Budgets count Krylov vectors: ``sigma_budget`` for the one run on P H P that gives Du's
     extremes, lambda_min(Sym Du) and sigma_min(I + rho Du); ``map_budget`` for the one block
     Arnoldi run on H(x+)(I + rho Du) that gives both the SAM and the heavy-ball Jacobian
-    eigenvalues (symmetry directions deflated)."""
+    eigenvalues (symmetry directions deflated); ``k_eigs`` leading eigenvalues of each map are
+    certified (the first is the spectral radius; each further one needs its Ritz value converged
+    too)."""
     ctx = _ctx_for(obj, ctx)
     theta = _point_for(obj, theta, ctx, rho, analytic="the checks of Theorems 3.1/3.2 at a point")
     cobj = Counting(obj)
@@ -506,7 +510,7 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     ev, hb = [], []
     if with_map:
         ms = sam_map_spectrum(cobj, theta, rho, eta, ctx, momentum, map_tol, gr, map_budget or 2000,
-                              V, block)
+                              V, block, k=k_eigs)
         map_status.append({"converged": ms.converged, "products": ms.vectors,
                            "deflated": ms.deflated, "history": ms.history})
         ev, hb = ms.sam_eigs(k_eigs), ms.heavy_ball_eigs(k_eigs)

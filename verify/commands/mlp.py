@@ -66,6 +66,8 @@ def register(sub) -> None:
     c.add_argument("--map-budget", type=int, default=2000,
                    help="max Krylov vectors of the block Arnoldi run on H(x+)(I + rho Du) (SAM and "
                         "heavy-ball Jacobian eigenvalues); 0 skips it")
+    c.add_argument("--eigs", type=int, default=1,
+                   help="leading eigenvalues of the SAM and heavy-ball maps to certify (1: the radius)")
     c.add_argument("--attraction-steps", type=int, default=1000, help="0 skips the attraction test")
     c.add_argument("--threads", type=int, default=None)
     c.add_argument("--json", action="store_true")
@@ -189,7 +191,7 @@ def run_check(args) -> int:
     theta = res.theta[idx].to(ctx.device, torch.float64)
     pc = mc.check_point(obj, theta, rho, cfg.lr, cfg.momentum, ctx, dense_limit=args.dense_limit,
                         sigma_budget=args.sigma_budget, map_budget=args.map_budget,
-                        with_map=args.map_budget > 0)
+                        with_map=args.map_budget > 0, k_eigs=args.eigs)
     out = pc.to_dict()
     out["seed_index"] = idx
     if args.attraction_steps:
@@ -219,7 +221,8 @@ def run_check(args) -> int:
         print(f"  SAM map: NOT converged in {pc.extra['map_status'][0]['products']} Krylov vectors "
               f"(raise --map-budget); no eigenvalue reported")
     else:
-        print(f"  SAM map |eig| (top): {[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
+        print(f"  SAM map, leading |eig| ({args.eigs} certified): "
+              f"{[round(float(abs(z)), 8) for z in pc.sam_map_eigs]}; heavy-ball: "
               f"{[round(float(abs(z)), 8) for z in pc.heavy_ball_eigs]}")
     print(f"  symmetry dimension {pc.symmetry['total']} ({pc.symmetry['formula']}); max ||H(x+) v|| "
           f"= {pc.symmetry_residuals['max_hv_norm']:.2e}")
