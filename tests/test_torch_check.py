@@ -229,3 +229,21 @@ def test_leading_map_eigenvalues_are_the_dense_ones(tiny):
     ms = mc.sam_map_spectrum(obj, th, 2.0, 0.01, CTX, 0.9, k=1)
     with pytest.raises(SamVerifyError, match="certified"):
         ms.heavy_ball_eigs(3)
+
+
+def test_checks_refuse_float32_and_models_outside_the_symmetry_derivation():
+    import torch.nn as nn
+    from verify.errors import PrecisionError
+    from verify.torch_model import ModelObjective
+    d = load_digits().subset(30)
+    X, y = torch.as_tensor(d.X_train), torch.as_tensor(d.y_train)
+    obj32, th32 = mlp_objective(d, 3, 1, "tanh", seed=0)
+    with pytest.raises(PrecisionError, match="float64"):
+        mc.check_point(obj32, th32.float(), 0.5, ctx=TorchContext("cpu", "float32"))
+    squashed = ModelObjective(nn.Sequential(nn.Linear(64, 3), nn.Tanh(), nn.Linear(3, 10), nn.Tanh()), X, y)
+    no_bias = ModelObjective(nn.Sequential(nn.Linear(64, 3, bias=False), nn.Tanh(), nn.Linear(3, 10)), X, y)
+    for obj in (squashed, no_bias):
+        with pytest.raises(SamVerifyError, match="nn.Sequential MLPs"):
+            mc.symmetry_space(obj)
+    plain = ModelObjective(nn.Sequential(nn.Linear(64, 3), nn.Tanh(), nn.Linear(3, 10)), X, y)
+    assert mc.symmetry_space(plain).dim == 3 + 1 + 3 * mc.input_affine_null_space(plain.X).shape[0]

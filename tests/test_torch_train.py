@@ -269,3 +269,24 @@ def test_optimizer_refuses_bad_rho(bad):
         SAM(p, rho=bad, lr=0.1)
     with pytest.raises(InvalidRhoError):
         SAM([{"params": p, "rho": bad}], rho=0.1, lr=0.1)
+
+
+def test_optimizer_edge_cases(data):
+    """first_step twice is refused (theta would be lost); the monitor warns once when it gets no
+    losses; an older state dict without the base state keeps its settings (lr)."""
+    m, loss_fn = _model_and_closure(data)
+    opt = SAM(m.parameters(), torch.optim.SGD, rho=1.0, lr=0.01)
+    loss_fn().backward()
+    opt.first_step()
+    with pytest.raises(SamVerifyError, match="twice"):
+        opt.first_step()
+    opt.zero_grad()
+    loss_fn().backward()
+    with pytest.warns(UserWarning, match="loss="):
+        opt.second_step(zero_grad=True)
+    sd = opt.state_dict()
+    sd["param_groups"][0]["lr"] = 0.01234
+    sd.pop("base_optimizer")
+    opt2 = SAM(m.parameters(), torch.optim.SGD, rho=1.0, lr=0.1)
+    opt2.load_state_dict(sd)
+    assert opt2.base_optimizer.param_groups[0]["lr"] == 0.01234 == opt2.param_groups[0]["lr"]

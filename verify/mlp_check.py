@@ -67,7 +67,7 @@ import numpy as np
 
 from . import sam
 from .ctx_torch import TorchContext
-from .errors import ConvergenceError, SamVerifyError, ZeroGradientError
+from .errors import ConvergenceError, PrecisionError, SamVerifyError, ZeroGradientError
 
 
 # -- counting proxy ------------------------------------------------------------------------------------
@@ -142,10 +142,17 @@ class SharedLinearizations:
         return self._obj.hvp(x, v, ctx)
 
 
-def _point_for(obj, theta, ctx, rho=None, analytic: str | None = None, order2: str | None = None):
+def _point_for(obj, theta, ctx, rho=None, analytic: str | None = None, order2: str | None = None,
+               float64: bool = False):
     """theta as a vector of ctx after the entry checks: its length and finiteness (an inf weight
-    on a constant input can leave f finite: the loss would not tell), rho, and the smoothness a
-    check needs (``analytic``/``order2``: the name of the check, for the message)."""
+    on a constant input can leave f finite: the loss would not tell), rho, the smoothness a
+    check needs (``analytic``/``order2``: the name of the check, for the message) and, with
+    ``float64``, double precision (the Krylov tolerances, 1e-8 relative, are out of float32's
+    reach)."""
+    if float64 and getattr(ctx, "dtype", None) is not None and ctx.dtype != ctx.torch.float64:
+        raise PrecisionError(f"the checks at a point run in float64 (their residual tolerances are "
+                             f"about 1e-8 relative); got {ctx.dtype}: build the objective and the "
+                             f"context in float64")
     if analytic:
         obj.require_analytic(analytic)
     if order2:
@@ -279,6 +286,23 @@ def input_affine_null_space(X, rtol: float | None = None):
     return Vh[s <= tol]
 
 
+def _require_plain_mlp(obj, lin: list) -> None:
+    """The derivation of the symmetries (module docstring) holds for an ``nn.Sequential`` whose
+    first and last modules are Linear layers with biases, the last one's output fed to softmax
+    cross-entropy; anything else (no bias, a squashing output, another loss) is refused rather
+    than handed directions that are not symmetries."""
+    import torch.nn as nn
+    m = obj.model
+    ok = (isinstance(m, nn.Sequential) and len(lin) >= 2 and isinstance(m[0], nn.Linear)
+          and isinstance(m[-1], nn.Linear)
+          and all(mod.bias is not None for mod in m if isinstance(mod, nn.Linear))
+          and getattr(obj, "loss_name", "cross_entropy") == "cross_entropy")
+    if not ok:
+        raise SamVerifyError("the symmetry space is derived for nn.Sequential MLPs with at least one "
+                             "hidden layer, Linear layers with biases first and last, and softmax "
+                             "cross-entropy on the last layer's output; this model is not one")
+
+
 class SymmetrySpace:
     """The MLP's translation symmetries (module docstring) as a structured orthonormal space
     (:mod:`verify.subspace`): nothing of size dim V x d is stored.
@@ -297,8 +321,7 @@ class SymmetrySpace:
             offsets[name] = (i, shape)
             i += math.prod(shape)
         lin = [n for n, m in obj.model.named_modules() if isinstance(m, nn.Linear)]
-        if len(lin) < 2:
-            raise SamVerifyError("the symmetry space needs an MLP with at least one hidden layer")
+        _require_plain_mlp(obj, lin)
         key = lambda mod, p: f"{mod}.{p}" if mod else p  # noqa: E731
         self.d = obj.dim
         self.o_bL, (self.C,) = offsets[key(lin[-1], "bias")]
@@ -491,7 +514,8 @@ def check_point(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9, ctx=N
     certified (the first is the spectral radius; each further one needs its Ritz value converged
     too)."""
     ctx = _ctx_for(obj, ctx)
-    theta = _point_for(obj, theta, ctx, rho, analytic="the checks of Theorems 3.1/3.2 at a point")
+    theta = _point_for(obj, theta, ctx, rho, analytic="the checks of Theorems 3.1/3.2 at a point",
+                       float64=True)
     cobj = Counting(obj)
     t_grad = _seconds_per_grad(obj, theta, ctx)
     t0 = time.perf_counter()
@@ -555,7 +579,7 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     d ~ 700 Krylov space is used up: a residual of 3e-10 relative was the floor at one such point)."""
     import torch
     ctx = _ctx_for(obj, ctx)
-    theta = _point_for(obj, theta, ctx, rho, order2="the dense cross-check (Hessians)")
+    theta = _point_for(obj, theta, ctx, rho, order2="the dense cross-check (Hessians)", float64=True)
     gr = sam.gradient(obj, theta, ctx)
     out = {}
 

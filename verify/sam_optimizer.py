@@ -26,6 +26,7 @@ proof; :mod:`verify.mlp_check` does the checks at the point.
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import torch
@@ -104,6 +105,7 @@ class SAM(torch.optim.Optimizer):
         self.monitor = monitor if isinstance(monitor, HallucinationMonitor) else (
             HallucinationMonitor() if monitor else None)
         self._pending = None          # (loss at theta, ||grad f(theta)||) between the two steps
+        self._warned_no_loss = False
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
@@ -132,6 +134,9 @@ class SAM(torch.optim.Optimizer):
     def first_step(self, zero_grad: bool = False, loss=None) -> torch.Tensor:
         """theta -> theta + rho grad / ||grad|| (remembering theta; no move during the plain-GD
         phase); returns ||grad f(theta)||."""
+        if self._pending is not None:
+            raise SamVerifyError("first_step called twice without second_step: the parameters "
+                                 "are already perturbed (theta would be lost)")
         gnorm = self._grad_norm()
         for group in self.param_groups:
             for p in group["params"]:
@@ -167,6 +172,11 @@ class SAM(torch.optim.Optimizer):
         loss0, gnorm = self._pending
         self._pending = None
         if sam and self.monitor is not None:
+            if (loss0 is None or loss is None) and not self._warned_no_loss:
+                warnings.warn("SAM monitor: pass loss= to first_step and second_step; without the "
+                              "losses it records the gradient norms but cannot flag a stall",
+                              stacklevel=2)
+                self._warned_no_loss = True
             nan = float("nan")
             self.monitor.record(self.steps_taken, nan if loss0 is None else loss0,
                                 nan if loss is None else float(loss), gnorm, float(wnorm))
@@ -209,4 +219,8 @@ class SAM(torch.optim.Optimizer):
         super().load_state_dict(state_dict)
         if base is not None:
             self.base_optimizer.load_state_dict(base)
+        else:
+            # an older state dict without the base's state: its groups (lr, rho, ...) still count
+            self.base_optimizer.param_groups = self.param_groups
         self.param_groups = self.base_optimizer.param_groups
+        self._pending = None
