@@ -84,6 +84,13 @@ def test_cli_resume_and_check_keep_to_the_checkpoints_data(tmp_path, capsys):
     capsys.readouterr()
     res = TrainResult.load(b)
     assert res.step == 40 and res.config.switch_step == 2 and res.extra["data"]["n_train"] == 60
+    # a second resume with the original flags, and a no-op one (nothing logged twice)
+    assert main([*base, "--steps", "50", "--switch", "0.1", "--log-every", "7", "--resume", str(b),
+                 "--out", str(b)]) == 0
+    assert main([*base, "--steps", "50", "--resume", str(b), "--out", str(b)]) == 0
+    capsys.readouterr()
+    steps = TrainResult.load(b).logs["step"].tolist()
+    assert len(steps) == len(set(steps)) and steps[-1] == 50 and 49 in steps
     api = tmp_path / "api.pt"
     train(load_digits().subset(80), TrainConfig(rho=2.0, steps=5, seeds=(0,), width=4),
           progress=False).save(api)

@@ -310,8 +310,9 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
             theta = theta - lr * buf
             if progress and k % max(1, config.log_every) == 0:
                 bar.set_postfix(loss=f"{float(f.mean()):.3f}")
-        g, f = prob.grad_and_value(theta)
-        log(config.steps, theta, g, f)
+        if not (logs["step"] and int(logs["step"][-1]) == config.steps):    # (a no-op resume)
+            g, f = prob.grad_and_value(theta)
+            log(config.steps, theta, g, f)
     bar.close()
     out = {k: torch.stack(v) for k, v in logs.items()}
     extra = {"data": data.identity()}

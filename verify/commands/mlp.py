@@ -103,8 +103,9 @@ def _resumed_config(resume, given, args):
     default and the checkpoint is refused (it would be ignored); the switching step stays where
     it was, in steps, not in fraction of the new length."""
     saved = resume.config
+    requested_switch = resume.extra.get("switch_requested", saved.switch_fraction)
     pairs = {"rho": ("rho", saved.rho), "lr": ("lr", saved.lr), "momentum": ("momentum", saved.momentum),
-             "switch": ("switch_fraction", saved.switch_fraction), "width": ("width", saved.width),
+             "switch": ("switch_fraction", requested_switch), "width": ("width", saved.width),
              "depth": ("depth", saved.depth), "activation": ("activation", saved.activation),
              "dtype": ("dtype", saved.dtype), "seeds": ("seeds", saved.seeds)}
     conflicts = []
@@ -120,6 +121,7 @@ def _resumed_config(resume, given, args):
     switch_step = saved.switch_step
     saved.steps = args.steps
     saved.switch_fraction = switch_step / args.steps if args.steps else 0.0
+    saved.device, saved.log_every = given.device, given.log_every     # where and how often: not the math
     return saved
 
 
@@ -127,8 +129,9 @@ def run_train(args) -> int:
     from ..train import TrainConfig, TrainResult, train
     _threads(args)
     resume = TrainResult.load(args.resume) if args.resume else None
-    if resume is not None and args.n_train is None:
-        args.n_train = resume.extra.get("n_train")          # the checkpoint's data, unless told
+    if resume is not None:                                 # the checkpoint's data, unless told
+        args.n_train = resume.extra.get("n_train") if args.n_train is None else args.n_train
+        args.mnist_dir = args.mnist_dir or resume.extra.get("mnist_dir")
     data = _data(args)
     cfg = TrainConfig(rho=args.rho, lr=args.lr, momentum=args.momentum, steps=args.steps,
                       switch_fraction=args.switch, seeds=tuple(range(args.seeds)), width=args.width,
@@ -137,7 +140,9 @@ def run_train(args) -> int:
     if resume is not None:
         cfg = _resumed_config(resume, cfg, args)
     res = train(data, cfg, resume=resume, progress=not args.quiet)
-    res.extra.update({"n_train": args.n_train, "mnist_dir": args.mnist_dir})
+    res.extra.update({"n_train": args.n_train, "mnist_dir": args.mnist_dir,
+                      "switch_requested": resume.extra.get("switch_requested", args.switch)
+                      if resume is not None else args.switch})
     if args.out:
         res.save(args.out)
     summ = res.summary()
