@@ -290,3 +290,14 @@ def test_optimizer_edge_cases(data):
     opt2 = SAM(m.parameters(), torch.optim.SGD, rho=1.0, lr=0.1)
     opt2.load_state_dict(sd)
     assert opt2.base_optimizer.param_groups[0]["lr"] == 0.01234 == opt2.param_groups[0]["lr"]
+
+
+def test_transition_bracket_and_monotonicity():
+    from verify.train import _transition
+    rows = [{"rho": r, "f": f} for r, f in ((0.5, 0.0), (1.0, 0.25), (1.5, 0.75), (2.0, 0.25), (3.0, 1.0))]
+    t = _transition(rows, lambda x: x["f"] >= 0.5)
+    assert t == {"rho": 1.5, "bracket": [1.0, 1.5], "monotone": False}
+    rows[3]["f"] = 0.5
+    assert _transition(rows, lambda x: x["f"] >= 0.5)["monotone"] is True
+    assert _transition(rows, lambda x: x["f"] >= 0.0)["bracket"] == [None, 0.5]   # changed at the start
+    assert _transition(rows, lambda x: x["f"] > 2)["rho"] is None

@@ -78,9 +78,14 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
                        f"digits (n_train={data.n_train}, scalar normalization), 64-{cfg['width']}-10 "
                        f"tanh MLP, {cfg['seeds']} seeds, {cfg['steps']} full-batch steps, lr 0.01, "
                        f"momentum 0.9, float32",
-                       statement="At large rho most SAM-only seeds stall at loss > 1 with GradRatio <= "
-                                 "1e-2 while switching reaches >= 99 % train accuracy; at small rho both "
-                                 "reach near-zero loss.",
+                       statement=("At large rho most SAM-only seeds stall at loss > 1 with GradRatio <= "
+                                  "1e-2 while switching reaches >= 99 % train accuracy; at small rho both "
+                                  "reach near-zero loss." if not quick else
+                                  "Quick run (1000 steps, 400 samples): at large rho SAM-only stays at "
+                                  "loss > 1 with its SAM direction vanishing (GradRatio <= 0.1) while "
+                                  "switching is ahead by >= 0.5 in train accuracy; at small rho both "
+                                  "reach near-zero loss. The full statement (GradRatio <= 1e-2, >= 99 %, "
+                                  "the transition rho, the per-feature control) is checked in full mode."),
                        context=ctx.name, precision="float32 training, float64 re-check")
     cert.hypothesis("analytic", "the MLP (tanh, softmax cross-entropy) is real-analytic", True,
                     "verify.mlp.module_smoothness = 'analytic'")
@@ -88,8 +93,8 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
     big_sam, big_sw = _row(sw, "sam-only", hi), _row(sw, "switching", hi)
     small_sam, small_sw = _row(sw, "sam-only", lo), _row(sw, "switching", lo)
     cert.objects["table"] = format_sweep(sw)
-    cert.objects["transition_rho"] = sw["transition_rho"]
-    cert.objects["loss_transition_rho"] = sw["loss_transition_rho"]
+    cert.objects["transition"] = sw["transition"]             # rho, bracket, monotone
+    cert.objects["loss_transition"] = sw["loss_transition"]
     cert.objects["elapsed_s"] = round(sw["elapsed_s"], 1)
     cert.objects["outcomes_large_rho"] = big_sam["outcomes"]
     note = (f"stalled = final loss > {STALL_LOSS} and median GradRatio over the last quarter of "
@@ -112,9 +117,12 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
         cert.add(compare("switching_99_large_rho",
                          f"switching: lowest final train accuracy over seeds at rho = {hi}",
                          big_sw["min_train_acc"], ">=", 0.99, ctx))
-        cert.add(boolean("transition_found", f"a transition rho exists in the grid "
-                         f"(first rho with >= half of SAM-only seeds stalled): {sw['transition_rho']}",
-                         sw["transition_rho"] is not None, ctx))
+        t = sw["transition"]
+        cert.add(boolean("transition_found", "the change lies inside the grid: >= half of the "
+                         "SAM-only seeds stalled at some rho but not at the smallest, and at every "
+                         f"rho above it (bracket {t['bracket']}, monotone {t['monotone']})",
+                         t["rho"] is not None and t["bracket"][0] is not None and bool(t["monotone"]),
+                         ctx))
     cert.add(compare("small_rho_sam_converges", f"SAM-only mean final train loss at rho = {lo}",
                      small_sam["mean_train_loss"], "<=", 0.05, ctx))
     cert.add(compare("small_rho_switching_converges", f"switching mean final train loss at rho = {lo}",
@@ -220,12 +228,16 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                      1e-3, ctx))
     cert.add(compare("symmetries_in_null_space", "max ||H(x+) v|| over the symmetry directions v",
                      pc.symmetry_residuals["max_hv_norm"], "<=", 1e-8, ctx))
-    if pc.nullity is not None:
-        cert.add(compare("nullity_vs_symmetries", "nullity of the Hessian at x+ (dense) is at least "
-                         f"the symmetry dimension {pc.symmetry['total']}", pc.nullity["nullity"], ">=",
+    if pc.nullity is not None and pc.nullity["nullity_at_largest_gap"] is not None:
+        # the count at the largest relative gap of the small spectrum, not at a fixed threshold
+        # (there the spectrum may have no gap, and the count would follow the threshold)
+        nl = pc.nullity
+        cert.add(compare("nullity_vs_symmetries", "eigenvalues of the Hessian at x+ (dense) below "
+                         "the largest relative gap of its small spectrum, against the symmetry "
+                         f"dimension {pc.symmetry['total']}", nl["nullity_at_largest_gap"], ">=",
                          pc.symmetry["total"], ctx,
-                         note=f"threshold {pc.nullity['threshold']:.2e}; gap "
-                              f"{pc.nullity['last_below']} | {pc.nullity['first_above']}"))
+                         note=f"gap ratio {nl['largest_gap_ratio']:.3g}; below the 1e-7 threshold: "
+                              f"{nl['nullity']} ({nl['last_below']:.2e} | {nl['first_above']:.2e})"))
     sg = pc.sigma_min
     cert.add(compare("sigma_min_certified", "residual ||M^T t - sigma x|| of the Krylov estimate "
                      f"sigma = {sg['estimate']:.6g} of sigma_min(I + rho Du) ({sg['vectors']} vectors)",

@@ -387,14 +387,26 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
         summ = sub.summary(stall_loss, ratio_tol)
         summ["mode"], summ["rho"] = mode, r
         rows.append(summ)
-    sam_rows = [x for x in rows if x["mode"] == "sam-only"]
-    trans = next((x["rho"] for x in sorted(sam_rows, key=lambda x: x["rho"])
-                  if x["stalled_fraction"] >= 0.5), None)
-    loss_trans = next((x["rho"] for x in sorted(sam_rows, key=lambda x: x["rho"])
-                       if x["mean_train_loss"] > stall_loss), None)
-    return {"rows": rows, "transition_rho": trans, "loss_transition_rho": loss_trans,
-            "result": res, "elapsed_s": res.elapsed,
+    sam_rows = sorted((x for x in rows if x["mode"] == "sam-only"), key=lambda x: x["rho"])
+    stall = _transition(sam_rows, lambda x: x["stalled_fraction"] >= 0.5)
+    loss = _transition(sam_rows, lambda x: x["mean_train_loss"] > stall_loss)
+    return {"rows": rows, "transition_rho": stall["rho"], "loss_transition_rho": loss["rho"],
+            "transition": stall, "loss_transition": loss, "stall_loss": stall_loss,
+            "ratio_tol": ratio_tol, "result": res, "elapsed_s": res.elapsed,
             "config": asdict(cfg), "data": data.name, "normalization": data.normalization}
+
+
+def _transition(rows, changed) -> dict:
+    """Where ``changed`` first holds along the rho grid (rows sorted by rho): that rho, the bracket
+    (previous grid rho, that rho] the change lies in (None below when the first grid point has
+    changed already), and whether it holds at every larger rho (a grid point is a few seeds: a
+    fraction that falls back says the grid or the seed count is too coarse)."""
+    flags = [bool(changed(x)) for x in rows]
+    if True not in flags:
+        return {"rho": None, "bracket": None, "monotone": None}
+    i = flags.index(True)
+    return {"rho": rows[i]["rho"], "bracket": [rows[i - 1]["rho"] if i else None, rows[i]["rho"]],
+            "monotone": all(flags[i:])}
 
 
 def _concat(parts, cfg) -> TrainResult:
@@ -417,6 +429,14 @@ def format_sweep(sw: dict) -> str:
         lines.append(f"{x['mode']:10s} {x['rho']:5.2f} {x['stalled_fraction']:8.2f} "
                      f"{x['mean_train_loss']:10.4f} {x['median_train_loss']:9.4f} "
                      f"{x['mean_train_acc']:9.4f} {x['mean_test_acc']:8.4f} {x['median_grad_ratio']:14.2e}")
-    lines.append(f"transition rho (>= half of SAM-only seeds stalled): {sw['transition_rho']}; "
-                 f"first rho with SAM-only mean loss > 1: {sw.get('loss_transition_rho')}")
+    def say(t):
+        if not t or t["rho"] is None:
+            return "none in the grid"
+        lo, hi = t["bracket"]
+        where = f"rho in ({lo:g}, {hi:g}]" if lo is not None else f"at or below the first grid rho {hi:g}"
+        return where + ("" if t["monotone"] else ", NOT monotone above it (too few seeds or too coarse a grid)")
+    lines.append(f"stalled = loss > {sw.get('stall_loss', 1.0):g} and tail GradRatio <= "
+                 f"{sw.get('ratio_tol', 1e-2):g}; transition (>= half of SAM-only seeds stalled): "
+                 f"{say(sw.get('transition'))}; SAM-only mean loss > {sw.get('stall_loss', 1.0):g}: "
+                 f"{say(sw.get('loss_transition'))}")
     return "\n".join(lines)

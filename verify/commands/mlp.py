@@ -272,9 +272,9 @@ def run_sweep(args) -> int:
                switch_rhos=[float(r) for r in args.switch_rhos.split(",")] if args.switch_rhos else None)
     if args.json:
         rows = [{k: v for k, v in r.items()} for r in sw["rows"]]
-        print(json.dumps({"rows": rows, "transition_rho": sw["transition_rho"],
-                          "elapsed_s": sw["elapsed_s"], "data": sw["data"],
-                          "normalization": sw["normalization"]}, indent=2))
+        keys = ("transition_rho", "loss_transition_rho", "transition", "loss_transition", "stall_loss",
+                "ratio_tol", "elapsed_s", "data", "normalization")
+        print(json.dumps({"rows": rows, **{k: sw[k] for k in keys}}, indent=2))
     else:
         print(format_sweep(sw))
         print(f"({sw['elapsed_s']:.1f} s)")
