@@ -52,6 +52,9 @@ def test_symmetries_are_exact_translations(tiny):
     assert mc.symmetry_residuals(obj, x, W, CTX, probes=4)["max_hv_norm"] > 1e-8
     null = mc.hessian_nullity_dense(obj, x, CTX)
     assert null["nullity"] >= info["total"]
+    # the symmetries are exact zeros (rounding level), and at this generic point nothing else is:
+    # a count one too high or too low (a missed or a spurious symmetry) fails
+    assert null["rounding_zeros"] == info["total"]
 
 
 def test_dense_hessian_helper(tiny):

@@ -434,9 +434,10 @@ def symmetry_residuals(obj, theta, V, ctx=None, probes: int | None = None, seed:
 
 def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
     """Numerical nullity of the dense Hessian: #{|lambda| <= rel_tol * max|lambda|}; also the
-    eigenvalues either side of the threshold, and the count below the largest relative gap in the
+    eigenvalues either side of the threshold, the count below the largest relative gap in the
     small part of the spectrum (where the spectrum has no gap the nullity depends on the threshold;
-    the numbers say so)."""
+    the numbers say so), and ``rounding_zeros``, the eigenvalues within 100 d eps max|lambda| of 0:
+    exact null directions such as the symmetries must be among them."""
     ctx = _ctx_for(obj, ctx)
     H = dense_hessian(obj, theta, ctx)
     ev = ctx.eigvalsh(H).cpu().numpy()
@@ -451,7 +452,11 @@ def hessian_nullity_dense(obj, theta, ctx=None, rel_tol: float = 1e-7) -> dict:
         ratios = small[1:] / np.maximum(small[:-1], 1e-300)
         j = int(np.argmax(ratios))
         gap_k, gap_ratio = j + 1, float(ratios[j])
+    # eigenvalues at rounding level: an exact null direction (a symmetry) lands within about
+    # d eps ||H|| of 0 in a backward-stable eigensolver; 100x that is the stated tolerance
+    floor = 100 * len(a) * np.finfo(np.float64).eps * scale
     return {"nullity": k, "threshold": rel_tol * scale, "largest_abs": scale,
+            "rounding_zeros": int((a <= floor).sum()), "rounding_floor": floor,
             "nullity_at_largest_gap": gap_k, "largest_gap_ratio": gap_ratio,
             "last_below": float(a[k - 1]) if k else None, "first_above": float(a[k]) if k < len(a) else None,
             "n_negative": int((ev < -rel_tol * scale).sum())}
