@@ -235,7 +235,8 @@ def run_check(args) -> int:
         nl = pc.nullity
         print(f"  Hessian nullity at x+ (dense) = {nl['nullity']} below {nl['threshold']:.2e} (eigenvalues "
               f"either side {nl['last_below']:.2e} | {nl['first_above']:.2e}); at the largest relative "
-              f"gap of the small spectrum (x{nl['largest_gap_ratio'] or 0:.3g}): {nl['nullity_at_largest_gap']}")
+              f"gap of the small spectrum (x{nl['largest_gap_ratio'] or 0:.3g}): {nl['nullity_at_largest_gap']}; "
+              f"at rounding level (<= {nl['rounding_floor']:.1e}): {nl['rounding_zeros']}")
     else:
         print(f"  Hessian nullity at x+: not computed (d = {obj.dim} > --dense-limit {args.dense_limit})")
     print(f"  cost: {pc.counts} ~ {pc.grad_equivalents:.0f} gradient-equivalents by count (an HVP through a "
