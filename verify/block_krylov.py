@@ -72,7 +72,6 @@ class BlockKrylov:
         # symmetric: the operator is (on the constrained space) symmetric, which the cheaper
         # reorthogonalization of :meth:`_gram_schmidt` relies on
         self.symmetric = bool(symmetric)
-        self.extra_passes = 0
         self.apply = apply
         self.C = as_space(constraints)        # rows, or a structured space (verify.subspace)
         # when the operator maps into the complement of the constraints (as A = H+ M does for the
@@ -124,7 +123,6 @@ class BlockKrylov:
         self._project_rows(Z, 0, upto, coef)
         if first and float(Z.norm()) < before / np.sqrt(2):
             self._project_rows(Z, 0, upto, coef)
-            self.extra_passes += 1
         return coef
 
     def _project_rows(self, Z, lo: int, hi: int, coef: np.ndarray) -> None:

@@ -169,7 +169,7 @@ class _Problem:
         K[1:, 1:] = self.sym_T()
         K[0, 1:] = K[1:, 0] = qw / 2       # w is the first Krylov vector: qw = ||w|| e_1
         bw = self.bandwidth() + 1
-        ev0, y = _band_eigh(self._banded(K, bw), self.bandwidth() + 1, 0)
+        ev0, y = _band_eigh(self._banded(K, bw), bw, 0)
         res = self.run.residual_norms(y[1:, None])[0]
         return RitzValue(ev0 / self.norm, res / self.norm, tol * self.scale() / self.norm)
 

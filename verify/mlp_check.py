@@ -59,6 +59,7 @@ reported and the excess is reported as such, not explained away.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from dataclasses import dataclass, field
@@ -68,6 +69,7 @@ import numpy as np
 from . import sam
 from .ctx_torch import TorchContext
 from .errors import ConvergenceError, PrecisionError, SamVerifyError, ZeroGradientError
+from .subspace import Space
 
 
 # -- counting proxy ------------------------------------------------------------------------------------
@@ -303,7 +305,7 @@ def _require_plain_mlp(obj, lin: list) -> None:
                              "cross-entropy on the last layer's output; this model is not one")
 
 
-class SymmetrySpace:
+class SymmetrySpace(Space):
     """The MLP's translation symmetries (module docstring) as a structured orthonormal space
     (:mod:`verify.subspace`): nothing of size dim V x d is stored.
 
@@ -375,9 +377,6 @@ class SymmetrySpace:
         b1 += Y[:, :, self.nin]
         return out
 
-    def project(self, Z):
-        return self.combine(self.coefficients(Z))
-
     def dense_rows(self):
         """The directions as rows (dim, d); refused when they would not fit in memory."""
         from .block_krylov import _check_memory
@@ -394,7 +393,10 @@ class SymmetrySpace:
                            f"null [X 1]; {len(self.constant_features)} constant features)"}
 
 
+@functools.lru_cache(maxsize=4)
 def symmetry_space(obj, rtol: float | None = None) -> SymmetrySpace:
+    """The objective's :class:`SymmetrySpace`, built once per objective (the QR of [X 1] behind it
+    takes seconds at MNIST size, and a check and its attraction test both need it)."""
     return SymmetrySpace(obj, rtol)
 
 

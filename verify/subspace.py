@@ -16,7 +16,15 @@ length 1e5).
 from __future__ import annotations
 
 
-class RowSpace:
+class Space:
+    """The projection, written once for every kind of space (subclasses give ``dim``,
+    ``coefficients``, ``combine`` and ``dense_rows``)."""
+
+    def project(self, Z):
+        return self.combine(self.coefficients(Z))
+
+
+class RowSpace(Space):
     """Directions given as orthonormal rows (k, d)."""
 
     def __init__(self, rows):
@@ -31,9 +39,6 @@ class RowSpace:
 
     def combine(self, C):
         return C @ self.rows
-
-    def project(self, Z):
-        return self.combine(self.coefficients(Z))
 
     def dense_rows(self):
         return self.rows
