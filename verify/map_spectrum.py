@@ -135,8 +135,8 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
                      symmetries=None, block: int = 1, max_vectors: int = 512, tol: float = 1e-8,
                      want: int = 2, check_every: int = 4, seed: int = 0, k: int = 1) -> MapSpectrum:
     """Extreme eigenvalues of A = H(x+)(I + rho Du) by block Arnoldi (on the complement of the
-    orthonormal columns ``symmetries`` when given, or of a space of :mod:`verify.subspace`), and from them those of the SAM and heavy-ball
-    SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus for the
+    orthonormal columns ``symmetries`` when given, or of a space of :mod:`verify.subspace`), and
+    from them those of the SAM and heavy-ball SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus for the
     Ritz values that set the ``k`` leading eigenvalues of each map (and the extremes)."""
     torch = ctx.torch
     gr = grad or sam.gradient(obj, x, ctx)

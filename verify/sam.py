@@ -26,13 +26,15 @@ from typing import Any
 from .errors import InvalidRhoError, NonFiniteError, ZeroGradientError
 
 
-def check_rho(rho, ctx=None):
+def check_rho(rho, ctx=None, allow_zero: bool = False):
+    """rho as a scalar of ctx, refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
+    means plain gradient descent, as in training)."""
     try:
         value = float(rho)
     except (TypeError, ValueError) as exc:
         raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
-    if not value > 0 or value != value or value == float("inf"):
-        raise InvalidRhoError(f"rho must be a finite number > 0, got {rho!r}")
+    if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
+        raise InvalidRhoError(f"rho must be a finite number {'>=' if allow_zero else '>'} 0, got {rho!r}")
     if ctx is None or type(rho).__module__.startswith(("mpmath", "flint", "torch")):
         return rho
     if ctx.name in ("float64", "torch"):

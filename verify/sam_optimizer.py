@@ -25,13 +25,13 @@ proof; :mod:`verify.mlp_check` does the checks at the point.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 
 import torch
 
-from .errors import InvalidRhoError, NonFiniteError, SamVerifyError
+from .errors import NonFiniteError, SamVerifyError
+from .sam import check_rho
 
 
 @dataclass
@@ -63,16 +63,6 @@ class HallucinationMonitor:
         return self.history[-1] if self.history else None
 
 
-def _check_rho(rho) -> float:
-    try:
-        r = float(rho)
-    except (TypeError, ValueError):
-        r = float("nan")
-    if not (math.isfinite(r) and r >= 0):
-        raise InvalidRhoError(f"rho must be a finite number >= 0, got {rho!r}")
-    return r
-
-
 class SAM(torch.optim.Optimizer):
     """Sharpness-aware minimization wrapping a base optimizer (default SGD).
 
@@ -89,7 +79,7 @@ class SAM(torch.optim.Optimizer):
     def __init__(self, params, base_optimizer=torch.optim.SGD, rho: float = 0.05,
                  switch_steps: int = 0, monitor: HallucinationMonitor | bool = True, eps: float = 1e-12,
                  **kwargs):
-        _check_rho(rho)
+        check_rho(rho, allow_zero=True)          # rho = 0: plain steps
         if not (isinstance(switch_steps, int) and switch_steps >= 0):
             raise SamVerifyError(f"switch_steps must be an integer >= 0, got {switch_steps!r}")
         defaults = dict(rho=rho, **kwargs)
@@ -98,7 +88,7 @@ class SAM(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
         self.defaults.update(self.base_optimizer.defaults)
         for group in self.param_groups:
-            _check_rho(group["rho"])
+            check_rho(group["rho"], allow_zero=True)
         self.switch_steps = int(switch_steps)
         self.eps = eps
         self.steps_taken = 0
@@ -109,7 +99,7 @@ class SAM(torch.optim.Optimizer):
 
     def add_param_group(self, param_group):
         super().add_param_group(param_group)
-        _check_rho(self.param_groups[-1]["rho"])
+        check_rho(self.param_groups[-1]["rho"], allow_zero=True)
 
     @property
     def in_gd_phase(self) -> bool:

@@ -29,7 +29,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .data import Dataset
-from .errors import InvalidRhoError, SamVerifyError
+from .errors import SamVerifyError
+from .sam import check_rho
 
 LOG_KEYS = ("step", "loss", "train_acc", "test_acc", "grad_norm", "shifted_grad_norm",
             "grad_ratio", "loss_gap")
@@ -52,8 +53,7 @@ class TrainConfig:
     eps: float = 1e-12                # guards ||g|| = 0 in the perturbation (as practical SAM does)
 
     def __post_init__(self):
-        if not (self.rho >= 0 and math.isfinite(self.rho)):
-            raise InvalidRhoError(f"rho must be a finite number >= 0 (0 = plain GD), got {self.rho}")
+        check_rho(self.rho, allow_zero=True)            # 0: plain heavy-ball GD
         if not 0 <= self.switch_fraction <= 1:
             raise SamVerifyError(f"switch_fraction must lie in [0, 1], got {self.switch_fraction}")
         self.seeds = tuple(int(s) for s in self.seeds)
