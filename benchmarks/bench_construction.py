@@ -13,8 +13,8 @@ import time
 
 from theorems import thm_2_1 as T
 from theorems import thm_2_2 as M
-from verify.contexts import get_context
-from verify.sam import gradient
+from verify.ctx import get_context
+from verify.core.sam import gradient
 
 CASES = [("ring", lambda ctx: T.run_zoo("ring", ctx, x_star=("1", "0"))),
          ("tilted_ring", lambda ctx: T.run_zoo("tilted_ring", ctx)),

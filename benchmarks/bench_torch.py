@@ -1,13 +1,13 @@
 """Benchmark of the torch path, printed in one run:
 
-1. seed-steps per second of full-batch SAM for S seeds batched (:func:`verify.train.train`, explicit
-   backprop of :mod:`verify.batched_mlp`; torch.func.vmap alongside) vs a per-seed loop with the
-   conventional optimizer wrapper (:class:`verify.sam_optimizer.SAM` over torch.optim.SGD) — goal
+1. seed-steps per second of full-batch SAM for S seeds batched (:func:`verify.nn.train.train`, explicit
+   backprop of :mod:`verify.nn.batched_mlp`; torch.func.vmap alongside) vs a per-seed loop with the
+   conventional optimizer wrapper (:class:`verify.nn.sam_optimizer.SAM` over torch.optim.SGD) — goal
    >= 1.5x on 2 CPU cores, >= 10x on a GPU;
 2. the achieved FLOP rate of a batched SAM step (matmul FLOPs of two forward+backward passes) as a
    fraction of the machine's measured rate for the same matmul calls alone (goal >= 50 %);
    each timing of 1. and 2. is the best of 3 repeats (the machine may be shared);
-3. the cost of the full check at one point (:func:`verify.mlp_check.check_point`: diagnostics,
+3. the cost of the full check at one point (:func:`verify.nn.point_check.check_point`: diagnostics,
    Du / Sym Du / sigma_min, the SAM-map eigenvalues, symmetry residuals) in gradient-equivalents
    and seconds at d ~ 1e4 (goal <= 1500 and < 30 s on 2 cores); the attraction test (1000 SAM
    steps, 2000 gradients by itself) is timed beside it;
@@ -47,9 +47,9 @@ def _best_times(fns: dict, repeats: int) -> dict:
 def bench_training(data, S, steps, width, device, dtype="float32", repeats=3):
     import torch
     import torch.nn.functional as F
-    from verify.mlp import build_mlp
-    from verify.sam_optimizer import SAM
-    from verify.train import BatchedProblem, TrainConfig, train
+    from verify.nn.mlp import build_mlp
+    from verify.nn.sam_optimizer import SAM
+    from verify.nn.train import BatchedProblem, TrainConfig, train
     cfg = TrainConfig(rho=2.0, steps=steps, seeds=tuple(range(S)), width=width, dtype=dtype,
                       device=str(device), log_every=10 ** 9)
     probs, runs = {}, {}
@@ -125,7 +125,7 @@ def stalled_point(data, width, rho=3.0, steps=4000, seeds=4, device="cpu"):
     """Train ``seeds`` SAM-only seeds (float32, batched) and return the float64 parameters of the
     seed that stalled with the smallest GradRatio (or of seed 0 when none stalled)."""
     import torch
-    from verify.train import BatchedProblem, TrainConfig, train
+    from verify.nn.train import BatchedProblem, TrainConfig, train
     prob = BatchedProblem(data, width, 1, "tanh", "float32", str(device))
     cfg = TrainConfig(rho=rho, steps=steps, seeds=tuple(range(seeds)), width=width, dtype="float32",
                       device=str(device), log_every=10 ** 9)
@@ -138,9 +138,9 @@ def stalled_point(data, width, rho=3.0, steps=4000, seeds=4, device="cpu"):
 
 
 def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", rho=3.0):
-    from verify import mlp_check as mc
-    from verify.ctx_torch import TorchContext
-    from verify.torch_model import mlp_objective
+    from verify.nn import point_check as mc
+    from verify.ctx.torch import TorchContext
+    from verify.objectives.torch_model import mlp_objective
     ctx = TorchContext(str(device), "float64")
     obj, theta = mlp_objective(data, width, 1, "tanh", seed=0, device=ctx.device)
     if point == "stalled":
@@ -173,15 +173,15 @@ def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", 
 
 def bench_sigma_routes(data, width=32, rho=3.0, device="cpu", arpack_budget=4000):
     """sigma_min(I + rho Du) at a stalled point two ways, in Hessian-vector products: the one Krylov
-    space of P H P (:mod:`verify.du_spectrum`) vs ARPACK's Lanczos on M^T M (two HVPs a product),
+    space of P H P (:mod:`verify.linalg.du_spectrum`) vs ARPACK's Lanczos on M^T M (two HVPs a product),
     the route it replaced."""
     import math
     import numpy as np
     from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
     from verify import sam
-    from verify.ctx_torch import TorchContext
-    from verify.du_spectrum import du_spectrum
-    from verify.torch_model import mlp_objective
+    from verify.ctx.torch import TorchContext
+    from verify.linalg.du_spectrum import du_spectrum
+    from verify.objectives.torch_model import mlp_objective
     ctx = TorchContext(str(device), "float64")
     obj, _ = mlp_objective(data, width, 1, "tanh", seed=0, device=ctx.device)
     theta, where = stalled_point(data, width, rho, device=device)
@@ -234,8 +234,8 @@ def main(argv=None):
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     import torch
-    from verify.ctx_torch import resolve_device
-    from verify.data import load_digits
+    from verify.ctx.torch import resolve_device
+    from verify.nn.data import load_digits
     if args.threads:
         torch.set_num_threads(args.threads)
     device = resolve_device(args.device)

@@ -1,7 +1,7 @@
 """Shared fixtures: the arithmetic contexts every check runs in."""
 import pytest
 
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 CONTEXT_KINDS = ["float64", "mpmath", "arb", "torch"]
 
@@ -24,7 +24,7 @@ def fp():
 def assert_construction_residuals(con, tiny) -> None:
     """The two residuals the Section 2 construction must drive to roundoff at the working precision:
     the identity x_h + rho u(x_h) = x_star and the level f(x_h) = f(x_max) - eps."""
-    from verify.sam import gradient
+    from verify.core.sam import gradient
     ctx = con.ctx
     u = gradient(con.objective, con.x_h, ctx).u
     assert ctx.norm(con.x_h + con.rho * u - con.x_star) <= tiny

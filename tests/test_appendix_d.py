@@ -3,7 +3,7 @@ of grad f(x+) met by SAM runs."""
 import pytest
 
 from theorems import appendix_d as D
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 
 @pytest.fixture(scope="module")

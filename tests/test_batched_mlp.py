@@ -1,11 +1,11 @@
-"""The explicit batched backprop (verify.batched_mlp) against the torch.func path, in float64."""
+"""The explicit batched backprop (verify.nn.batched_mlp) against the torch.func path, in float64."""
 import pytest
 import torch
 
-from verify import batched_mlp
-from verify.batched_mlp import BatchedMLP
-from verify.data import load_digits
-from verify.train import BatchedProblem
+from verify.nn import batched_mlp
+from verify.nn.batched_mlp import BatchedMLP
+from verify.nn.data import load_digits
+from verify.nn.train import BatchedProblem
 
 SUPPORTED = ("tanh", "sigmoid", "softplus", "silu", "gelu", "elu", "relu", "leaky_relu")
 WIDTHS = {1: 7, 2: [7, 5]}          # unequal widths: a transposed block cannot fit by accident

@@ -259,7 +259,7 @@ def chromium_binary():
 
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
-    from verify.report import build
+    from verify.report.build import build
     out = tmp_path_factory.mktemp("report")
     # the built-in core section always exists; others join as they land. Module errors are
     # rendered as error sections (pages still load), so the test is about the site, not the theorems.
@@ -306,7 +306,7 @@ def test_report_pages_load_and_images_render(chromium_binary, quick_report, tmp_
 @pytest.mark.slow
 def test_whole_quick_report_in_the_browser(chromium_binary, tmp_path_factory):
     """Every section of ``sam-verify report --quick`` (all theorem modules), in the browser."""
-    from verify.report import build
+    from verify.report.build import build
     out = tmp_path_factory.mktemp("whole_report")
     report = build(out=out, quick=True, progress=False, jobs=2,
                    command="pytest --runslow tests/test_browser.py")

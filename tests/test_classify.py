@@ -4,9 +4,9 @@ import json
 import pytest
 
 from verify import zoo
-from verify.classify import classify
+from verify.core.classify import classify
 from verify.cli import main
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 APPD = zoo.get("appendix_d").objective
 
@@ -60,7 +60,7 @@ def test_convex_function_has_no_sam_stationary_point(fp):
 def test_isolated_hallucinated_minimizer_has_positive_definite_sam_hessian(mp50):
     """Tilted ring: solve y + rho u(y) = x* for the isolated global minimizer x*."""
     from verify import sam
-    from verify.solve import newton
+    from verify.core.solve import newton
     z = zoo.get("tilted_ring")
     xs = z.critical("minimizers", 0, mp50)
     rho = mp50.scalar("1.3")

@@ -8,7 +8,7 @@ import types
 import mpmath
 
 from verify.cli import main
-from verify.results import Certificate
+from verify.core.results import Certificate
 
 
 def run(capsys, *argv):

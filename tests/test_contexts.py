@@ -6,12 +6,12 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from verify.claims import boolean, compare
-from verify.contexts import get_context
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
 from verify.errors import UndecidedError
-from verify.expr import exact_constants, parse
-from verify.objective import SympyObjective, objective_from
-from verify.results import Certificate, Verdict
+from verify.objectives.expr import exact_constants, parse
+from verify.objectives.objective import SympyObjective, objective_from
+from verify.core.results import Certificate, Verdict
 
 
 def test_decimal_literals_are_exact_rationals():
@@ -95,7 +95,7 @@ def test_objective_from_dispatch():
 
 
 def test_compiled_cache_keeps_only_recent_contexts():
-    from verify.objective import COMPILED_CONTEXTS_KEPT
+    from verify.objectives.objective import COMPILED_CONTEXTS_KEPT
     f = SympyObjective("exp(x)**2 + y", "x,y")
     for _ in range(3 * COMPILED_CONTEXTS_KEPT):
         ctx = get_context("arb", dps=20)

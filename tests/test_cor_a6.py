@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from theorems import cor_a6 as C
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 MP = get_context("mpmath", dps=50)
 

@@ -9,12 +9,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from verify import sam
-from verify.block_krylov import BlockKrylov
-from verify.ctx_torch import TorchContext
-from verify.du_spectrum import du_spectrum
+from verify.linalg.block_krylov import BlockKrylov
+from verify.ctx.torch import TorchContext
+from verify.linalg.du_spectrum import du_spectrum
 from verify.errors import SamVerifyError
-from verify.map_spectrum import heavy_ball_roots, sam_map_spectrum
-from verify.objective import TorchObjective
+from verify.linalg.map_spectrum import heavy_ball_roots, sam_map_spectrum
+from verify.objectives.objective import TorchObjective
 
 CTX = TorchContext("cpu", "float64")
 D = 40
@@ -171,7 +171,7 @@ def test_du_spectrum_on_a_sympy_objective_in_the_torch_context():
 def test_map_convergence_needs_the_ritz_value_that_sets_the_radius():
     """With a complex spectrum the heavy-ball radius can come from an eigenvalue that is neither
     leftmost nor largest in modulus: until that Ritz value converges the run is not converged."""
-    from verify.map_spectrum import MapSpectrum
+    from verify.linalg.map_spectrum import MapSpectrum
     eta, mu = 0.01, 0.9
     left, big, cplx = -1e-3 + 0j, 5.0 + 0j, 1e-3 + 0.05j
     radius = lambda lam: max(abs(z) for z in heavy_ball_roots(lam, eta, mu))  # noqa: E731
@@ -213,7 +213,7 @@ def test_projection_falls_back_to_dense_when_not_banded():
     """Near a breakdown more than rounding can land outside the Lanczos band: the run then keeps
     the projection whole (dense eigensolves) instead of dropping it or failing."""
     from types import SimpleNamespace
-    from verify import du_spectrum as D
+    from verify.linalg import du_spectrum as D
     A = np.diag(np.arange(1.0, 6.0)) + np.diag(np.full(4, 0.5), 1) + np.diag(np.full(4, 0.5), -1)
     pb = SimpleNamespace(dense=False)
     assert np.array_equal(D._Problem._banded(pb, A + 1e-14, 1) != 0, np.abs(A) > 0)  # rounding dropped

@@ -4,14 +4,14 @@ import numpy as np
 import pytest
 
 from verify import sam, zoo
-from verify.classify import classify
+from verify.core.classify import classify
 from verify.cli import main
-from verify.contexts import get_context
+from verify.ctx import get_context
 from verify.errors import (BackendError, ConvergenceError, HypothesisError, InvalidRhoError,
                            NonFiniteError, PrecisionError, ShapeError, UndecidedError,
                            UnknownSymbolError, ZeroGradientError)
-from verify.objective import AutogradObjective, SympyObjective
-from verify.solve import critical_point
+from verify.objectives.objective import AutogradObjective, SympyObjective
+from verify.core.solve import critical_point
 
 RING = zoo.get("ring").objective
 

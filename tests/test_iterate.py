@@ -3,7 +3,7 @@ import pytest
 
 from verify import zoo
 from verify.errors import SamVerifyError
-from verify.iterate import run
+from verify.core.iterate import run
 
 RING = zoo.get("ring").objective
 
@@ -42,7 +42,7 @@ def test_bad_arguments(fp):
 
 
 def test_divergence_is_a_stop_reason_not_a_crash(fp):
-    from verify.objective import SympyObjective
+    from verify.objectives.objective import SympyObjective
     f = SympyObjective("z**2/2 + z**4", "z")
     t = run(f, [0.9], fp, "usam", rho=0.9, eta=2.5, steps=200, tol=0.0)
     assert t.stop_reason.startswith("diverged") and len(t.xs) == len(t.f)

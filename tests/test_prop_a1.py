@@ -7,9 +7,9 @@ from hypothesis import strategies as st
 
 from theorems import prop_a1 as P
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 from verify.errors import HypothesisError
-from verify.sam import gradient
+from verify.core.sam import gradient
 
 MP = get_context("mpmath", dps=30)
 F64 = get_context("float64")

@@ -9,9 +9,11 @@ import time
 import numpy as np
 import pytest
 
-from verify import figures, zoo
+from verify import zoo
+
+from verify.report import figures
 from verify.cli import main
-from verify.report import Section, build, discover, prose, render, shown
+from verify.report.build import Section, build, discover, prose, render, shown
 
 pytest_plugins = ["pytester"]
 
@@ -94,9 +96,9 @@ def fake_package(tmp_path, monkeypatch):
         * first bullet with ``code``
         * second bullet
         """
-        from verify.results import Certificate, Finding
-        from verify.claims import compare
-        from verify.contexts import get_context
+        from verify.core.results import Certificate, Finding
+        from verify.core.claims import compare
+        from verify.ctx import get_context
         THEOREM, TITLE, ORDER = "Thm B", "second", 2.0
         def report_certificates(quick=False, figdir=None):
             ctx = get_context("float64")
@@ -105,7 +107,7 @@ def fake_package(tmp_path, monkeypatch):
             c.add(compare("c1", "holds", 1.0, "<=", 2.0, ctx))
             c.finding("Paper, Lemma 9", "the lemma fails here", "value 3.5 > 2")
             c.objects["sweep"] = {"columns": ["rho", "ratio"], "rows": [[0.1, 0.5], [0.2, 0.7]]}
-            from verify import figures
+            from verify.report import figures
             import numpy as np
             X, Y = figures.grid(n=20)
             c.figures.append(figures.surface_figure(X, Y, X * Y, figdir / "xy.png", title="xy"))
@@ -206,7 +208,7 @@ def test_cli_report_exit_status(tmp_path, monkeypatch, capsys):
     assert main(["report", "--out", str(out), "--section-timeout", "0", "--no-progress"]) == 2
     assert "--section-timeout must be positive" in capsys.readouterr().err
     # a section error gives exit status 1, after writing everything
-    import verify.report as rep
+    import verify.report.build as rep
     monkeypatch.setattr(rep, "collect", lambda **kw: [Section("x", "x", "X", "x", 1.0, error="Boom")])
     assert main(["report", "--out", str(out), "--no-progress"]) == 1
     assert "Boom" in (out / "x.html").read_text()
@@ -219,8 +221,8 @@ def test_cli_list(capsys):
 
 # -- rendering helpers --------------------------------------------------------------------------------
 def test_prose_and_shown():
-    text = prose("A paragraph with :mod:`verify.sam` and `x`.\n\n* one\n  continued\n* two <b>\n\n    code block")
-    assert "<code>verify.sam</code>" in text and "<li>one continued</li>" in text
+    text = prose("A paragraph with :mod:`verify.core.sam` and `x`.\n\n* one\n  continued\n* two <b>\n\n    code block")
+    assert "<code>verify.core.sam</code>" in text and "<li>one continued</li>" in text
     assert "&lt;b&gt;" in text and "<pre>code block</pre>" in text
     assert shown(["1.5", "2"]) == "[1.5, 2]"
     assert shown([["1", "0"], ["0", "1"]]) == "[[1, 0],\n [0, 1]]"
@@ -273,10 +275,10 @@ def test_figure_helpers_write_pngs(tmp_path):
 def test_pytest_plugin_writes_report_with_registered_certificates(pytester, tmp_path):
     pytester.makepyfile(test_registered=textwrap.dedent('''
         import numpy as np
-        from verify import figures
-        from verify.results import Certificate
-        from verify.claims import compare
-        from verify.contexts import get_context
+        from verify.report import figures
+        from verify.core.results import Certificate
+        from verify.core.claims import compare
+        from verify.ctx import get_context
 
         def test_registers(sam_certificates, tmp_path):
             ctx = get_context("float64")
@@ -304,9 +306,9 @@ def test_pytest_plugin_writes_report_with_registered_certificates(pytester, tmp_
 def test_pytest_plugin_records_every_certificate_a_test_finishes(pytester, tmp_path):
     pytester.makepyfile(test_auto=textwrap.dedent('''
         import pytest
-        from verify.results import Certificate
-        from verify.claims import compare
-        from verify.contexts import get_context
+        from verify.core.results import Certificate
+        from verify.core.claims import compare
+        from verify.ctx import get_context
 
         @pytest.fixture(scope="module")
         def built():
@@ -326,7 +328,7 @@ def test_pytest_plugin_records_every_certificate_a_test_finishes(pytester, tmp_p
     examples = {c["example"] for c in data["sections"][0]["certificates"]}
     assert examples == {"checked in the test", "fixture example"}
     # without --sam-report nothing listens
-    from verify import results
+    from verify.core import results
     assert results.FINISH_LISTENERS == []
 
 

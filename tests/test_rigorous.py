@@ -14,12 +14,12 @@ from hypothesis import given, settings, strategies as st
 from theorems import prove_hallucination as ph
 from verify import sam
 from verify.cli import main
-from verify.contexts import get_context
-from verify.krawczyk import (dyadic_vector, exact_value, global_lower_bound, krawczyk, positive_definite,
+from verify.ctx import get_context
+from verify.rigorous.krawczyk import (dyadic_vector, exact_value, global_lower_bound, krawczyk, positive_definite,
                              range_over_reals, to_fraction)
-from verify.results import Verdict
-from verify.solve import newton
-from verify.zoo import get
+from verify.core.results import Verdict
+from verify.core.solve import newton
+from verify.objectives.zoo import get
 
 
 @pytest.fixture(scope="module")

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from verify import sam, zoo
-from verify.check import check_derivatives, check_sam_operators, directional_fd
-from verify.claims import compare
-from verify.contexts import get_context
-from verify.objective import AutogradObjective, TorchObjective
+from verify.core.check import check_derivatives, check_sam_operators, directional_fd
+from verify.core.claims import compare
+from verify.ctx import get_context
+from verify.objectives.objective import AutogradObjective, TorchObjective
 
 CASES = [("tilted_ring", ["0.3", "0.2"], "0.7"), ("appendix_d", ["1.25", "0.1"], "2.8"),
          ("beale", ["1", "1.2"], "0.5"), ("ring3", ["0.3", "0.2", "-0.1"], "1.1"),

@@ -6,10 +6,10 @@ import pytest
 
 from theorems import thm_2_1 as T
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 from verify.errors import HypothesisError
-from verify.objective import SympyObjective
-from verify.sam import gradient
+from verify.objectives.objective import SympyObjective
+from verify.core.sam import gradient
 
 from conftest import assert_construction_residuals
 
@@ -113,7 +113,7 @@ def test_eps_rule_enforced():
 
 def test_not_global_minimizer_refused():
     f = SympyObjective("(x**2 - 1)**2 + (y**2 - 1)**2 + x/5", "x,y")
-    from verify.solve import critical_point
+    from verify.core.solve import critical_point
     xs = critical_point(f, f.point(["0.97", "1"], MP50), MP50).x
     xm = critical_point(f, f.point(["0.05", "0"], MP50), MP50).x
     with pytest.raises(HypothesisError, match="global"):

@@ -6,9 +6,9 @@ import pytest
 
 from theorems import thm_2_2 as M
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 from verify.errors import HypothesisError
-from verify.objective import SympyObjective
+from verify.objectives.objective import SympyObjective
 from conftest import assert_construction_residuals
 
 MP = get_context("mpmath", dps=50)

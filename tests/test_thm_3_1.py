@@ -7,7 +7,7 @@ import sympy as sp
 
 from theorems import thm_3_1 as T
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 
 @pytest.fixture(scope="module")

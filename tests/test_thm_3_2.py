@@ -6,7 +6,7 @@ import pytest
 
 from theorems import thm_3_2 as T
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 
 @pytest.fixture(scope="module")

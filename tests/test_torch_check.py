@@ -2,12 +2,12 @@
 import pytest
 import torch
 
-from verify import mlp_check as mc
+from verify.nn import point_check as mc
 from verify import sam
 from verify.errors import SamVerifyError
-from verify.ctx_torch import TorchContext
-from verify.data import load_digits
-from verify.torch_model import mlp_objective
+from verify.ctx.torch import TorchContext
+from verify.nn.data import load_digits
+from verify.objectives.torch_model import mlp_objective
 
 CTX = TorchContext("cpu", "float64")
 
@@ -80,7 +80,7 @@ def test_check_point_and_budget(tiny):
     assert isinstance(d["sam_map_eigs"][0], list)
     # the map eigenvalues with the symmetry directions deflated agree with dense algebra
     import numpy as np
-    from verify.map_spectrum import heavy_ball_roots
+    from verify.linalg.map_spectrum import heavy_ball_roots
     lam = torch.linalg.eigvals(sam.shifted_jacobian(obj, th, 2.0, CTX)).numpy()
     lam = lam[np.abs(lam) > 1e-8 * np.abs(lam).max()]
     hb = max(abs(r) for z in lam for r in heavy_ball_roots(complex(z), 0.01, 0.9))
@@ -219,7 +219,7 @@ def test_leading_map_eigenvalues_are_the_dense_ones(tiny):
     """k_eigs = 3: the three leading SAM-map and heavy-ball moduli equal the dense ones (the run
     certifies the Ritz values that set them); more than certified is refused, not guessed."""
     import numpy as np
-    from verify.map_spectrum import heavy_ball_roots
+    from verify.linalg.map_spectrum import heavy_ball_roots
     obj, th = tiny
     pc = mc.check_point(obj, th, 2.0, ctx=CTX, k_eigs=3)
     lam = torch.linalg.eigvals(sam.shifted_jacobian(obj, th, 2.0, CTX)).numpy()
@@ -237,7 +237,7 @@ def test_leading_map_eigenvalues_are_the_dense_ones(tiny):
 def test_checks_refuse_float32_and_models_outside_the_symmetry_derivation():
     import torch.nn as nn
     from verify.errors import PrecisionError
-    from verify.torch_model import ModelObjective
+    from verify.objectives.torch_model import ModelObjective
     d = load_digits().subset(30)
     X, y = torch.as_tensor(d.X_train), torch.as_tensor(d.y_train)
     obj32, th32 = mlp_objective(d, 3, 1, "tanh", seed=0)

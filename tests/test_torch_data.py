@@ -6,7 +6,7 @@ import struct
 import numpy as np
 import pytest
 
-from verify.data import DataFileError, DataFormatError, load, load_digits, load_mnist, read_idx
+from verify.nn.data import DataFileError, DataFormatError, load, load_digits, load_mnist, read_idx
 from verify.errors import SamVerifyError
 
 

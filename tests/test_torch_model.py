@@ -3,11 +3,11 @@ import pytest
 import torch
 
 from verify import sam
-from verify.ctx_torch import TorchContext
-from verify.data import load_digits
+from verify.ctx.torch import TorchContext
+from verify.nn.data import load_digits
 from verify.errors import HypothesisError
-from verify.mlp import build_mlp, module_smoothness
-from verify.torch_model import flatten_params, load_flat, mlp_objective, unflatten
+from verify.nn.mlp import build_mlp, module_smoothness
+from verify.objectives.torch_model import flatten_params, load_flat, mlp_objective, unflatten
 
 CTX = TorchContext("cpu", "float64")
 
@@ -81,7 +81,7 @@ def test_core_sam_ops_run_on_model(small):
 
 def test_model_objective_leaves_the_users_model_alone_and_checks_labels():
     from verify.errors import NonFiniteError, ShapeError
-    from verify.torch_model import ModelObjective
+    from verify.objectives.torch_model import ModelObjective
     m = build_mlp(3, 4, 1, 2, "tanh", seed=0)                         # float32, as users build it
     X, y = torch.randn(5, 3), torch.tensor([0, 1, 1, 0, 1])
     obj = ModelObjective(m, X, y)
@@ -101,7 +101,7 @@ def test_model_objective_leaves_the_users_model_alone_and_checks_labels():
 def test_checkpoint_loading_runs_no_code(tmp_path):
     """Checkpoints load with weights_only: a pickled object with a payload is refused, typed."""
     from verify.errors import SamVerifyError
-    from verify.train import TrainResult
+    from verify.nn.train import TrainResult
     marker = tmp_path / "ran.txt"
 
     class Payload:

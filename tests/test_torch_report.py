@@ -69,8 +69,8 @@ def test_cli_resume_and_check_keep_to_the_checkpoints_data(tmp_path, capsys):
     """A resume refuses flags it would ignore and data that differs; the switching step stays put
     in steps; a check of a checkpoint made in Python runs on the data recorded in it, and a
     checkpoint whose data cannot be matched is refused."""
-    from verify.data import load_digits
-    from verify.train import TrainConfig, TrainResult, train
+    from verify.nn.data import load_digits
+    from verify.nn.train import TrainConfig, TrainResult, train
     a, b = tmp_path / "a.pt", tmp_path / "b.pt"
     base = ["mlp", "train", "--rho", "2", "--width", "4", "--quiet"]
     assert main([*base, "--steps", "20", "--seeds", "2", "--n-train", "60", "--switch", "0.1",

@@ -3,12 +3,12 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from verify.data import load_digits
+from verify.nn.data import load_digits
 from verify.errors import InvalidRhoError, SamVerifyError
-from verify.mlp import build_mlp
-from verify.sam_optimizer import SAM, HallucinationMonitor
-from verify.torch_model import flatten_params
-from verify.train import TrainConfig, TrainResult, check_against_core, classify, sweep, train
+from verify.nn.mlp import build_mlp
+from verify.nn.sam_optimizer import SAM, HallucinationMonitor
+from verify.objectives.torch_model import flatten_params
+from verify.nn.train import TrainConfig, TrainResult, check_against_core, classify, sweep, train
 
 
 @pytest.fixture(scope="module")
@@ -138,10 +138,10 @@ def test_cuda_training_matches_cpu(data):
 
 
 def test_batched_rows_match_core_per_point(data):
-    """sam.perturbed_rows / diagnostics_rows on stacked seeds equal verify.sam per point."""
+    """sam.perturbed_rows / diagnostics_rows on stacked seeds equal verify.core.sam per point."""
     from verify import sam
-    from verify.ctx_torch import TorchContext
-    from verify.train import BatchedProblem
+    from verify.ctx.torch import TorchContext
+    from verify.nn.train import BatchedProblem
     ctx = TorchContext("cpu", "float64")
     prob = BatchedProblem(data, 8, 1, "tanh", "float64", "cpu")
     th = prob.init((0, 1, 2))
@@ -293,7 +293,7 @@ def test_optimizer_edge_cases(data):
 
 
 def test_transition_bracket_and_monotonicity():
-    from verify.train import _transition
+    from verify.nn.train import _transition
     rows = [{"rho": r, "f": f} for r, f in ((0.5, 0.0), (1.0, 0.25), (1.5, 0.75), (2.0, 0.25), (3.0, 1.0))]
     t = _transition(rows, lambda x: x["f"] >= 0.5)
     assert t == {"rho": 1.5, "bracket": [1.0, 1.5], "monotone": False}

@@ -3,7 +3,7 @@ import pytest
 import sympy as sp
 
 from verify import zoo
-from verify.contexts import get_context
+from verify.ctx import get_context
 
 MP = get_context("mpmath", dps=50)
 TOL = MP.scalar("1e-45")

@@ -35,9 +35,9 @@ import pathlib
 from collections import Counter
 
 from verify import sam, zoo
-from verify.claims import boolean, compare
-from verify.contexts import get_context
-from verify.results import Certificate
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
+from verify.core.results import Certificate
 
 from . import thm_3_1 as t31
 from . import thm_3_2 as t32
@@ -142,7 +142,7 @@ def min_f_off_arc(ctx, n=161, margin=0.05):
     """Smallest f on a grid over BOX at points farther than ``margin`` (in x) from the arc
     x = -1.55 cos(y/1.5), |y| <= 0.6 + margin, and the largest |f| on samples of the arc."""
     import numpy as np  # float64 grid
-    from verify.figures import f_grid, grid
+    from verify.report.figures import f_grid, grid
     obj = objective()
     X, Y = grid(BOX, n)
     F = f_grid(obj, X, Y)
@@ -158,7 +158,7 @@ def fsam_argmin(rho, n=201):
     """Grid location and value of the lowest f_SAM (float64), and the lowest f_SAM within 0.3 of the
     maximizer and within 0.3 of the minimizer arc."""
     import numpy as np
-    from verify.figures import f_sam_grid, grid
+    from verify.report.figures import f_sam_grid, grid
     obj = objective()
     X, Y = grid(BOX, n)
     FS = f_sam_grid(obj, X, Y, rho)
@@ -293,7 +293,7 @@ def batch_runs(rho, eta, steps, n, gd_fraction=0.0, box=BOX):
     """Vectorized float64 SAM (optionally: plain GD for the first fraction of steps) from an n x n
     grid of starts. Returns start and end arrays and a few sampled paths."""
     import numpy as np
-    from verify.figures import grad_grid, grid, shifted_gradient_grid
+    from verify.report.figures import grad_grid, grid, shifted_gradient_grid
     obj = objective()
     X0, Y0 = grid(box, n)
     X, Y = X0.copy(), Y0.copy()
@@ -404,7 +404,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
 
 def _figures(figdir, quick, c31, cst, cz, ctx):
     import numpy as np
-    from verify import figures as FG
+    from verify.report import figures as FG
     figdir.mkdir(parents=True, exist_ok=True)
     obj = objective()
     ts = np.linspace(-0.6, 0.6, 60)

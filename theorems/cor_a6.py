@@ -26,14 +26,14 @@ from __future__ import annotations
 import math
 import pathlib
 
-from verify import superlevel as S
-from verify.claims import compare
-from verify.contexts import get_context
+from verify.geometry import superlevel as S
+from verify.core.claims import compare
+from verify.ctx import get_context
 from verify.errors import ZeroGradientError
-from verify.objective import SympyObjective
-from verify.results import Certificate
-from verify.sam import gradient, sam_value
-from verify.solve import critical_point
+from verify.objectives.objective import SympyObjective
+from verify.core.results import Certificate
+from verify.core.sam import gradient, sam_value
+from verify.core.solve import critical_point
 
 from . import thm_2_1 as T
 

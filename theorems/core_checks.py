@@ -1,8 +1,8 @@
 """Core engine cross-checks: the SAM mathematics every theorem relies on, checked independently.
 
-Every theorem module builds on a few formulas of :mod:`verify.sam`. Here each one is compared with an
+Every theorem module builds on a few formulas of :mod:`verify.core.sam`. Here each one is compared with an
 independent computation — central finite differences of the quantity it differentiates
-(:mod:`verify.check`) — in double precision and again with 50 significant digits, so that a wrong
+(:mod:`verify.core.check`) — in double precision and again with 50 significant digits, so that a wrong
 formula cannot hide behind the precision of one arithmetic.
 
 * f's gradient, Hessian, Hessian-vector products and third derivatives; the Jacobian Du of
@@ -28,10 +28,12 @@ import pathlib
 
 import numpy as np
 
-from verify import check, sam, zoo
-from verify.claims import compare
-from verify.contexts import get_context
-from verify.results import Certificate
+from verify import sam, zoo
+
+from verify.core import check
+from verify.core.claims import compare
+from verify.ctx import get_context
+from verify.core.results import Certificate
 
 THEOREM = "Core"
 TITLE = "Core engine cross-checks"
@@ -97,7 +99,7 @@ def _untransposed_gradient(obj, x, r, gr, ctx):
 
 
 def operators_certificate(name, point, rho, arith) -> Certificate:
-    """Every derivative of f and every SAM operator against finite differences (verify.check)."""
+    """Every derivative of f and every SAM operator against finite differences (verify.core.check)."""
     ctx, obj, cert, x, r, gr = _setup(name, point, rho, arith,
                                       "Every SAM operator vs finite differences")
     for claim in check.check_derivatives(obj, x, ctx) + check.check_sam_operators(obj, x, r, ctx):
@@ -163,7 +165,7 @@ def appendix_d_certificate(arith, figdir: pathlib.Path | None = None, quick: boo
                      tol=ctx.tol(scale * 64)))
     cert.add(compare("hessian_positive", "its largest eigenvalue is positive", eig[-1], ">", 0, ctx))
     if figdir is not None:
-        from verify import figures
+        from verify.report import figures
         ts = np.linspace(-0.6, 0.6, 60)
         curve = np.c_[-1.55 * np.cos(ts / 1.5), ts]
         name = figures.landscape_figure(
@@ -193,7 +195,7 @@ def fd_convergence_figure(name, point, rho, figdir: pathlib.Path) -> str:
                       / (2 * h) for e in np.eye(obj.dim)])
         errs.append(np.max(np.abs(D - exact)))
         errs_wrong.append(np.max(np.abs(D - wrong)))
-    from verify import figures
+    from verify.report import figures
     return figures.series_figure(
         {"exact (I + rho Du)^T grad f(x+)": (hs, errs), "untransposed (I + rho Du) grad f(x+)": (hs, errs_wrong)},
         pathlib.Path(figdir) / f"fd_convergence_{name}.png", xlabel="difference step h",

@@ -26,10 +26,10 @@ from __future__ import annotations
 import pathlib
 
 from verify import sam, zoo
-from verify.claims import boolean, compare
-from verify.contexts import get_context
-from verify.iterate import run
-from verify.results import Certificate
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
+from verify.core.iterate import run
+from verify.core.results import Certificate
 
 THEOREM = "Kim et al. Thm 1"
 TITLE = "Saddle points attract unnormalized SAM when rho > -1/lambda_min"

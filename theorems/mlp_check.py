@@ -8,8 +8,8 @@ seeds that do so grows with rho; using plain gradient descent for the first 10 %
 
 This module reruns that experiment on scikit-learn's bundled 8x8 digits (pixels/16, one scalar
 mean/std) with a 64-width-10 tanh MLP, every (mode, rho, seed) trained at once with torch.func.vmap
-(:func:`verify.train.sweep`), and then checks one stalled point with the matrix-free operators of
-:mod:`verify.sam` (:mod:`verify.mlp_check`): the diagnostics, 1 + rho lambda_min(Sym Du)
+(:func:`verify.nn.train.sweep`), and then checks one stalled point with the matrix-free operators of
+:mod:`verify.core.sam` (:mod:`verify.nn.point_check`): the diagnostics, 1 + rho lambda_min(Sym Du)
 (Theorem 3.2's hypothesis), the SAM map's linear stability, the Hessian nullity at theta+ against the
 MLP's symmetry dimension, the local attraction test and the landscape planes (Figure 4).
 
@@ -30,8 +30,8 @@ import pathlib
 
 import numpy as np
 
-from verify.claims import boolean, compare
-from verify.results import Certificate
+from verify.core.claims import boolean, compare
+from verify.core.results import Certificate
 
 THEOREM = "Section 4"
 TITLE = "SAM-only vs switching on a tanh MLP (digits): hallucinated stalls, checked at the point"
@@ -55,8 +55,8 @@ def _threads():
 
 
 def run_sweep(quick: bool, normalization: str = "scalar", rhos=None, progress: bool = False):
-    from verify.data import load_digits
-    from verify.train import sweep
+    from verify.nn.data import load_digits
+    from verify.nn.train import sweep
     cfg = QUICK if quick else FULL
     data = load_digits(normalization)
     if cfg["n_train"]:
@@ -72,7 +72,7 @@ def _row(sw, mode, rho):
 
 
 def certificate_sweep(ctx, quick, data, sw) -> Certificate:
-    from verify.train import check_against_core, format_sweep
+    from verify.nn.train import check_against_core, format_sweep
     cfg = QUICK if quick else FULL
     cert = Certificate(THEOREM, "rho sweep: SAM-only vs switching (Figures 5/8 at CPU scale)",
                        f"digits (n_train={data.n_train}, scalar normalization), 64-{cfg['width']}-10 "
@@ -88,7 +88,7 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
                                   "the transition rho, the per-feature control) is checked in full mode."),
                        context=ctx.name, precision="float32 training, float64 re-check")
     cert.hypothesis("analytic", "the MLP (tanh, softmax cross-entropy) is real-analytic", True,
-                    "verify.mlp.module_smoothness = 'analytic'")
+                    "verify.nn.mlp.module_smoothness = 'analytic'")
     lo, hi = min(cfg["rhos"]), max(cfg["rhos"])
     big_sam, big_sw = _row(sw, "sam-only", hi), _row(sw, "switching", hi)
     small_sam, small_sw = _row(sw, "sam-only", lo), _row(sw, "switching", lo)
@@ -135,7 +135,7 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
     chk = check_against_core(sub, data, 0)
     cert.objects["core_recheck"] = chk
     cert.add(compare("logs_match_core", "relative difference of the logged float32 loss and "
-                     "||grad f|| from verify.sam.diagnostics in float64 (one seed)",
+                     "||grad f|| from verify.core.sam.diagnostics in float64 (one seed)",
                      max(chk["rel_diff"]["loss"], chk["rel_diff"]["grad_norm"]), "<=", 1e-4, ctx))
     return cert.finish()
 
@@ -160,8 +160,8 @@ def stalled_point(sw, rho):
 
 def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     import torch
-    from verify import mlp_check as mc
-    from verify.torch_model import mlp_objective
+    from verify.nn import point_check as mc
+    from verify.objectives.torch_model import mlp_objective
     cfg = QUICK if quick else FULL
     rho = max(cfg["rhos"])
     cert = Certificate(THEOREM, "checks at a stalled SAM point (Section 4.1, Figure 4, Theorems 3.1/3.2)",
@@ -277,9 +277,9 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
 
 
 def certificate_dense(ctx, quick) -> Certificate:
-    from verify import mlp_check as mc
-    from verify.data import load_digits
-    from verify.torch_model import mlp_objective
+    from verify.nn import point_check as mc
+    from verify.nn.data import load_digits
+    from verify.objectives.torch_model import mlp_objective
     data = load_digits().subset(60 if quick else 200)
     width = 4 if quick else 12
     obj, theta = mlp_objective(data, width, 1, "tanh", seed=1)
@@ -302,9 +302,9 @@ def certificate_dense(ctx, quick) -> Certificate:
 
 
 def certificate_controls(ctx, quick, sw) -> list[Certificate]:
-    from verify.data import load_digits
+    from verify.nn.data import load_digits
     from verify.errors import HypothesisError
-    from verify.torch_model import mlp_objective
+    from verify.objectives.torch_model import mlp_objective
     out = []
     # (a) ReLU refused
     c = Certificate(THEOREM, "negative control: ReLU MLP given to the analytic-only checks",
@@ -312,7 +312,7 @@ def certificate_controls(ctx, quick, sw) -> list[Certificate]:
                     expected=False)
     obj, _ = mlp_objective(load_digits().subset(50), 8, 1, "relu")
     try:
-        obj.require_analytic("Theorem 3.2 (attraction) via verify.mlp_check")
+        obj.require_analytic("Theorem 3.2 (attraction) via verify.nn.point_check")
         c.add(boolean("refused", "the ReLU objective was refused", False, ctx))
     except HypothesisError as exc:
         c.refuse(str(exc))
@@ -349,7 +349,7 @@ def certificate_controls(ctx, quick, sw) -> list[Certificate]:
 
 # -- figures -----------------------------------------------------------------------------------------
 def _sweep_figure(figdir, sw) -> str:
-    from verify import figures as FG
+    from verify.report import figures as FG
     fig, ax = FG.new_figure(3, 1)
     for mode, color in (("sam-only", "#d62728"), ("switching", "#1f77b4")):
         rows = sorted([x for x in sw["rows"] if x["mode"] == mode], key=lambda x: x["rho"])
@@ -372,7 +372,7 @@ def _sweep_figure(figdir, sw) -> str:
 
 
 def _trajectory_figure(figdir, sw, rho) -> str:
-    from verify import figures as FG
+    from verify.report import figures as FG
     res = sw["result"]
     steps = res.logs["step"].numpy()
     fig, ax = FG.new_figure(2, 1)
@@ -395,7 +395,7 @@ def _trajectory_figure(figdir, sw, rho) -> str:
 
 
 def _plane_figure(figdir, planes, tp, rho) -> str:
-    from verify import figures as FG
+    from verify.report import figures as FG
     fig, ax = FG.new_figure(3, 1)
     A, B = np.meshgrid(planes["alpha"], planes["beta"])
     for a, key, title in ((ax[0, 0], "f", "f (random filter-normalized plane)"),
@@ -416,7 +416,7 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
-    from verify.ctx_torch import TorchContext
+    from verify.ctx.torch import TorchContext
     _threads()
     ctx = TorchContext("cpu", "float64")
     data, sw = run_sweep(quick)

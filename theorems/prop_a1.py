@@ -30,13 +30,13 @@ from __future__ import annotations
 import pathlib
 from typing import Any, Sequence
 
-from verify import superlevel as S
-from verify.claims import boolean, compare
-from verify.contexts import get_context
+from verify.geometry import superlevel as S
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError
-from verify.objective import SympyObjective
-from verify.results import Certificate
-from verify.sam import gradient, shifted_jacobian
+from verify.objectives.objective import SympyObjective
+from verify.core.results import Certificate
+from verify.core.sam import gradient, shifted_jacobian
 
 THEOREM = "Prop. A.1"
 TITLE = "Convex f: no hallucinated minimizers; ||grad f(x+)|| >= ||grad f(x)|| + mu rho"

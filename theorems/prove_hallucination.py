@@ -36,7 +36,7 @@ verdict FAILS. Otherwise the verdict is UNDECIDED with the reason of the last at
 Numbers: rho, x and x_star given as decimal strings are read as exact rationals (2.8 = 14/5) and
 enter the rigorous context as balls enclosing them, so the proof holds for the exact decimal values;
 the centre of X is a binary float (exact). Float constants in an expression are converted exactly
-(:func:`verify.expr.exact_constants`). The proof itself runs at ``dps`` digits of Arb precision.
+(:func:`verify.objectives.expr.exact_constants`). The proof itself runs at ``dps`` digits of Arb precision.
 
 Soundness cross-check (not part of the proof): for every PROVED box a 100-digit mpmath Newton
 solution of F = 0 (or G = 0) started at the centre is checked to lie inside the box.
@@ -52,13 +52,13 @@ import numpy as np
 import sympy as sp
 
 from verify import sam
-from verify.contexts import get_context
+from verify.ctx import get_context
 from verify.errors import SamVerifyError
-from verify.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
+from verify.rigorous.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
                              exact_vector, global_lower_bound, krawczyk, mid_floats, positive_definite,
                              smooth_near, to_fraction)
-from verify.results import Certificate, Claim, Verdict
-from verify.solve import newton
+from verify.core.results import Certificate, Claim, Verdict
+from verify.core.solve import newton
 
 THEOREM = "Existence proof"
 TITLE = "Computer-assisted proof that a hallucinated minimizer exists (Krawczyk)"
@@ -393,8 +393,8 @@ def _crosscheck(obj, route, center, final, rho_q, xs_q) -> Claim:
 def tilted_ring_case(rho="3/2", dps=60):
     """x_star = the tilted ring's global minimizer (Newton at high precision) and x_h solving
     x_h + rho u(x_h) = x_star (Newton from x_star + (rho, 0))."""
-    from verify.solve import critical_point
-    from verify.zoo import get
+    from verify.core.solve import critical_point
+    from verify.objectives.zoo import get
     z = get("tilted_ring")
     mp = get_context("mpmath", dps=dps)
     xs = critical_point(z.objective, z.minimizers[0], mp).x
@@ -406,7 +406,7 @@ def tilted_ring_case(rho="3/2", dps=60):
 
 
 def cases(quick: bool = False) -> list[dict]:
-    from verify.zoo import get
+    from verify.objectives.zoo import get
     obj_t, xh_t, rho_t = tilted_ring_case()
     out = [
         dict(obj=obj_t, x=xh_t, rho=rho_t, example="tilted_ring (isolated minimizer of f), "
@@ -431,7 +431,7 @@ def cases(quick: bool = False) -> list[dict]:
 
 
 def negative_controls() -> list[dict]:
-    from verify.zoo import get
+    from verify.objectives.zoo import get
     tr = get("tilted_ring").objective
     return [
         dict(obj=tr, x=["0.3", "0.6"], rho="3/2", expected=False,
@@ -477,7 +477,7 @@ def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
 def _figure(case, cert, figdir, name) -> str:
     import pathlib
 
-    from verify import figures
+    from verify.report import figures
     obj = case["obj"]
     rho = float(to_fraction(case["rho"]))
     fp = get_context("float64")

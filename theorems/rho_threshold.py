@@ -28,11 +28,13 @@ import itertools
 import math
 import pathlib
 
-from verify import sam, superlevel, zoo
-from verify.claims import boolean, compare
-from verify.contexts import get_context
+from verify import sam, zoo
+
+from verify.geometry import superlevel
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
 from verify.errors import SamVerifyError
-from verify.results import Certificate
+from verify.core.results import Certificate
 
 from . import thm_3_1 as t31
 
@@ -235,7 +237,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
 
 
 def _figure(certs, figdir):
-    from verify import figures as FG
+    from verify.report import figures as FG
     figdir.mkdir(parents=True, exist_ok=True)
     fig, axes = FG.new_figure(1, 1, panel=(6.5, 4.2))
     ax = axes[0, 0]

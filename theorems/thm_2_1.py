@@ -41,15 +41,15 @@ import pathlib
 from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
-from verify import superlevel as S
-from verify.claims import compare
-from verify.contexts import get_context
+from verify.geometry import superlevel as S
+from verify.core.claims import compare
+from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ZeroGradientError
-from verify.expr import compile_expr, parse
-from verify.objective import Objective
-from verify.results import Certificate
-from verify.sam import du_matrix, gradient, sam_value
-from verify.solve import newton
+from verify.objectives.expr import compile_expr, parse
+from verify.objectives.objective import Objective
+from verify.core.results import Certificate
+from verify.core.sam import du_matrix, gradient, sam_value
+from verify.core.solve import newton
 
 THEOREM = "Thm. 2.1"
 TITLE = "Hallucinated minimizer from an isolated local maximizer (Lagrange construction)"

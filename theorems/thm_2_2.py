@@ -32,12 +32,12 @@ import pathlib
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-from verify import superlevel as S
-from verify.claims import compare
-from verify.contexts import get_context
+from verify.geometry import superlevel as S
+from verify.core.claims import compare
+from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ShapeError
-from verify.expr import compile_expr, parse
-from verify.results import Certificate
+from verify.objectives.expr import compile_expr, parse
+from verify.core.results import Certificate
 
 from . import thm_2_1 as T
 
@@ -296,7 +296,7 @@ def run_circle_max(ctx=None, quick: bool = False, **kw) -> T.Construction:
 def elliptic_circle_max():
     """circle_max composed with s = 4 x^2 / 9 + y^2: the maximizer set is the ellipse
     (3/2 cos t, sin t) (value 4/3); the ellipse s = 3 consists of global minimizers (value 0)."""
-    from verify.objective import SympyObjective
+    from verify.objectives.objective import SympyObjective
     s = "(4*x**2/9 + y**2)"
     return SympyObjective(f"{s}**3/3 - 2*{s}**2 + 3*{s}", "x,y", name="elliptic circle_max")
 

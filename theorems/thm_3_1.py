@@ -34,13 +34,15 @@ from typing import Any, Callable, Sequence
 
 import sympy as sp
 
-from verify import sam, superlevel
-from verify.claims import boolean, compare
-from verify.contexts import get_context
+from verify import sam
+
+from verify.geometry import superlevel
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
-from verify.expr import compile_expr
-from verify.results import Certificate
-from verify.solve import newton
+from verify.objectives.expr import compile_expr
+from verify.core.results import Certificate
+from verify.core.solve import newton
 from verify import zoo
 
 THEOREM = "Thm 3.1"

@@ -44,10 +44,10 @@ from typing import Any
 import sympy as sp
 
 from verify import sam, zoo
-from verify.claims import boolean, compare
-from verify.contexts import get_context
+from verify.core.claims import boolean, compare
+from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
-from verify.results import Certificate
+from verify.core.results import Certificate
 
 from . import thm_3_1 as t31
 
@@ -761,8 +761,8 @@ def example_tilted_circle_max(ctx, quick=False) -> Certificate:
     x* near (-1.736, 0). With rho = 6/5 the point x_h near (-0.536, 0), inside the maximizer circle,
     jumps outward onto x*. Here Sym Du is positive semidefinite, the paper's condition holds (value 1)
     and Theorem 3.2 with H = {x_h} applies (f is a polynomial); x_h is not of the Theorem 2.1 type."""
-    from verify.objective import SympyObjective
-    from verify.solve import critical_point
+    from verify.objectives.objective import SympyObjective
+    from verify.core.solve import critical_point
     obj = SympyObjective(TILTED_CIRCLE_MAX, "x,y", name="tilted_circle_max")
     xs = critical_point(obj, ("-1.75", "0"), ctx).x
     H = isolated_H(obj, xs, _rho(ctx, "6/5"), ctx, guess=(-0.55, 0.0))

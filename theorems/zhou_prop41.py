@@ -29,11 +29,11 @@ import pathlib
 import numpy as np
 import sympy as sp
 
-from verify.claims import compare
-from verify.contexts import get_context
-from verify.iterate import run
-from verify.objective import SympyObjective
-from verify.results import Certificate
+from verify.core.claims import compare
+from verify.ctx import get_context
+from verify.core.iterate import run
+from verify.objectives.objective import SympyObjective
+from verify.core.results import Certificate
 
 THEOREM = "Zhou et al. Prop. 4.1 / C.1"
 TITLE = "SAM escapes a sharp minimum but stays in a sub-quadratic valley"

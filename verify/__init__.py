@@ -1,12 +1,13 @@
 """sam-verify: checks of the theorems on hallucinated minimizers of SAM (re-exports only)."""
-from . import sam, zoo
-from .classify import Classification, classify
-from .contexts import get_context
+from .core import sam
+from .objectives import zoo
+from .core.classify import Classification, classify
+from .ctx import get_context
 from .errors import (BackendError, ConvergenceError, HypothesisError, InvalidRhoError, NonFiniteError,
                      PrecisionError, SamVerifyError, ShapeError, UndecidedError, UnknownSymbolError,
                      ZeroGradientError)
-from .objective import AutogradObjective, Objective, SympyObjective, TorchObjective, objective_from
-from .results import Certificate, Claim, Finding, Hypothesis, Verdict
+from .objectives.objective import AutogradObjective, Objective, SympyObjective, TorchObjective, objective_from
+from .core.results import Certificate, Claim, Finding, Hypothesis, Verdict
 
 __all__ = [
     "sam", "zoo", "classify", "Classification", "get_context", "Objective", "SympyObjective",

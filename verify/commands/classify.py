@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from ..classify import classify
+from ..core.classify import classify
 from .common import add_function_args, context_from_args, objective_from_args, parse_vector
 
 

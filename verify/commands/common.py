@@ -5,9 +5,9 @@ import math
 
 import sympy as sp
 
-from ..contexts import get_context
+from ..ctx import get_context
 from ..errors import NonFiniteError, ShapeError
-from ..objective import SympyObjective
+from ..objectives.objective import SympyObjective
 
 
 def add_function_args(p) -> None:
@@ -21,7 +21,7 @@ def add_function_args(p) -> None:
 
 def objective_from_args(args):
     if args.f.startswith("zoo:"):
-        from ..zoo import get
+        from ..objectives.zoo import get
         return get(args.f[4:]).objective
     if not args.vars:
         raise ShapeError("--vars is required with an expression (e.g. --vars x,y)")

@@ -20,7 +20,7 @@ import importlib
 import json
 import sys
 
-from ..contexts import get_context
+from ..ctx import get_context
 from ..errors import ShapeError
 from .common import objective_from_args, parse_vector
 

@@ -90,7 +90,7 @@ def _threads(args):
 
 
 def _data(args):
-    from ..data import load
+    from ..nn.data import load
     kw = {"n_train": args.n_train} if args.data == "mnist" else {}
     d = load(args.data, args.normalization, args.mnist_dir, **kw)
     if args.data == "digits" and args.n_train is not None:
@@ -126,7 +126,7 @@ def _resumed_config(resume, given, args):
 
 
 def run_train(args) -> int:
-    from ..train import TrainConfig, TrainResult, train
+    from ..nn.train import TrainConfig, TrainResult, train
     _threads(args)
     resume = TrainResult.load(args.resume) if args.resume else None
     if resume is not None:                                 # the checkpoint's data, unless told
@@ -166,11 +166,11 @@ def run_train(args) -> int:
 
 def run_check(args) -> int:
     import torch
-    from .. import mlp_check as mc
-    from ..ctx_torch import TorchContext
-    from ..data import load
-    from ..torch_model import mlp_objective
-    from ..train import TrainResult
+    from ..nn import point_check as mc
+    from ..ctx.torch import TorchContext
+    from ..nn.data import load
+    from ..objectives.torch_model import mlp_objective
+    from ..nn.train import TrainResult
     _threads(args)
     res = TrainResult.load(args.checkpoint)
     cfg = res.config
@@ -257,7 +257,7 @@ def run_check(args) -> int:
 
 
 def run_sweep(args) -> int:
-    from ..train import format_sweep, sweep
+    from ..nn.train import format_sweep, sweep
     _threads(args)
     data = _data(args)
     try:

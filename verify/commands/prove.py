@@ -35,7 +35,7 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from theorems.prove_hallucination import prove
-    from ..krawczyk import to_fraction
+    from ..rigorous.krawczyk import to_fraction
     obj = objective_from_args(args)
     x = [to_fraction(v) for v in parse_vector(args.x, obj.dim, "--x")]
     xs = [to_fraction(v) for v in parse_vector(args.x_star, obj.dim, "--x-star")] if args.x_star else None

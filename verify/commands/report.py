@@ -28,7 +28,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..report import build, discover
+    from ..report.build import build, discover
     only = [s for s in args.only.split(",")] if args.only else None
     if args.section_timeout is not None and not args.section_timeout > 0:
         raise SamVerifyError(f"--section-timeout must be positive, got {args.section_timeout}")

@@ -1,0 +1,65 @@
+"""Deciding claims in any context: ``compare`` turns (value, relation, bound, tolerance) into a Claim.
+
+Point arithmetics (float64, mpmath, torch) pass a claim when it holds with the stated allowance
+(``value <= bound + tol`` and so on; ``==`` means ``|value - bound| <= tol``). The rigorous context
+decides on endpoints without allowance: PROVED when the whole enclosure satisfies the relation, FAIL
+when none of it does, UNDECIDED otherwise.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import UndecidedError
+from .results import Claim, Verdict
+
+
+def compare(claim_id: str, statement: str, value: Any, relation: str, bound: Any, ctx,
+            tol: Any = None, note: str = "") -> Claim:
+    tol = ctx.scalar(0) if tol is None else tol
+    value_n, bound_n = _native(value, ctx), _native(bound, ctx)
+    verdict = _decide_rigorous(value_n, relation, bound_n, ctx) if ctx.rigorous else \
+        _decide_point(value_n, relation, bound_n, tol, ctx)
+    return Claim(claim_id, statement, ctx.to_str(value_n), relation, ctx.to_str(bound_n),
+                 ctx.to_str(_native(tol, ctx)), verdict, ctx.name, ctx.precision_label, note)
+
+
+def boolean(claim_id: str, statement: str, holds: bool | None, ctx, evidence: str = "") -> Claim:
+    """A yes/no claim (e.g. 'the multistart search found no zero'): value True, relation '=='."""
+    verdict = Verdict.UNDECIDED if holds is None else (
+        (Verdict.PROVED if ctx.rigorous else Verdict.PASS) if holds else Verdict.FAIL)
+    return Claim(claim_id, statement, str(holds), "==", "True", "0", verdict, ctx.name,
+                 ctx.precision_label, evidence)
+
+
+def _native(v, ctx):
+    if isinstance(v, (int, float, str)) or hasattr(v, "numerator"):
+        return ctx.scalar(v)
+    return v
+
+
+def _decide_point(v, rel, b, tol, ctx) -> Verdict:
+    fv, fb, ft = ctx.to_float(v), ctx.to_float(b), ctx.to_float(tol)
+    if ctx.name == "mpmath":  # keep all digits: compare in the context's own numbers
+        fv, fb, ft = v, b, tol
+    ok = {"<=": fv <= fb + ft, "<": fv < fb + ft, ">=": fv >= fb - ft, ">": fv > fb - ft,
+          "==": abs(fv - fb) <= ft, "!=": abs(fv - fb) > ft}[rel]
+    return Verdict.PASS if ok else Verdict.FAIL
+
+
+def _decide_rigorous(v, rel, b, ctx) -> Verdict:
+    try:
+        if rel in ("<", "<="):
+            ok = ctx.less(v, b) if rel == "<" else ctx.less_equal(v, b)
+        elif rel in (">", ">="):
+            ok = ctx.greater(v, b) if rel == ">" else ctx.greater_equal(v, b)
+        elif rel == "!=":
+            ok = not ctx.is_zero_possible(v - b) or None
+            if ok is None:
+                raise UndecidedError("cannot exclude equality")
+        else:  # '==' can only be excluded rigorously, never proved for non-exact balls
+            if not (v - b).contains(0):
+                return Verdict.FAIL
+            return Verdict.UNDECIDED
+    except UndecidedError:
+        return Verdict.UNDECIDED
+    return Verdict.PROVED if ok else Verdict.FAIL

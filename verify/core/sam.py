@@ -1,0 +1,245 @@
+"""The SAM mathematics, written once against an arithmetic context.
+
+Notation (d = dimension, g = grad f(x), H = Hessian of f at x, n = ||g||):
+
+* ``u(x) = g / n`` — undefined where g = 0 (:class:`ZeroGradientError`);
+* ``x+ = x + rho u(x)``, ``f_SAM(x) = f(x+)``, the shifted gradient ``grad f(x+)``;
+* ``Du(x)``, the Jacobian of u with entries d u_i / d x_j, equals ``P H / n`` with
+  ``P = I - u u^T`` (P on the left: differentiate g/n and use d n = u^T H);
+* the exact gradient of f_SAM is ``(I + rho Du)^T grad f(x+)`` — the transpose, because the chain
+  rule contracts the gradient with the Jacobian's rows; ``Du^T = H P / n`` differs from Du unless
+  H commutes with P. The paper writes ``(I + rho grad u) grad f(x+)`` with grad u read as the
+  transposed Jacobian; the tests settle it against finite differences;
+* the Jacobian of the shifted-gradient map F(x) = grad f(x+) is ``H(x+) (I + rho Du(x))``;
+* the Hessian of f_SAM is ``(I + rho Du)^T H(x+) (I + rho Du) + rho Hess(w . u)(x)`` with
+  w = grad f(x+) held fixed, where, with a = P w / n,
+  ``Hess(w . u) = T[a] - (u.w) H Du / n - ((H u)(Du^T w)^T + (Du^T w)(H u)^T) / n``
+  and T[a] the third derivative of f contracted with a.
+
+Matrix-free forms (``*_matvec``) use only Hessian-vector products, for large d.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from ..errors import InvalidRhoError, NonFiniteError, ZeroGradientError
+
+
+def check_rho(rho, ctx=None, allow_zero: bool = False):
+    """rho as a scalar of ctx, refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
+    means plain gradient descent, as in training)."""
+    try:
+        value = float(rho)
+    except (TypeError, ValueError) as exc:
+        raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
+    if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
+        raise InvalidRhoError(f"rho must be a finite number {'>=' if allow_zero else '>'} 0, got {rho!r}")
+    if ctx is None or type(rho).__module__.startswith(("mpmath", "flint", "torch")):
+        return rho
+    if ctx.name in ("float64", "torch"):
+        return value
+    # a Python float is taken at its exact binary value; pass a string or Fraction for a decimal
+    return ctx.scalar(rho)
+
+
+@dataclass
+class Gradient:
+    """grad f(x), its norm and its direction u(x)."""
+    g: Any
+    norm: Any
+    u: Any
+
+
+def gradient(obj, x, ctx) -> Gradient:
+    g = ctx.check_finite(obj.grad(x, ctx), "grad f(x)")
+    n = ctx.norm(g)
+    if ctx.is_zero_possible(n):
+        where = "cannot be excluded" if ctx.rigorous else "holds"
+        raise ZeroGradientError(f"grad f(x) = 0 {where} at x = {_show(x, ctx)}: u(x) = grad f/||grad f|| "
+                                f"is undefined there")
+    return Gradient(g, n, g / n)
+
+
+def unit_gradient(obj, x, ctx):
+    return gradient(obj, x, ctx).u
+
+
+def perturbed_point(obj, x, rho, ctx):
+    """x+ = x + rho u(x)."""
+    return x + check_rho(rho, ctx) * unit_gradient(obj, x, ctx)
+
+
+def usam_point(obj, x, rho, ctx):
+    """The unnormalized perturbation of USAM (Kim et al.): x + rho grad f(x)."""
+    return x + check_rho(rho, ctx) * ctx.check_finite(obj.grad(x, ctx), "grad f(x)")
+
+
+def sam_value(obj, x, rho, ctx):
+    """f_SAM(x) = f(x + rho u(x))."""
+    return ctx.check_finite(obj.value(perturbed_point(obj, x, rho, ctx), ctx), "f_SAM(x) = f(x+)")
+
+
+def shifted_gradient(obj, x, rho, ctx):
+    """grad f(x+): the direction the practical SAM step uses."""
+    return obj.grad(perturbed_point(obj, x, rho, ctx), ctx)
+
+
+def du_matrix(obj, x, ctx, grad: Gradient | None = None):
+    """Jacobian of u: Du = (I - u u^T) H / ||g||."""
+    gr = grad or gradient(obj, x, ctx)
+    H = obj.hess(x, ctx)
+    return (H - ctx.outer(gr.u, gr.u @ H)) / gr.norm
+
+
+def sym_du(obj, x, ctx):
+    J = du_matrix(obj, x, ctx)
+    return (J + J.T) / 2
+
+
+def sam_gradient(obj, x, rho, ctx):
+    """Exact gradient of f_SAM: (I + rho Du)^T grad f(x+)."""
+    rho = check_rho(rho, ctx)
+    gr = gradient(obj, x, ctx)
+    w = obj.grad(x + rho * gr.u, ctx)
+    return w + rho * du_rmatvec(obj, x, w, ctx, gr)
+
+
+def shifted_jacobian(obj, x, rho, ctx):
+    """Jacobian of F(x) = grad f(x+): H(x+) (I + rho Du(x))."""
+    rho = check_rho(rho, ctx)
+    gr = gradient(obj, x, ctx)
+    J = du_matrix(obj, x, ctx, gr)
+    return obj.hess(x + rho * gr.u, ctx) @ (ctx.eye(obj.dim) + rho * J)
+
+
+def sam_map_jacobian(obj, x, rho, eta, ctx):
+    """Jacobian of the SAM step x -> x - eta grad f(x+): I - eta H(x+)(I + rho Du)."""
+    return ctx.eye(obj.dim) - ctx.scalar(eta) * shifted_jacobian(obj, x, rho, ctx)
+
+
+def sam_hessian(obj, x, rho, ctx):
+    """Exact Hessian of f_SAM (needs third derivatives of f)."""
+    rho = check_rho(rho, ctx)
+    gr = gradient(obj, x, ctx)
+    H = obj.hess(x, ctx)
+    J = (H - ctx.outer(gr.u, gr.u @ H)) / gr.norm
+    xp = x + rho * gr.u
+    w = obj.grad(xp, ctx)
+    A = ctx.eye(obj.dim) + rho * J
+    Pw = w - gr.u * (gr.u @ w)
+    JTw = H @ Pw / gr.norm
+    Hu = H @ gr.u
+    hess_wu = (obj.d3v(x, Pw / gr.norm, ctx) - (gr.u @ w) * (H @ J) / gr.norm
+               - (ctx.outer(Hu, JTw) + ctx.outer(JTw, Hu)) / gr.norm)
+    return A.T @ obj.hess(xp, ctx) @ A + rho * hess_wu
+
+
+# -- matrix-free operators ---------------------------------------------------------------------------
+def du_matvec(obj, x, v, ctx, grad: Gradient | None = None):
+    """Du v = (Hv - u (u . Hv)) / n, one Hessian-vector product."""
+    gr = grad or gradient(obj, x, ctx)
+    Hv = obj.hvp(x, v, ctx)
+    return (Hv - gr.u * (gr.u @ Hv)) / gr.norm
+
+
+def du_rmatvec(obj, x, v, ctx, grad: Gradient | None = None):
+    """Du^T v = H (v - u (u . v)) / n, one Hessian-vector product."""
+    gr = grad or gradient(obj, x, ctx)
+    return obj.hvp(x, v - gr.u * (gr.u @ v), ctx) / gr.norm
+
+
+def sym_du_matvec(obj, x, v, ctx, grad: Gradient | None = None):
+    """Sym(Du) v = (Du v + Du^T v)/2, two Hessian-vector products."""
+    gr = grad or gradient(obj, x, ctx)
+    return (du_matvec(obj, x, v, ctx, gr) + du_rmatvec(obj, x, v, ctx, gr)) / 2
+
+
+def shifted_jacobian_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """H(x+)(I + rho Du) v, two Hessian-vector products."""
+    rho = check_rho(rho, ctx)
+    gr = grad or gradient(obj, x, ctx)
+    return obj.hvp(x + rho * gr.u, v + rho * du_matvec(obj, x, v, ctx, gr), ctx)
+
+
+def shifted_jacobian_rmatvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """(I + rho Du)^T H(x+) v, two Hessian-vector products."""
+    rho = check_rho(rho, ctx)
+    gr = grad or gradient(obj, x, ctx)
+    w = obj.hvp(x + rho * gr.u, v, ctx)
+    return w + rho * du_rmatvec(obj, x, w, ctx, gr)
+
+
+def sam_hessian_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """Hessian of f_SAM times v without forming a matrix (Hessian-vector products and one
+    third-derivative contraction T[a] v); the dense formula is :func:`sam_hessian`."""
+    rho = check_rho(rho, ctx)
+    gr = grad or gradient(obj, x, ctx)
+    xp = x + rho * gr.u
+    w = obj.grad(xp, ctx)
+    Av = v + rho * du_matvec(obj, x, v, ctx, gr)
+    z = obj.hvp(xp, Av, ctx)
+    first = z + rho * du_rmatvec(obj, x, z, ctx, gr)
+    a = (w - gr.u * (gr.u @ w)) / gr.norm
+    JTw = obj.hvp(x, a, ctx)
+    Hu = obj.hvp(x, gr.u, ctx)
+    hess_wu_v = (obj.d3vv(x, a, v, ctx) - (gr.u @ w) * obj.hvp(x, du_matvec(obj, x, v, ctx, gr), ctx)
+                 / gr.norm - (Hu * (JTw @ v) + JTw * (Hu @ v)) / gr.norm)
+    return first + rho * hess_wu_v
+
+
+def i_plus_rho_du_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """(I + rho Du) v."""
+    return v + check_rho(rho, ctx) * du_matvec(obj, x, v, ctx, grad)
+
+
+def i_plus_rho_du_rmatvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
+    """(I + rho Du)^T v."""
+    return v + check_rho(rho, ctx) * du_rmatvec(obj, x, v, ctx, grad)
+
+
+# -- diagnostics -------------------------------------------------------------------------------------
+@dataclass
+class SamDiagnostics:
+    """The numbers the paper logs: f, ||grad f(x)||, ||grad f(x+)||, GradRatio, LossGap."""
+    f: Any
+    f_sam: Any
+    grad_norm: Any
+    shifted_grad_norm: Any
+    grad_ratio: Any
+    loss_gap: Any
+    x_plus: Any
+
+
+def diagnostics(obj, x, rho, ctx, grad: Gradient | None = None) -> SamDiagnostics:
+    """``grad``: the :class:`Gradient` at x when the caller has it already."""
+    rho = check_rho(rho, ctx)
+    gr = grad or gradient(obj, x, ctx)
+    xp = x + rho * gr.u
+    f, fp = obj.value(x, ctx), obj.value(xp, ctx)
+    wn = ctx.norm(obj.grad(xp, ctx))
+    for name, val in (("f(x)", f), ("f(x+)", fp), ("||grad f(x+)||", wn)):
+        ctx.check_finite(val, name)
+    return SamDiagnostics(f, fp, gr.norm, wn, wn / gr.norm, fp - f, xp)
+
+
+# -- batched rows (many points at once; torch tensors of shape (S, d)) -------------------------------
+def perturbed_rows(X, G, rho, eps: float = 0.0):
+    """x+ = x + rho g / ||g|| for each row of X with its gradient row of G (rho a scalar or an
+    (S, 1) column); ``eps`` guards ||g|| = 0 as practical SAM implementations do. The batched form
+    of :func:`perturbed_point`, for training many seeds at once (no decisions, so it works under
+    torch.func.vmap and on GPU without synchronization)."""
+    return X + rho * G / (G.norm(dim=-1, keepdim=True) + eps)
+
+
+def diagnostics_rows(f, G, f_plus, W):
+    """Batched :func:`diagnostics` numbers from values and gradients already evaluated at x and
+    x+: (||g||, ||grad f(x+)||, GradRatio, LossGap) per row."""
+    gn, wn = G.norm(dim=-1), W.norm(dim=-1)
+    return gn, wn, wn / gn, f_plus - f
+
+def _show(x, ctx) -> str:
+    try:
+        return "(" + ", ".join(f"{ctx.to_float(v):.6g}" for v in ctx.to_list(x)) + ")"
+    except (TypeError, ValueError, NonFiniteError):
+        return str(x)

@@ -1,0 +1,89 @@
+"""float64 context on numpy arrays. Functions are numpy ufuncs, so expressions also evaluate on grids."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from .base import Context
+
+
+class FloatContext(Context):
+    name = "float64"
+    prec = 53
+
+    def scalar(self, v):
+        if isinstance(v, Fraction):
+            return v.numerator / v.denominator
+        return float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)
+
+    def rational(self, p: int, q: int = 1):
+        return p / q
+
+    def vector(self, values):
+        return np.array([float(v) for v in values], dtype=float) if not isinstance(values, np.ndarray) \
+            else values.astype(float).reshape(-1)
+
+    def matrix(self, rows):
+        return np.array(rows, dtype=float)
+
+    def stack(self, items):
+        return np.stack([np.asarray(i, dtype=float) for i in items])
+
+    def to_float(self, s) -> float:
+        return float(s)
+
+    def to_str(self, s) -> str:
+        return repr(float(s))
+
+    def pi(self):
+        return np.pi
+
+    exp = staticmethod(np.exp)
+    log = staticmethod(np.log)
+    sqrt = staticmethod(np.sqrt)
+    sin = staticmethod(np.sin)
+    cos = staticmethod(np.cos)
+    tan = staticmethod(np.tan)
+    tanh = staticmethod(np.tanh)
+    sinh = staticmethod(np.sinh)
+    cosh = staticmethod(np.cosh)
+    atan = staticmethod(np.arctan)
+
+    def eye(self, n):
+        return np.eye(n)
+
+    def zeros(self, n):
+        return np.zeros(n)
+
+    def outer(self, a, b):
+        return np.outer(a, b)
+
+    def solve(self, A, b):
+        return np.linalg.solve(A, b)
+
+    def eigvalsh(self, S):
+        return np.linalg.eigvalsh(0.5 * (S + S.T))
+
+    def eigh(self, S):
+        return np.linalg.eigh(0.5 * (S + S.T))
+
+    def svdvals(self, A):
+        return np.linalg.svd(A, compute_uv=False)
+
+    def where(self, cond, a, b):
+        return np.where(cond, a, b)
+
+    def select(self, branches, otherwise=None):
+        conds = [c() for c, _ in branches]
+        if all(np.ndim(c) == 0 for c in conds):
+            return super().select([((lambda c=c: c), t) for c, (_, t) in zip(conds, branches)],
+                                  otherwise)
+        # grid evaluation: every branch on the whole grid, then pick per point
+        with np.errstate(all="ignore"):
+            values = [np.broadcast_to(t(), np.shape(conds[0])) for _, t in branches]
+            default = otherwise() if otherwise is not None else np.nan
+        return np.select([np.asarray(c, bool) for c in conds], values, default=default)
+
+    def to_list(self, v):
+        return list(np.asarray(v, dtype=float).reshape(-1))

@@ -1,0 +1,311 @@
+"""float64 geometry for superlevel sets: sampling, ray marching to a level, grids and figures.
+
+These are *search* tools, not proofs: they locate the boundary of a superlevel set
+{f >= level} by marching along rays and bisecting the first crossing, sample balls and tubes, and
+draw the 2-D pictures of the constructions. Points are numpy arrays of shape (N, d). A theorem turns
+what they find into claims in its own arithmetic context (see ``theorems/thm_2_1.py``).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ..ctx.float64 import FloatContext
+
+FLOAT = FloatContext()
+
+
+# -- evaluating an objective on many float points ------------------------------------------------
+def values(obj, P) -> np.ndarray:
+    """f at each row of ``P`` (N, d)."""
+    P = np.atleast_2d(np.asarray(P, dtype=float))
+    try:
+        with np.errstate(all="ignore"):
+            v = np.asarray(obj.value(P.T, FLOAT), dtype=float)
+        return np.broadcast_to(v, (P.shape[0],)).copy()
+    except Exception:  # objectives that do not broadcast over grids
+        return np.array([float(obj.value(p, FLOAT)) for p in P])
+
+
+def grads(obj, P) -> np.ndarray:
+    """grad f at each row of ``P``; shape (N, d)."""
+    P = np.atleast_2d(np.asarray(P, dtype=float))
+    try:
+        with np.errstate(all="ignore"):
+            G = np.asarray(obj.grad(P.T, FLOAT), dtype=float)
+        if G.shape == (P.shape[1], P.shape[0]):
+            return G.T.copy()
+    except Exception:
+        pass
+    return np.array([np.asarray(obj.grad(p, FLOAT), dtype=float) for p in P])
+
+
+def perturbed_points(obj, P, rho: float, min_grad: float = 1e-6):
+    """The SAM points x+ = x + rho u(x) of the rows of ``P``: returns (P, P+) restricted to the rows
+    where grad f is finite and at least ``min_grad`` in norm (u is meaningless below that)."""
+    P = np.atleast_2d(np.asarray(P, dtype=float))
+    G = grads(obj, P)
+    with np.errstate(all="ignore"):
+        nrm = np.sqrt((G * G).sum(axis=1))
+        Pp = P + rho * G / nrm[:, None]
+    ok = np.isfinite(Pp).all(axis=1) & (nrm > min_grad)
+    return P[ok], Pp[ok]
+
+
+# -- directions, balls, grids --------------------------------------------------------------------
+def directions(d: int, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` unit vectors spread over the sphere S^{d-1} (even angles in 2-D, a Fibonacci lattice
+    in 3-D, seeded Gaussian draws otherwise)."""
+    if d == 1:
+        return np.array([[1.0], [-1.0]])
+    if d == 2:
+        a = 2 * np.pi * (np.arange(n) + 0.5) / n
+        return np.stack([np.cos(a), np.sin(a)], axis=1)
+    if d == 3:
+        k = np.arange(n) + 0.5
+        z = 1 - 2 * k / n
+        r = np.sqrt(np.maximum(0.0, 1 - z * z))
+        phi = np.pi * (1 + 5 ** 0.5) * k
+        return np.stack([r * np.cos(phi), r * np.sin(phi), z], axis=1)
+    g = np.random.default_rng(seed).standard_normal((n, d))
+    return g / np.linalg.norm(g, axis=1, keepdims=True)
+
+
+def ball_points(center, radius: float, n_dirs: int, n_radii: int) -> np.ndarray:
+    """Points center + t dir for t = radius k / n_radii, k = 1..n_radii (the center excluded)."""
+    c = np.asarray(center, dtype=float)
+    D = directions(len(c), n_dirs)
+    t = radius * np.arange(1, n_radii + 1) / n_radii
+    return (c[None, None, :] + t[None, :, None] * D[:, None, :]).reshape(-1, len(c))
+
+
+def sphere_points(center, radius: float, n: int) -> np.ndarray:
+    c = np.asarray(center, dtype=float)
+    return c[None, :] + radius * directions(len(c), n)
+
+
+def random_ball(center, radius: float, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` seeded uniform draws in the ball."""
+    c = np.asarray(center, dtype=float)
+    rng = np.random.default_rng(seed)
+    D = directions(len(c), n, seed) if len(c) > 3 else rng.standard_normal((n, len(c)))
+    D = D / np.linalg.norm(D, axis=1, keepdims=True)
+    t = radius * rng.random(n) ** (1.0 / len(c))
+    return c[None, :] + t[:, None] * D
+
+
+def grid_box(box, n_per_dim: int) -> np.ndarray:
+    axes = [np.linspace(float(lo), float(hi), n_per_dim) for lo, hi in box]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    return np.stack([m.reshape(-1) for m in mesh], axis=1)
+
+
+# -- level crossings -------------------------------------------------------------------------------
+def march_crossings(obj, origins, dirs, level: float, smax: float, n_steps: int = 64,
+                    bisect: int = 60):
+    """For each ray origins[i] + s dirs[i], s in (0, smax], the first s where f drops below
+    ``level`` (bisected to float precision). Returns (s, found) arrays of shape (N,)."""
+    O = np.asarray(origins, dtype=float)
+    D = np.asarray(dirs, dtype=float)
+    if O.shape[0] == 1 and D.shape[0] > 1:
+        O = np.repeat(O, D.shape[0], axis=0)
+    N, d = D.shape
+    t = smax * np.arange(1, n_steps + 1) / n_steps
+    P = O[:, None, :] + t[None, :, None] * D[:, None, :]
+    V = values(obj, P.reshape(-1, d)).reshape(N, n_steps)
+    below = V < level
+    found = below.any(axis=1)
+    k = np.where(found, below.argmax(axis=1), n_steps - 1)
+    hi = t[k]
+    lo = np.where(k > 0, t[np.maximum(k - 1, 0)], 0.0)
+    for _ in range(bisect):
+        mid = 0.5 * (lo + hi)
+        vm = values(obj, O + mid[:, None] * D)
+        above = vm >= level
+        lo = np.where(above, mid, lo)
+        hi = np.where(above, hi, mid)
+    return 0.5 * (lo + hi), found
+
+
+def curve_frame(param, n: int):
+    """Base points and unit normals of a closed plane curve ``param(t)`` -> (x(t), y(t)) (float
+    arrays), t in [0, 2 pi), at ``n`` even parameters. Normals by central differences."""
+    t = 2 * np.pi * np.arange(n) / n
+    h = 1e-6
+    B = np.stack(param(t), axis=1).astype(float)
+    T = (np.stack(param(t + h), axis=1) - np.stack(param(t - h), axis=1)) / (2 * h)
+    T = T / np.linalg.norm(T, axis=1, keepdims=True)
+    Nrm = np.stack([-T[:, 1], T[:, 0]], axis=1)
+    return B, Nrm
+
+
+def min_distance(P, Q) -> np.ndarray:
+    """For each row of P, the distance to the nearest row of Q."""
+    P, Q = np.asarray(P, float), np.asarray(Q, float)
+    out = np.empty(len(P))
+    for i in range(0, len(P), 512):
+        blk = P[i:i + 512]
+        out[i:i + 512] = np.sqrt(((blk[:, None, :] - Q[None, :, :]) ** 2).sum(-1)).min(axis=1)
+    return out
+
+
+def linear_fit(xs, ys):
+    """Least-squares line ys = a + b xs; returns (a, b, r_squared, max_abs_residual)."""
+    x, y = np.asarray(xs, float), np.asarray(ys, float)
+    A = np.stack([np.ones_like(x), x], axis=1)
+    (a, b), *_ = np.linalg.lstsq(A, y, rcond=None)
+    res = y - (a + b * x)
+    ss = float(((y - y.mean()) ** 2).sum())
+    r2 = 1.0 - float((res ** 2).sum()) / ss if ss > 0 else 1.0
+    return float(a), float(b), r2, float(np.abs(res).max())
+
+
+# -- figures ---------------------------------------------------------------------------------------
+def plot_construction(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None, boundary=None,
+                      set_points=None, ball=None, title: str = "") -> str:
+    """2-D picture: contours of f, the sampled boundary of C_eps, x_star, x_max (or the maximizer
+    set), x_h and the arrow x_h -> x_h + rho u(x_h). Returns the file name written."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
+    X, Y = np.meshgrid(np.linspace(x0, x1, 241), np.linspace(y0, y1, 241))
+    Z = values(obj, np.stack([X.ravel(), Y.ravel()], axis=1)).reshape(X.shape)
+    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
+    finite_z = Z[np.isfinite(Z)]
+    levels = np.unique(np.quantile(finite_z, np.linspace(0.0, 1.0, 34)[1:-1])) if finite_z.size else 30
+    ax.contour(X, Y, Z, levels=levels, linewidths=0.5, cmap="viridis")
+    if ball is not None:
+        c, r = ball
+        a = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(c[0] + r * np.cos(a), c[1] + r * np.sin(a), ":", color="gray", lw=1, label="ball C")
+    if boundary is not None and len(boundary):
+        B = np.asarray(boundary, float)
+        ax.plot(B[:, 0], B[:, 1], ".", ms=1.2, color="tab:red", label=r"$\partial C_\varepsilon$")
+    if set_points is not None:
+        S = np.asarray(set_points, float)
+        ax.plot(S[:, 0], S[:, 1], "-", color="black", lw=1, label=r"$X^\bullet$")
+    ax.plot(*np.asarray(x_star, float), "*", ms=12, color="tab:blue", label=r"$x_\star$")
+    if x_max is not None:
+        ax.plot(*np.asarray(x_max, float), "^", ms=8, color="black", label=r"$x^\bullet$")
+    ax.plot(*np.asarray(x_h, float), "o", ms=7, color="tab:orange", label=r"$x_h$")
+    if x_plus is not None:
+        a, b = np.asarray(x_h, float), np.asarray(x_plus, float)
+        ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="->", color="tab:orange", lw=1.5))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    ax.legend(fontsize=7, loc="upper right")
+    ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)
+
+
+def centroid(P) -> list[float]:
+    return [float(v) for v in np.asarray(P, float).mean(axis=0)]
+
+
+def finite(x) -> bool:
+    return all(math.isfinite(float(v)) for v in np.asarray(x, float).ravel())
+
+
+def rays_to_points(origin, s, dirs) -> np.ndarray:
+    """origin + s[i] dirs[i] for each ray."""
+    return np.asarray(origin, float)[None, :] + np.asarray(s, float)[:, None] * np.asarray(dirs, float)
+
+
+def sq_dist(P, x) -> np.ndarray:
+    """||P[i] - x||^2 for each row."""
+    return ((np.asarray(P, float) - np.asarray(x, float)[None, :]) ** 2).sum(axis=1)
+
+
+def radial_derivative(P, G, center) -> np.ndarray:
+    """<G[i], P[i] - center> for each row."""
+    return ((np.asarray(P, float) - np.asarray(center, float)[None, :]) * np.asarray(G, float)).sum(axis=1)
+
+
+def where(cond, a, b) -> np.ndarray:
+    return np.where(cond, a, b)
+
+
+def random_box(box, n: int, seed: int = 0) -> np.ndarray:
+    """``n`` seeded uniform draws in the box."""
+    rng = np.random.default_rng(seed)
+    lo = np.array([float(a) for a, _ in box])
+    hi = np.array([float(b) for _, b in box])
+    return lo + (hi - lo) * rng.random((n, len(box)))
+
+
+def plot_ratio_field(path, obj, box, rho: float, title: str = "") -> str:
+    """Colour map of ||grad f(x + rho u(x))|| / ||grad f(x)|| over a 2-D box."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
+    X, Y = np.meshgrid(np.linspace(x0, x1, 161), np.linspace(y0, y1, 161))
+    P = np.stack([X.ravel(), Y.ravel()], axis=1)
+    G = grads(obj, P)
+    n = np.linalg.norm(G, axis=1)
+    with np.errstate(all="ignore"):
+        Pp = P + rho * G / n[:, None]
+        R = np.linalg.norm(grads(obj, Pp), axis=1) / n
+    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=110)
+    im = ax.pcolormesh(X, Y, R.reshape(X.shape), shading="auto", cmap="magma")
+    fig.colorbar(im, ax=ax, label="ratio (>= 1 proved)")
+    ax.set_aspect("equal")
+    ax.set_title(title, fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return str(path)
+
+
+def np_norms(G) -> np.ndarray:
+    """Euclidean norm of each row."""
+    return np.linalg.norm(np.asarray(G, float), axis=1)
+
+
+# -- small array helpers used by the theorem modules (which stay free of backend names) ----------
+def broadcast_like(v, t) -> np.ndarray:
+    return np.broadcast_to(np.asarray(v, float), np.shape(t)).astype(float)
+
+
+def repeat_rows(row, n: int) -> np.ndarray:
+    return np.repeat(np.asarray(row, float)[None, :], n, axis=0)
+
+
+def stack_rows(*blocks) -> np.ndarray:
+    return np.concatenate([np.asarray(b, float) for b in blocks], axis=0)
+
+
+def linspace(a: float, b: float, n: int) -> np.ndarray:
+    return np.linspace(a, b, n)
+
+
+def ray_grid(O, D, s) -> np.ndarray:
+    """O[i] + s[j] D[i] for every ray i and distance j (ray-major order), shape (N len(s), d)."""
+    O, D, s = np.asarray(O, float), np.asarray(D, float), np.asarray(s, float)
+    return (O[:, None, :] + s[None, :, None] * D[:, None, :]).reshape(-1, O.shape[1])
+
+
+def ray_dirs(D, ns: int) -> np.ndarray:
+    return np.repeat(np.asarray(D, float), ns, axis=0)
+
+
+def tile(s, n: int) -> np.ndarray:
+    return np.tile(np.asarray(s, float), n)
+
+
+def row_dot(A, B) -> np.ndarray:
+    return (np.asarray(A, float) * np.asarray(B, float)).sum(axis=1)
+
+
+def rays_to_points_each(O, s, D) -> np.ndarray:
+    """O[i] + s[i] D[i] (s a number or one distance per ray)."""
+    s = np.broadcast_to(np.asarray(s, float), (len(D),))
+    return np.asarray(O, float) + s[:, None] * np.asarray(D, float)

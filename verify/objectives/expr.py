@@ -1,0 +1,174 @@
+"""Compile sympy expressions into closures over a context's primitives.
+
+One compiler serves every arithmetic: rational constants stay exact until the context converts them
+(exactly, for intervals), functions are looked up on the context, and ``Piecewise`` branches are chosen
+with the context's decisions — so an interval argument that straddles a seam raises
+:class:`UndecidedError` instead of silently picking a side. Float inputs may be numpy grids.
+"""
+from __future__ import annotations
+
+import operator
+from fractions import Fraction
+from typing import Callable, Sequence
+
+import sympy as sp
+
+from ..errors import BackendError, UnknownSymbolError
+
+_FUNCS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
+          sp.tanh: "tanh", sp.sinh: "sinh", sp.cosh: "cosh", sp.atan: "atan"}
+_NON_ANALYTIC = (sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside, sp.floor, sp.ceiling)
+
+
+def parse(text: str, names: Sequence[str]) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
+    """Parse ``text`` with the declared variable names; decimal literals become exact rationals."""
+    from sympy.parsing.sympy_parser import (convert_xor, parse_expr, rationalize,
+                                            standard_transformations)
+    symbols = tuple(sp.Symbol(n.strip(), real=True) for n in names)
+    local = {s.name: s for s in symbols}
+    try:
+        expr = parse_expr(text, local_dict=local, transformations=standard_transformations
+                          + (convert_xor, rationalize))
+    except (SyntaxError, TypeError, sp.SympifyError) as exc:
+        raise BackendError(f"cannot parse expression {text!r}: {exc}") from exc
+    return expr, symbols
+
+
+def exact_constants(expr: sp.Expr) -> sp.Expr:
+    """Replace binary-float constants by the exact rationals they denote (never rounding them)."""
+    floats = expr.atoms(sp.Float)
+    return expr.xreplace({f: sp.Rational(f) for f in floats}) if floats else expr
+
+
+def check_symbols(expr: sp.Expr, symbols: Sequence[sp.Symbol]) -> None:
+    unknown = sorted(str(s) for s in expr.free_symbols if s not in set(symbols))
+    if unknown:
+        raise UnknownSymbolError(f"expression uses unknown symbol(s) {unknown}; declared variables "
+                                 f"are {[str(s) for s in symbols]}")
+
+
+def is_analytic(expr: sp.Expr) -> bool:
+    """Composition of analytic elementary functions, with no piecewise or non-smooth parts."""
+    return not any(expr.has(cls) for cls in _NON_ANALYTIC)
+
+
+def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], ctx) -> Callable:
+    """Return ``fn(x)`` evaluating ``expr`` at the native vector ``x`` in context ``ctx``."""
+    index = {s: i for i, s in enumerate(symbols)}
+    return _build(exact_constants(sp.sympify(expr)), index, ctx)
+
+
+def _build(e, index, ctx) -> Callable:
+    if e.is_Symbol:
+        i = index[e]
+        return lambda x: x[i]
+    if e.is_Rational:
+        c = ctx.scalar(Fraction(int(e.p), int(e.q)))
+        return lambda x: c
+    if e is sp.pi:
+        c = ctx.pi()
+        return lambda x: c
+    if e is sp.E:
+        c = ctx.exp(ctx.scalar(1))
+        return lambda x: c
+    if e.is_Add:
+        parts = [_build(a, index, ctx) for a in e.args]
+        return lambda x: _sum(p(x) for p in parts)
+    if e.is_Mul:
+        parts = [_build(a, index, ctx) for a in e.args]
+        return lambda x: _prod(p(x) for p in parts)
+    if e.is_Pow:
+        return _build_pow(e, index, ctx)
+    if e.func in _FUNCS:
+        name, arg = _FUNCS[e.func], _build(e.args[0], index, ctx)
+        fn = getattr(ctx, name)
+        return lambda x: fn(arg(x))
+    if isinstance(e, sp.Piecewise):
+        return _build_piecewise(e, index, ctx)
+    raise BackendError(f"cannot evaluate {type(e).__name__} ({e}) in context {ctx.name}")
+
+
+def _sum(items):
+    items = iter(items)
+    total = next(items)
+    for v in items:
+        total = total + v
+    return total
+
+
+def _prod(items):
+    items = iter(items)
+    total = next(items)
+    for v in items:
+        total = total * v
+    return total
+
+
+def _build_pow(e, index, ctx):
+    base, exp = _build(e.base, index, ctx), e.exp
+    if exp.is_Integer:
+        n = int(exp)
+        if n >= 0:
+            return lambda x: _ipow(base(x), n)
+        one = ctx.scalar(1)
+        return lambda x: one / _ipow(base(x), -n)
+    if exp == sp.Rational(1, 2):
+        return lambda x: ctx.sqrt(base(x))
+    if exp == sp.Rational(-1, 2):
+        one = ctx.scalar(1)
+        return lambda x: one / ctx.sqrt(base(x))
+    power = _build(exp, index, ctx)
+    return lambda x: ctx.exp(power(x) * ctx.log(base(x)))
+
+
+def _ipow(v, n):
+    if n == 0:
+        return v * 0 + 1
+    result = None
+    while n:
+        if n & 1:
+            result = v if result is None else result * v
+        n >>= 1
+        if n:
+            v = v * v
+    return result
+
+
+_REL = {sp.StrictLessThan: "less", sp.LessThan: "less_equal", sp.StrictGreaterThan: "greater",
+        sp.GreaterThan: "greater_equal"}
+
+
+def _build_condition(c, index, ctx):
+    if c is sp.true:
+        return lambda x: True
+    if c is sp.false:
+        return lambda x: False
+    if type(c) in _REL:
+        lhs, rhs = _build(c.lhs, index, ctx), _build(c.rhs, index, ctx)
+        if ctx.name in ("float64", "torch"):  # elementwise, so grids work
+            op = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
+                  "greater_equal": operator.ge}[_REL[type(c)]]
+            return lambda x: op(lhs(x), rhs(x))
+        decide = getattr(ctx, _REL[type(c)])  # decided by endpoints, or UndecidedError
+        return lambda x: decide(lhs(x), rhs(x))
+    if isinstance(c, (sp.And, sp.Or)):
+        parts = [_build_condition(a, index, ctx) for a in c.args]
+        is_and = isinstance(c, sp.And)
+        if ctx.name in ("float64", "torch"):
+            def combine(x):
+                vals = [p(x) for p in parts]
+                out = vals[0]
+                for v in vals[1:]:
+                    out = (out & v) if is_and else (out | v)
+                return out
+            return combine
+        return (lambda x: all(p(x) for p in parts)) if is_and else (lambda x: any(p(x) for p in parts))
+    raise BackendError(f"cannot evaluate the condition {c}")
+
+
+def _build_piecewise(e, index, ctx):
+    pieces = [(_build(v, index, ctx), _build_condition(c, index, ctx)) for v, c in e.args]
+
+    def evaluate(x):
+        return ctx.select([((lambda c=cond: c(x)), (lambda v=v: v(x))) for v, cond in pieces])
+    return evaluate

@@ -1,0 +1,583 @@
+"""The verification report: run every theorem module, then write a static HTML site.
+
+Contract of a report section. Every module ``theorems.<name>`` (names starting with ``_`` skipped)
+that defines
+
+* ``report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]``
+* ``THEOREM`` (short label, e.g. ``"Theorem 2.1"``), ``TITLE`` (one line) and ``ORDER`` (a float)
+
+is one section of the report; sections run in ``ORDER``. The module docstring is the section's
+statement (blank-line paragraphs, ``*`` bullet lists, indented blocks as code, backquoted code). A
+certificate object of the form ``{"columns": [...], "rows": [[...], ...]}`` (e.g. a rho-sweep table)
+is rendered as a table. Figures are PNGs the module writes into ``figdir`` (``<out>/figures/<name>/``) and lists,
+by file name, in ``cert.figures``; absolute paths elsewhere are copied in. A module that fails to
+import or raises becomes an error section carrying the traceback — it never stops the report.
+
+Two steps, usable separately:
+
+* :func:`collect` runs the modules (optionally in worker processes) and returns :class:`Section`
+  objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
+  only those dicts, so ``certificates.json`` holds exactly what the pages show, and every number on
+  every page is computed in that run;
+* :func:`render` writes ``index.html``, one page per section, ``findings.html``, ``environment.html``,
+  ``style.css`` and ``certificates.json``.
+
+:func:`build` does both. The report is *clean* (:attr:`Report.ok`) when no section errored and every
+certificate behaved as expected (``Certificate.as_expected``: real examples pass, negative controls do
+not; a refusal counts against it unless the certificate is marked ``expected=False``).
+"""
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import html
+import importlib
+import json
+import os
+import pathlib
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+from ..errors import SamVerifyError
+
+PACKAGE = "theorems"
+VERSIONED = ("sam-verify", "numpy", "scipy", "sympy", "mpmath", "python-flint", "torch", "matplotlib",
+             "autograd", "scikit-learn", "Jinja2", "tqdm")
+
+
+# -- data -------------------------------------------------------------------------------------------
+@dataclass
+class Section:
+    """One theorem module's part of the report. ``certificates`` are ``Certificate.to_dict()`` dicts."""
+
+    module: str
+    slug: str
+    theorem: str
+    title: str
+    order: float
+    statement: str = ""
+    certificates: list[dict] = field(default_factory=list)
+    error: str = ""
+    elapsed: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.error and all(c.get("as_expected") or c.get("explained")
+                                      for c in self.certificates)
+
+    def to_dict(self) -> dict:
+        return {"module": self.module, "slug": self.slug, "theorem": self.theorem, "title": self.title,
+                "order": repr(self.order), "statement": self.statement, "error": self.error,
+                "elapsed": repr(round(self.elapsed, 6)), "warnings": self.warnings,
+                "certificates": self.certificates}
+
+
+@dataclass
+class Report:
+    sections: list[Section]
+    environment: dict
+    out: pathlib.Path | None = None
+
+    @property
+    def certificates(self) -> list[dict]:
+        return [c for s in self.sections for c in s.certificates]
+
+    @property
+    def errors(self) -> list[Section]:
+        return [s for s in self.sections if s.error]
+
+    @property
+    def unexpected(self) -> list[dict]:
+        """Certificates that misbehaved without a recorded finding to explain it."""
+        return [c for c in self.certificates if not c.get("as_expected") and not c.get("explained")]
+
+    @property
+    def explained(self) -> list[dict]:
+        """Real examples that failed because a paper statement fails there (findings recorded)."""
+        return [c for c in self.certificates if c.get("explained")]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.unexpected
+
+    def summary(self) -> str:
+        n = len(self.certificates)
+        k = len(self.explained)
+        return (f"{len(self.sections)} sections, {n} certificates: "
+                f"{n - len(self.unexpected) - k} as expected, {k} failing where a paper statement "
+                f"fails (findings), {len(self.unexpected)} not as expected, "
+                f"{len(self.errors)} section errors")
+
+    def to_dict(self) -> dict:
+        return {"environment": self.environment, "ok": self.ok,
+                "sections": [s.to_dict() for s in self.sections]}
+
+
+# -- discovery --------------------------------------------------------------------------------------
+def module_names(package: str = PACKAGE) -> list[str]:
+    """Short names of the modules of ``package`` (not importing them)."""
+    import pkgutil
+    pkg = importlib.import_module(package)
+    return sorted(m.name for m in pkgutil.iter_modules(pkg.__path__)
+                  if not m.name.startswith("_") and not m.ispkg)
+
+
+@dataclass
+class _Spec:
+    name: str
+    theorem: str
+    title: str
+    order: float
+    statement: str
+    error: str = ""
+
+
+def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[_Spec]:
+    """Import the section modules, in ORDER. ``only`` filters by module name or THEOREM label
+    (case-insensitive); an unknown name raises :class:`SamVerifyError`. A module that fails to
+    import is kept as an error spec (it may have been meant as a section)."""
+    specs = []
+    for name in module_names(package):
+        try:
+            mod = importlib.import_module(f"{package}.{name}")
+        except (Exception, SystemExit):  # noqa: BLE001 - reported as an error section
+            specs.append(_Spec(name, name, f"module {package}.{name} failed to import", 1e9, "",
+                               traceback.format_exc()))
+            continue
+        if not callable(getattr(mod, "report_certificates", None)):
+            continue
+        try:
+            order = float(getattr(mod, "ORDER", 1e6))
+        except (TypeError, ValueError):
+            order = 1e6
+        specs.append(_Spec(name, str(getattr(mod, "THEOREM", name)), str(getattr(mod, "TITLE", name)),
+                           order, (mod.__doc__ or "").strip()))
+    if only:
+        wanted = [w.strip().lower() for w in only if w.strip()]
+        keys = {w: [s for s in specs if w in (s.name.lower(), s.theorem.lower())] for w in wanted}
+        missing = [w for w, hit in keys.items() if not hit]
+        if missing:
+            raise SamVerifyError(f"--only: no report section named {', '.join(missing)}; known: "
+                                 + ", ".join(f"{s.name} ({s.theorem})" for s in specs))
+        specs = [s for s in specs if any(s in hit for hit in keys.values())]
+    return sorted(specs, key=lambda s: (s.order, s.name))
+
+
+# -- running ----------------------------------------------------------------------------------------
+class SectionTimeout(Exception):
+    """A section ran past the report's per-section time limit."""
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    """Raise :class:`SectionTimeout` in the running section after ``seconds`` (SIGALRM: Unix, main
+    thread; elsewhere no limit). A long call inside C code is interrupted when it returns."""
+    import signal
+    import threading
+    if not seconds or not hasattr(signal, "SIGALRM") or \
+            threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise SectionTimeout(f"the section ran past its time limit of {seconds:g} s")
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str = PACKAGE,
+                timeout: float | None = None) -> dict:
+    """Run one module's ``report_certificates`` and return plain data (picklable): certificates as
+    dicts, figures resolved into ``figdir``, the error text if it raised or ran past ``timeout``
+    seconds. Used in worker processes."""
+    import warnings
+    figdir = pathlib.Path(figdir)
+    started = time.perf_counter()
+    certs, error = [], ""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            figdir.mkdir(parents=True, exist_ok=True)
+            with _time_limit(timeout):
+                mod = importlib.import_module(f"{package}.{name}")
+                produced = mod.report_certificates(quick=quick, figdir=figdir)
+                certs = certificate_dicts(produced, figdir)
+        except (Exception, SystemExit):  # noqa: BLE001 - one module must not kill the report
+            error = traceback.format_exc()
+    seen: dict[str, int] = {}
+    for w in caught:  # shown on the section page instead of cluttering the terminal
+        key = f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
+        seen[key] = seen.get(key, 0) + 1
+    return {"certificates": certs, "error": error, "elapsed": time.perf_counter() - started,
+            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()]}
+
+
+def certificate_dicts(produced, figdir: pathlib.Path) -> list[dict]:
+    """``Certificate`` objects (a list, a generator or a single one) to dicts; figures made local."""
+    from ..core.results import Certificate
+    if isinstance(produced, Certificate):
+        produced = [produced]
+    out = []
+    for cert in produced or []:
+        if not isinstance(cert, Certificate):
+            raise TypeError(f"report_certificates must return Certificates, got {type(cert).__name__}")
+        d = cert.to_dict()
+        d["figures"] = [_localize_figure(f, figdir) for f in cert.figures]
+        out.append(d)
+    return out
+
+
+def _localize_figure(fig: str, figdir: pathlib.Path) -> str:
+    """A file name inside figdir; a path elsewhere is copied in. Missing files are kept as given
+    (the renderer shows them as missing instead of a broken image)."""
+    p = pathlib.Path(fig)
+    candidates = [p] if p.is_absolute() else [figdir / p, figdir / p.name, pathlib.Path.cwd() / p]
+    for c in candidates:
+        if c.is_file():
+            try:
+                return str(c.resolve().relative_to(figdir.resolve()))
+            except ValueError:
+                figdir.mkdir(parents=True, exist_ok=True)
+                target, k = figdir / c.name, 1
+                while target.exists() and target.read_bytes() != c.read_bytes():
+                    k += 1
+                    target = figdir / f"{c.stem}-{k}{c.suffix}"
+                shutil.copyfile(c, target)
+                return target.name
+    return "missing:" + str(fig)
+
+
+def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | os.PathLike = "reports",
+            jobs: int = 1, progress: bool = True, package: str = PACKAGE,
+            timeout: float | None = None) -> list[Section]:
+    """Run every section module (figures under ``out/figures/<module>/``) and return the sections;
+    a section running past ``timeout`` seconds becomes an error section."""
+    out = pathlib.Path(out)
+    specs = discover(only, package)
+    sections = [Section(s.name, s.name, s.theorem, s.title, s.order, s.statement, error=s.error)
+                for s in specs]
+    todo = [s for s in sections if not s.error]
+    bar = _progress(len(todo), progress)
+
+    def done(sec: Section, res: dict) -> None:
+        sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
+        sec.warnings = res.get("warnings", [])
+        bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
+        bar.update(1)
+
+    if jobs > 1 and len(todo) > 1:
+        from concurrent.futures import ProcessPoolExecutor
+        import multiprocessing as mp
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(run_section, s.slug, quick, str(out / "figures" / s.slug), package,
+                                   timeout): s for s in todo}
+            from concurrent.futures import as_completed
+            for fut in as_completed(futures):
+                sec = futures[fut]
+                try:
+                    res = fut.result()
+                except Exception:  # noqa: BLE001 - e.g. a worker that died
+                    res = {"certificates": [], "error": traceback.format_exc(), "elapsed": 0.0}
+                done(sec, res)
+    else:
+        for sec in todo:
+            bar.set_description(f"report: {sec.slug}")
+            done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
+    bar.close()
+    return sections
+
+
+class _NoBar:
+    def set_postfix_str(self, *a, **k): ...
+    def set_description(self, *a, **k): ...
+    def update(self, *a, **k): ...
+    def close(self): ...
+
+
+def _progress(total: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    try:
+        from tqdm import tqdm
+    except ImportError:  # pragma: no cover - tqdm is a dependency
+        return _NoBar()
+    return tqdm(total=total, desc="report", unit="module", file=sys.stderr, dynamic_ncols=True)
+
+
+def extra_section(certificates: Iterable, out: str | os.PathLike, slug: str = "tests",
+                  theorem: str = "Tests", title: str = "Certificates registered by the test suite",
+                  statement: str = "", order: float = 1e7) -> Section:
+    """A section from Certificates made elsewhere (e.g. registered by tests through the pytest
+    fixture ``sam_certificates``); their figures are copied under ``out/figures/<slug>/``."""
+    figdir = pathlib.Path(out) / "figures" / slug
+    sec = Section(slug, slug, theorem, title, order, statement)
+    started = time.perf_counter()
+    try:
+        sec.certificates = certificate_dicts(list(certificates), figdir)
+    except Exception:  # noqa: BLE001
+        sec.error = traceback.format_exc()
+    sec.elapsed = time.perf_counter() - started
+    return sec
+
+
+# -- environment -------------------------------------------------------------------------------------
+def environment(sections: Sequence[Section] = (), command: str | None = None, quick: bool | None = None,
+                started: float | None = None) -> dict:
+    """Versions, precisions, seeds, git commit, date and command line of this run."""
+    from importlib import metadata
+    versions = {"python": platform.python_version()}
+    for dist in VERSIONED:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    precisions, contexts, seeds = set(), set(), {}
+    for sec in sections:
+        for c in sec.certificates:
+            for claim in c.get("claims", []):
+                if claim.get("precision"):
+                    precisions.add(f"{claim.get('context', '')} {claim['precision']}".strip())
+            if c.get("precision"):
+                precisions.add(f"{c.get('context', '')} {c['precision']}".strip())
+            if c.get("context"):
+                contexts.add(c["context"])
+            for k, v in (c.get("objects") or {}).items():
+                if "seed" in str(k).lower():
+                    seeds[f"{sec.slug} / {c.get('example', '')} / {k}"] = v
+    root = pathlib.Path(__file__).resolve().parents[2]
+    return {
+        "versions": versions,
+        "platform": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "cpus": str(os.cpu_count()),
+        "git_commit": _git(root, "rev-parse", "HEAD") or "unavailable",
+        "git_dirty": _git_dirty(root),
+        "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC"),
+        "command": command if command is not None else " ".join([os.path.basename(sys.argv[0])] + sys.argv[1:]),
+        "cwd": os.getcwd(),
+        "mode": "" if quick is None else ("quick" if quick else "full"),
+        "precisions": sorted(precisions),
+        "contexts": sorted(contexts),
+        "seeds": seeds,
+        "elapsed": "" if started is None else f"{time.perf_counter() - started:.1f} s",
+    }
+
+
+def _git(root: pathlib.Path, *args: str) -> str:
+    try:
+        res = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, timeout=10)
+        return res.stdout.strip() if res.returncode == 0 else ""
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def _git_dirty(root: pathlib.Path) -> str:
+    if not _git(root, "rev-parse", "HEAD"):
+        return ""
+    status = _git(root, "status", "--porcelain", "--untracked-files=no")
+    return "yes (uncommitted changes to tracked files)" if status else "no"
+
+
+# -- rendering --------------------------------------------------------------------------------------
+def _jinja():
+    import jinja2
+    env = jinja2.Environment(loader=jinja2.PackageLoader("verify.report", "templates"),
+                             autoescape=jinja2.select_autoescape(["html"]),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.filters["prose"] = prose
+    env.filters["verdict_class"] = verdict_class
+    env.filters["shown"] = shown
+    env.filters["slugify"] = slugify
+    env.globals["result_of"] = result_of
+    env.globals["hyp_summary"] = hyp_summary
+    env.globals["precision_of"] = precision_of
+    env.globals["is_table"] = is_table
+    return env
+
+
+def slugify(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-") or "x"
+
+
+def prose(text: str):
+    """A docstring to HTML: blank-line paragraphs, ``*``/``-`` bullet lists, ``code`` spans."""
+    from markupsafe import Markup
+    blocks, out = re.split(r"\n\s*\n", (text or "").strip()), []
+    for block in blocks:
+        lines = [ln.rstrip() for ln in block.splitlines()]
+        if not any(ln.strip() for ln in lines):
+            continue
+        if all(re.match(r"\s*([*-]|\d+\.)\s", ln) or (ln.startswith("  ") and i) for i, ln in enumerate(lines)):
+            items, cur = [], []
+            for ln in lines:
+                if re.match(r"\s*([*-]|\d+\.)\s", ln):
+                    if cur:
+                        items.append(" ".join(cur))
+                    cur = [re.sub(r"^\s*([*-]|\d+\.)\s+", "", ln)]
+                else:
+                    cur.append(ln.strip())
+            if cur:
+                items.append(" ".join(cur))
+            out.append("<ul>" + "".join(f"<li>{_inline(i)}</li>" for i in items) + "</ul>")
+        elif all(ln.startswith("    ") for ln in lines if ln.strip()):
+            out.append("<pre>" + html.escape("\n".join(ln[4:] for ln in lines)) + "</pre>")
+        else:
+            out.append("<p>" + _inline(" ".join(ln.strip() for ln in lines)) + "</p>")
+    return Markup("\n".join(out))
+
+
+def _inline(text: str) -> str:
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"``\1``", text)  # Sphinx roles such as :mod:`verify.core.sam`
+    parts = re.split(r"``(.+?)``|`(.+?)`", text)
+    out = []
+    for i, part in enumerate(parts):
+        if part is None:
+            continue
+        out.append(f"<code>{html.escape(part)}</code>" if i % 3 else html.escape(part))
+    return "".join(out)
+
+
+def verdict_class(verdict: str) -> str:
+    return {"pass": "ok", "proved": "ok", "fail": "bad", "undecided": "warn"}.get(str(verdict), "warn")
+
+
+def shown(value: Any) -> str:
+    """A value from a certificate dict as text: numbers (already strings) verbatim, vectors as
+    ``[a, b]``, matrices one row per line, dicts as ``key: value`` lines."""
+    if value is None:
+        return "—"
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, dict):
+        return "\n".join(f"{k}: {shown(v)}" for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        if value and all(isinstance(v, (list, tuple)) for v in value):
+            return "[" + ",\n ".join(shown(v) for v in value) + "]"
+        return "[" + ", ".join(shown(v) for v in value) + "]"
+    return str(value)
+
+
+def is_table(value: Any) -> bool:
+    """An object of the form ``{"columns": [...], "rows": [[...], ...]}`` renders as a table."""
+    return (isinstance(value, dict) and set(value) == {"columns", "rows"}
+            and isinstance(value["rows"], list) and all(isinstance(r, list) for r in value["rows"]))
+
+
+def result_of(c: dict) -> tuple[str, str]:
+    """(label, css class) of a certificate's outcome."""
+    if c.get("refused"):
+        return ("refused" + ("" if c.get("expected", True) else " (expected)"),
+                "warn" if c.get("as_expected") else "bad")
+    if not c.get("expected", True):
+        return (("negative control failed as expected", "ok") if c.get("as_expected")
+                else ("negative control PASSED (unexpected)", "bad"))
+    if c.get("passed"):
+        return "passed", "ok"
+    if c.get("explained"):
+        return "paper statement fails here (see findings)", "warn"
+    if not all(h.get("met") for h in c.get("hypotheses", [])):
+        return "hypotheses not met", "bad"
+    return "failed", "bad"
+
+
+def hyp_summary(c: dict) -> str:
+    hs = c.get("hypotheses", [])
+    if not hs:
+        return "—"
+    met = sum(1 for h in hs if h.get("met") is True)
+    und = sum(1 for h in hs if h.get("met") is None)
+    return f"{met}/{len(hs)}" + (f" ({und} undecided)" if und else "")
+
+
+def precision_of(c: dict) -> str:
+    seen = []
+    for label in [f"{c.get('context', '')} {c.get('precision', '')}".strip()] + [
+            f"{k.get('context', '')} {k.get('precision', '')}".strip() for k in c.get("claims", [])]:
+        if label and label not in seen:
+            seen.append(label)
+    return "; ".join(seen) or "—"
+
+
+def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict | None = None) -> Report:
+    """Write the site into ``out`` and return the :class:`Report`."""
+    out = pathlib.Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    env_info = env_info or environment(sections)
+    report = Report(list(sections), env_info, out)
+    jenv = _jinja()
+    src = pathlib.Path(__file__).parent / "templates" / "style.css"
+    shutil.copyfile(src, out / "style.css")
+    findings = []
+    for sec in report.sections:
+        for i, c in enumerate(sec.certificates):
+            c["_anchor"] = f"cert-{i + 1}"
+            for f in c.get("findings", []):
+                findings.append({"section": sec, "cert": c, "finding": f})
+    unexpected = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
+                  if not c.get("as_expected") and not c.get("explained")]
+    explained = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
+                 if c.get("explained")]
+    common = dict(report=report, sections=report.sections, env=env_info)
+    pages = {"index.html": jenv.get_template("index.html").render(page="index", **common),
+             "findings.html": jenv.get_template("findings.html").render(
+                 page="findings", findings=findings, unexpected=unexpected,
+                 explained=explained, **common),
+             "environment.html": jenv.get_template("environment.html").render(page="environment", **common)}
+    for sec in report.sections:
+        pages[f"{sec.slug}.html"] = jenv.get_template("section.html").render(
+            page=sec.slug, section=sec, figbase=f"figures/{sec.slug}", **common)
+    for name, text in pages.items():
+        (out / name).write_text(text, encoding="utf-8")
+    for sec in report.sections:
+        for c in sec.certificates:
+            c.pop("_anchor", None)
+    (out / "certificates.json").write_text(json.dumps(report.to_dict(), indent=1, ensure_ascii=False),
+                                           encoding="utf-8")
+    return report
+
+
+def clean_previous(out: pathlib.Path) -> None:
+    """Remove what an earlier report wrote into ``out`` (its pages and figure folders, as listed in
+    its certificates.json), so that no stale page or figure survives; nothing else is touched."""
+    manifest = pathlib.Path(out) / "certificates.json"
+    if not manifest.is_file():
+        return
+    try:
+        slugs = [s["slug"] for s in json.loads(manifest.read_text(encoding="utf-8"))["sections"]]
+    except (ValueError, KeyError, TypeError):
+        return
+    for slug in slugs:
+        if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(slug)) or slug in (".", ".."):
+            continue
+        (out / f"{slug}.html").unlink(missing_ok=True)
+        shutil.rmtree(out / "figures" / slug, ignore_errors=True)
+    manifest.unlink(missing_ok=True)
+
+
+def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
+          jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
+          package: str = PACKAGE, timeout: float | None = None) -> Report:
+    """Collect every section (plus ``extra`` ones) and render the site into ``out``; ``timeout``
+    limits each section's seconds."""
+    started = time.perf_counter()
+    out = pathlib.Path(out)
+    clean_previous(out)
+    sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package,
+                       timeout=timeout)
+    sections += list(extra)
+    info = environment(sections, command=command, quick=quick, started=started)
+    return render(sections, out, info)

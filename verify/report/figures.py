@@ -1,0 +1,403 @@
+"""Shared matplotlib helpers for the report's figures (Agg, no pyplot, no display needed).
+
+Every helper draws with the object-oriented API (``matplotlib.figure.Figure`` on an Agg canvas), so
+nothing touches pyplot's global state or needs a display, and figures can be made from threads or
+pytest workers. Numbers come from the objective itself, evaluated in float64 on a grid — figures are
+illustrations; the claims of a certificate are decided elsewhere.
+
+Grids — evaluate a 2-D objective (anything with ``value/grad`` in the float64 context, e.g.
+``zoo.get("appendix_d").objective``) on a box::
+
+    X, Y = grid(box=((-4, 4), (-4, 4)), n=201)
+    F    = f_grid(obj, X, Y)                 # f
+    FS   = f_sam_grid(obj, X, Y, rho)        # f_SAM(x) = f(x + rho grad f / ||grad f||); nan where grad f = 0
+    U, V = shifted_gradient_grid(obj, X, Y, rho)   # the field grad f(x+) (components)
+
+Axes-level painters (draw on an ``ax`` you own)::
+
+    contour(ax, X, Y, Z, title=..., levels=30)      # filled contours + colorbar-free lines
+    quiver_field(ax, X, Y, U, V, negate=True)       # arrows of -grad f(x+) (the SAM step direction)
+    mark_points(ax, points, label="hallucinated", marker="*", color="red")   # points: (k, 2) array
+    trajectories(ax, paths, labels=None)            # paths: list of (T, 2) arrays, start/end marked
+    curve(ax, points, label="minimizer set")        # a traced manifold, (k, 2) array
+
+Figure-level one-liners (return the file *name* written into ``figdir``, ready for
+``cert.figures.append(...)``)::
+
+    name = landscape_figure(obj, rho, figdir / "appendix_d.png", box=..., marks={...}, trajs={...})
+    #   three panels: f | f_SAM | field -grad f(x+) (the analogue of the paper's Figure 1)
+    name = field_sweep_figure(obj, [0.5, 1.5, 2.8], figdir / "sweep.png", box=...)
+    #   one field panel per rho (the analogue of Figures 10/11)
+    name = trajectory_figure(obj, rho, figdir / "runs.png", {"SAM": xs_sam, "switching": xs_sw}, box=...)
+    #   f_SAM contours with the paths (start o, end x) | f(x_k) along each path (the SAM/switching runs)
+    name = series_figure({"GradRatio": (rhos, values)}, figdir / "rho_sweep.png", xlabel="rho", logy=True)
+    name = surface_figure(X, Y, Z, figdir / "plane.png", title=...)   # one contour panel (e.g. a loss plane)
+
+For free-form layouts: ``fig, axes = new_figure(ncols, nrows)`` then ``save(fig, path)``.
+``marks`` maps a legend label to a (k, 2) array or to a dict of ``mark_points`` keyword arguments with
+key ``points``; ``trajs`` maps a label to a (T, 2) array.
+"""
+from __future__ import annotations
+
+import pathlib
+from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+DPI = 110
+PANEL = (4.6, 4.0)  # inches per panel
+MARK_STYLES = [  # cycled for marks given without a style
+    dict(marker="*", color="#d62728", s=140),
+    dict(marker="o", color="#1f77b4", s=50),
+    dict(marker="X", color="#2ca02c", s=70),
+    dict(marker="D", color="#9467bd", s=45),
+    dict(marker="^", color="#ff7f0e", s=60),
+]
+TRAJ_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2"]
+
+
+# -- figures -----------------------------------------------------------------------------------------
+def new_figure(ncols: int = 1, nrows: int = 1, panel: tuple[float, float] = PANEL,
+               squeeze: bool = False):
+    """A Figure on an Agg canvas with an ``nrows x ncols`` array of axes (2-D unless squeeze)."""
+    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), dpi=DPI, layout="constrained")
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(nrows, ncols, squeeze=squeeze)
+    return fig, axes
+
+
+def save(fig: Figure, path: str | pathlib.Path) -> str:
+    """Write ``fig`` as PNG to ``path`` (folders created) and return the file name."""
+    path = pathlib.Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=DPI, format="png")
+    return path.name
+
+
+# -- grids -------------------------------------------------------------------------------------------
+def _float_ctx():
+    from ..ctx import get_context
+    return get_context("float64")
+
+
+def grid(box: Sequence[Sequence[float]] = ((-3, 3), (-3, 3)), n: int = 161):
+    """Meshgrid ``X, Y`` (shape n x n) over ``box = ((x0, x1), (y0, y1))``."""
+    (x0, x1), (y0, y1) = box
+    return np.meshgrid(np.linspace(float(x0), float(x1), n), np.linspace(float(y0), float(y1), n))
+
+
+def _vectorized(fn, X, Y, ncomp: int | None):
+    """Evaluate ``fn(P, ctx)`` on the stacked grid; fall back to point by point if the objective
+    does not broadcast (e.g. a constant component)."""
+    ctx = _float_ctx()
+    P = np.stack([X, Y])
+    try:
+        with np.errstate(all="ignore"):
+            out = np.asarray(fn(P, ctx), dtype=float)
+        want = X.shape if ncomp is None else (ncomp,) + X.shape
+        if out.shape == want:
+            return out
+    except Exception:  # noqa: BLE001 - any failure: fall back to the loop below
+        pass
+    flat = []
+    for x, y in zip(X.ravel(), Y.ravel()):
+        try:
+            with np.errstate(all="ignore"):
+                flat.append(np.asarray(fn(np.array([x, y]), ctx), dtype=float))
+        except Exception:  # noqa: BLE001 - undefined there (e.g. zero gradient): blank
+            flat.append(np.full(() if ncomp is None else (ncomp,), np.nan))
+    out = np.array(flat)
+    return out.reshape(X.shape) if ncomp is None else np.moveaxis(out, -1, 0).reshape((ncomp,) + X.shape)
+
+
+def f_grid(obj, X, Y):
+    """f on the grid."""
+    return _vectorized(obj.value, X, Y, None)
+
+
+def grad_grid(obj, X, Y):
+    """grad f on the grid, shape (2, n, n)."""
+    return _vectorized(obj.grad, X, Y, 2)
+
+
+def perturbed_grid(obj, X, Y, rho: float):
+    """x+ = x + rho grad f / ||grad f|| on the grid, as (Xp, Yp); nan where grad f = 0."""
+    G = grad_grid(obj, X, Y)
+    with np.errstate(all="ignore"):
+        n = np.hypot(G[0], G[1])
+        n = np.where(n > 0, n, np.nan)
+        return X + rho * G[0] / n, Y + rho * G[1] / n
+
+
+def f_sam_grid(obj, X, Y, rho: float):
+    """f_SAM(x) = f(x+) on the grid (nan where grad f = 0)."""
+    Xp, Yp = perturbed_grid(obj, X, Y, rho)
+    ok = np.isfinite(Xp) & np.isfinite(Yp)
+    Z = f_grid(obj, np.where(ok, Xp, 0.0), np.where(ok, Yp, 0.0))
+    return np.where(ok, Z, np.nan)
+
+
+def shifted_gradient_grid(obj, X, Y, rho: float):
+    """The field grad f(x+) on the grid, as (U, V); nan where grad f = 0."""
+    Xp, Yp = perturbed_grid(obj, X, Y, rho)
+    ok = np.isfinite(Xp) & np.isfinite(Yp)
+    G = grad_grid(obj, np.where(ok, Xp, 0.0), np.where(ok, Yp, 0.0))
+    return np.where(ok, G[0], np.nan), np.where(ok, G[1], np.nan)
+
+
+# -- painters ----------------------------------------------------------------------------------------
+def contour(ax, X, Y, Z, title: str = "", levels: int | Sequence[float] = 30, cmap: str = "viridis",
+            colorbar: bool = True, lines: bool = True, alpha: float = 1.0):
+    """Filled contour plot of Z (nan blank) with thin contour lines and an optional colorbar."""
+    Zm = np.ma.masked_invalid(Z)
+    cs = ax.contourf(X, Y, Zm, levels=levels, cmap=cmap, alpha=alpha)
+    if lines:
+        ax.contour(X, Y, Zm, levels=cs.levels, colors="k", linewidths=0.25, alpha=0.5)
+    if colorbar:
+        ax.figure.colorbar(cs, ax=ax, shrink=0.85)
+    ax.set_aspect("equal", adjustable="box")
+    ax.set_xlim(X.min(), X.max())
+    ax.set_ylim(Y.min(), Y.max())
+    if title:
+        ax.set_title(title, fontsize=10)
+    return cs
+
+
+def quiver_field(ax, X, Y, U, V, negate: bool = True, normalize: bool = True, every: int = 1,
+                 color_by_norm: bool = True, title: str = "", colorbar: bool = True,
+                 clim: tuple[float, float] | None = None):
+    """Arrows of the field (U, V) — by default of ``-(U, V)``, the direction a SAM step moves when
+    (U, V) = grad f(x+). ``normalize`` draws unit arrows colored by log10 of the field's norm
+    (at most 8 decades, or the fixed range ``clim``, e.g. to share one colorbar between panels)."""
+    s = (slice(None, None, every), slice(None, None, every))
+    X, Y, U, V = X[s], Y[s], U[s], V[s]
+    sign = -1.0 if negate else 1.0
+    with np.errstate(all="ignore"):
+        N = np.hypot(U, V)
+        if normalize:
+            U, V = np.where(N > 0, U / N, 0.0), np.where(N > 0, V / N, 0.0)
+    args = (X, Y, sign * U, sign * V)
+    if color_by_norm:
+        with np.errstate(all="ignore"):
+            C = np.log10(np.where(N > 0, N, np.nan))
+        if clim is not None:
+            C = np.clip(C, *clim)
+        elif np.isfinite(C).any():  # show at most 8 decades: tiny norms all read as "near zero"
+            C = np.maximum(C, np.nanmax(C) - 8)
+        q = ax.quiver(*args, np.ma.masked_invalid(C), cmap="plasma", **_quiver_scale(X, normalize))
+        if clim is not None:
+            q.set_clim(*clim)
+        if colorbar:
+            ax.figure.colorbar(q, ax=ax, shrink=0.85, label="log10 ||field||")
+    else:
+        q = ax.quiver(*args, **_quiver_scale(X, normalize))
+    ax.set_aspect("equal", adjustable="box")
+    if title:
+        ax.set_title(title, fontsize=10)
+    return q
+
+
+def _quiver_scale(X, normalize: bool) -> dict:
+    kw = dict(angles="xy", pivot="mid", width=0.004)
+    if normalize and X.ndim == 2 and X.shape[1] > 1:  # unit arrows a little shorter than the spacing
+        kw.update(scale_units="xy", scale=1.25 / abs(X[0, 1] - X[0, 0]))
+    return kw
+
+
+def mark_points(ax, points, label: str | None = None, marker: str = "*", color: str = "#d62728",
+                s: float = 120, **kw):
+    """Scatter a (k, 2) array of points (a single point may be given as a length-2 sequence)."""
+    P = np.atleast_2d(np.asarray(points, dtype=float))
+    if P.size == 0:
+        return None
+    return ax.scatter(P[:, 0], P[:, 1], marker=marker, c=color, s=s, label=label, zorder=5,
+                      edgecolors="white", linewidths=0.6, **kw)
+
+
+def curve(ax, points, label: str | None = None, color: str = "white", lw: float = 2.0, ls: str = "--",
+          **kw):
+    """A traced curve (e.g. a manifold of minimizers) given as a (k, 2) array."""
+    P = np.atleast_2d(np.asarray(points, dtype=float))
+    return ax.plot(P[:, 0], P[:, 1], color=color, lw=lw, ls=ls, label=label, zorder=4, **kw)
+
+
+def trajectories(ax, paths: Iterable, labels: Sequence[str] | None = None,
+                 colors: Sequence[str] | None = None, lw: float = 1.4):
+    """Overlay trajectories, each a (T, 2) array: a line with its start (o) and end (x) marked."""
+    paths = [np.atleast_2d(np.asarray(p, dtype=float)) for p in paths]
+    colors = list(colors or TRAJ_COLORS)
+    for i, P in enumerate(paths):
+        c = colors[i % len(colors)]
+        lab = labels[i] if labels and i < len(labels) else None
+        ax.plot(P[:, 0], P[:, 1], "-", color=c, lw=lw, label=lab, zorder=6)
+        ax.plot(P[0, 0], P[0, 1], "o", color=c, ms=5, zorder=7)
+        ax.plot(P[-1, 0], P[-1, 1], "x", color=c, ms=8, mew=2, zorder=7)
+
+
+def _marks(ax, marks: Mapping[str, Any] | None):
+    for i, (label, spec) in enumerate((marks or {}).items()):
+        style = dict(MARK_STYLES[i % len(MARK_STYLES)])
+        if isinstance(spec, Mapping):
+            spec = dict(spec)
+            pts = spec.pop("points")
+            style.update(spec)
+        else:
+            pts = spec
+        mark_points(ax, pts, label=label, **style)
+
+
+def _legend(ax):
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+
+
+# -- figure-level one-liners -------------------------------------------------------------------------
+def landscape_figure(obj, rho: float, path: str | pathlib.Path, box=((-3, 3), (-3, 3)), n: int = 161,
+                     marks: Mapping[str, Any] | None = None, trajs: Mapping[str, Any] | None = None,
+                     curves: Mapping[str, Any] | None = None, field: bool = True, field_n: int = 25,
+                     levels: int = 30, suptitle: str = "") -> str:
+    """Panels f | f_SAM | -grad f(x+) for a 2-D objective; marks/trajectories/curves on every panel.
+    Returns the file name written."""
+    X, Y = grid(box, n)
+    F, FS = f_grid(obj, X, Y), f_sam_grid(obj, X, Y, rho)
+    fig, axes = new_figure(3 if field else 2, 1)
+    axes = axes[0]
+    contour(axes[0], X, Y, F, title="f", levels=levels)
+    contour(axes[1], X, Y, FS, title=f"f_SAM, rho = {rho:g}", levels=levels)
+    if field:
+        Xq, Yq = grid(box, field_n)
+        U, V = shifted_gradient_grid(obj, Xq, Yq, rho)
+        quiver_field(axes[2], Xq, Yq, U, V, title=f"-grad f(x+), rho = {rho:g}")
+        axes[2].set_xlim(X.min(), X.max())
+        axes[2].set_ylim(Y.min(), Y.max())
+    for ax in axes:
+        for label, pts in (curves or {}).items():
+            curve(ax, pts, label=label)
+        _marks(ax, marks)
+        if trajs:
+            trajectories(ax, list(trajs.values()), labels=list(trajs.keys()))
+    _legend(axes[-1])
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return save(fig, path)
+
+
+def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box=((-3, 3), (-3, 3)),
+                       n: int = 25, background: bool = True, marks_by_rho: Mapping[float, Any] | None = None,
+                       ncols: int | None = None, suptitle: str = "") -> str:
+    """One panel per rho: f_SAM contours (if ``background``) under arrows of -grad f(x+).
+    ``marks_by_rho`` maps a rho to a ``marks`` dict for that panel. Returns the file name."""
+    rhos = list(rhos)
+    ncols = ncols or min(len(rhos), 3)
+    nrows = -(-len(rhos) // ncols)
+    fig, axes = new_figure(ncols, nrows)
+    flat = axes.ravel()
+    Xq, Yq = grid(box, n)
+    fields = [shifted_gradient_grid(obj, Xq, Yq, rho) for rho in rhos]
+    with np.errstate(all="ignore"):
+        logs = np.concatenate([np.log10(np.hypot(U, V)).ravel() for U, V in fields])
+    logs = logs[np.isfinite(logs)]
+    top = float(logs.max()) if logs.size else 0.0
+    clim = (max(float(logs.min()) if logs.size else top - 1, top - 8), top)
+    q = None
+    for ax, rho, (U, V) in zip(flat, rhos, fields):
+        if background:
+            Xb, Yb = grid(box, 121)
+            contour(ax, Xb, Yb, f_sam_grid(obj, Xb, Yb, rho), levels=20, cmap="Greys_r", colorbar=False,
+                    lines=False, alpha=0.45)
+        q = quiver_field(ax, Xq, Yq, U, V, title=f"-grad f(x+), rho = {rho:g}", colorbar=False, clim=clim)
+        ax.set_xlim(Xq.min(), Xq.max())
+        ax.set_ylim(Yq.min(), Yq.max())
+        if marks_by_rho and rho in marks_by_rho:
+            _marks(ax, marks_by_rho[rho])
+            _legend(ax)
+    for ax in flat[len(rhos):]:
+        ax.set_visible(False)
+    if q is not None:
+        fig.colorbar(q, ax=list(flat[:len(rhos)]), shrink=0.8, label="log10 ||grad f(x+)||")
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return save(fig, path)
+
+
+def trajectory_figure(obj, rho: float, path: str | pathlib.Path, trajs: Mapping[str, Any],
+                      box=((-3, 3), (-3, 3)), n: int = 161, background: str = "f_sam",
+                      marks: Mapping[str, Any] | None = None, curves: Mapping[str, Any] | None = None,
+                      values: bool = True, logy: bool = False, suptitle: str = "") -> str:
+    """Trajectories (label -> (T, 2) array) over contours of f_SAM (``background="f_sam"``) or f
+    (``"f"``), and, if ``values``, a second panel with f(x_k) along each trajectory."""
+    X, Y = grid(box, n)
+    Z = f_sam_grid(obj, X, Y, rho) if background == "f_sam" else f_grid(obj, X, Y)
+    fig, axes = new_figure(2 if values else 1, 1)
+    ax = axes[0, 0]
+    contour(ax, X, Y, Z, title=(f"f_SAM, rho = {rho:g}" if background == "f_sam" else "f"), levels=30)
+    for label, pts in (curves or {}).items():
+        curve(ax, pts, label=label)
+    _marks(ax, marks)
+    trajectories(ax, list(trajs.values()), labels=list(trajs.keys()))
+    _legend(ax)
+    if values:
+        axv = axes[0, 1]
+        ctx = _float_ctx()
+        for i, (label, P) in enumerate(trajs.items()):
+            P = np.atleast_2d(np.asarray(P, dtype=float))
+            fv = [float(obj.value(np.array(p), ctx)) for p in P]
+            axv.plot(np.arange(len(fv)), fv, "-", color=TRAJ_COLORS[i % len(TRAJ_COLORS)], label=label)
+        axv.set_xlabel("iteration k")
+        axv.set_ylabel("f(x_k)")
+        if logy:
+            axv.set_yscale("log")
+        axv.grid(True, alpha=0.3)
+        axv.set_title("f along the trajectories", fontsize=10)
+        axv.legend(fontsize=8)
+    if suptitle:
+        fig.suptitle(suptitle, fontsize=11)
+    return save(fig, path)
+
+
+def series_figure(series: Mapping[str, tuple], path: str | pathlib.Path, xlabel: str = "", ylabel: str = "",
+                  logx: bool = False, logy: bool = False, title: str = "",
+                  hlines: Mapping[str, float] | None = None, vlines: Mapping[str, float] | None = None) -> str:
+    """A line chart: ``series`` maps a label to ``(xs, ys)``; optional labelled reference lines."""
+    fig, axes = new_figure(1, 1, panel=(6.0, 4.0))
+    ax = axes[0, 0]
+    for label, (xs, ys) in series.items():
+        ax.plot(np.asarray(xs, float), np.asarray(ys, float), "o-", ms=3.5, lw=1.4, label=label)
+    for label, y in (hlines or {}).items():
+        ax.axhline(float(y), ls=":", color="grey", lw=1)
+        ax.annotate(label, (0.01, float(y)), xycoords=("axes fraction", "data"), fontsize=7,
+                    color="grey", va="bottom")
+    for label, x in (vlines or {}).items():
+        ax.axvline(float(x), ls=":", color="grey", lw=1)
+        ax.annotate(label, (float(x), 0.98), xycoords=("data", "axes fraction"), fontsize=7,
+                    color="grey", ha="left", va="top", rotation=90)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(True, alpha=0.3)
+    if title:
+        ax.set_title(title, fontsize=10)
+    if series:
+        ax.legend(fontsize=8)
+    return save(fig, path)
+
+
+def surface_figure(X, Y, Z, path: str | pathlib.Path, title: str = "", xlabel: str = "", ylabel: str = "",
+                   marks: Mapping[str, Any] | None = None, levels: int = 30, equal: bool = False) -> str:
+    """One filled-contour panel of precomputed values (e.g. a loss landscape plane)."""
+    fig, axes = new_figure(1, 1, panel=(5.4, 4.4))
+    ax = axes[0, 0]
+    contour(ax, X, Y, Z, title=title, levels=levels)
+    if not equal:
+        ax.set_aspect("auto")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    _marks(ax, marks)
+    _legend(ax)
+    return save(fig, path)
