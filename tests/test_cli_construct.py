@@ -72,7 +72,7 @@ def test_refusals(capsys):
 def _fake(monkeypatch, name, objects):
     mod = types.ModuleType(f"theorems.{name}")
 
-    def certify_construction(con):
+    def certify_construction(con, **kw):
         c = Certificate(name, "fake", con.example, objects=dict(objects))
         c.claims = []
         return c.finish()

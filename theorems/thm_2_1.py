@@ -42,14 +42,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Callable
 
 from verify.geometry import superlevel as S
-from verify.core.claims import compare
+from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ZeroGradientError
 from verify.objectives.expr import compile_expr, parse
 from verify.objectives.objective import Objective
 from verify.core.results import Certificate
 from verify.core.sam import du_matrix, gradient, sam_value
-from verify.core.solve import newton
+from verify.core.solve import critical_point, newton
 
 THEOREM = "Thm. 2.1"
 TITLE = "Hallucinated minimizer from an isolated local maximizer (Lagrange construction)"
@@ -61,6 +61,7 @@ STATEMENT = ("If f is C^1 with a global minimizer x_star and an isolated local m
 
 FLOAT = S.FLOAT
 SAMPLING_TOL = "1e-10"  # relative allowance of float64-bisected boundary samples
+REFINE_RADIUS = "1e-6"  # a given critical point may move this far (x max(1, ||x||)) under Newton
 
 
 @dataclass
@@ -136,7 +137,7 @@ def default_box(points: list[list[float]], pad: float):
 # ------------------------------------------------------------------------------------------------
 # hypotheses
 # ------------------------------------------------------------------------------------------------
-def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM) -> float:
+def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM, refine_note: str = "") -> float:
     """grad f(x_max) = 0 and a negative-definite Hessian (or a certified neighbourhood, checked
     later by the radial-decrease test of the ball C). Raises HypothesisError otherwise."""
     g = obj.grad(xm, ctx)
@@ -145,7 +146,8 @@ def check_isolated_maximizer(obj, xm, ctx, cert, theorem=THEOREM) -> float:
     gtol = ctx.tol(scale, units=1024)
     if ctx.to_float(gn) > ctx.to_float(gtol):
         raise HypothesisError(f"{theorem}: x_max = {floats(xm, ctx)} is not a critical point of f "
-                              f"(||grad f|| = {ctx.to_float(gn):.3e}); a local maximizer is needed")
+                              f"(||grad f|| = {ctx.to_float(gn):.3e}); a local maximizer is needed"
+                              f"{refine_note}")
     ev = ctx.eigvalsh(obj.hess(xm, ctx))
     top = ctx.to_float(ev[len(ev) - 1])
     low = ctx.to_float(ev[0])
@@ -170,26 +172,25 @@ def record_isolation(cert, top: float, r: float) -> None:
                     f"largest Hessian eigenvalue {top:.6g} ({how}, r = {r:.6g})")
 
 
-def check_minimizer(obj, xs, ctx, cert, box, global_: bool = True, n_grid: int | None = None):
-    """grad f(x_star) = 0 and (global_) f(x_star) <= f on a grid of the box, or (local) a
-    positive-definite Hessian. Raises HypothesisError if not met."""
+def check_minimizer(obj, xs, ctx, cert, box, global_: bool = True, refine_note: str = ""):
+    """grad f(x_star) = 0 and (global_) f(x_star) <= the smallest f a Sobol search of the box finds,
+    or (local) a positive-definite Hessian. Raises HypothesisError if not met."""
     g = obj.grad(xs, ctx)
     fs = obj.value(xs, ctx)
     scale = max(1.0, abs(ctx.to_float(fs)))
     gn = ctx.to_float(ctx.norm(g))
     if gn > ctx.to_float(ctx.tol(scale, units=1024)):
         raise HypothesisError(f"x_star = {floats(xs, ctx)} is not a critical point of f "
-                              f"(||grad f|| = {gn:.3e})")
+                              f"(||grad f|| = {gn:.3e}){refine_note}")
     cert.hypothesis("x_star critical", "grad f(x_star) = 0", True, f"||grad f(x_star)|| = {gn:.3e}")
-    d = obj.dim
-    n = n_grid or (241 if d == 2 else 41 if d == 3 else 9)
-    P = S.grid_box(box, n)
-    fmin = float(S.values(obj, P).min())
+    fmin, _, evals = S.box_minimum(obj, box)
+    search = f"{evals} float64 evaluations (Sobol sample + L-BFGS-B)"
     fsf = ctx.to_float(fs)
     if global_:
         ok = fmin >= fsf - 1e-9 * scale
         cert.hypothesis("x_star global minimizer", "f(x_star) <= f on the region of interest", ok,
-                        f"min of f on a {n}^{d} grid of {box} is {fmin:.12g}; f(x_star) = {fsf:.12g}")
+                        f"smallest f found on {box} by {search} is {fmin:.12g}; f(x_star) = "
+                        f"{fsf:.12g} (allowance 1e-9 x {scale:.3g})")
         if not ok:
             raise HypothesisError(f"x_star = {floats(xs, ctx)} is not a global minimizer on {box}: "
                                   f"f reaches {fmin:.6g} < f(x_star) = {fsf:.6g} (use Cor. A.6 for a "
@@ -201,8 +202,28 @@ def check_minimizer(obj, xs, ctx, cert, box, global_: bool = True, n_grid: int |
             raise HypothesisError(f"x_star = {floats(xs, ctx)}: Hessian eigenvalue {low:.4g} <= 0; "
                                   f"a strict local minimizer is needed")
         cert.hypothesis("x_star local minimizer", "Hessian of f at x_star positive definite", True,
-                        f"smallest eigenvalue {low:.6g}; grid minimum of f on the box {fmin:.6g} "
-                        f"{'<' if fmin < fsf - 1e-9 * scale else '>='} f(x_star) = {fsf:.6g}")
+                        f"smallest eigenvalue {low:.6g}; smallest f found on the box by {search} "
+                        f"{fmin:.6g} {'<' if fmin < fsf - 1e-9 * scale else '>='} f(x_star) = {fsf:.6g}")
+
+
+def refine_critical(obj, x, ctx, cert, label: str):
+    """Newton on grad f = 0 from a given point, in the working precision: a point typed to float64
+    accuracy is a critical point only to ~1e-16, which a 50-digit check rejects. The refined point is
+    used when Newton converges within REFINE_RADIUS x max(1, ||x||) of the given one (the distance
+    is recorded); otherwise the given point is kept and the returned note says why (the critical-
+    point check then decides). Returns (point, note)."""
+    allowed = ctx.to_float(scalar_from_text(REFINE_RADIUS, ctx)) * max(1.0, ctx.to_float(ctx.norm(x)))
+    try:
+        res = critical_point(obj, x, ctx)
+    except (SamVerifyError, ArithmeticError, ValueError) as exc:
+        return x, f"; Newton refinement from the given point failed: {exc}"
+    dist = ctx.norm(res.x - x)
+    if ctx.to_float(dist) > allowed:
+        return x, (f"; Newton from the given point converges to the critical point {floats(res.x, ctx)} "
+                   f"at distance {ctx.to_float(dist):.3e} > {allowed:.1e} (give that point instead)")
+    cert.objects[f"{label} refinement distance"] = dist
+    cert.objects[f"{label} as given"] = floats(x, ctx)
+    return res.x, ""
 
 
 def certified_ball(obj, xm_f: list[float], r0: float, n_dirs: int, n_radii: int = 24):
@@ -287,15 +308,15 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
     obj.require_order(1, theorem)
     cert.hypothesis("f in C^1", "f is continuously differentiable", True,
                     f"declared smoothness {obj.smoothness!r}")
-    xs = as_point(x_star, obj, ctx)
-    xm = as_point(x_max, obj, ctx)
-    top = check_isolated_maximizer(obj, xm, ctx, cert, theorem)
+    xs, xs_note = refine_critical(obj, as_point(x_star, obj, ctx), ctx, cert, "x_star")
+    xm, xm_note = refine_critical(obj, as_point(x_max, obj, ctx), ctx, cert, "x_max")
+    top = check_isolated_maximizer(obj, xm, ctx, cert, theorem, xm_note)
     xs_f, xm_f = floats(xs, ctx), floats(xm, ctx)
     dist = math.dist(xs_f, xm_f)
     if dist == 0:
         raise HypothesisError("x_star and x_max coincide")
     box = box or default_box([xs_f, xm_f], pad=max(1.0, dist))
-    check_minimizer(obj, xs, ctx, cert, box, global_=x_star_global)
+    check_minimizer(obj, xs, ctx, cert, box, global_=x_star_global, refine_note=xs_note)
     d = obj.dim
     n_dirs = n_dirs or (2048 if d == 2 else 3000 if d == 3 else 4000)
     # -- the ball C and the eps rule ----------------------------------------------------------------
@@ -461,36 +482,43 @@ def _claim_sam_minimizer(con, fsam, tol, tol_txt):
                          "; x_star is only a local minimizer: local check")))
 
 
-def _claim_second_order(con, g, gn, u, tol):
-    """Second-order condition of max g on {f = M - eps}: 2 I + lambda H(x_h) <= 0 on grad f^perp."""
-    obj, ctx, cert = con.objective, con.ctx, con.certificate
+def _tangent_top(obj, x_h, lam, u, ctx):
+    """Largest eigenvalue of 2 I + lambda H(x_h) on u^perp (d >= 2): the eigenvalues of P A P whose
+    eigenvectors are (nearly) orthogonal to u; P A P has the extra eigenvalue 0 on u."""
     d = obj.dim
-    H = obj.hess(con.x_h, ctx)
     I = ctx.eye(d)
-    A = ctx.scalar(2) * I + con.lam * H
+    A = ctx.scalar(2) * I + lam * obj.hess(x_h, ctx)
     P = I - ctx.outer(u, u)
     vals, vecs = ctx.eigh(P @ A @ P)
-    tangent = []
-    for k in range(d):
-        v = ctx.stack([vecs[i][k] for i in range(d)])
-        if ctx.to_float(ctx.abs(v @ u)) < 0.5:
-            tangent.append(vals[k])
+    tangent = [vals[k] for k in range(d)
+               if ctx.to_float(ctx.abs(ctx.stack([vecs[i][k] for i in range(d)]) @ u)) < 0.5]
     top = tangent[0]
     for t in tangent[1:]:
         if ctx.less(top, t):
             top = t
-    cert.add(compare("farthest_second_order", "second-order condition of the farthest-point problem: "
-                     "largest eigenvalue of 2 I + lambda H(x_h) on the tangent space grad f(x_h)^perp",
-                     top, "<=", 0, ctx, tol=tol, note="Lagrangian g + lambda f"))
+    return top
+
+
+def _claim_second_order(con, g, gn, u, tol):
+    """Second-order condition of max g on {f = M - eps}: 2 I + lambda H(x_h) <= 0 on grad f^perp."""
+    obj, ctx, cert = con.objective, con.ctx, con.certificate
+    d = obj.dim
     J = du_matrix(obj, con.x_h, ctx)
-    sym = (J + J.T) / 2
-    ev = ctx.eigvalsh(sym)
-    cert.objects["lambda_max tangent (2I + lambda H)"] = top
+    ev = ctx.eigvalsh((J + J.T) / 2)
     value = ctx.scalar(1) + con.rho * ev[0]
     cert.objects["1 + rho*lambda_min(Sym Du(x_h))"] = value
     cert.objects["eig Sym Du(x_h)"] = ev
-    if d < 2:
+    if d == 1:
+        cert.add(boolean("farthest_second_order", "second-order condition of the farthest-point "
+                         "problem: vacuous in d = 1 (the tangent space grad f(x_h)^perp is {0}; the "
+                         "level set is a finite set of points, compared by the farthest_global claim)",
+                         True, ctx, "d = 1: no tangent direction to test"))
         return
+    top = _tangent_top(obj, con.x_h, con.lam, u, ctx)
+    cert.add(compare("farthest_second_order", "second-order condition of the farthest-point problem: "
+                     "largest eigenvalue of 2 I + lambda H(x_h) on the tangent space grad f(x_h)^perp",
+                     top, "<=", 0, ctx, tol=tol, note="Lagrangian g + lambda f"))
+    cert.objects["lambda_max tangent (2I + lambda H)"] = top
     # For a unit tangent v, v.Sym(Du)v = v.H v/||grad f|| and lambda ||grad f|| = 2 rho, so
     # 1 + rho v.Sym(Du)v = (2 + lambda v.H v)/2; Rayleigh: lambda_min(Sym Du) <= v.Sym(Du)v.
     cert.add(compare("sym_du_vs_second_order", "1 + rho lambda_min(Sym Du(x_h)) <= (largest tangent "
@@ -560,8 +588,9 @@ def controls(con: Construction, label: str) -> list[Certificate]:
 
     rho2 = con.rho * (ctx.scalar(1) + ctx.rational(1, 20))
     out.append(certify(replace(con, rho=rho2, certificate=fresh("rho perturbed by +5%"))))
-    out.append(certify(replace(con, x_h=move_along_level(con), certificate=fresh(
-        "x_h moved along the level set"))))
+    if con.objective.dim > 1:  # in d = 1 the level set is a finite set: nothing to move along
+        out.append(certify(replace(con, x_h=move_along_level(con), certificate=fresh(
+            "x_h moved along the level set"))))
     out.append(certify(replace(con, lam=-con.lam, certificate=fresh("multiplier sign flipped"))))
     if con.x_max is not None:
         out.append(certify(replace(con, x_h=con.x_max, certificate=fresh(

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import pathlib
+import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -216,14 +217,18 @@ class Trace:
 
 
 def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequence[Sequence[float]],
-                   tol=None) -> Trace:
+                   tol=None, progress: bool = False) -> Trace:
     """Continuation of y = G(phi(t)) over t = t_star + offset. ``offsets`` are visited in the order
     given; each is predicted from the nearest already-traced parameter by y + DG (phi(t) - phi(t'))
-    and corrected by Newton with Jacobian I + rho Du(y)."""
+    and corrected by Newton with Jacobian I + rho Du(y). ``progress``: a tqdm bar on stderr (shown
+    only on a terminal)."""
+    from tqdm import tqdm
     rho = sam.check_rho(rho, ctx)
     tr = Trace()
     done: list[tuple[list[float], TracePoint]] = []
-    for off in offsets:
+    bar = tqdm(offsets, desc="tracing G(M)", unit="pt", file=sys.stderr,
+               disable=None if progress else True, leave=False)
+    for off in bar:
         t = t_star + ctx.vector([ctx.scalar(o) for o in off])
         x = chart.phi(t)
         if done:
@@ -247,15 +252,34 @@ def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequenc
     return tr
 
 
-def symmetric_offsets(m: int, half_width: float, n: int) -> list[list[float]]:
-    """Parameter offsets on a symmetric grid, ordered outward from 0 (continuation order)."""
+DEFAULT_MAX_POINTS = 400  # traced points of G(M) unless the caller asks for more (--max-points)
+
+
+def steps_within(m: int, n: int, max_points: int | None) -> int:
+    """The number of steps per side, at most n, whose grid (2 k + 1)^m fits in ``max_points``
+    (at least 1: the centre and its nearest neighbours)."""
+    if m == 0 or max_points is None:
+        return n
+    k = n
+    while k > 1 and (2 * k + 1) ** m > max_points:
+        k -= 1
+    return k
+
+
+def symmetric_offsets(m: int, half_width: float, n: int,
+                      max_points: int | None = None) -> list[list[float]]:
+    """Parameter offsets on a symmetric grid of step half_width / n, ordered outward from 0
+    (continuation order). With ``max_points`` the grid keeps its step and shrinks its window to
+    (2 k + 1)^m <= max_points points, and is cut to the first max_points (nearest) offsets."""
     import itertools
     if m == 0:
         return [[]]
     h = half_width / n
-    steps = sorted(itertools.product(range(-n, n + 1), repeat=m), key=lambda k: (max(map(abs, k)),
-                                                                                  sum(map(abs, k))))
-    return [[h * k for k in ks] for ks in steps]
+    k = steps_within(m, n, max_points)
+    steps = sorted(itertools.product(range(-k, k + 1), repeat=m), key=lambda s: (max(map(abs, s)),
+                                                                                  sum(map(abs, s))))
+    offs = [[h * j for j in ks] for ks in steps]
+    return offs if max_points is None else offs[:max(1, max_points)]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -264,7 +288,8 @@ def symmetric_offsets(m: int, half_width: float, n: int) -> list[list[float]]:
 def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | None = None,
             half_width: float = 0.5, n_steps: int = 8, example: str = "", f_min=None,
             sigma_margin: float = 1e-6, seams: Callable | None = None, expected: bool = True,
-            keep_trace: bool = False, analytic_required: bool = True) -> Certificate:
+            keep_trace: bool = False, analytic_required: bool = True, max_points: int | None = None,
+            progress: bool = False) -> Certificate:
     """Check Theorem 3.1 at (x*, x_h, rho) in ``ctx``.
 
     ``chart`` parametrizes M near x* (else M is walked along the kernel of Hess f); ``m`` is the
@@ -374,9 +399,12 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         chart = kernel_chart(obj, x_star, ctx, m_hess)
     t_star = chart_parameter(chart, x_star, ctx) if chart.source not in ("kernel walk", "isolated point") \
         else ctx.zeros(chart.m)
-    offs = symmetric_offsets(chart.m, half_width, n_steps)
-    tr = trace_manifold(obj, rho, chart, t_star, x_h, ctx, offs)
-    cert.objects["trace_window"] = f"t* +- {half_width} in {n_steps} steps per side ({len(offs)} points asked)"
+    offs = symmetric_offsets(chart.m, half_width, n_steps, max_points)
+    tr = trace_manifold(obj, rho, chart, t_star, x_h, ctx, offs, progress=progress)
+    k = steps_within(chart.m, n_steps, max_points)
+    cert.objects["trace_window"] = (f"t* +- {half_width * k / n_steps:g} in {k} steps of "
+                                    f"{half_width / n_steps:g} per side ({len(offs)} points asked"
+                                    + (f", budget {max_points})" if max_points is not None else ")"))
     cert.objects["traced_points"] = len(tr.points)
     cert.add(boolean("trace_complete", "continuation reached every requested point of M", not tr.stopped
                      and len(tr.points) == len(offs), ctx, tr.stopped))
@@ -527,9 +555,11 @@ def certify_zoo(name: str, rho, ctx, x_star=None, guess=None, half_width: float 
                    example=kw.pop("example", f"{name}, rho = {rho}"), f_min=fm, **kw)
 
 
-def certify_construction(construction) -> Certificate:
-    """Theorem 3.1 on a Section 2 construction (fields objective, ctx, x_star, x_h, rho, ...).
-    The measured dimension is in ``cert.objects['dimension']``."""
+def certify_construction(construction, max_points: int | None = DEFAULT_MAX_POINTS,
+                         progress: bool = False) -> Certificate:
+    """Theorem 3.1 on a Section 2 construction (fields objective, ctx, x_star, x_h, rho, ...),
+    tracing at most ``max_points`` points of G(M). The measured dimension is in
+    ``cert.objects['dimension']``."""
     obj, ctx = construction.objective, construction.ctx
     zf = zoo.ZOO.get(getattr(obj, "name", ""))
     chart = zoo_chart(zf, ctx) if zf is not None and zf.minimizer_manifold is not None else None
@@ -537,7 +567,18 @@ def certify_construction(construction) -> Certificate:
     fm = ctx.scalar(zf.min_value) if zf is not None and zf.min_value is not None else None
     return certify(obj, construction.x_star, construction.x_h, construction.rho, ctx, chart=chart,
                    example=f"Section 2 construction on {obj.name}", f_min=fm, seams=seams,
-                   half_width=0.3 if seams else 0.5, analytic_required=seams is None)
+                   half_width=0.3 if seams else 0.5, analytic_required=seams is None,
+                   max_points=max_points, progress=progress)
+
+
+def construction_chart(obj, x_star, ctx) -> Chart | None:
+    """A chart of the minimizer manifold through x*: the zoo's parametrization where it records one,
+    else the kernel walk when Hess f(x*) has null directions (m = its nullity), else None (m = 0)."""
+    zf = zoo.ZOO.get(getattr(obj, "name", ""))
+    if zf is not None and zf.minimizer_manifold is not None:
+        return zoo_chart(zf, ctx)
+    m, _ = nullity(ctx.svdvals(obj.hess(x_star, ctx)), ctx, required_gap(ctx))
+    return kernel_chart(obj, x_star, ctx, m) if m else None
 
 
 def appendix_d_seams(p) -> float:

@@ -41,6 +41,7 @@ import pathlib
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import sympy as sp
 
 from verify import sam, zoo
@@ -118,9 +119,11 @@ class HSet:
         return ctx.norm(x - y)
 
 
-def hset_from_trace(obj, rho, ctx, chart, t_star, x_h, half_width, n_steps) -> HSet:
+def hset_from_trace(obj, rho, ctx, chart, t_star, x_h, half_width, n_steps,
+                    max_points: int | None = None, progress: bool = False) -> HSet:
     tr = t31.trace_manifold(obj, rho, chart, t_star, x_h, ctx,
-                            t31.symmetric_offsets(chart.m, half_width, n_steps))
+                            t31.symmetric_offsets(chart.m, half_width, n_steps, max_points),
+                            progress=progress)
     if tr.stopped:
         raise ConvergenceError(f"tracing H stopped: {tr.stopped}")
     return HSet(obj, rho, ctx, [p.y for p in tr.points], chart.m, chart, [p.t for p in tr.points])
@@ -151,21 +154,17 @@ def tangential_curvature(obj, y, ctx):
     return max(tang, key=lambda v: ctx.to_float(v)) if tang else None
 
 
-def _eig_small(K, ctx):
-    """Eigenvalues of a 1x1 or 2x2 real matrix in ctx, as (re, im) pairs; None for larger."""
-    n = K.shape[0]
-    if n == 1:
-        return [(K[0, 0], ctx.scalar(0))]
-    if n == 2:
-        tr = K[0, 0] + K[1, 1]
-        det = K[0, 0] * K[1, 1] - K[0, 1] * K[1, 0]
-        disc = tr * tr / 4 - det
-        if ctx.to_float(disc) >= 0:
-            s = ctx.sqrt(disc)
-            return [(tr / 2 - s, ctx.scalar(0)), (tr / 2 + s, ctx.scalar(0))]
-        s = ctx.sqrt(-disc)
-        return [(tr / 2, -s), (tr / 2, s)]
-    return None
+def eigenvalues(K, ctx):
+    """All eigenvalues of a real square matrix, any size, as (re, im) float pairs: mpmath's QR
+    eigensolver at the working precision in an mpmath context, LAPACK on the float64 values else."""
+    mp = getattr(ctx, "mp", None)
+    if K.shape[0] == 1:  # (mpmath's eig returns its n = 1 case in another shape)
+        return [(ctx.to_float(K[0, 0]), 0.0)]
+    if mp is not None and hasattr(mp, "eig"):
+        E = mp.eig(mp.matrix(np.asarray(K, dtype=object).tolist()), left=False, right=False)
+        return [(float(mp.re(z)), float(mp.im(z))) for z in E]
+    Kf = np.array([[ctx.to_float(v) for v in row] for row in K.tolist()], dtype=float)
+    return [(float(z.real), float(z.imag)) for z in np.linalg.eigvals(Kf)]
 
 
 @dataclass
@@ -190,10 +189,7 @@ def exact_criterion(obj, y, rho, eta, ctx, m: int, T=None) -> Exact:
     Q = ctx.stack([vecs[:, i] for i in keep]).T
     Lam = ctx.stack([ctx.stack([vals[i] if i == j else ctx.scalar(0) for j in keep]) for i in keep])
     K = Lam @ (Q.T @ (A @ Q))
-    ev = _eig_small(K, ctx)
-    if ev is None:
-        raise SamVerifyError(f"exact criterion implemented for codimension <= 2; here d - m = {d - m}")
-    mu = [(ctx.to_float(a), ctx.to_float(b)) for a, b in ev]
+    mu = eigenvalues(K, ctx)
     eta_max = min((2 * a / (a * a + b * b) if a > 0 else 0.0) for a, b in mu)
     rate = None if eta is None else max(math.hypot(1 - eta * a, eta * b) for a, b in mu)
     tres = 0.0
@@ -365,6 +361,14 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
     return au
 
 
+def steps_to_converge(rate: float, floor: int = 300, cap: int = 3000) -> int:
+    """SAM steps for the predicted normal rate to shrink d(x_k, H) below 1e-9 d(x_0, H) (with 20%
+    spare), between ``floor`` and ``cap``; ``floor`` when the rate does not contract."""
+    if not 0 < rate < 1:
+        return floor
+    return int(min(cap, max(floor, 1.2 * math.log(1e-9) / math.log(rate))))
+
+
 def observed_rate(dist: list) -> float | None:
     """Geometric rate of d(x_k, H) over the last stretch where it is resolvable."""
     ds = [v for v in dist if v > 0 and math.isfinite(v)]
@@ -381,7 +385,7 @@ def observed_rate(dist: list) -> float | None:
 # the certificate
 # ------------------------------------------------------------------------------------------------
 def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
-            eta_factor: float = 0.9, offset: float | None = None, steps: int = 400,
+            eta_factor: float = 0.9, offset: float | None = None, steps: int | None = 400,
             constructed: bool = False, expected: bool = True, quick: bool = False,
             analytic_required: bool = True, keep_run: bool = False) -> Certificate:
     """Audit Theorem 3.2 (m >= 1) or Corollary B.3 (m = 0) on the set H.
@@ -389,7 +393,8 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     ``delta``: the neighbourhood radius used for the constants; ``eta``: the step to run (default
     ``eta_factor`` times the paper's bound when the paper's condition holds, otherwise the same
     factor times the exact criterion's bound); ``offset``: distance of x_0 from H along a normal
-    direction (default delta/4); ``constructed``: x_h comes from the Theorem 2.1 construction (the
+    direction (default delta/4); ``steps``: SAM steps run (None: enough for the predicted rate,
+    see ``steps_to_converge``); ``constructed``: x_h comes from the Theorem 2.1 construction (the
     second-order observation is then checked)."""
     obj, rho, ctx = H.obj, H.rho, H.ctx
     which = "Corollary B.3 / Lemma B.2" if H.m == 0 else "Theorem 3.2"
@@ -440,7 +445,12 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         cert.add(compare("lemma_B2_isolated", "Lemma B.2: the Jacobian H(x_h+)(I + rho Du) of "
                          "grad f(y+) is invertible at x_h, so x_h is an isolated zero (sigma_min)",
                          svF[-1], ">", 1e-6, ctx))
-    if constructed:
+    if constructed and obj.dim == 1:
+        cert.add(boolean("construction_second_order", "at the constructed x_h the tangential bound "
+                         "t^T Du t <= -1/rho is vacuous in d = 1 (no tangent direction; Du = 0, so the "
+                         "paper's condition 1 + rho lambda_min(Sym Du) = 1 > 0 can hold)", True, ctx,
+                         "d = 1"))
+    elif constructed:
         kap = tangential_curvature(obj, H.points[0], ctx)
         bound = -1 / ctx.to_float(rho)
         cert.objects["construction_tangential_curvature"] = f"{ctx.to_float(kap):.6g}"
@@ -507,6 +517,8 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     else:
         eta_source = "given"
     rate_pred = max(math.hypot(1 - eta * a, eta * b) for a, b in mus)
+    if steps is None:
+        steps = steps_to_converge(rate_pred)
     exact_says = rate_pred < 1
     cert.objects["eta"] = f"{eta:.6g} ({eta_source})"
     cert.objects["eta / paper bound"] = f"{eta / cst.eta_bound:.4g}" if cst.eta_bound > 0 else "no bound"
@@ -650,6 +662,8 @@ def _normal(H: HSet, k: int, gr) -> Any:
         # a generic direction: u(x_h) plus an orthogonal one, so that no symmetry of the example
         # keeps the run on an invariant line
         d = H.obj.dim
+        if d == 1:  # the only direction there is
+            return gr.u
         e = ctx.vector([1 if i == d - 1 else 0 for i in range(d)])
         t = e - gr.u * (gr.u @ e)
         if ctx.to_float(ctx.norm(t)) < 1e-6:
@@ -777,23 +791,23 @@ def example_step_too_large(ctx, quick=False) -> Certificate:
                               "bound 2/mu (far above the paper's bound)")
 
 
-def certify_construction(construction) -> Certificate:
-    """Theorem 3.2 / Corollary B.3 on a Section 2 construction. When the zoo records a
-    parametrization of the minimizer manifold, H is traced by Theorem 3.1's continuation; otherwise
-    H = {x_h} (the isolated case)."""
+def certify_construction(construction, max_points: int | None = t31.DEFAULT_MAX_POINTS,
+                         progress: bool = False) -> Certificate:
+    """Theorem 3.2 / Corollary B.3 on a Section 2 construction. H is traced by Theorem 3.1's
+    continuation along a chart of the minimizer manifold (the zoo's parametrization, or the kernel
+    walk when Hess f(x*) has null directions), at most ``max_points`` points; otherwise H = {x_h}.
+    In d >= 2 a constructed x_h never meets the paper's condition (see the module docstring), so the
+    certificate is a negative control there; in d = 1 Du = 0 and the condition holds."""
     obj, ctx, rho = construction.objective, construction.ctx, construction.rho
-    zf = zoo.ZOO.get(getattr(obj, "name", ""))
-    x_h = construction.x_h
-    xs = construction.x_star
-    if zf is not None and zf.minimizer_manifold is not None:
-        chart = t31.zoo_chart(zf, ctx)
-        t_star = t31.chart_parameter(chart, xs, ctx)
-        H = hset_from_trace(obj, rho, ctx, chart, t_star, x_h, 0.3, 6)
+    x_h, xs = construction.x_h, construction.x_star
+    chart = t31.construction_chart(obj, xs, ctx)
+    if chart is not None and chart.m:
+        t_star = t31.chart_parameter(chart, xs, ctx) if chart.source != "kernel walk" else ctx.zeros(chart.m)
+        H = hset_from_trace(obj, rho, ctx, chart, t_star, x_h, 0.3, 6, max_points, progress)
     else:
         H = HSet(obj, rho, ctx, [x_h], 0)
     return certify(H, 0.1, example=f"Section 2 construction on {obj.name}", constructed=True,
-                   analytic_required=True, steps=300, quick=True,
-                   expected=False)  # constructed points never meet the paper's condition (see docstring)
+                   analytic_required=True, steps=None, quick=True, expected=obj.dim == 1)
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
