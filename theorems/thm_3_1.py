@@ -252,7 +252,7 @@ def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequenc
     return tr
 
 
-DEFAULT_MAX_POINTS = 400  # traced points of G(M) unless the caller asks for more (--max-points)
+DEFAULT_MAX_POINTS = 1000  # traced points of G(M) unless the caller asks for more (--max-points)
 
 
 def steps_within(m: int, n: int, max_points: int | None) -> int:

@@ -791,7 +791,10 @@ def example_step_too_large(ctx, quick=False) -> Certificate:
                               "bound 2/mu (far above the paper's bound)")
 
 
-def certify_construction(construction, max_points: int | None = t31.DEFAULT_MAX_POINTS,
+H_MAX_POINTS = 200  # traced points of H for the attraction audit (constants and distances need few)
+
+
+def certify_construction(construction, max_points: int | None = H_MAX_POINTS,
                          progress: bool = False) -> Certificate:
     """Theorem 3.2 / Corollary B.3 on a Section 2 construction. H is traced by Theorem 3.1's
     continuation along a chart of the minimizer manifold (the zoo's parametrization, or the kernel

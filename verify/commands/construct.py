@@ -58,8 +58,8 @@ def register(sub) -> None:
     p.add_argument("--manifold", action="store_true", help="also run Thm 3.1 on the construction")
     p.add_argument("--attraction", action="store_true", help="also run Thm 3.2 on the construction")
     p.add_argument("--max-points", dest="max_points", type=int, default=None,
-                   help="most points of G(M) traced by --manifold / --attraction (default 400; "
-                        "the trace grid has (2k+1)^m points)")
+                   help="most points of G(M) traced by --manifold (default 1000) and of H by "
+                        "--attraction (default 200); the trace grid has (2k+1)^m points")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 
