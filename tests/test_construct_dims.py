@@ -317,3 +317,12 @@ def test_prove_cli_dims(capsys, f, names, x, rho, x_star):
     rc, out, err = cli(capsys, *argv)
     assert rc == 0, err
     assert json.loads(out)["passed"]
+
+
+def test_max_set_with_a_float64_minimizer(capsys):
+    rc, out, err = cli(capsys, "construct", "--f", "zoo:circle_max", "--x-star",
+                       f"{repr(3 ** 0.5)},0", "--max-set", "cos(t),sin(t)", "--set-value", "4/3",
+                       "--json")
+    assert rc == 0, err
+    d = json.loads(out)
+    assert d["passed"] and 0 < float(d["objects"]["x_star refinement distance"]) < 1e-15

@@ -169,7 +169,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     cert.hypothesis("f real-analytic", "f is declared (and parsed as) real-analytic", True,
                     f"smoothness {obj.smoothness!r}")
     d = obj.dim
-    xs = T.as_point(x_star, obj, ctx)
+    xs, xs_note = T.refine_critical(obj, T.as_point(x_star, obj, ctx), ctx, cert, "x_star")
     Xp = max_set.ctx_points(obj, ctx, 16 if quick else 64)
     fX = T.scalar_from_text(set_value, ctx) if set_value is not None else obj.value(Xp[0], ctx)
     scale = max(1.0, abs(ctx.to_float(fX)))
@@ -192,7 +192,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     fine = max_set.fine(obj)
     dist_star = float(S.min_distance([xs_f], fine)[0])
     box = box or T.default_box([xs_f] + [list(p) for p in fine[:: max(1, len(fine) // 64)]], 1.0)
-    T.check_minimizer(obj, xs, ctx, cert, box, global_=True)
+    T.check_minimizer(obj, xs, ctx, cert, box, global_=True, refine_note=xs_note)
     n_rays = 256 if quick else 1024
     fXf = ctx.to_float(fX)
     delta = certified_delta(obj, max_set, fXf, 0.9 * dist_star, 128 if quick else 256)
