@@ -91,7 +91,7 @@ class Classification:
             lines += [f"  stationarity ratio {self.stationarity_ratio} (<= 1: stationary; "
                       f"{self.stationarity_rule})"]
         if self.on_seam:
-            lines += [f"  WARNING: x is on a seam of f ({'; '.join(self.seams)}): second-order "
+            lines += [f"  WARNING: on a seam of f ({'; '.join(self.seams)}): second-order "
                       "verdicts use a one-sided Hessian"]
         lines += [f"  - {r}" for r in self.reasons]
         return "\n".join(lines)
@@ -139,6 +139,7 @@ def classify(obj, x, rho, ctx, tol=None, samples: int = 64, seed: int = 0) -> Cl
         out.kind = "not_stationary"
         out.reasons.append("||grad f(x+)|| > tol: the SAM step moves")
         return out
+    _flag_seams(obj, d.x_plus, ctx, out, "x+")
     local_min = _local_min_evidence(obj, x, rho, ctx, tol, d, out, samples, seed)
     out.kind = "hallucinated_minimizer" if local_min else "sam_stationary"
     return out
@@ -196,13 +197,16 @@ def seams_near(obj, x, ctx, radius) -> list[str]:
     return found
 
 
-def _flag_seams(obj, x, ctx, out) -> None:
+def _flag_seams(obj, x, ctx, out, where: str = "x") -> None:
+    """Seams near ``where`` (x, or x+ whose Hessian the f_SAM verdicts use): flag and warn."""
     radius = ctx.to_float(default_tol(ctx, ctx.to_float(ctx.norm(x))))
-    out.seams = seams_near(obj, x, ctx, radius)
-    out.on_seam = bool(out.seams)
-    if out.on_seam:
-        warnings.warn(f"x = {out.x} lies on a seam of f ({'; '.join(out.seams)}): the Hessian used "
-                      "for the second-order verdicts is that of one side", SeamWarning, stacklevel=3)
+    found = [f"{where}: {s}" for s in seams_near(obj, x, ctx, radius)]
+    if found:
+        out.seams += found
+        out.on_seam = True
+        warnings.warn(f"{where} = {[ctx.to_str(v) for v in x]} lies on a seam of f "
+                      f"({'; '.join(found)}): the Hessian used for the second-order verdicts is "
+                      "that of one side", SeamWarning, stacklevel=3)
 
 
 def _local_min_evidence(obj, x, rho, ctx, tol, d, out, samples, seed) -> bool:
