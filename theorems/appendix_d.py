@@ -221,8 +221,10 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                      f"x ranges over [{min(xs_pts):.4f}, {max(xs_pts):.4f}], x_max = {ctx.to_float(xm[0]):.4f}"))
     # 4. the rho regimes
     xmax0 = ctx.to_float(xm[0])
-    rho_c = 1.55 + xmax0
-    cert.objects["axis threshold 1.55 + x_max (= |x* - x_max|)"] = f"{rho_c:.8g}"
+    from . import rho_threshold
+    rho_c = ctx.to_float(rho_threshold.geometric_threshold(zoo.get("appendix_d"), ctx).rho_star)
+    cert.objects["axis value 1.55 + x_max (= |(-1.55, 0) - x_max|)"] = f"{1.55 + xmax0:.8g}"
+    cert.objects["threshold: distance from x_max to the arc's end (see rho threshold)"] = f"{rho_c:.8g}"
     drift, closed = [], 0.0
     for rho in (2.0, 2.4, 2.8, 3.2, 3.5):
         y = hallucinated_point(ctx, rho)
