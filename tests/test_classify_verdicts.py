@@ -38,6 +38,9 @@ def test_genuine_minimizers_stay_minimizers(fp, mp50):
     quartic = SympyObjective("x**4 + y**2", "x,y")
     assert classify(quartic, ["1e-9", "0"], "1", fp).kind == "minimizer"  # within 1e-9 of x* = 0
     assert classify(quartic, ["1e-5", "0"], "1", fp).kind == "near_stationary"  # 1e-5 away: not
+    # next to a saddle, where the gradient line has no curvature (u^T H u = 0): the full step sees it
+    r = classify(SympyObjective("x**2 - y**2", "x,y"), ["1e-9", "1e-9"], "1", fp)
+    assert (r.kind, r.subkind) == ("critical_point", "saddle")
 
 
 def test_near_stationary_cli_prints_the_ratio(capsys):
