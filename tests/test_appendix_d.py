@@ -64,3 +64,31 @@ def test_report_with_figures(tmp_path):
         assert (tmp_path / n).stat().st_size > 1000
     for c in certs:
         c.to_json()
+
+
+def _quoted_curvature(cert):
+    import re
+    text = next(f.evidence for f in cert.findings
+                if f.statement.startswith("The conditions of Theorem 3.2"))
+    m = re.search(r"At x_h = \(([-\d.]+), ([-\d.]+)\) the level set's tangential t\^T Du t = ([-\d.e]+)",
+                  text)
+    assert m, text
+    return (float(m.group(1)), float(m.group(2))), float(m.group(3))
+
+
+@pytest.mark.parametrize("n_steps", [4, 11])
+def test_finding_quotes_the_curvature_at_the_point_it_names(fp, n_steps):
+    # the value quoted "at x_h = (1.25, 0)" must be the value there, found by coordinates, for any
+    # trace length (the trace lists points in +-offset pairs, so points[len//2] is not the middle)
+    from theorems import thm_3_2 as t32
+    H = D.trace_H(fp, n_steps=n_steps)
+    c = D.certificate_statements(fp, quick=True, H=H)
+    where, quoted = _quoted_curvature(c)
+    assert where == (1.25, 0.0)
+    obj = D.objective()
+    at_xh = fp.to_float(t32.tangential_curvature(obj, fp.vector([1.25, 0.0]), fp))
+    assert abs(quoted - at_xh) <= 5e-4 * abs(at_xh)
+    # negative control: the list's middle entry is another point with a different value
+    middle = H.points[len(H.points) // 2]
+    assert abs(fp.to_float(middle[1])) > 0.05
+    assert abs(fp.to_float(t32.tangential_curvature(obj, middle, fp)) - quoted) > 1e-3

@@ -43,3 +43,53 @@ def test_report_quick(tmp_path):
     assert (tmp_path / "rho_threshold.png").exists()
     for c in certs:
         c.to_json()
+
+
+# -- Appendix D: the threshold from the geometry (issue 12) --------------------------------------------
+def _appendix_d_geometry(mp):
+    """Independent: rho* = distance from the maximizer to the nearest point of the arc (an end)."""
+    from verify import zoo
+    from verify.core.solve import critical_point
+    zf = zoo.get("appendix_d")
+    xm = critical_point(zf.objective, zf.maximizers[0], mp).x
+    end = mp.vector([-mp.scalar(31) / 20 * mp.mp.cos(mp.scalar(2) / 5), mp.scalar(3) / 5])
+    return zf.objective, xm, end, mp.norm(xm - end)
+
+
+def test_appendix_d_threshold_is_the_distance_from_the_maximizer_to_the_arc_end(mp50):
+    obj, xm, end, rho_star = _appendix_d_geometry(mp50)
+    c = R.certify_example("appendix_d", quick=True)
+    lo, hi = _bracket(c)
+    assert abs(lo - float(rho_star)) <= 1e-12 and 0 < hi - lo <= 1e-6
+    assert c.passed, str(c)
+    for cid in ("exhibited_just_above", "ray_reach_below"):
+        assert c.claim(cid).passed
+
+
+def test_a_point_just_above_the_threshold_is_a_hallucinated_minimizer(mp50):
+    # rho = rho* + 1e-4, below the old grid bracket [1.9047, 1.9062]: Newton on y + rho u(y) = arc end
+    from verify import sam
+    from verify.core.classify import SeamWarning, classify
+    from verify.core.solve import newton
+    obj, xm, end, rho_star = _appendix_d_geometry(mp50)
+    rho = rho_star + mp50.scalar("1e-4")
+    y0 = R.guess_near_critical(obj, xm, end, rho, mp50)
+    y = newton(lambda z: z + rho * sam.unit_gradient(obj, z, mp50) - end,
+               lambda z: mp50.eye(2) + rho * sam.du_matrix(obj, z, mp50), y0, mp50).x
+    assert mp50.norm(y + rho * sam.unit_gradient(obj, y, mp50) - end) < mp50.scalar("1e-40")
+    assert abs(obj.value(end, mp50)) < mp50.scalar("1e-45")          # x+ in argmin f (f = 0)
+    assert mp50.norm(obj.grad(y, mp50)) > mp50.scalar("1e-6")        # but y is not critical
+    with pytest.warns(SeamWarning):   # x+ is the arc's end, on the seam y = 0.6 (f is C^1 there)
+        assert classify(obj, y, rho, mp50).kind == "hallucinated_minimizer"
+    c = R.certify_example("appendix_d", quick=True)
+    lo, _ = _bracket(c)
+    assert float(rho) > lo                                            # consistent with the bracket
+
+
+def test_ray_reach_rejects_the_axis_value():
+    # negative control: the symmetry-axis distance 1.55 + x_max (1.926) is not the threshold: some
+    # gradient ray reaches the arc sooner
+    from verify import zoo
+    zf = zoo.get("appendix_d")
+    reach, where = R.ray_reach(zf, R.manifold_polyline(zf, 401), n_grid=81)
+    assert reach < 1.92 and reach > 1.9

@@ -115,3 +115,37 @@ def test_elliptic_ring_curve_attracts_on_one_arc_and_repels_on_another(fp):
     assert rep.objects["observed"].startswith("moved away from x_h")
     assert rep.claim("exact_matches_observed").passed and rep.claim("rate_matches").passed
     assert attr.as_expected and rep.as_expected
+
+
+# -- the finding: isolated Theorem 2.1 points in 2-D repel SAM (sign of det(I + rho Du)) -------------
+def _repulsion_finding(cert):
+    return [f for f in cert.findings if "det(I + rho Du)" in f.statement]
+
+
+@pytest.mark.parametrize("name", ["tilted_ring", "double_well2"])
+def test_isolated_theorem_2_1_points_in_2d_have_negative_det_and_are_repelled(fp, name):
+    from types import SimpleNamespace
+    from theorems import thm_2_1 as T21
+    con = T21.run_zoo(name, "float64")
+    cons = SimpleNamespace(objective=con.objective, ctx=fp, x_star=con.x_star, x_h=con.x_h,
+                           rho=con.rho)
+    det = T.repulsion_determinants(con.objective, con.x_h, con.rho, fp)
+    assert det.det_a < 0 and det.det_h_star > 0 and det.negative_eigenvalue < 0
+    assert abs(det.det_a - det.one_plus_rho_kappa) <= 1e-9   # det = 1 + rho t^T Du t in 2-D
+    c = T.certify_construction(cons)
+    (f,) = _repulsion_finding(c)
+    assert "repel" in f.statement and f"{det.det_a:.4g}" in f.evidence
+    assert c.objects["exact_verdict"].startswith("repels")
+
+
+def test_det_identity_holds_at_any_point_and_positive_det_gives_no_finding(fp):
+    # 2-D identity det(I + rho Du) = 1 + rho t^T Du t at an arbitrary non-critical point
+    obj = zoo.get("double_well2").objective
+    x = fp.vector([0.3, -0.7])
+    d = T.repulsion_determinants(obj, x, 0.8, fp)
+    assert abs(d.det_a - d.one_plus_rho_kappa) <= 1e-12
+    # negative control: the tilted circle_max x_h is not of the Theorem 2.1 type; det > 0 there, it
+    # attracts, and no repulsion finding is stated
+    c = T.example_tilted_circle_max(fp, quick=True)
+    assert not _repulsion_finding(c)
+    assert float(c.objects["det(I + rho Du(x_h))"]) > 0

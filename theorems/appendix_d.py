@@ -171,6 +171,17 @@ def fsam_argmin(rho, n=201):
             float(np.nanmin(np.where(near_max, FS, np.nan))), float(np.nanmin(np.where(near_arc, FS, np.nan))))
 
 
+def traced_point_at(H, target, ctx):
+    """The traced point nearest to ``target`` (by coordinates, not by list position: the trace lists
+    its points in +-offset pairs) and its distance; a caller quoting a value "at target" checks the
+    distance is at rounding level."""
+    dist = [ctx.to_float(ctx.norm(p - target)) for p in H.points]
+    k = min(range(len(dist)), key=dist.__getitem__)
+    if dist[k] > 1e-9:
+        raise ValueError(f"no traced point at {t32._pt(ctx, target)} (nearest at distance {dist[k]:.3g})")
+    return H.points[k], dist[k]
+
+
 def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate:
     obj = objective()
     cert = Certificate(THEOREM, TITLE, "appendix_d: the paper's statements about its example",
@@ -210,8 +221,10 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                      f"x ranges over [{min(xs_pts):.4f}, {max(xs_pts):.4f}], x_max = {ctx.to_float(xm[0]):.4f}"))
     # 4. the rho regimes
     xmax0 = ctx.to_float(xm[0])
-    rho_c = 1.55 + xmax0
-    cert.objects["axis threshold 1.55 + x_max (= |x* - x_max|)"] = f"{rho_c:.8g}"
+    from . import rho_threshold
+    rho_c = ctx.to_float(rho_threshold.geometric_threshold(zoo.get("appendix_d"), ctx).rho_star)
+    cert.objects["axis value 1.55 + x_max (= |(-1.55, 0) - x_max|)"] = f"{1.55 + xmax0:.8g}"
+    cert.objects["threshold: distance from x_max to the arc's end (see rho threshold)"] = f"{rho_c:.8g}"
     drift, closed = [], 0.0
     for rho in (2.0, 2.4, 2.8, 3.2, 3.5):
         y = hallucinated_point(ctx, rho)
@@ -266,12 +279,15 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                            "condition 1 + rho lambda_min(Sym Du) > 0 along the traced curve (its minimum)",
                            min(conds), ">", 0, ctx))
     if not c32.passed:
-        kap = ctx.to_float(t32.tangential_curvature(obj, H.points[len(H.points) // 2], ctx))
+        x_h, gap = traced_point_at(H, hallucinated_point(ctx), ctx)
+        kap = ctx.to_float(t32.tangential_curvature(obj, x_h, ctx))
+        cert.objects["t^T Du t at x_h = (1.25, 0)"] = f"{kap:.10g} (traced point at distance {gap:.1e})"
         cert.finding("Appendix D", "The conditions of Theorem 3.2 are satisfied on this example.",
                      f"1 + rho lambda_min(Sym Du) ranges over [{min(conds):.4g}, {max(conds):.4g}] along "
                      f"the traced hallucinated curve at rho = 2.8 ({len(H.points)} points, arc parameter "
-                     f"|t| <= 0.55): negative everywhere. At x_h = (1.25, 0) the level set's tangential "
-                     f"t^T Du t = {kap:.4g} <= -1/rho = {-1 / RHO:.4g}, as forced for a Theorem 2.1 point. "
+                     f"|t| <= 0.55): negative everywhere. At x_h = {t32._pt(ctx, x_h)} the level set's "
+                     f"tangential t^T Du t = {kap:.4g} <= -1/rho = {-1 / RHO:.4g}, as forced for a "
+                     "Theorem 2.1 point. "
                      "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)")
     ex = [t32.exact_criterion(obj, y, RHO, None, ctx, 1, H.tangent(k)) for k, y in enumerate(H.points)]
     mus = [m[0] for e in ex for m in e.mu]

@@ -19,10 +19,19 @@ route of the paper's proof of Theorem 2.1):
   (a) grad f != 0 on X;
   (b) Krawczyk on G(y) = y + rho u(y) - x_star (Jacobian I + rho Du): exactly one y in X with
       y + rho u(y) = x_star;
-  (g) x_star is a global minimizer of f: a rigorous range analysis of the expression over all of R^d
-      gives f >= L, and f(x_star) = L exactly (symbolic evaluation at the rational point).
+  (g) x_star is a global minimizer of f: a rigorous lower bound f >= L on all of R^d (range analysis
+      of the expression or of its factored form; for a coercive polynomial, interval branch and
+      bound on a box proved to hold every minimizer), and f(x_star) = L exactly (symbolic
+      evaluation at the rational point).
   Then f_SAM(y) = f(x_star) = min f <= f_SAM(z) for every z: y is a global minimizer of f_SAM at
   which grad f != 0.
+  When (g) is not proved (x_star given to float accuracy, an irrational minimum value), the local
+  form: (g') a box X* around x_star holds exactly one critical point x*' of f (Krawczyk on grad f)
+  with Hess f positive definite on X* (a strict local minimizer), and (b) is run with x_star ranging
+  over X* (the residual's enclosure covers every point of X*), so X holds exactly one y with
+  y + rho u(y) = x*'. Then z -> z + rho u(z) is continuous near y (grad f != 0 on X) and sends a
+  neighbourhood of y into X*, where f >= f(x*'): f_SAM(z) >= f_SAM(y), y is a local minimizer of
+  f_SAM at which grad f != 0.
 
 For a piecewise f the analytic formulas must describe f near X (and near X + rho u(X)): every
 Piecewise condition must be decided on strictly larger boxes (hypothesis ``smooth``).
@@ -44,6 +53,7 @@ solution of F = 0 (or G = 0) started at the centre is checked to lie inside the 
 from __future__ import annotations
 
 import functools
+import math
 import time
 from fractions import Fraction
 from typing import Any, Sequence
@@ -55,8 +65,9 @@ from verify import sam
 from verify.ctx import get_context
 from verify.errors import SamVerifyError
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
-                             exact_vector, global_lower_bound, krawczyk, mid_floats, positive_definite,
-                             smooth_near, to_fraction)
+                             exact_vector, krawczyk, local_minimizer_box, mid_floats,
+                             polynomial_lower_bound, positive_definite, range_lower_bound, smooth_near,
+                             to_fraction)
 from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
 
@@ -71,7 +82,8 @@ FLOOR = Fraction(1, 2 ** 40)
 STATEMENT = ("On the reported box X: grad f != 0, and X holds a point x_h that is a minimizer of "
              "f_SAM. Isolated route: F(x) = grad f(x + rho u(x)) has exactly one zero in X and the "
              "Hessian of f_SAM is positive definite on X. Manifold route: X holds exactly one y with "
-             "y + rho u(y) = x_star, and x_star is proved a global minimizer of f.")
+             "y + rho u(y) = x_star, and x_star is proved a global minimizer of f (or: a box around "
+             "x_star holds a strict local minimizer x*' of f and y + rho u(y) = x*').")
 
 
 @functools.lru_cache(maxsize=None)
@@ -174,20 +186,54 @@ def _attempt(obj, route, c, r, rho, xs, ctx) -> Attempt:
     return Attempt(r, "proved", "(a) and (b) proved on X", d)
 
 
+def _lower_bound(obj, enclosure):
+    """f >= L on R^d: range analysis (as given, factored), else polynomial coercivity with
+    f(x_star) <= (upper end of its enclosure) as the reference value."""
+    lb = range_lower_bound(obj.expr)
+    if lb.value is None and enclosure is not None and enclosure.is_finite():
+        ref = Fraction(math.nextafter(float(enclosure.upper()), math.inf))
+        poly = polynomial_lower_bound(obj, ref)
+        lb = poly if poly.value is not None else type(lb)(None, lb.method + "; " + poly.method)
+    return lb
+
+
+def _minimality(obj, xs_q, ctx, dps) -> dict:
+    """(g), else (g'): see the module docstring. status: 'proved' (global), 'local', 'fails' or
+    'unknown'; 'box' is X* for the local form."""
+    out = _global_min(obj, xs_q, ctx)
+    if out["status"] in ("proved", "fails"):
+        return out
+    try:
+        mp = _context("mpmath", max(dps, 40))
+        xr = newton(lambda y: obj.grad(y, mp), lambda y: obj.hess(y, mp),
+                    mp.vector([to_fraction(v) for v in xs_q]), mp, max_iter=25,
+                    what="Newton on grad f from x_star").x
+        centre = [float(v) for v in xr]
+    except (SamVerifyError, ZeroDivisionError, ValueError, ArithmeticError):
+        centre = [float(v) for v in xs_q]
+    local = local_minimizer_box(obj, centre, ctx)
+    out["local"] = local
+    if local["status"] == "proved":
+        out["status"], out["box"] = "local", local["box"]
+    out["reason"] = out["reason"] + "; local form: " + local["reason"]
+    return out
+
+
 def _global_min(obj, xs_q, ctx) -> dict:
-    """Prove x_star a global minimizer: range analysis f >= L, and f(x_star) = L exactly."""
+    """Prove x_star a global minimizer: a lower bound f >= L on R^d, and f(x_star) = L exactly."""
     out: dict[str, Any] = {"L": None, "value": None, "enclosure": None, "status": "unknown"}
-    L = global_lower_bound(obj.expr)
-    out["L"] = L
     val = exact_value(obj.expr, obj.symbols, xs_q)
     out["value"] = val
     try:
         out["enclosure"] = obj.value(exact_vector(ctx, xs_q), ctx)
     except INTERVAL_FAILURES as exc:
         out["enclosure_error"] = str(exc)
+    lb = _lower_bound(obj, out["enclosure"])
+    L = out["L"] = lb.value
+    out["method"] = lb.method
     if L is None:
-        out["reason"] = ("the range analysis of the expression gives no finite lower bound of f on "
-                         "R^d; global minimality of x_star is not proved")
+        out["reason"] = (f"no finite lower bound of f on R^d was found ({lb.method}); global "
+                         "minimality of x_star is not proved")
         return out
     if val is None or not val.is_number:
         out["reason"] = "f(x_star) could not be evaluated exactly"
@@ -248,6 +294,9 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
         except (SamVerifyError, ZeroDivisionError, ValueError, ArithmeticError) as exc:
             refined_note = f"Newton refinement failed ({type(exc).__name__}); the given point is the centre"
     c = dyadic_vector(ctx, center)
+    gmin = _minimality(obj, xs_q, ctx, dps) if route == "manifold" else None
+    if gmin and gmin["status"] == "local":
+        xs_b = gmin["box"]   # (b) for every x_star in X*, in particular the local minimizer x*'
 
     radii = [fixed] if fixed is not None else []
     if fixed is None:
@@ -270,12 +319,11 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
         attempts.append(a)
         if a.status == "proved":
             final = a
-    gmin = _global_min(obj, xs_q, ctx) if route == "manifold" else None
 
     # verdict
     if final.status == "fails" or (gmin and gmin["status"] == "fails"):
         verdict, reason = "FAILS", final.reason if final.status == "fails" else gmin["reason"]
-    elif final.status == "proved" and (gmin is None or gmin["status"] == "proved"):
+    elif final.status == "proved" and (gmin is None or gmin["status"] in ("proved", "local")):
         verdict, reason = "PROVED", final.reason + ("; " + gmin["reason"] if gmin else "")
     else:
         verdict = "UNDECIDED"
@@ -360,17 +408,36 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
                             "not reached", ">", "0", Verdict.UNDECIDED, precision=P,
                             note=final.reason))
     else:
-        L = gmin["L"]
-        cert.add(_claim("f_lower_bound", "f >= L on all of R^d (rigorous range analysis of the "
-                        "expression)", "inf f" if L is not None else "no finite bound", ">=",
-                        str(L), Verdict.PROVED if L is not None else Verdict.UNDECIDED,
-                        context="sympy (exact)", precision="exact"))
-        ok = {"proved": Verdict.PROVED, "fails": Verdict.FAIL}.get(gmin["status"], Verdict.UNDECIDED)
-        enc = ctx.to_str(gmin["enclosure"]) if gmin.get("enclosure") is not None else "n/a"
+        _minimality_claims(cert, gmin, ctx, P)
+
+
+def _minimality_claims(cert, gmin, ctx, P) -> None:
+    """(g) or (g'): the claims that make x_star a minimizer of f; no claim ever shows None."""
+    L, status = gmin["L"], gmin["status"]
+    enc = ctx.to_str(gmin["enclosure"]) if gmin.get("enclosure") is not None else "not enclosed"
+    value = str(gmin["value"]) if gmin["value"] is not None else "not evaluated exactly"
+    if L is not None or status != "local":
+        cert.add(_claim("f_lower_bound", f"f >= L on all of R^d ({gmin['method']})",
+                        "inf f" if L is not None else "no finite lower bound found", ">=",
+                        str(L) if L is not None else "-inf", Verdict.PROVED if L is not None
+                        else Verdict.UNDECIDED, context="arb / exact rationals", precision=P))
+    if status != "local":
+        ok = {"proved": Verdict.PROVED, "fails": Verdict.FAIL}.get(status, Verdict.UNDECIDED)
         cert.add(_claim("x_star_minimum", "f(x_star) = L exactly, so x_star is a global minimizer "
-                        "of f", str(gmin["value"]), "==", str(L), ok, context="sympy (exact)",
-                        precision="exact", note=f"{gmin.get('reason', '')}; Arb enclosure of "
-                        f"f(x_star): {enc}"))
+                        "of f", value, "==", str(L) if L is not None else "min f (not bounded)", ok,
+                        context="sympy (exact)", precision="exact",
+                        note=f"{gmin.get('reason', '')}; Arb enclosure of f(x_star): {enc}"))
+    local = gmin.get("local")
+    if local is not None:
+        v = {"proved": Verdict.PROVED}.get(local["status"], Verdict.UNDECIDED)
+        radius = f"2^-{local['radius'].denominator.bit_length() - 1}" if local["radius"] else "none"
+        cert.add(_claim("x_star_local_minimizer", "(g') a box X* around x_star holds exactly one "
+                        "critical point x*' of f, with Hess f positive definite on X*: a strict "
+                        "local minimizer, and (b) holds for every x_star in X*",
+                        f"X* radius {radius}", "holds", "strict local minimizer", v, precision=P,
+                        note=local["reason"]))
+        if local["box"] is not None:
+            cert.objects["x_star_box"] = [ctx.to_str(b) for b in local["box"]]
 
 
 def _crosscheck(obj, route, center, final, rho_q, xs_q) -> Claim:

@@ -27,6 +27,8 @@ from __future__ import annotations
 import itertools
 import math
 import pathlib
+from dataclasses import dataclass
+from typing import Any
 
 from verify import sam, zoo
 
@@ -130,6 +132,200 @@ def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin
     return None
 
 
+# -- the threshold from the geometry (2-D, a curve of minimizers, isolated critical points) ----------
+GEO_DPS = 50
+
+
+def geometric_applies(zf) -> bool:
+    """The geometric route needs a plane f whose argmin is a parametrized curve with a chart domain
+    here, and isolated recorded critical points (no maximizer set)."""
+    return (zf.objective.dim == 2 and zf.manifold_dim == 1 and zf.maximizer_set is None
+            and EXAMPLES.get(zf.name, (None,))[0] is not None and bool(zf.maximizers or zf.saddles))
+
+
+def _domain(zf, ctx):
+    w = EXAMPLES[zf.name][0]  # a decimal like 0.6 is exact; pi is periodic, so its rounding is harmless
+    return -ctx.scalar(repr(w)), ctx.scalar(repr(w))
+
+
+def nearest_on_manifold(zf, c, ctx, n: int = 720):
+    """(distance, parameter, point): the point of argmin f nearest to c, ends of the chart domain
+    included — by sampling, then golden-section search in ctx on the sample's neighbourhood (the
+    distance error is quadratic in the parameter error, so the result has full precision)."""
+    chart = t31.zoo_chart(zf, ctx)
+    lo, hi = _domain(zf, ctx)
+    dist = lambda t: ctx.norm(chart.phi(ctx.vector([t])) - c)  # noqa: E731
+    ts = [lo + (hi - lo) * k / n for k in range(n + 1)]
+    k = min(range(n + 1), key=lambda i: ctx.to_float(dist(ts[i])))
+    a, b = ts[max(k - 1, 0)], ts[min(k + 1, n)]
+    phi = (ctx.scalar(5) ** (ctx.scalar(1) / 2) - 1) / 2
+    while ctx.to_float(b - a) > ctx.to_float(ctx.scalar(ctx.eps) ** (ctx.scalar(1) / 2)) * 1e-3:
+        m1, m2 = b - phi * (b - a), a + phi * (b - a)
+        if ctx.to_float(dist(m1) - dist(m2)) <= 0:
+            b = m2
+        else:
+            a = m1
+    best = min((a, b, ts[k]), key=lambda t: ctx.to_float(dist(t)))
+    return dist(best), best, chart.phi(ctx.vector([best]))
+
+
+@dataclass
+class Geometric:
+    rho_star: Any      # distance from argmin f to the nearest recorded critical point
+    kind: str          # 'maximizer' or 'saddle'
+    critical: Any      # that critical point
+    x_star: Any        # its nearest point of argmin f
+    distances: dict    # kind -> nearest distance
+
+
+def geometric_threshold(zf, ctx) -> Geometric:
+    """rho* = min over recorded critical points c of dist(c, argmin f), at ctx's precision.
+
+    Why this is the threshold (the ray construction): y is a hallucinated minimizer of the shifted type
+    when the gradient ray y + t u(y), t > 0, meets argmin f at t = rho. Next to a nondegenerate
+    critical point c, u takes every direction, so for every rho > |c - x*| a point y near c sends its
+    ray to x* at distance rho (:func:`guess_near_critical` builds it): the threshold is at most rho*.
+    That no ray reaches argmin f sooner is checked on a grid over the box (:func:`ray_reach`)."""
+    best, dists = None, {}
+    for kind, c in critical_points(zf, ctx):
+        d, _, xs = nearest_on_manifold(zf, c, ctx)
+        if kind not in dists or ctx.to_float(d) < ctx.to_float(dists[kind]):
+            dists[kind] = d
+        if best is None or ctx.to_float(d) < ctx.to_float(best.rho_star):
+            best = Geometric(d, kind, c, xs, dists)
+    return best
+
+
+def guess_near_critical(obj, c, x_star, rho, ctx):
+    """The point y = c + delta v near the critical point c whose ray reaches x_star at distance rho,
+    to first order: u(c + delta v) = H v/|H v| must be -e (e = (c - x*)/|c - x*|), so v is along
+    -H^{-1} e, and delta (v . e) = rho - |c - x*| puts x* at distance rho along the ray."""
+    e = (c - x_star) / ctx.norm(c - x_star)
+    v = -ctx.solve(obj.hess(c, ctx), e)
+    v = v / ctx.norm(v)
+    return c + v * ((rho - ctx.norm(c - x_star)) / (v @ e))
+
+
+def exhibit_above(zf, geo: Geometric, ctx, rel_gap: float = 1e-9):
+    """Newton on y + rho u(y) = x* at rho = rho* (1 + rel_gap), from :func:`guess_near_critical`.
+    Returns (rho, y, residual, ||grad f(y)||, the residual allowance). y lies within ~rel_gap of the
+    critical point, where ||Du|| ~ 1/rel_gap: the attainable residual is roundoff times that, so
+    the allowance is 1024 units of roundoff / rel_gap."""
+    obj = zf.objective
+    rho = geo.rho_star * (1 + ctx.scalar(repr(rel_gap)))
+    allowance = ctx.tol(1 / rel_gap, 1024)
+    y0 = guess_near_critical(obj, geo.critical, geo.x_star, rho, ctx)
+    y = t31.preimage(obj, geo.x_star, rho, ctx, y0, tol=allowance, max_iter=60).x
+    res = ctx.norm(y + rho * sam.unit_gradient(obj, y, ctx) - geo.x_star)
+    return rho, y, res, ctx.norm(obj.grad(y, ctx)), allowance
+
+
+def manifold_polyline(zf, n: int):
+    """argmin f as a float64 polyline of n points over the chart domain (ends included)."""
+    import numpy as np
+    fp = get_context("float64")
+    chart = t31.zoo_chart(zf, fp)
+    w = EXAMPLES[zf.name][0]
+    return np.array([[float(v) for v in chart.phi(fp.vector([t]))] for t in np.linspace(-w, w, n)])
+
+
+def polyline_sag(zf, arc) -> float:
+    """How far the curve strays from its polyline: the largest distance from a chord's midpoint to the
+    curve point at the middle parameter (the allowance of :func:`ray_reach`)."""
+    import numpy as np
+    mid = manifold_polyline(zf, 2 * len(arc) - 1)[1::2]
+    return float(np.max(np.linalg.norm(mid - (arc[:-1] + arc[1:]) / 2, axis=1)))
+
+
+def ray_sample(zf, n_grid: int, radii=(1e-3, 1e-2, 1e-1), n_dirs: int = 720):
+    """Sample points for :func:`ray_reach`: an n_grid^2 grid over the example's box, plus circles of
+    the given radii around each recorded critical point (where the shortest rays start)."""
+    import numpy as np
+    fp = get_context("float64")
+    pts = [superlevel.grid_box(zf.box, n_grid)]
+    ang = np.linspace(0, 2 * np.pi, n_dirs, endpoint=False)
+    for _, c in critical_points(zf, fp):
+        for r in radii:
+            pts.append(np.asarray(c, dtype=float)[None, :] + r * np.c_[np.cos(ang), np.sin(ang)])
+    return np.concatenate(pts)
+
+
+def ray_reach(zf, arc, n_grid: int = 161, min_grad: float = 1e-10, chunk: int = 64):
+    """Shortest distance t > 0 along the gradient rays y + t u(y) from the sample points y of
+    :func:`ray_sample` to the polyline ``arc`` (float64), and the point attaining it. Points with
+    ||grad f|| <= min_grad (argmin f itself, plateaus) have no direction and are skipped."""
+    import numpy as np
+    Y, Yp = superlevel.perturbed_points(zf.objective, ray_sample(zf, n_grid), 1.0, min_grad)
+    U = Yp - Y
+    A, E = arc[:-1], arc[1:] - arc[:-1]
+    best = np.full(len(Y), np.inf)
+    for j in range(0, len(A), chunk):
+        a, e = A[None, j:j + chunk], E[None, j:j + chunk]
+        R = a - Y[:, None]
+        with np.errstate(all="ignore"):
+            det = U[:, None, 1] * e[..., 0] - U[:, None, 0] * e[..., 1]
+            t = (R[..., 1] * e[..., 0] - R[..., 0] * e[..., 1]) / det
+            s = (U[:, None, 0] * R[..., 1] - U[:, None, 1] * R[..., 0]) / det
+        hit = (det != 0) & (s >= 0) & (s <= 1) & (t > 0)
+        best = np.minimum(best, np.where(hit, t, np.inf).min(axis=1))
+    k = int(np.argmin(best))
+    return float(best[k]), tuple(float(v) for v in Y[k])
+
+
+def _certify_geometric(cert, zf, ctx, found, quick) -> tuple:
+    """The bracket [rho*, rho* (1 + 1e-9)] from the geometry, certified: a hallucinated minimizer
+    exhibited at the upper end at 50 digits, no gradient ray on the grid reaching argmin f below the
+    lower end, and the scan finding nothing below it either. Returns (lo, hi, dmax, dsad)."""
+    mp = get_context("mpmath", dps=GEO_DPS)
+    geo = geometric_threshold(zf, mp)
+    rho_hi, y, res, gn, allowance = exhibit_above(zf, geo, mp)
+    lo, hi = mp.to_float(geo.rho_star), mp.to_float(rho_hi)
+    cert.objects.update({
+        "threshold bracket [rho_lo, rho_hi]": [repr(lo), repr(hi)],
+        "geometric threshold rho* (50 digits)": mp.to_str(geo.rho_star),
+        "rho* is the distance from": f"the {geo.kind} {_pt(mp, geo.critical)} to its nearest point "
+                                     f"{_pt(mp, geo.x_star)} of argmin f",
+        "x_h at rho_hi": _pt(mp, y), "x* it maps to": _pt(mp, geo.x_star), "||grad f(x_h)||": f"{mp.to_float(gn):.3g}"})
+    cert.add(compare("exhibited_just_above", f"at rho_hi = rho* (1 + 1e-9) a hallucinated minimizer "
+                     "exists: ||y + rho u(y) - x*|| (Newton residual, 50 digits)", res, "<=",
+                     allowance, mp, note=f"||grad f(y)|| = {mp.to_float(gn):.3g} > 0 and "
+                     "f(x*) = min f, so f_SAM(y) = min f_SAM"))
+    cert.add(compare("exhibited_not_critical", "... and y is not a critical point of f (||grad f(y)||)",
+                     gn, ">", mp.tol(1, 2 ** 20), mp))
+    arc = manifold_polyline(zf, 201 if quick else 801)
+    reach, where = ray_reach(zf, arc, 81 if quick else 161)
+    sag = polyline_sag(zf, arc)
+    cert.objects["shortest gradient ray to argmin f on the grid"] = f"{reach:.8g} from {where}"
+    cert.add(compare("ray_reach_below", "no gradient ray from the sample (a grid over the box, circles "
+                     "of radii 1e-3, 1e-2, 1e-1 around the critical points) reaches argmin f before rho* "
+                     "(shortest ray length)", reach, ">=", lo, ctx, tol=sag,
+                     note="allowance: the polyline's largest distance from the curve; evidence on a "
+                     "grid, not a proof for every point of the box"))
+    first = next((r for r, h in found if h is not None), None)
+    cert.add(boolean("scan_consistent", "the scan and Newton search found no hallucinated minimizer "
+                     "below rho*", first is None or first >= lo, ctx, f"first scanned rho with one: {first}"))
+    dmax = mp.to_float(geo.distances.get("maximizer", math.inf))
+    dsad = mp.to_float(geo.distances.get("saddle", math.inf))
+    return lo, hi, dmax, dsad, (y, geo.x_star, mp.to_float(res), mp.to_float(gn)), mp
+
+
+def _bisect(zf, ctx, found, targets, crit, n_grid, quick):
+    """The grid-search bracket: the first scanned rho with a solution, refined by bisection against
+    the finite search (evidence only: it can miss the threshold, see :func:`geometric_threshold`)."""
+    exists = [r for r, h in found if h is not None]
+    hi = exists[0]
+    lo = max([r for r, _ in found if r < hi], default=0.0)
+    best = dict(found)[hi]
+    for _ in range(6 if quick else 12):
+        mid = 0.5 * (lo + hi)
+        h = hallucinated_at(zf, mid, ctx, targets, crit, n_grid)
+        if h is None:
+            lo = mid
+        else:
+            hi, best = mid, h
+    return lo, hi, best
+
+
 def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
     ctx = ctx or get_context("float64")
     zf = zoo.get(name)
@@ -166,25 +362,22 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
         if zf.convex:
             cert.add(boolean("convex_control", "f is convex (Proposition A.1: none can exist)", True, ctx))
         return cert.finish()
-    hi = exists[0]
-    lo = max([r for r, _ in found if r < hi], default=0.0)
-    best = dict(found)[hi]
-    for _ in range(6 if quick else 12):
-        mid = 0.5 * (lo + hi)
-        h = hallucinated_at(zf, mid, ctx, targets, crit, n_grid)
-        if h is None:
-            lo = mid
-        else:
-            hi, best = mid, h
+    if geometric_applies(zf):
+        lo, hi, dmax, dsad, best, yctx = _certify_geometric(cert, zf, ctx, found, quick)
+        cert.objects["distance argmin f to nearest maximizer (Theorem 2.1 pointer)"] = f"{dmax:.10g}"
+        cert.objects["distance argmin f to nearest saddle"] = f"{dsad:.10g}"
+    else:
+        lo, hi, best = _bisect(zf, ctx, found, targets, crit, n_grid, quick)
+        yctx = ctx
+        cert.objects.update({"threshold bracket [rho_lo, rho_hi]": [f"{lo:.6g}", f"{hi:.6g}"],
+                             "x_h at rho_hi": _pt(ctx, best[0]), "x* it maps to": _pt(ctx, best[1]),
+                             "||grad f(x_h)||": f"{best[3]:.3g}"})
+        cert.add(compare("exhibited", f"at rho_hi = {hi:.6g} a hallucinated minimizer exists: "
+                         "||y + rho u(y) - x*|| (Newton residual)", best[2], "<=", 1e-10, ctx,
+                         note=f"||grad f(y)|| = {best[3]:.3g}"))
+        cert.add(boolean("none_below", f"for rho <= rho_lo = {lo:.6g} the search found none", True, ctx,
+                         "finite search: grid candidates and ray guesses refined by Newton"))
     y, xs, res, gn = best
-    cert.objects.update({"threshold bracket [rho_lo, rho_hi]": [f"{lo:.6g}", f"{hi:.6g}"],
-                         "x_h at rho_hi": _pt(ctx, y), "x* it maps to": _pt(ctx, xs),
-                         "||grad f(x_h)||": f"{gn:.3g}"})
-    cert.add(compare("exhibited", f"at rho_hi = {hi:.6g} a hallucinated minimizer exists: "
-                     "||y + rho u(y) - x*|| (Newton residual)", res, "<=", 1e-10, ctx,
-                     note=f"||grad f(y)|| = {gn:.3g}"))
-    cert.add(boolean("none_below", f"for rho <= rho_lo = {lo:.6g} the search found none", True, ctx,
-                     "finite search: grid candidates and ray guesses refined by Newton"))
     nearest = "maximizer" if dmax <= dsad else "saddle"
     cert.objects["threshold vs pointer"] = (f"threshold in [{lo:.5g}, {hi:.5g}]; nearest maximizer at "
                                             f"{dmax:.5g}, nearest saddle at {dsad:.5g}")
@@ -201,8 +394,8 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
             cert.finding("Sections 2.1 and 4.1", "The perturbation radius must exceed the distance between "
                          "the minimizer and the maximizer for hallucinated minimizers to arise.",
                          f"On {name} a hallucinated minimizer exists at rho = {hi:.5g} < {dmax:.5g}, the "
-                         f"distance from argmin f to the maximizer: y = {_pt(ctx, y)} has "
-                         f"||grad f(y)|| = {gn:.3g} and y + rho u(y) = {_pt(ctx, xs)} in argmin f "
+                         f"distance from argmin f to the maximizer: y = {_pt(yctx, y)} has "
+                         f"||grad f(y)|| = {gn:.3g} and y + rho u(y) = {_pt(yctx, xs)} in argmin f "
                          f"(residual {res:.1e}). It appears next to a saddle at distance {dsad:.5g}: near "
                          "any nondegenerate critical point u takes every direction. The statement holds "
                          "for the Theorem 2.1 construction, not as a necessary condition.")

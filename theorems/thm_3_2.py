@@ -168,6 +168,64 @@ def eigenvalues(K, ctx):
 
 
 @dataclass
+class Repulsion:
+    """Determinants at an isolated hallucinated minimizer y (floats)."""
+    det_a: float                     # det(I + rho Du(y))
+    one_plus_rho_kappa: float        # prod over tangential eigenvalues of (1 + rho t^T Du t)
+    det_h_star: float                # det Hess f(y+)
+    negative_eigenvalue: float | None  # the most negative real eigenvalue of H(y+)(I + rho Du), if any
+
+
+def repulsion_determinants(obj, y, rho, ctx) -> Repulsion:
+    """Why isolated Theorem 2.1 points in 2-D repel SAM.
+
+    Derivation. Du = P H / n with P = I - u u^T, so u^T Du = 0: in an orthonormal basis (T, u), T
+    spanning the tangent space of the level set, I + rho Du is block upper triangular with diagonal
+    blocks I + rho T^T Du T and 1. Hence det(I + rho Du) = det(I + rho T^T Du T), and T^T Du T =
+    T^T H T / n is symmetric: in 2-D, det(I + rho Du) = 1 + rho t^T Du t for the unit tangent t.
+    At a point of the Theorem 2.1 construction, x_h is the point of the superlevel set farthest from
+    x*, so the level set through x_h lies inside the ball of radius rho about x* and curves at least
+    as strongly as its boundary sphere: every tangential t^T Du t <= -1/rho, strictly at a
+    nondegenerate contact. So det(I + rho Du(x_h)) < 0 in 2-D (sign (-1)^(d-1) in general). If x* is
+    a nondegenerate minimizer, det Hess f(x*) > 0 and M = Hess f(x*)(I + rho Du(x_h)) has det M < 0;
+    a real 2x2 (more generally: even-sized) matrix with negative determinant has a real negative
+    eigenvalue mu (complex ones pair up with positive products). The linearized SAM step
+    I - eta M then has the eigenvalue 1 - eta mu > 1 for every eta > 0: x_h repels SAM, whatever the
+    step size. In odd d >= 3 the determinant is positive and this argument decides nothing."""
+    import numpy as np
+    gr = sam.gradient(obj, y, ctx)
+    A = ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx, gr)
+    Hs = obj.hess(y + rho * gr.u, ctx)
+    S = sam.sym_du(obj, y, ctx)
+    P = ctx.eye(obj.dim) - ctx.outer(gr.u, gr.u)
+    vals = sorted((ctx.to_float(v) for v in ctx.to_list(ctx.eigvalsh(P @ S @ P))), key=abs)[1:]
+    tang = float(np.prod([1 + ctx.to_float(rho) * v for v in vals]))
+    d = obj.dim
+    as_float = lambda M: np.array([[ctx.to_float(M[i, j]) for j in range(d)] for i in range(d)])  # noqa: E731
+    mus = np.linalg.eigvals(as_float(Hs @ A))
+    real_neg = [m.real for m in mus if abs(m.imag) <= 1e-12 * max(1.0, abs(m)) and m.real < 0]
+    return Repulsion(float(np.linalg.det(as_float(A))), tang, float(np.linalg.det(as_float(Hs))),
+                     min(real_neg) if real_neg else None)
+
+
+def repulsion_record(cert, obj, y, rho, ctx, constructed: bool) -> None:
+    """Record the determinants at an isolated y; at a constructed 2-D point, state the finding."""
+    r = repulsion_determinants(obj, y, rho, ctx)
+    cert.objects["det(I + rho Du(x_h))"] = f"{r.det_a:.6g}"
+    cert.objects["det Hess f(x_h+)"] = f"{r.det_h_star:.6g}"
+    if constructed and obj.dim == 2 and r.det_a < 0 < r.det_h_star and r.negative_eigenvalue is not None:
+        cert.finding(
+            "Theorem 2.1 with Lemma B.2 / Corollary B.3 (d = 2)",
+            "Isolated hallucinated minimizers built by the proof of Theorem 2.1 repel SAM in 2-D: "
+            "det(I + rho Du) < 0 there (not stated in the paper; shown per example only).",
+            f"At x_h = {_pt(ctx, y)}: det(I + rho Du) = 1 + rho t^T Du t = {r.det_a:.4g} (the tangential "
+            f"product {r.one_plus_rho_kappa:.4g}), negative because the farthest-point construction "
+            f"forces t^T Du t <= -1/rho; det Hess f(x*) = {r.det_h_star:.4g} > 0, so H(x*)(I + rho Du) "
+            f"has the real eigenvalue {r.negative_eigenvalue:.4g} < 0 and the SAM step I - eta H(x*)"
+            "(I + rho Du) expands along it for every eta > 0.")
+
+
+@dataclass
 class Exact:
     mu: list              # nonzero eigenvalues of H(y+)(I + rho Du) as (re, im) floats
     kernel_dim: int       # dimension of the neutral (tangent) part
@@ -445,6 +503,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         cert.add(compare("lemma_B2_isolated", "Lemma B.2: the Jacobian H(x_h+)(I + rho Du) of "
                          "grad f(y+) is invertible at x_h, so x_h is an isolated zero (sigma_min)",
                          svF[-1], ">", 1e-6, ctx))
+        repulsion_record(cert, obj, H.points[0], rho, ctx, constructed)
     if constructed and obj.dim == 1:
         cert.add(boolean("construction_second_order", "at the constructed x_h the tangential bound "
                          "t^T Du t <= -1/rho is vacuous in d = 1 (no tangent direction; Du = 0, so the "

@@ -22,6 +22,10 @@ or an honest "unknown":
   endpoints and infinities; transcendental functions replaced by proved bounds such as
   0 < exp(t) <= 1 for t <= 0, |cos| <= 1; a Piecewise by the hull of its branches). It proves, e.g.,
   that a sum of squares is >= 0, or the Appendix D bound f >= 0.
+* :func:`range_lower_bound` adds the factored form; :func:`polynomial_lower_bound` proves a
+  polynomial coercive (leading form positive on the unit cube's boundary) and bounds f below by
+  interval branch and bound on a box that holds every minimizer; :func:`local_minimizer_box` proves
+  a strict local minimizer of f in a small box (Krawczyk on grad f, Hess f positive definite).
 * :func:`smooth_near` — for a piecewise objective, proves that one branch formula describes f on an
   open neighbourhood of a box, by deciding every Piecewise condition on a strictly larger box.
 
@@ -344,3 +348,163 @@ class Attempt:
     status: str
     reason: str = ""
     data: dict = field(default_factory=dict)
+
+
+# -- lower bounds of f: the expression's range, its factored form, and polynomial coercivity -----------
+@dataclass
+class LowerBound:
+    """A rational L with f >= L on all of R^d (None: no finite bound found) and how it was found."""
+    value: Fraction | None
+    method: str
+
+
+def range_lower_bound(expr: sp.Expr) -> LowerBound:
+    """:func:`global_lower_bound` of the expression as given, else of its factored form (the range
+    analysis ignores correlations, so an expanded square like x^4 - 2x^2 + 1 needs factoring)."""
+    e = sp.sympify(expr)
+    L = global_lower_bound(e)
+    if L is not None:
+        return LowerBound(L, "range analysis of the expression")
+    try:
+        factored = sp.factor(exact_constants(e))
+    except (sp.PolynomialError, TypeError, ValueError):
+        factored = e
+    if factored != e:
+        L = global_lower_bound(factored)
+        if L is not None:
+            return LowerBound(L, f"range analysis of the factored form {factored}")
+    return LowerBound(None, "no finite lower bound from range analysis (as given or factored)")
+
+
+def _poly_interval(terms, box):
+    """Interval of sum c * prod x_j^a_j over a box of Fraction intervals (extended arithmetic)."""
+    lo, hi = Fraction(0), Fraction(0)
+    for powers, coeff in terms:
+        part = (coeff, coeff)
+        for a, iv in zip(powers, box):
+            part = _imul(part, _ipow(iv, a))
+        lo, hi = lo + part[0], hi + part[1]
+    return lo, hi
+
+
+def _split(box):
+    k = max(range(len(box)), key=lambda i: box[i][1] - box[i][0])
+    mid = (box[k][0] + box[k][1]) / 2
+    return [box[:k] + [(box[k][0], mid)] + box[k + 1:], box[:k] + [(mid, box[k][1])] + box[k + 1:]]
+
+
+def _leading_form_minimum(lead, d, budget: int = 400) -> Fraction | None:
+    """A positive lower bound c of the leading form p_n on the boundary of the cube [-1, 1]^d (its
+    faces x_i = +-1), by interval branch and bound; None when positivity is not shown."""
+    faces = [[(Fraction(-1), Fraction(1))] * i + [(Fraction(s), Fraction(s))]
+             + [(Fraction(-1), Fraction(1))] * (d - i - 1) for i in range(d) for s in (-1, 1)]
+    leaves = [(_poly_interval(lead, f)[0], f) for f in faces]
+    for _ in range(budget):
+        leaves.sort(key=lambda t: t[0])
+        if leaves[0][0] > 0:
+            break
+        _, worst = leaves.pop(0)
+        leaves += [(_poly_interval(lead, b)[0], b) for b in _split(worst)]
+    c = min(lb for lb, _ in leaves)
+    return c if c > 0 else None
+
+
+def polynomial_lower_bound(obj, f_ref: Fraction, budget: int = 3000, dps: int = 30) -> LowerBound:
+    """For a polynomial f of even degree n whose leading form p_n is positive away from 0.
+
+    Coercivity: with c = min of p_n on the boundary of the cube [-1, 1]^d (> 0, proved) and M the
+    sum of |coefficients| of the terms of degree < n, every x with ||x||_inf = t >= 1 has
+    f(x) >= c t^n - M t^(n-1) >= c t - M. So outside the box [-R, R]^d, R = max(1, (M + max(f_ref,
+    0) + 1)/c), f > f_ref: a point with f <= f_ref (e.g. f(x_star)) and every global minimizer lie in
+    the box. There an interval branch and bound in Arb (best first, ``budget`` boxes) gives L <= f
+    on the box, hence on R^d."""
+    from ..ctx import get_context
+    d = obj.dim
+    try:
+        poly = sp.Poly(sp.expand(exact_constants(sp.sympify(obj.expr))), *obj.symbols)
+    except (sp.PolynomialError, sp.GeneratorsNeeded, AttributeError):
+        return LowerBound(None, "f is not a polynomial: no coercivity bound")
+    terms = [(m, Fraction(int(c.p), int(c.q))) for m, c in poly.terms()]
+    n = poly.total_degree()
+    if n == 0 or n % 2:
+        return LowerBound(None, f"a polynomial of odd degree {n} is not bounded below" if n % 2
+                          else "constant f")
+    c = _leading_form_minimum([t for t in terms if sum(t[0]) == n], d)
+    if c is None:
+        return LowerBound(None, f"the leading form of degree {n} is not shown positive on the unit "
+                          "cube's boundary: f is not shown coercive")
+    M = sum(abs(cf) for m, cf in terms if sum(m) < n)
+    R = max(Fraction(1), (M + max(f_ref, Fraction(0)) + 1) / c)
+    L, gap, boxes = _branch_and_bound(obj, [(-R, R)] * d, budget, get_context("arb", dps=dps))
+    return LowerBound(L, f"coercive polynomial (leading form >= {float(c):.4g} on the unit cube's "
+                      f"boundary, lower terms <= {float(M):.4g}): the minimizers lie in [-R, R]^{d}, "
+                      f"R = {float(R):.4g}; interval branch and bound there ({boxes} boxes, gap to "
+                      f"the best value found {gap:.3g})")
+
+
+def _down(b) -> Fraction:
+    """A rational <= every point of the ball b (its lower end, rounded down once more)."""
+    return Fraction(math.nextafter(float(b.lower()), -math.inf))
+
+
+def _branch_and_bound(obj, box, budget, ctx):
+    """Best-first interval branch and bound of f over a box of Fraction intervals: (L, gap, boxes)."""
+    import heapq
+
+    def lower(b):
+        X = np.array([ctx.ball((lo + hi) / 2, (hi - lo) / 2) for lo, hi in b], dtype=object)
+        try:
+            v = obj.value(X, ctx)
+        except INTERVAL_FAILURES:
+            return -math.inf
+        return _down(v) if v.is_finite() else -math.inf
+
+    def upper(b):
+        v = obj.value(ctx.vector([(lo + hi) / 2 for lo, hi in b]), ctx)
+        return float(v.upper())
+
+    ctx.activate()
+    heap, best, count = [(lower(box), 0, box)], upper(box), 1
+    while count < budget:
+        lb, _, b = heapq.heappop(heap)
+        if best - float(lb) <= 1e-9 * max(1.0, abs(best)):
+            heapq.heappush(heap, (lb, count, b))
+            break
+        for half in _split(b):
+            count += 1
+            best = min(best, upper(half))
+            heapq.heappush(heap, (lower(half), count, half))
+    L = heap[0][0]
+    return (None if L == -math.inf else L), best - float(L), count
+
+
+def local_minimizer_box(obj, center, ctx, radii=(Fraction(1, 2 ** 20), Fraction(1, 2 ** 30),
+                                                   Fraction(1, 2 ** 40))) -> dict:
+    """Prove that a small box X* around ``center`` (floats: exact dyadics) holds exactly one critical
+    point x*' of f (Krawczyk on grad f, Jacobian Hess f over X*) and that Hess f is positive definite
+    on X*: then f is strictly convex on X* with its critical point inside, so x*' is a strict local
+    minimizer of f. Returns {'status': 'proved' | 'not_minimizer' | 'unknown', 'box', 'reason'}."""
+    ctx.activate()
+    c = dyadic_vector(ctx, center)
+    reason = "not tried"
+    for r in radii:
+        try:
+            kr = krawczyk(lambda y: obj.grad(y, ctx), lambda Y: obj.hess(Y, ctx), c, r, ctx)
+        except INTERVAL_FAILURES as exc:
+            reason = f"interval evaluation failed: {exc}"
+            continue
+        if not kr.unique:
+            reason = f"Krawczyk on grad f: {kr.reason}"
+            continue
+        pd = positive_definite(obj.hess(kr.X, ctx), ctx)
+        if pd.status == "positive":
+            return {"status": "proved", "box": kr.X, "radius": r,
+                    "reason": f"X* of radius {float(r):.3g} holds exactly one critical point of f "
+                              "(Krawczyk) and Hess f is positive definite on X*: a strict local "
+                              "minimizer x*' of f"}
+        if pd.status == "not_positive":
+            return {"status": "not_minimizer", "box": kr.X, "radius": r,
+                    "reason": "X* holds exactly one critical point of f, but Hess f has a negative "
+                              "direction there: it is not a minimizer"}
+        reason = "Hess f on X*: " + pd.reason
+    return {"status": "unknown", "box": None, "radius": None, "reason": reason}
