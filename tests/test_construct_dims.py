@@ -326,3 +326,23 @@ def test_max_set_with_a_float64_minimizer(capsys):
     assert rc == 0, err
     d = json.loads(out)
     assert d["passed"] and 0 < float(d["objects"]["x_star refinement distance"]) < 1e-15
+
+
+def test_max_points_must_be_positive(capsys):
+    rc, out, err = cli(capsys, "construct", "--f", "zoo:ring", "--x-star", "1,0", "--x-max", "0,0",
+                       "--manifold", "--max-points", "0")
+    assert rc == 2 and "--max-points" in err and len(err.strip().splitlines()) == 1
+
+
+def test_trace_progress_bar_goes_to_stderr(monkeypatch):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+    err = Terminal()
+    monkeypatch.setattr(sys, "stderr", err)
+    con = T.run_zoo("ring", MP50, x_star=("1", "0"), n_dirs=256)
+    cert = thm_3_1.certify_construction(con, max_points=9, progress=True)
+    assert cert.passed and cert.objects["traced_points"] == 9
+    assert "tracing G(M)" in err.getvalue()

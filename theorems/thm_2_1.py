@@ -215,7 +215,7 @@ def refine_critical(obj, x, ctx, cert, label: str):
     allowed = ctx.to_float(scalar_from_text(REFINE_RADIUS, ctx)) * max(1.0, ctx.to_float(ctx.norm(x)))
     try:
         res = critical_point(obj, x, ctx)
-    except (SamVerifyError, ArithmeticError, ValueError) as exc:
+    except (ArithmeticError, ValueError) as exc:  # SamVerifyError is a ValueError
         return x, f"; Newton refinement from the given point failed: {exc}"
     dist = ctx.norm(res.x - x)
     if ctx.to_float(dist) > allowed:

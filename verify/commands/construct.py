@@ -86,6 +86,8 @@ def _section3(module: str):
 
 
 def run(args) -> int:
+    if args.max_points is not None and args.max_points < 1:
+        raise ShapeError(f"--max-points must be a positive integer, got {args.max_points}")
     obj = objective_from_args(args)
     ctx = get_context(args.context, dps=args.dps)
     x_star = parse_vector(args.x_star, obj.dim, "--x-star")
@@ -140,8 +142,6 @@ def _section3_entry(fn, con, flag: str, max_points) -> dict:
     to the finished certificates instead of discarding them."""
     kw = {"progress": True}
     if max_points is not None:
-        if max_points < 1:
-            raise ShapeError(f"--max-points must be a positive integer, got {max_points}")
         kw["max_points"] = max_points
     try:
         sub = fn(con, **kw)
