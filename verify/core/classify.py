@@ -23,6 +23,7 @@ import numpy as np
 
 from . import sam
 from ..errors import PrecisionError
+from ..validate import check_count
 
 
 @dataclass
@@ -67,6 +68,7 @@ def default_tol(ctx, scale: float = 1.0):
 
 
 def classify(obj, x, rho, ctx, tol=None, samples: int = 64, seed: int = 0) -> Classification:
+    samples = check_count(samples, "samples")
     x = obj.point(x, ctx)
     rho = sam.check_rho(rho, ctx)
     g = ctx.check_finite(obj.grad(x, ctx), "grad f(x)")
