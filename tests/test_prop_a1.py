@@ -9,6 +9,7 @@ from theorems import prop_a1 as P
 from verify import zoo
 from verify.ctx import get_context
 from verify.errors import HypothesisError
+from verify.objectives.parse import parse_number
 from verify.core.sam import gradient
 
 MP = get_context("mpmath", dps=30)
@@ -79,7 +80,7 @@ def test_property_ratio_bound_pointwise(fm, xs, rho):
         return
     gr = gradient(obj, x, F64)
     gp = obj.grad(x + rho * gr.u, F64)
-    mu_f = float(eval(mu))
+    mu_f = float(parse_number(mu))
     assert (gp @ gr.u) >= gr.norm + mu_f * rho - 1e-9 * (1 + gr.norm + rho)
     assert F64.norm(gp) / gr.norm >= 1 - 1e-12
 

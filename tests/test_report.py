@@ -4,7 +4,6 @@ from __future__ import annotations
 import html
 import json
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -165,23 +164,31 @@ def test_rebuild_removes_stale_pages_and_figures(fake_package, tmp_path):
 def test_section_timeout_becomes_an_error_section(fake_package, tmp_path):
     import sys
     pkg = tmp_path / "fakethm"
-    (pkg / "slow.py").write_text(textwrap.dedent('''
+    finished = tmp_path / "slow_section_finished"
+    (pkg / "slow.py").write_text(textwrap.dedent(f'''
         THEOREM, TITLE, ORDER = "Thm S", "slow", 3.0
         def report_certificates(quick=False, figdir=None):
             import time
             time.sleep(30)
+            open({str(finished)!r}, "w").close()
             return []
     '''))
+    (pkg / "instant.py").write_text(textwrap.dedent('''
+        from verify.core.results import Certificate
+        THEOREM, TITLE, ORDER = "Thm I", "instant", 4.0
+        def report_certificates(quick=False, figdir=None):
+            return [Certificate("Thm I", "instant", "no work", context="float64").finish()]
+    '''))
     sys.modules.pop("fakethm.slow", None)
-    t0 = time.perf_counter()
     report = build(out=tmp_path / "out", quick=True, progress=False, package=fake_package,
-                   only=["slow", "second"], timeout=1.0)
-    assert time.perf_counter() - t0 < 20
+                   only=["slow", "instant"], timeout=2.0)
+    # the limit interrupted the section: it never reached its last line (no clock is read here)
+    assert not finished.exists()
     slow = next(s for s in report.sections if s.module == "slow")
-    assert "time limit of 1 s" in slow.error
-    # the control: the quick section is untouched by the same limit
-    second = next(s for s in report.sections if s.module == "second")
-    assert not second.error and second.certificates
+    assert "time limit of 2 s" in slow.error
+    # the control: a section that does no work is untouched by the same limit
+    instant = next(s for s in report.sections if s.module == "instant")
+    assert not instant.error and instant.certificates
 
 
 def test_only_filters_and_rejects_unknown(fake_package):
@@ -345,9 +352,10 @@ def test_pytest_plugin_runslow_still_works(pytester):
 
 # -- the whole quick report: budget -------------------------------------------------------------------
 @pytest.mark.slow
-def test_quick_report_within_budget(tmp_path):
-    """``sam-verify report --quick`` must finish in under 3 minutes (on 2 cores), and no section may
-    crash (a crash is a bug; a failing claim is a result)."""
+def test_quick_report_runs_without_errors(tmp_path):
+    """No section of ``sam-verify report --quick`` may crash (a crash is a bug; a failing claim is a
+    result). Its time is printed, not asserted: the 3-minute goal on 2 cores is a benchmark
+    (``benchmarks/bench_report.py``), since CI machines can be many times slower."""
     import time
     started = time.perf_counter()
     report = build(out=tmp_path, quick=True, progress=False, command="budget test")
@@ -355,4 +363,3 @@ def test_quick_report_within_budget(tmp_path):
     times = ", ".join(f"{s.slug} {s.elapsed:.1f} s" for s in report.sections)
     print(f"quick report: {elapsed:.1f} s ({times}); {report.summary()}")
     assert not report.errors, [s.error.strip().splitlines()[-1] for s in report.errors]
-    assert elapsed < 180, f"quick report took {elapsed:.0f} s > 180 s: {times}"

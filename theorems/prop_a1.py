@@ -183,8 +183,8 @@ def _search_zero(obj, rho, x, ctx, iters: int = 30):
 
 
 def _frac(text):
-    from fractions import Fraction
-    return Fraction(text) if isinstance(text, str) else text
+    from verify.objectives.parse import parse_rational
+    return parse_rational(text) if isinstance(text, str) else text
 
 
 # -- generated convex functions ----------------------------------------------------------------------

@@ -264,18 +264,18 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     route = "manifold" if x_star is not None else "isolated"
     cert = Certificate(THEOREM, TITLE, example or f"{obj.name} at x = {tuple(map(str, x))}, rho = {rho}",
                        statement=STATEMENT, expected=expected)
-    ctx = _context("arb", int(dps))
+    ctx = _context("arb", dps)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     if len(x) != obj.dim or (x_star is not None and len(x_star) != obj.dim):
         return cert.refuse(f"x and x_star must have {obj.dim} coordinates")
-    rho_q = to_fraction(rho)
+    rho_q = to_fraction(rho, "rho")
     if rho_q <= 0:
         return cert.refuse(f"rho must be > 0, got {rho}")
-    x_q = [to_fraction(v) for v in x]
-    xs_q = [to_fraction(v) for v in x_star] if x_star is not None else None
+    x_q = [to_fraction(v, "x") for v in x]
+    xs_q = [to_fraction(v, "x_star") for v in x_star] if x_star is not None else None
     rho_b = ctx.scalar(rho_q)
     xs_b = exact_vector(ctx, xs_q) if xs_q is not None else None
-    fixed = to_fraction(radius) if radius is not None else None
+    fixed = to_fraction(radius, "radius") if radius is not None else None
     if fixed is not None and fixed <= 0:
         return cert.refuse(f"radius must be > 0, got {radius}")
 

@@ -45,7 +45,8 @@ from verify.geometry import superlevel as S
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ZeroGradientError
-from verify.objectives.expr import compile_expr, parse
+from verify.objectives.expr import constant
+from verify.objectives.parse import split_vector
 from verify.objectives.objective import Objective
 from verify.core.results import Certificate
 from verify.core.sam import du_matrix, gradient, sam_value
@@ -105,15 +106,14 @@ def scalar_from_text(text, ctx):
     """A number in ``ctx`` from a number or an expression such as '3/2' or 'sqrt(3)' (exact)."""
     if not isinstance(text, str):
         return ctx.scalar(text) if not hasattr(text, "mid") else text
-    expr, _ = parse(text, [])
-    return compile_expr(expr, (), ctx)(None)
+    return constant(text, ctx)  # the whitelist number parser: data, never code
 
 
 def as_point(values, obj, ctx):
     """Convert a point given as a comma-separated string, a list of numbers/expressions, or a native
     vector of ``ctx`` to a native vector (checked by ``obj.point``)."""
     if isinstance(values, str):
-        values = [v for v in values.split(",") if v.strip()]
+        values = split_vector(values, "point")
     if isinstance(values, (list, tuple)):
         values = ctx.stack([scalar_from_text(v, ctx) for v in values])
     return obj.point(values, ctx)

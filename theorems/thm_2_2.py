@@ -37,6 +37,7 @@ from verify.core.claims import compare
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ShapeError
 from verify.objectives.expr import compile_expr, parse
+from verify.objectives.parse import split_vector
 from verify.core.results import Certificate
 
 from . import thm_2_1 as T
@@ -61,7 +62,7 @@ class MaximizerSet:
     @classmethod
     def curve(cls, exprs: Sequence[str] | str) -> "MaximizerSet":
         if isinstance(exprs, str):
-            exprs = [e for e in exprs.split(",") if e.strip()]
+            exprs = split_vector(exprs, "maximizer set")
         return cls(f"closed curve p(t) = ({', '.join(str(e).strip() for e in exprs)}), "
                    f"t in [0, 2 pi)", exprs=tuple(str(e) for e in exprs))
 

@@ -41,7 +41,7 @@ from verify.geometry import superlevel
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
-from verify.objectives.expr import compile_expr
+from verify.objectives.expr import as_expr, compile_expr
 from verify.core.results import Certificate
 from verify.core.solve import newton
 from verify import zoo
@@ -167,7 +167,7 @@ def zoo_chart(zf: "zoo.ZooFunction", ctx) -> Chart | None:
         return None
     m = zf.manifold_dim
     ts = sp.symbols(f"t0:{m}", real=True)
-    comps = [sp.sympify(c) for c in zf.minimizer_manifold(ts)]
+    comps = [as_expr(c, [t.name for t in ts]) for c in zf.minimizer_manifold(ts)]
     fns = [compile_expr(c, ts, ctx) for c in comps]
     dfns = [[compile_expr(sp.diff(c, t), ts, ctx) for t in ts] for c in comps]
     phi = lambda t: ctx.stack([fn(t) for fn in fns])  # noqa: E731

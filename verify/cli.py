@@ -15,8 +15,15 @@ import sys
 from .errors import SamVerifyError
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors (a missing option, a malformed integer) as one line, exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="sam-verify", description=(
+    parser = _Parser(prog="sam-verify", description=(
         "Check the theorems of 'Sharpness-Aware Minimization Can Hallucinate Minimizers' on your "
         "own functions and models."))
     sub = parser.add_subparsers(dest="command", required=True)
@@ -45,7 +52,10 @@ def _join_negative_values(argv: list[str]) -> list[str]:
 def main(argv=None) -> int:
     parser = build_parser()
     argv = sys.argv[1:] if argv is None else list(argv)
-    args = parser.parse_args(_join_negative_values(argv))
+    try:
+        args = parser.parse_args(_join_negative_values(argv))
+    except SystemExit as exc:  # --help (0) or a usage error (2, one line already printed)
+        return int(exc.code or 0)
     try:
         return int(args.run(args) or 0)
     except SamVerifyError as exc:

@@ -21,8 +21,22 @@ class ShapeError(SamVerifyError):
     """A point, direction or matrix has the wrong shape for the objective's dimension."""
 
 
-class UnknownSymbolError(SamVerifyError):
+class BackendError(SamVerifyError):
+    """The objective cannot be evaluated in the requested arithmetic context."""
+
+
+class ExpressionError(BackendError):
+    """A string given as an expression or a number is outside the accepted grammar (strings are read
+    as data by a whitelist parser, never run as Python code)."""
+
+
+class UnknownSymbolError(ExpressionError):
     """An expression uses a symbol that is not among the declared variables."""
+
+
+class OptionError(SamVerifyError):
+    """An option or count is outside its documented range (precision digits, tolerances, sample
+    counts, ...)."""
 
 
 class PrecisionError(SamVerifyError):
@@ -36,10 +50,6 @@ class UndecidedError(SamVerifyError):
 class HypothesisError(SamVerifyError):
     """A theorem was asked to run on an objective that does not meet its hypotheses
     (for example a non-analytic objective given to an analytic-only theorem)."""
-
-
-class BackendError(SamVerifyError):
-    """The objective cannot be evaluated in the requested arithmetic context."""
 
 
 class ConvergenceError(SamVerifyError):

@@ -27,17 +27,15 @@ import importlib
 import json
 import sys
 
-from ..ctx import get_context
 from ..core.results import Certificate
 from ..errors import ShapeError
-from .common import objective_from_args, parse_vector
+from .common import (add_function_args, box_arg, context_from_args, number_arg, objective_from_args,
+                     parse_vector)
 
 
 def register(sub) -> None:
     p = sub.add_parser("construct", help="construct a hallucinated minimizer (Thm 2.1 / 2.2 / Cor. A.6)")
-    p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    add_function_args(p, dps_default=50, context_default="mpmath", contexts=("float64", "mpmath"))
     p.add_argument("--x-star", dest="x_star", required=True,
                    help="a (global) minimizer of f, comma separated, e.g. 1,0 or sqrt(3),0")
     where = p.add_mutually_exclusive_group(required=True)
@@ -47,14 +45,11 @@ def register(sub) -> None:
                             "(Thm 2.2, needs an analytic f)")
     p.add_argument("--set-value", dest="set_value", default=None, help="exact value of f on the set")
     p.add_argument("--eps", default=None, help="eps (default: the proof's rule, a fraction of M - m)")
-    p.add_argument("--fraction", type=float, default=0.5, help="fraction used by the eps rule")
+    p.add_argument("--fraction", default="0.5", help="fraction used by the eps rule, in (0, 1)")
     p.add_argument("--local-min", dest="local_min", action="store_true",
                    help="x_star is only a local minimizer (Cor. A.6)")
     p.add_argument("--box", default=None,
                    help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,...")
-    p.add_argument("--dps", type=int, default=50, help="decimal digits (default 50)")
-    p.add_argument("--context", default="mpmath", choices=["float64", "mpmath"],
-                   help="arithmetic (default mpmath)")
     p.add_argument("--manifold", action="store_true", help="also run Thm 3.1 on the construction")
     p.add_argument("--attraction", action="store_true", help="also run Thm 3.2 on the construction")
     p.add_argument("--max-points", dest="max_points", type=int, default=None,
@@ -62,15 +57,6 @@ def register(sub) -> None:
                         "--attraction (default 200); the trace grid has (2k+1)^m points")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
-
-
-def _box(text, dim):
-    if text is None:
-        return None
-    v = [float(t) for t in text.split(",") if t.strip()]
-    if len(v) != 2 * dim:
-        raise ShapeError(f"--box needs {2 * dim} numbers (lo,hi per variable), got {len(v)}")
-    return tuple((v[2 * i], v[2 * i + 1]) for i in range(dim))
 
 
 def _section3(module: str):
@@ -86,12 +72,16 @@ def _section3(module: str):
 
 
 def run(args) -> int:
+    ctx = context_from_args(args)
     if args.max_points is not None and args.max_points < 1:
         raise ShapeError(f"--max-points must be a positive integer, got {args.max_points}")
     obj = objective_from_args(args)
-    ctx = get_context(args.context, dps=args.dps)
     x_star = parse_vector(args.x_star, obj.dim, "--x-star")
-    box = _box(args.box, obj.dim)
+    x_max = parse_vector(args.x_max, obj.dim, "--x-max") if args.x_max else None
+    box = box_arg(args.box, obj.dim)
+    fraction = number_arg(args.fraction, "--fraction", 0, 1, open_low=True)
+    number_arg(args.eps, "--eps", 0, open_low=True)
+    number_arg(args.set_value, "--set-value")
     extra = {}
     checks = [(flag, mod) for flag, mod in (("manifold", "thm_3_1"), ("attraction", "thm_3_2"))
               if getattr(args, flag)]
@@ -104,14 +94,14 @@ def run(args) -> int:
         from theorems import thm_2_2
         X = thm_2_2.MaximizerSet.curve(args.max_set)
         con = thm_2_2.construct(obj, x_star, X, ctx, set_value=args.set_value, eps=args.eps,
-                                eps_fraction=args.fraction, box=box)
+                                eps_fraction=fraction, box=box)
     elif args.local_min:
         from theorems import cor_a6
-        con = cor_a6.construct(obj, x_star, parse_vector(args.x_max, obj.dim, "--x-max"), ctx, box=box)
+        con = cor_a6.construct(obj, x_star, x_max, ctx, box=box)
     else:
         from theorems import thm_2_1
-        con = thm_2_1.construct(obj, x_star, parse_vector(args.x_max, obj.dim, "--x-max"), ctx,
-                                eps=args.eps, eps_fraction=args.fraction, box=box)
+        con = thm_2_1.construct(obj, x_star, x_max, ctx, eps=args.eps, eps_fraction=fraction,
+                                box=box)
     cert = con.certificate
     for flag, _ in checks:
         extra[flag] = _section3_entry(fns[flag], con, flag, args.max_points)

@@ -11,9 +11,9 @@
 from __future__ import annotations
 
 import json
-import math
 
 from ..errors import SamVerifyError
+from .common import numbers_arg
 
 
 def _model_args(p) -> None:
@@ -258,19 +258,15 @@ def run_check(args) -> int:
 
 def run_sweep(args) -> int:
     from ..nn.train import format_sweep, sweep
+    rhos = numbers_arg(args.rhos, "--rhos", low=0)
+    switch_rhos = numbers_arg(args.switch_rhos, "--switch-rhos", low=0) if args.switch_rhos else None
     _threads(args)
     data = _data(args)
-    try:
-        rhos = [float(r) for r in args.rhos.split(",") if r.strip()]
-    except ValueError as exc:
-        raise SamVerifyError(f"--rhos must be comma-separated numbers: {args.rhos!r}") from exc
-    if not rhos or any(not (r >= 0 and math.isfinite(r)) for r in rhos):
-        raise SamVerifyError(f"--rhos must be finite numbers >= 0: {args.rhos!r}")
     sw = sweep(data, rhos, seeds=range(args.seeds), steps=args.steps, switch_fraction=args.switch,
                width=args.width, depth=args.depth, activation=args.activation, lr=args.lr,
                momentum=args.momentum, dtype=args.dtype, device=args.device,
                log_every=args.log_every, progress=not args.quiet, row_chunk=args.row_chunk,
-               switch_rhos=[float(r) for r in args.switch_rhos.split(",")] if args.switch_rhos else None)
+               switch_rhos=switch_rhos)
     if args.json:
         rows = [{k: v for k, v in r.items()} for r in sw["rows"]]
         keys = ("transition_rho", "loss_transition_rho", "transition", "loss_transition", "stall_loss",

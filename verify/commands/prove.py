@@ -12,21 +12,20 @@ Exit status: 0 PROVED, 1 FAILS or UNDECIDED, 2 on bad input.
 """
 from __future__ import annotations
 
-from .common import objective_from_args, parse_vector
+from ..objectives.parse import parse_rational
+from ..validate import check_dps
+from .common import add_function_args, objective_from_args, parse_vector
 
 
 def register(sub) -> None:
     p = sub.add_parser("prove", help="prove (Krawczyk, Arb) that a hallucinated minimizer exists near x")
-    p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    add_function_args(p, dps_default=30, contexts=())
     p.add_argument("--x", required=True, help="approximate hallucinated minimizer, e.g. 1.25,0")
     p.add_argument("--rho", required=True, help="perturbation radius rho > 0 (exact decimal or p/q)")
     p.add_argument("--x-star", dest="x_star", default=None,
                    help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star)")
     p.add_argument("--radius", default=None,
                    help="fixed box half-width (default: automatic, 1/4, 1/16, ... until proved)")
-    p.add_argument("--dps", type=int, default=30, help="Arb working precision in decimal digits")
     p.add_argument("--no-refine", dest="refine", action="store_false",
                    help="centre the box at --x as given (default: refine by Newton first)")
     p.add_argument("--json", action="store_true", help="print the certificate as JSON")
@@ -35,11 +34,13 @@ def register(sub) -> None:
 
 def run(args) -> int:
     from theorems.prove_hallucination import prove
-    from ..rigorous.krawczyk import to_fraction
+    check_dps(args.dps, "--dps")
     obj = objective_from_args(args)
-    x = [to_fraction(v) for v in parse_vector(args.x, obj.dim, "--x")]
-    xs = [to_fraction(v) for v in parse_vector(args.x_star, obj.dim, "--x-star")] if args.x_star else None
-    cert = prove(obj, x, to_fraction(args.rho), x_star=xs, radius=args.radius, dps=args.dps,
+    x = [parse_rational(v, "--x") for v in parse_vector(args.x, obj.dim, "--x")]
+    xs = ([parse_rational(v, "--x-star") for v in parse_vector(args.x_star, obj.dim, "--x-star")]
+          if args.x_star else None)
+    radius = parse_rational(args.radius, "--radius") if args.radius is not None else None
+    cert = prove(obj, x, parse_rational(args.rho, "--rho"), x_star=xs, radius=radius, dps=args.dps,
                  refine=args.refine)
     if args.json:
         print(cert.to_json())

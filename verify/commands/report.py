@@ -5,6 +5,7 @@ import os
 import sys
 
 from ..errors import SamVerifyError
+from ..validate import check_count
 
 
 def register(sub) -> None:
@@ -30,6 +31,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..report.build import build, discover
     only = [s for s in args.only.split(",")] if args.only else None
+    jobs = check_count(args.jobs, "--jobs")
     if args.section_timeout is not None and not args.section_timeout > 0:
         raise SamVerifyError(f"--section-timeout must be positive, got {args.section_timeout}")
     if args.list:
@@ -38,7 +40,7 @@ def run(args) -> int:
         return 0
     command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
         ("sam-verify", "__main__")) else None
-    report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
+    report = build(out=args.out, quick=args.quick, only=only, jobs=jobs,
                    progress=not args.no_progress, command=command, timeout=args.section_timeout)
     index = os.path.join(args.out, "index.html")
     print(f"report written to {index}: {report.summary()}")

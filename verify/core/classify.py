@@ -47,6 +47,7 @@ import sympy as sp
 
 from . import sam
 from ..errors import PrecisionError
+from ..validate import check_count
 
 
 class SeamWarning(UserWarning):
@@ -105,6 +106,7 @@ def default_tol(ctx, scale: float = 1.0):
 
 
 def classify(obj, x, rho, ctx, tol=None, samples: int = 64, seed: int = 0) -> Classification:
+    samples = check_count(samples, "samples")
     x = obj.point(x, ctx)
     rho = sam.check_rho(rho, ctx)
     g = ctx.check_finite(obj.grad(x, ctx), "grad f(x)")

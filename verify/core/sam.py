@@ -21,14 +21,23 @@ Matrix-free forms (``*_matvec``) use only Hessian-vector products, for large d.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
-from ..errors import InvalidRhoError, NonFiniteError, ZeroGradientError
+from ..errors import ExpressionError, InvalidRhoError, NonFiniteError, ZeroGradientError
+from ..objectives.expr import constant
+from ..objectives.parse import parse_number
 
 
 def check_rho(rho, ctx=None, allow_zero: bool = False):
     """rho as a scalar of ctx, refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
     means plain gradient descent, as in training)."""
+    if isinstance(rho, str):  # the whitelist number parser: '1.2', '6/5', 'sqrt(2)' (exact)
+        try:
+            exact = parse_number(rho, "rho")
+        except (ExpressionError, NonFiniteError) as exc:
+            raise InvalidRhoError(str(exc)) from None
+        rho = Fraction(int(exact.p), int(exact.q)) if exact.is_Rational else exact
     try:
         value = float(rho)
     except (TypeError, ValueError) as exc:
@@ -39,6 +48,8 @@ def check_rho(rho, ctx=None, allow_zero: bool = False):
         return rho
     if ctx.name in ("float64", "torch"):
         return value
+    if hasattr(rho, "is_number") and not rho.is_Rational:  # an exact irrational such as sqrt(2)
+        return constant(rho, ctx)
     # a Python float is taken at its exact binary value; pass a string or Fraction for a decimal
     return ctx.scalar(rho)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 from .base import Context
 from .float64 import FloatContext
 from ..errors import BackendError
+from ..validate import check_dps
 
 ALIASES = {"float": "float64", "float64": "float64", "fp": "float64", "numpy": "float64",
            "mp": "mpmath", "mpmath": "mpmath", "arb": "arb", "interval": "arb", "iv": "arb",
@@ -19,10 +20,10 @@ def get_context(kind: str | Context = "float64", dps: int = 50, device: str = "a
         return FloatContext()
     if key == "mpmath":
         from .mp import MPContext
-        return MPContext(dps)
+        return MPContext(check_dps(dps))
     if key == "arb":
         from .arb import ArbContext
-        return ArbContext(dps)
+        return ArbContext(check_dps(dps))
     if key == "torch":
         from .torch import TorchContext
         return TorchContext(device=device, dtype=dtype)

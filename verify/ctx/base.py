@@ -24,7 +24,8 @@ from __future__ import annotations
 import math
 from typing import Any, Sequence
 
-from ..errors import NonFiniteError, PrecisionError
+from ..errors import NonFiniteError
+from ..validate import check_tol
 
 ELEMENTARY = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan")
 
@@ -52,10 +53,9 @@ class Context:
         return self.scalar(units) * self.scalar(self.eps) * scale
 
     def require_tol(self, tol: float, what: str = "tolerance") -> None:
-        """Refuse a tolerance that this arithmetic cannot deliver."""
-        if float(tol) < self.eps:
-            raise PrecisionError(f"{what} {float(tol):.3g} is below the unit roundoff {self.eps:.3g} "
-                                 f"of {self.name} at {self.precision_label}; raise the precision")
+        """Refuse a tolerance that this arithmetic cannot deliver, or one too loose to mean anything
+        (not finite, or above :data:`verify.validate.MAX_TOL`)."""
+        check_tol(tol, self.eps, f"{what} (in {self.name} at {self.precision_label})")
 
     # -- generic helpers built on the primitives ----------------------------------------------------
     def dot(self, a, b):

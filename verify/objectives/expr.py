@@ -14,6 +14,7 @@ from typing import Callable, Sequence
 import sympy as sp
 
 from ..errors import BackendError, UnknownSymbolError
+from .parse import parse_expression, parse_number
 
 _FUNCS = {sp.exp: "exp", sp.log: "log", sp.sin: "sin", sp.cos: "cos", sp.tan: "tan",
           sp.tanh: "tanh", sp.sinh: "sinh", sp.cosh: "cosh", sp.atan: "atan"}
@@ -21,17 +22,28 @@ _NON_ANALYTIC = (sp.Piecewise, sp.Abs, sp.Max, sp.Min, sp.sign, sp.Heaviside, sp
 
 
 def parse(text: str, names: Sequence[str]) -> tuple[sp.Expr, tuple[sp.Symbol, ...]]:
-    """Parse ``text`` with the declared variable names; decimal literals become exact rationals."""
-    from sympy.parsing.sympy_parser import (convert_xor, parse_expr, rationalize,
-                                            standard_transformations)
-    symbols = tuple(sp.Symbol(n.strip(), real=True) for n in names)
-    local = {s.name: s for s in symbols}
+    """Parse ``text`` with the declared variable names by the whitelist parser (never as Python
+    code); decimal literals become exact rationals."""
+    return parse_expression(text, names)
+
+
+def as_expr(value, names: Sequence[str] = ()) -> sp.Expr:
+    """A sympy expression from a sympy object or number (``sympify(strict=True)``: no string is
+    ever evaluated) or from a string (the whitelist parser, in the variables ``names``)."""
+    if isinstance(value, str):
+        return parse_expression(value, names)[0]
     try:
-        expr = parse_expr(text, local_dict=local, transformations=standard_transformations
-                          + (convert_xor, rationalize))
-    except (SyntaxError, TypeError, sp.SympifyError) as exc:
-        raise BackendError(f"cannot parse expression {text!r}: {exc}") from exc
-    return expr, symbols
+        return sp.sympify(value, strict=True)
+    except sp.SympifyError as exc:
+        raise BackendError(f"cannot read {type(value).__name__} {value!r} as an expression") from exc
+
+
+def constant(value, ctx):
+    """An exact constant (a sympy number or a string such as '6/5' or 'sqrt(3)') in ``ctx``:
+    rationals exactly where the arithmetic allows, anything else through the context's functions."""
+    if isinstance(value, str):
+        value = parse_number(value)
+    return compile_expr(value, (), ctx)(None)
 
 
 def exact_constants(expr: sp.Expr) -> sp.Expr:
@@ -55,7 +67,7 @@ def is_analytic(expr: sp.Expr) -> bool:
 def compile_expr(expr: sp.Expr, symbols: Sequence[sp.Symbol], ctx) -> Callable:
     """Return ``fn(x)`` evaluating ``expr`` at the native vector ``x`` in context ``ctx``."""
     index = {s: i for i, s in enumerate(symbols)}
-    return _build(exact_constants(sp.sympify(expr)), index, ctx)
+    return _build(exact_constants(as_expr(expr)), index, ctx)
 
 
 def _build(e, index, ctx) -> Callable:

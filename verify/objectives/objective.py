@@ -13,6 +13,7 @@ a flat tensor, torch context; :mod:`verify.objectives.torch_model` builds one fr
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 from collections import OrderedDict
 from typing import Callable, Sequence
 
@@ -20,7 +21,8 @@ import numpy as np
 import sympy as sp
 
 from ..errors import BackendError, HypothesisError, ShapeError
-from .expr import check_symbols, compile_expr, is_analytic, parse
+from .expr import as_expr, check_symbols, compile_expr, constant, is_analytic, parse
+from .parse import declare, parse_number, split_vector
 
 COMPILED_CONTEXTS_KEPT = 8
 SMOOTHNESS = ("analytic", "Cinf") + tuple(f"C{k}" for k in range(0, 10)) + ("unknown",)
@@ -68,6 +70,8 @@ class Objective:
     def point(self, x, ctx):
         """Convert ``x`` to a native vector of ``ctx``, checking its shape and finiteness."""
         self._check_ctx(ctx)
+        if _has_strings(x):
+            x = [_coordinate(c, ctx) if isinstance(c, str) else c for c in list(x)]
         v = ctx.vector(x) if not _is_native(x, ctx) else x
         n = len(v) if not hasattr(v, "shape") else v.shape[0]
         if (hasattr(v, "shape") and len(v.shape) != 1) or n != self.dim:
@@ -107,6 +111,19 @@ class Objective:
         return f"<{type(self).__name__} {self.name} d={self.dim} {self.smoothness}>"
 
 
+def _has_strings(x) -> bool:
+    if isinstance(x, (list, tuple)):
+        return any(isinstance(c, str) for c in x)
+    return isinstance(x, np.ndarray) and x.dtype.kind == "U"
+
+
+def _coordinate(text: str, ctx):
+    """A coordinate given as a string, read by the whitelist parser: exact rationals ('-0.2', '6/5',
+    '1e-3') as Fractions, which every context converts exactly; others ('sqrt(3)') in ``ctx``."""
+    value = parse_number(text, "point coordinate")
+    return Fraction(int(value.p), int(value.q)) if value.is_Rational else constant(value, ctx)
+
+
 def _is_native(x, ctx) -> bool:
     if ctx.name == "torch":
         return ctx.torch.is_tensor(x)
@@ -121,12 +138,12 @@ class SympyObjective(Objective):
     def __init__(self, expr, variables: Sequence[str] | str, smoothness: str | None = None,
                  name: str | None = None):
         if isinstance(variables, str):
-            variables = [v for v in variables.replace(" ", "").split(",") if v]
+            variables = split_vector(variables, "variables")
         if isinstance(expr, str):
             expr, symbols = parse(expr, variables)
         else:
-            symbols = tuple(sp.Symbol(str(v), real=True) for v in variables)
-            expr = sp.sympify(expr).xreplace({sp.Symbol(s.name): s for s in symbols})
+            symbols = declare([str(v) for v in variables])
+            expr = as_expr(expr).xreplace({sp.Symbol(s.name): s for s in symbols})
         check_symbols(expr, symbols)
         self.expr, self.symbols, self.dim = expr, symbols, len(symbols)
         detected = "analytic" if is_analytic(expr) else "unknown"

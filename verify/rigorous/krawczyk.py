@@ -44,7 +44,8 @@ from typing import Any, Callable, Sequence
 import numpy as np
 import sympy as sp
 
-from ..objectives.expr import exact_constants
+from ..objectives.expr import as_expr, exact_constants
+from ..objectives.parse import parse_rational
 from ..errors import NonFiniteError, SamVerifyError, UndecidedError, ZeroGradientError
 
 #: errors that mean "this box is too wide to decide", never "false"
@@ -52,19 +53,17 @@ INTERVAL_FAILURES = (UndecidedError, ZeroGradientError, NonFiniteError, Arithmet
 
 
 # -- conversions ------------------------------------------------------------------------------------
-def to_fraction(v) -> Fraction:
+def to_fraction(v, what: str = "number") -> Fraction:
     """Exact rational of an int, Fraction, sympy Rational, binary float or decimal string."""
     if isinstance(v, Fraction):
         return v
+    if isinstance(v, float) and not math.isfinite(v):
+        raise NonFiniteError(f"{what} {v!r} is not finite")
     if isinstance(v, (int, float)):
         return Fraction(v)
     if hasattr(v, "p") and hasattr(v, "q"):
         return Fraction(int(v.p), int(v.q))
-    try:
-        return Fraction(str(v).strip())
-    except (ValueError, ZeroDivisionError) as exc:
-        raise SamVerifyError(f"{v!r} is not an exact number (use a decimal like 2.8 or a "
-                             f"fraction like 14/5)") from exc
+    return parse_rational(str(v), what)  # a decimal string ('2.8' is 14/5) or p/q, never code
 
 
 def exact_vector(ctx, values) -> np.ndarray:
@@ -327,7 +326,7 @@ def range_over_reals(expr: sp.Expr) -> tuple:
 
 def global_lower_bound(expr: sp.Expr) -> Fraction | None:
     """A rational L with f >= L on all of R^d (by :func:`range_over_reals`), or None."""
-    lo, _ = range_over_reals(sp.sympify(expr))
+    lo, _ = range_over_reals(as_expr(expr))
     return None if lo == -INF else Fraction(lo)
 
 
@@ -336,7 +335,7 @@ def exact_value(expr: sp.Expr, symbols, point) -> sp.Expr | None:
     subs = {s: sp.Rational(to_fraction(v).numerator, to_fraction(v).denominator)
             for s, v in zip(symbols, point)}
     try:  # float constants first become the exact rationals they denote, as in the compiler
-        return sp.simplify(exact_constants(sp.sympify(expr)).xreplace(subs))
+        return sp.simplify(exact_constants(as_expr(expr)).xreplace(subs))
     except (TypeError, ValueError):
         return None
 
