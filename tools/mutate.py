@@ -23,6 +23,7 @@ mutated.
     nice -n 15 python tools/mutate.py                      # every target file
     nice -n 15 python tools/mutate.py --files verify/core/claims.py --list
     nice -n 15 python tools/mutate.py --sample 60 --seed 1 # a quick random sample
+    nice -n 15 python tools/mutate.py --files theorems/thm_3_1.py --functions residual_bound
 """
 from __future__ import annotations
 
@@ -432,6 +433,7 @@ def _preload() -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", nargs="*", help="target files (default: the core modules and theorems/)")
+    ap.add_argument("--functions", nargs="*", help="only mutants inside these functions (by name)")
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
@@ -444,11 +446,12 @@ def main(argv=None) -> int:
         if not (ROOT / t).exists():
             ap.error(f"no such file: {t}")
     equivalents = load_equivalents()
-    mutants = [m for t in targets for m in mutants_of(t)]
+    every = [m for t in targets for m in mutants_of(t)]
+    mutants = [m for m in every if not args.functions or m.function.split(".")[-1] in args.functions]
     for m in mutants:
         if m.key in equivalents:
             m.status = "equivalent"
-    known = {m.key for m in mutants}
+    known = {m.key for m in every}
     stale = [k for k in equivalents if k.split(" | ")[0] in targets and k not in known]
     if args.sample:
         pool = [m for m in mutants if m.status != "equivalent"]
@@ -465,7 +468,8 @@ def main(argv=None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="sam-mutate-"))
     try:
         copy_tree(tmp)
-        test_files = sorted({f for t in targets for f in tmap[t]})
+        wanted = {m.path for m in mutants if m.status != "equivalent"}
+        test_files = sorted({f for t in wanted for f in tmap[t]})
         t0 = time.perf_counter()
         base = tmp / "baseline.json"
         baseline(tmp, test_files, targets, base)
