@@ -1,0 +1,121 @@
+"""Targeted tests for decisions that a mutation run (tools/mutate.py) showed no test could fail:
+precision rules, candidate filters, seam distances and default boxes. Each test states the rule it
+pins and checks it on both sides of its boundary."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from theorems import appendix_d as D
+from theorems import rho_threshold as R
+from theorems import thm_2_1
+from theorems import thm_3_1 as T
+from verify.ctx import get_context
+from verify.objectives import zoo
+
+
+# -- thm_3_1: tolerances follow from the working precision ------------------------------------------------
+@pytest.mark.parametrize("kind,dps,bound", [("float64", None, 1e-12), ("torch", None, 1e-12),
+                                            ("mpmath", 19, 1e-12), ("mpmath", 20, 1e-15),
+                                            ("mpmath", 30, 1e-25), ("mpmath", 50, 1e-45)])
+def test_residual_bound_is_set_by_the_digits(kind, dps, bound):
+    """10^-(dps - 5) from 20 digits up (five digits of head room), else the float64 bound 1e-12."""
+    ctx = get_context(kind, dps=dps, device="cpu") if dps else get_context(kind, device="cpu")
+    assert T.residual_bound(ctx) == pytest.approx(bound, rel=1e-12)
+    assert T.residual_bound(ctx) > 100 * ctx.eps              # never below the arithmetic's rounding
+
+
+@pytest.mark.parametrize("kind,dps,gap", [("float64", None, 6.0), ("mpmath", 29, 6.0),
+                                          ("mpmath", 30, 10.0), ("mpmath", 50, 10.0)])
+def test_required_gap_is_set_by_the_digits(kind, dps, gap):
+    ctx = get_context(kind, dps=dps) if dps else get_context(kind)
+    assert T.required_gap(ctx) == gap
+
+
+def test_nullity_counts_below_the_largest_gap():
+    fp = get_context("float64")
+    svals = fp.vector([3.0, 1.0, 1e-9, 1e-10])           # gap of 8 decades after the second value
+    assert T.nullity(svals, fp, 6.0) == (2, pytest.approx(9 - math.log10(1), abs=1e-9))
+    assert T.nullity(svals, fp, 9.5)[0] == 0              # the gap is not wide enough
+    assert T.nullity(fp.vector([2.0, 1.0, 0.5]), fp, 1.0)[0] == 0
+    n, gap = T.nullity(fp.vector([1.0, 0.0]), fp, 6.0)   # an exact zero counts (floored at eps)
+    assert n == 1 and gap > 15
+
+
+# -- appendix D: distances to the seams and the seam sample points ---------------------------------------
+@pytest.mark.parametrize("p,dist", [((-1.0, 3.0), 0.0), ((0.0, 2.0), 0.0), ((0.5, 0.6), 0.0),
+                                    ((0.5, -0.6), 0.0), ((2.0, 5.6), 0.0), ((2.0, -5.6), 0.0),
+                                    ((0.5, 3.0), 0.5), ((-0.7, 2.0), 0.3), ((-3.0, 0.2), 0.4),
+                                    ((3.0, 4.0), 1.6), ((3.0, -6.0), 0.4)])
+def test_seam_distance(p, dist):
+    """max-norm distance to x = -1, x = 0, |y| = 0.6, |y| = 5.6, for floats, arrays and balls."""
+    assert D.seams(p) == pytest.approx(dist, abs=1e-12)
+    assert D.seams(np.array(p)) == pytest.approx(dist, abs=1e-12)
+    arb = get_context("arb", dps=30)
+    assert D.seams(arb.vector(list(p))) == pytest.approx(dist, abs=1e-12)
+
+
+def test_seam_points_lie_on_one_seam_away_from_crossings():
+    fp = get_context("float64")
+    pts = D._seam_points(fp, 12)
+    assert {nv for _, nv in pts} == {(1.0, 0.0), (0.0, 1.0)}
+    families = set()
+    for (x, y), nv in pts:
+        assert D.seams((x, y)) == pytest.approx(0.0, abs=1e-12)
+        if nv == (1.0, 0.0):          # on a vertical seam: away from the horizontal ones
+            assert x in (-1.0, 0.0) and min(abs(abs(y) - 0.6), abs(abs(y) - 5.6)) > 0.05
+            families.add(("x", x))
+        else:                          # on a horizontal seam: away from the vertical ones
+            assert abs(y) in (0.6, 5.6) and min(abs(x + 1), abs(x)) > 0.05
+            families.add(("y", y))
+    assert families == {("x", -1.0), ("x", 0.0), ("y", 0.6), ("y", -0.6), ("y", 5.6), ("y", -5.6)}
+
+
+# -- thm_2_1: the default search box ----------------------------------------------------------------------
+def test_default_box_pads_the_hull_of_the_points():
+    assert thm_2_1.default_box([[0.0, 0.0], [1.0, 2.0]], 1.0) == ((-1.0, 2.0), (-1.0, 3.0))
+    assert thm_2_1.default_box([[3.0, -1.0, 2.0], [1.0, 4.0, 2.0], [2.0, 0.0, -5.0]], 0.5) == \
+        ((0.5, 3.5), (-1.5, 4.5), (-5.5, 2.5))
+    assert thm_2_1.default_box([[2.0]], 0.25) == ((1.75, 2.25),)
+
+
+# -- rho threshold: the candidate filters ------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ring_setup():
+    fp = get_context("float64")
+    zf = zoo.get("ring")
+    return fp, zf, R.argmin_samples(zf, fp, 8), R.critical_points(zf, fp)
+
+
+def test_argmin_samples_keep_only_global_minimizers(ring_setup):
+    fp, zf, targets, _ = ring_setup
+    assert len(targets) >= 8
+    assert all(abs(fp.to_float(zf.objective.value(p, fp))) < 1e-9 for p in targets)
+    tilted = zoo.get("tilted_ring")                  # no min_value recorded: nothing is filtered
+    assert len(R.argmin_samples(tilted, fp, 8)) == len(tilted.minimizers)
+
+
+def test_hallucinated_at_accepts_only_true_preimages(ring_setup):
+    """On the ring (threshold 1): a preimage at rho = 1.5 with ||y|| = 1/2, none at rho = 0.8, and
+    none once the gradient margin exceeds ||grad f(y)||."""
+    fp, zf, targets, crit = ring_setup
+    found = R.hallucinated_at(zf, 1.5, fp, targets, crit, 41)
+    assert found is not None
+    y, xs, res, gn = found
+    assert abs(float(np.linalg.norm([fp.to_float(v) for v in y])) - 0.5) < 1e-9
+    assert res <= 1e-10 and gn > 1e-6
+    assert gn == pytest.approx(1.5, rel=1e-6)        # ||grad f|| = 4 r |r^2 - 1| at r = 1/2
+    assert R.hallucinated_at(zf, 0.8, fp, targets, crit, 41) is None
+    assert R.hallucinated_at(zf, 1.5, fp, targets, crit, 41, grad_margin=2.0) is None
+    assert R.hallucinated_at(zf, 1.5, fp, targets, crit, 41, grad_margin=1.0) is not None
+
+
+def test_critical_points_sample_maximizer_sets():
+    fp = get_context("float64")
+    zf = zoo.get("circle_max")
+    pts = R.critical_points(zf, fp, set_samples=12)
+    assert sum(k == "maximizer" for k, _ in pts) == len(zf.maximizers) + 12
+    ring_pts = R.critical_points(zoo.get("double_well2"), fp)
+    assert [k for k, _ in ring_pts].count("saddle") == 4

@@ -1,0 +1,540 @@
+"""Mutation testing for the decision code of sam-verify: can every decision be shown to fail?
+
+A small AST mutator (no third-party tool needed, works offline). For each target module it makes
+one-change mutants of
+
+* comparisons (``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``is``/``in`` negated),
+* boolean operators (``and`` <-> ``or``, ``not x`` -> ``x``),
+* signs (``a + b`` <-> ``a - b``, ``-x`` -> ``x``),
+* numeric constants (an int n -> n + 1; a float c -> 1e6 c when |c| < 1e-3 (a tolerance), else
+  2 c, 0.0 -> 1.0; True <-> False),
+* returns (an early ``return`` -> ``pass``; ``return <comparison or boolean>`` -> ``return True``),
+
+runs the tests that execute the mutated line (per-test line coverage from one baseline run, limited
+to the test files mapped to the module) against each mutant, and reports per-file scores and every
+survivor. Mutants run in a temporary copy of the tree (the working tree is never touched), one at a
+time in a forked child of a process that has already imported the heavy libraries, with a timeout.
+
+Equivalent mutants (no behaviour change) are listed once in ``tools/mutation_equivalents.txt``,
+keyed by file, function, a hash of the line's text and the mutation, with a reason; they are left
+out of the score. Presentation-only functions (figures, text formatting) and error messages are not
+mutated.
+
+    nice -n 15 python tools/mutate.py                      # every target file
+    nice -n 15 python tools/mutate.py --files verify/core/claims.py --list
+    nice -n 15 python tools/mutate.py --sample 60 --seed 1 # a quick random sample
+    nice -n 15 python tools/mutate.py --files theorems/thm_3_1.py --functions residual_bound
+"""
+from __future__ import annotations
+
+import argparse
+import ast
+import hashlib
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+EQUIVALENTS = ROOT / "tools" / "mutation_equivalents.txt"
+CORE_TARGETS = ["verify/core/claims.py", "verify/rigorous/krawczyk.py", "verify/core/sam.py",
+                "verify/core/classify.py", "verify/core/results.py"]
+#: tests that exercise a module without importing it by name (added to the import-derived map)
+EXTRA_TESTS = {
+    "verify/core/claims.py": ["tests/test_relations.py", "tests/test_rigorous.py",
+                              "tests/test_thm_2_1.py", "tests/test_properties.py"],
+    "verify/core/results.py": ["tests/test_relations.py", "tests/test_report.py",
+                               "tests/test_errors.py"],
+    "verify/core/sam.py": ["tests/test_sam_operators.py", "tests/test_classify.py",
+                           "tests/test_properties.py"],
+    "verify/core/classify.py": ["tests/test_classify.py", "tests/test_properties.py"],
+    "verify/rigorous/krawczyk.py": ["tests/test_relations.py", "tests/test_rigorous.py"],
+    "theorems/prove_hallucination.py": ["tests/test_properties.py"],
+    "theorems/thm_2_1.py": ["tests/test_properties.py", "tests/test_mutation_survivors.py"],
+}
+#: functions whose output is only presentation (figures, text); their mutants are not generated
+SKIP_FUNCTIONS = {"figure", "_figure", "_figures", "__str__", "__repr__", "_decimal", "_radius_text",
+                  "_iv", "_pt", "_intervals", "_log10", "to_dict", "to_json", "_as_text", "summary"}
+PRELOAD = ["numpy", "scipy", "scipy.linalg", "scipy.optimize", "sympy", "mpmath", "flint", "torch",
+           "autograd", "hypothesis", "pytest", "jinja2", "matplotlib", "matplotlib.pyplot"]
+
+
+# -- mutants ---------------------------------------------------------------------------------------
+@dataclass
+class Mutant:
+    path: str          # relative to the repository root
+    function: str      # qualified name of the enclosing function ('<module>' at top level)
+    line: int
+    line_hash: str     # sha1 of the stripped text of the mutated line (stable when lines move)
+    description: str   # e.g. "Compare < -> <= #0"
+    span: tuple        # (lineno, col, end_lineno, end_col) of the replaced source
+    replacement: str
+    status: str = ""   # killed | survived | timeout | not_covered | equivalent
+    seconds: float = 0.0
+
+    @property
+    def key(self) -> str:
+        return f"{self.path} | {self.function} | {self.line_hash} | {self.description}"
+
+    def apply(self, source: str) -> str:
+        lines = source.splitlines(keepends=True)
+        (l0, c0, l1, c1) = self.span
+        head = "".join(lines[:l0 - 1]) + _byte_prefix(lines[l0 - 1], c0)
+        tail = _byte_suffix(lines[l1 - 1], c1) + "".join(lines[l1:])
+        return head + self.replacement + tail
+
+
+def _byte_prefix(line: str, col: int) -> str:
+    return line.encode()[:col].decode()
+
+
+def _byte_suffix(line: str, col: int) -> str:
+    return line.encode()[col:].decode()
+
+
+COMPARE_SWAP = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                ast.NotEq: ast.Eq, ast.Is: ast.IsNot, ast.IsNot: ast.Is, ast.In: ast.NotIn,
+                ast.NotIn: ast.In}
+OP_TEXT = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=",
+           ast.Is: "is", ast.IsNot: "is not", ast.In: "in", ast.NotIn: "not in"}
+
+
+def _mutate_constant(value):
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        if value == 0.0:
+            return 1.0
+        return value * 1e6 if abs(value) < 1e-3 else value * 2
+    return None
+
+
+def _is_texty(node) -> bool:
+    return isinstance(node, (ast.JoinedStr, ast.List, ast.Tuple, ast.ListComp)) or (
+        isinstance(node, ast.Constant) and isinstance(node.value, (str, bytes)))
+
+
+class _Collector(ast.NodeVisitor):
+    def __init__(self, path: str, source: str):
+        self.path, self.lines = path, source.splitlines()
+        self.scope: list[str] = []
+        self.out: list[Mutant] = []
+        self.seen: dict = {}
+
+    # scopes and skipped regions
+    def _visit_scope(self, node):
+        if node.name in SKIP_FUNCTIONS:
+            return
+        self.scope.append(node.name)
+        self.generic_visit(node)
+        self.scope.pop()
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _visit_scope
+
+    def visit_JoinedStr(self, node):      # f-strings: text only
+        return
+
+    def visit_Raise(self, node):          # error messages and types: not decisions
+        return
+
+    def visit_Expr(self, node):           # docstrings and bare calls such as warnings
+        if isinstance(node.value, ast.Constant):
+            return
+        self.generic_visit(node)
+
+    def visit_AnnAssign(self, node):
+        if node.value is not None:
+            self.visit(node.value)
+
+    def visit_arg(self, node):            # annotations
+        return
+
+    def _add(self, node, description, replacement, span=None):
+        span = span or (node.lineno, node.col_offset, node.end_lineno, node.end_col_offset)
+        text = self.lines[span[0] - 1].strip()
+        function = ".".join(self.scope) or "<module>"
+        line_hash = hashlib.sha1(text.encode()).hexdigest()[:10]
+        k = self.seen.get((function, line_hash, description), 0)
+        self.seen[(function, line_hash, description)] = k + 1
+        self.out.append(Mutant(self.path, function, span[0], line_hash, f"{description} #{k}", span,
+                               replacement))
+
+    # mutation operators
+    def visit_Compare(self, node):
+        for i, op in enumerate(node.ops):
+            new = COMPARE_SWAP.get(type(op))
+            if new is None:
+                continue
+            ops = list(node.ops)
+            ops[i] = new()
+            text = ast.unparse(ast.Compare(node.left, ops, node.comparators))
+            self._add(node, f"Compare {OP_TEXT[type(op)]} -> {OP_TEXT[new]}", f"({text})")
+        self.generic_visit(node)
+
+    def visit_BoolOp(self, node):
+        other = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        names = {ast.And: "and", ast.Or: "or"}
+        self._add(node, f"BoolOp {names[type(node.op)]} -> {names[type(other)]}",
+                  f"({ast.unparse(ast.BoolOp(other, node.values))})")
+        self.generic_visit(node)
+
+    def visit_UnaryOp(self, node):
+        if isinstance(node.op, ast.Not):
+            self._add(node, "drop not", f"({ast.unparse(node.operand)})")
+        elif isinstance(node.op, ast.USub):
+            self._add(node, "drop unary -", f"({ast.unparse(node.operand)})")
+        self.generic_visit(node)
+
+    def visit_BinOp(self, node):
+        swap = {ast.Add: (ast.Sub, "+", "-"), ast.Sub: (ast.Add, "-", "+")}.get(type(node.op))
+        if swap and not (_is_texty(node.left) or _is_texty(node.right)):
+            new = ast.BinOp(node.left, swap[0](), node.right)
+            self._add(node, f"BinOp {swap[1]} -> {swap[2]}", f"({ast.unparse(new)})")
+        self.generic_visit(node)
+
+    def visit_Constant(self, node):
+        new = _mutate_constant(node.value)
+        if new is not None:
+            self._add(node, f"Constant {node.value!r} -> {new!r}", f"({new!r})")
+
+    def visit_Return(self, node):
+        if self._is_early(node):
+            self._add(node, "early return -> pass", "pass")
+        if isinstance(node.value, (ast.Compare, ast.BoolOp)) or (
+                isinstance(node.value, ast.UnaryOp) and isinstance(node.value.op, ast.Not)):
+            self._add(node, "return <condition> -> return True", "return True")
+        self.generic_visit(node)
+
+    def _is_early(self, node) -> bool:
+        parent = getattr(node, "_parent", None)
+        return not isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Module))
+
+
+def _link_parents(tree):
+    for parent in ast.walk(tree):
+        for child in ast.iter_child_nodes(parent):
+            child._parent = parent
+
+
+def mutants_of(path: str) -> list[Mutant]:
+    source = (ROOT / path).read_text()
+    tree = ast.parse(source)
+    _link_parents(tree)
+    c = _Collector(path, source)
+    c.visit(tree)
+    return c.out
+
+
+def target_files() -> list[str]:
+    return CORE_TARGETS + sorted(str(p.relative_to(ROOT)) for p in (ROOT / "theorems").glob("*.py")
+                                 if p.name != "__init__.py")
+
+
+def load_equivalents() -> dict[str, str]:
+    out = {}
+    if EQUIVALENTS.exists():
+        for raw in EQUIVALENTS.read_text().splitlines():
+            if not raw.strip() or raw.lstrip().startswith("#"):
+                continue
+            parts = [p.strip() for p in raw.split(" | ")]
+            if len(parts) != 5:
+                raise SystemExit(f"{EQUIVALENTS.name}: malformed line (want 5 fields): {raw}")
+            out[" | ".join(parts[:4])] = parts[4]
+    return out
+
+
+# -- which tests exercise which module ---------------------------------------------------------------
+def _module_file(dotted: str) -> str | None:
+    base = ROOT / Path(*dotted.split("."))
+    for cand in (base.with_suffix(".py"), base / "__init__.py"):
+        if cand.exists():
+            return str(cand.relative_to(ROOT))
+    return None
+
+
+def _reexports(package: str) -> dict[str, str]:
+    """name -> module file for 'from .x import name' lines of a package's __init__.py."""
+    init = _module_file(package)
+    if init is None or not init.endswith("__init__.py"):
+        return {}
+    out = {}
+    for node in ast.walk(ast.parse((ROOT / init).read_text())):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            for a in node.names:
+                sub = f"{package}.{node.module}" if node.module else package
+                out[a.asname or a.name] = _module_file(f"{sub}.{a.name}") or _module_file(sub)
+    return out
+
+
+def imported_files(test_path: Path) -> set[str]:
+    found = set()
+    for node in ast.walk(ast.parse(test_path.read_text())):
+        if isinstance(node, ast.Import):
+            found.update(filter(None, (_module_file(a.name) for a in node.names)))
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            reexp = _reexports(node.module)
+            for a in node.names:
+                found.add(_module_file(f"{node.module}.{a.name}") or reexp.get(a.name)
+                          or _module_file(node.module))
+    return {f for f in found if f}
+
+
+def test_map(targets: list[str]) -> dict[str, list[str]]:
+    tests = sorted((ROOT / "tests").glob("test_*.py"))
+    imports = {str(t.relative_to(ROOT)): imported_files(t) for t in tests}
+    out = {}
+    for target in targets:
+        mapped = {t for t, files in imports.items() if target in files}
+        mapped.update(t for t in EXTRA_TESTS.get(target, []) if (ROOT / t).exists())
+        out[target] = sorted(mapped)
+    return out
+
+
+# -- running -----------------------------------------------------------------------------------------
+def copy_tree(dest: Path) -> None:
+    for sub in ("verify", "theorems", "tests"):
+        shutil.copytree(ROOT / sub, dest / sub, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy2(ROOT / name, dest / name)
+
+
+def _child_setup(tree: Path) -> None:
+    os.chdir(tree)
+    sys.path[:] = [str(tree)] + [p for p in sys.path
+                                if p and Path(p).resolve() != ROOT and not (Path(p) / "verify").is_dir()]
+    os.environ["PYTHONPATH"] = str(tree)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+
+
+PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-header",
+               "-o", "addopts=", "--tb=no"]
+
+
+class _Coverage:
+    """pytest plugin: lines of the target files executed by each test (sys.settrace, Python 3.11)."""
+
+    def __init__(self, files: set[str]):
+        self.files, self.current, self.lines, self.durations = files, None, {}, {}
+
+    def _global(self, frame, event, arg):
+        if frame.f_code.co_filename in self.files:
+            return self._local
+        return None
+
+    def _local(self, frame, event, arg):
+        if event == "line" and self.current is not None:
+            self.lines.setdefault(self.current, set()).add((frame.f_code.co_filename, frame.f_lineno))
+        return self._local
+
+    def pytest_runtest_protocol(self, item, nextitem):
+        import threading
+        self.current = item.nodeid
+        sys.settrace(self._global)
+        threading.settrace(self._global)
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        import threading
+        sys.settrace(None)
+        threading.settrace(None)
+        self.current = None
+
+    def pytest_runtest_logreport(self, report):
+        self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
+
+
+def baseline(tree: Path, test_files: list[str], targets: list[str], out_file: Path) -> None:
+    """Run the mapped tests once in a child, recording per-test coverage and durations."""
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            _child_setup(tree)
+            import pytest
+            files = {str(tree / t) for t in targets}
+            cov = _Coverage(files)
+            code = int(pytest.main([a for a in PYTEST_ARGS if a != "-x"] + test_files, plugins=[cov]))
+            import verify
+            data = {"rc": int(code), "verify_file": verify.__file__,
+                    "durations": cov.durations,
+                    "lines": {t: sorted([str(Path(f).relative_to(tree)), n] for f, n in ls)
+                              for t, ls in cov.lines.items()}}
+            out_file.write_text(json.dumps(data))
+        finally:
+            os._exit(int(code) if isinstance(code, int) else 3)
+    os.waitpid(pid, 0)
+
+
+def run_mutant(tree: Path, m: Mutant, tests: list[str], timeout: float) -> str:
+    target = tree / m.path
+    original = target.read_text()
+    mutated = m.apply(original)
+    try:
+        ast.parse(mutated)
+    except SyntaxError:
+        return "killed"              # cannot happen for well-formed spans; counted as caught
+    pid = os.fork()
+    if pid == 0:
+        code = 3
+        try:
+            sys.dont_write_bytecode = True
+            _child_setup(tree)
+            target.write_text(mutated)
+            for pyc in (target.parent / "__pycache__").glob(target.stem + ".*.pyc"):
+                pyc.unlink()
+            import pytest
+            code = int(pytest.main(PYTEST_ARGS + tests))
+        finally:
+            os._exit(code)
+    t0 = time.perf_counter()
+    status = None
+    while status is None:
+        done, rc = os.waitpid(pid, os.WNOHANG)
+        if done:
+            code = os.waitstatus_to_exitcode(rc)
+            status = "survived" if code == 0 else ("no_tests" if code == 5 else "killed")
+        elif time.perf_counter() - t0 > timeout:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+            status = "timeout"
+        else:
+            time.sleep(0.05)
+    target.write_text(original)
+    m.seconds = time.perf_counter() - t0
+    return status
+
+
+def _preload() -> None:
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    os.environ.setdefault("MKL_NUM_THREADS", "1")
+    os.environ.setdefault("MPLBACKEND", "Agg")
+    import importlib
+    for name in PRELOAD:
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
+    try:
+        import torch
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--files", nargs="*", help="target files (default: the core modules and theorems/)")
+    ap.add_argument("--functions", nargs="*", help="only mutants inside these functions (by name)")
+    ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--timeout-factor", type=float, default=3.0,
+                    help="a mutant's timeout is this times its tests' baseline time, plus 10 s")
+    ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
+    ap.add_argument("--json", help="write every mutant's result to this file")
+    args = ap.parse_args(argv)
+    targets = [str(Path(f)) for f in (args.files or target_files())]
+    for t in targets:
+        if not (ROOT / t).exists():
+            ap.error(f"no such file: {t}")
+    equivalents = load_equivalents()
+    every = [m for t in targets for m in mutants_of(t)]
+    mutants = [m for m in every if not args.functions or m.function.split(".")[-1] in args.functions]
+    for m in mutants:
+        if m.key in equivalents:
+            m.status = "equivalent"
+    known = {m.key for m in every}
+    stale = [k for k in equivalents if k.split(" | ")[0] in targets and k not in known]
+    if args.sample:
+        pool = [m for m in mutants if m.status != "equivalent"]
+        chosen = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
+        mutants = sorted(chosen, key=lambda m: (m.path, m.line))
+    tmap = test_map(targets)
+    if args.list:
+        for t in targets:
+            print(f"{t}: {len([m for m in mutants if m.path == t])} mutants; tests {tmap[t]}")
+        for m in mutants:
+            print(f"  {m.path}:{m.line} [{m.function}] {m.description} {m.status}")
+        return 0
+    _preload()
+    tmp = Path(tempfile.mkdtemp(prefix="sam-mutate-"))
+    try:
+        copy_tree(tmp)
+        wanted = {m.path for m in mutants if m.status != "equivalent"}
+        test_files = sorted({f for t in wanted for f in tmap[t]})
+        t0 = time.perf_counter()
+        base = tmp / "baseline.json"
+        baseline(tmp, test_files, targets, base)
+        if not base.exists():
+            raise SystemExit("the baseline run crashed")
+        data = json.loads(base.read_text())
+        if data["rc"] != 0:
+            raise SystemExit(f"the baseline test run fails (pytest exit {data['rc']}): fix it first")
+        if not data["verify_file"].startswith(str(tmp)):
+            raise SystemExit(f"the tests imported {data['verify_file']}, not the temporary copy")
+        print(f"baseline: {len(data['durations'])} tests in {time.perf_counter() - t0:.0f} s")
+        covering = _covering_tests(data)
+        todo = [m for m in mutants if m.status != "equivalent"]
+        for i, m in enumerate(todo, 1):
+            tests = [n for n in covering.get((m.path, m.line), [])
+                     if n.split("::")[0] in tmap[m.path]]
+            if not tests:
+                m.status = "not_covered"
+                continue
+            budget = sum(data["durations"].get(n, 1.0) for n in tests)
+            m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + 10)
+            print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
+                  f"({len(tests)} tests, {m.seconds:.1f} s)", flush=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report(mutants, targets, equivalents, stale)
+    if args.json:
+        Path(args.json).write_text(json.dumps([m.__dict__ for m in mutants], indent=1, default=str))
+    return 0
+
+
+def _covering_tests(data) -> dict:
+    out: dict = {}
+    for test, lines in data["lines"].items():
+        for f, n in lines:
+            out.setdefault((f, n), []).append(test)
+    return out
+
+
+def report(mutants, targets, equivalents, stale) -> None:
+    print("\nmutation score (killed / (mutants - equivalent)); timeouts count as killed")
+    total_k = total_n = 0
+    for t in targets:
+        ms = [m for m in mutants if m.path == t]
+        if not ms:
+            continue
+        eq = sum(m.status == "equivalent" for m in ms)
+        killed = sum(m.status in ("killed", "timeout") for m in ms)
+        n = len(ms) - eq
+        total_k, total_n = total_k + killed, total_n + n
+        score = 100.0 * killed / n if n else 100.0
+        print(f"  {t:40s} {killed:4d}/{n:<4d} {score:5.1f}%   ({eq} equivalent)")
+    print(f"  {'TOTAL':40s} {total_k:4d}/{total_n:<4d} "
+          f"{100.0 * total_k / total_n if total_n else 100.0:5.1f}%")
+    survivors = [m for m in mutants if m.status in ("survived", "not_covered", "no_tests")]
+    if survivors:
+        print(f"\nsurvivors ({len(survivors)}):")
+        for m in survivors:
+            print(f"  {m.path}:{m.line} [{m.function}] {m.description} ({m.status})\n"
+                  f"      {m.key}")
+    if stale:
+        print(f"\n{len(stale)} entries of {EQUIVALENTS.name} match no mutant (code changed?):")
+        for k in stale:
+            print(f"  {k}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
