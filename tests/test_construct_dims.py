@@ -92,11 +92,17 @@ def test_section3_on_a_one_dimensional_construction():
     assert failed <= {"descent_inequality_paper_L"} and (c32.passed or c32.explained)
 
 
-def test_move_along_level_refuses_in_one_dimension():
+def test_negative_controls_in_one_dimension():
     con = ring1_construction()
-    labels = [c.example for c in T.controls(con, "ring1")]
-    assert not any("moved along the level set" in e for e in labels)
-    assert any("rho perturbed" in e for e in labels)
+    certs = {c.example.split(" (")[0]: c for c in T.controls(con, "ring1")}
+    assert all(c.as_expected and not c.passed for c in certs.values())
+    other = certs["negative control: x_h moved to the other point of the level set"]
+    # the other end +r_eps of C_eps = [-r_eps, r_eps] is on the level but not farthest from x* = 1
+    with mpmath.workdps(50):
+        r = mpmath.sqrt(1 - mpmath.sqrt(1 - con.eps))
+        assert abs(other.objects["x_h"][0] - r) <= TINY
+    failed = {c.id for c in other.claims if not c.passed}
+    assert {"lagrange", "farthest_global"} <= failed and "lemma_a3_x_h" not in failed
 
 
 # ------------------------------------------------------------------------------------------------
@@ -155,11 +161,12 @@ def test_attraction_codimension_three_from_the_cli(capsys):
     x_max = float_root([4, 0, -4, 0.2], 0.05)
     rc, out, err = cli(capsys, "construct", "--f", TILT3, "--vars", "x,y,z", "--x-star",
                        f"{x_star},0,0", "--x-max", f"{x_max},0,0", "--attraction", "--json")
-    assert rc in (0, 1), err
+    assert rc == 0, err
     d = json.loads(out)
     a = d["attraction"]
     assert not a["refused"] and a["claims"], a
-    assert a["objects"]["m"] == "0"
+    assert a["objects"]["m"] == "0" and a["expected"] is False and a["as_expected"]
+    assert "exact_normal_eigenvalues_range" in a["objects"]
 
 
 def _raising(monkeypatch, name):

@@ -588,9 +588,9 @@ def controls(con: Construction, label: str) -> list[Certificate]:
 
     rho2 = con.rho * (ctx.scalar(1) + ctx.rational(1, 20))
     out.append(certify(replace(con, rho=rho2, certificate=fresh("rho perturbed by +5%"))))
-    if con.objective.dim > 1:  # in d = 1 the level set is a finite set: nothing to move along
-        out.append(certify(replace(con, x_h=move_along_level(con), certificate=fresh(
-            "x_h moved along the level set"))))
+    out.append(certify(replace(con, x_h=move_along_level(con), certificate=fresh(
+        "x_h moved along the level set" if con.objective.dim > 1 else
+        "x_h moved to the other point of the level set (d = 1)"))))
     out.append(certify(replace(con, lam=-con.lam, certificate=fresh("multiplier sign flipped"))))
     if con.x_max is not None:
         out.append(certify(replace(con, x_h=con.x_max, certificate=fresh(
@@ -603,16 +603,21 @@ def controls(con: Construction, label: str) -> list[Certificate]:
 
 def move_along_level(con: Construction, fraction: float = 0.15):
     """A point of {f = M - eps} near x_h but not x_h: step along the tangent, then Newton back to
-    the level along grad f."""
+    the level along grad f. In d = 1 (no tangent; the level set is a finite set) start instead from
+    the sampled boundary point of C_eps nearest x_star, at the other end of C_eps."""
     obj, ctx = con.objective, con.ctx
-    u = gradient(obj, con.x_h, ctx).u
     d = obj.dim
-    # a tangent vector: Gram-Schmidt of the coordinate axis least aligned with u
-    k = min(range(d), key=lambda i: abs(ctx.to_float(u[i])))
-    e = ctx.stack([ctx.scalar(1 if i == k else 0) for i in range(d)])
-    t = e - u * (e @ u)
-    t = t / ctx.norm(t)
-    y = con.x_h + ctx.scalar(fraction * con.outer_radius) * t
+    if d == 1:
+        near = con.boundary[int(S.sq_dist(con.boundary, floats(con.x_star, ctx)).argmin())]
+        y = obj.point([float(near[0])], ctx)
+    else:
+        u = gradient(obj, con.x_h, ctx).u
+        # a tangent vector: Gram-Schmidt of the coordinate axis least aligned with u
+        k = min(range(d), key=lambda i: abs(ctx.to_float(u[i])))
+        e = ctx.stack([ctx.scalar(1 if i == k else 0) for i in range(d)])
+        t = e - u * (e @ u)
+        t = t / ctx.norm(t)
+        y = con.x_h + ctx.scalar(fraction * con.outer_radius) * t
     for _ in range(200):
         gy = obj.grad(y, ctx)
         r = obj.value(y, ctx) - con.level
