@@ -101,8 +101,9 @@ def run(args) -> int:
                                 eps=args.eps, eps_fraction=args.fraction, box=box)
     cert = con.certificate
     passed = cert.passed
+    subs = {}
     for flag, _ in checks:
-        sub = fns[flag](con)
+        sub = subs[flag] = fns[flag](con)
         d = sub.to_dict()
         if flag == "manifold":
             d["dimension"] = str(sub.objects.get("dimension"))
@@ -117,7 +118,8 @@ def run(args) -> int:
         print(json.dumps(out, indent=2))
     else:
         print(cert)
-        for flag, d in extra.items():
-            print(f"\n{flag}: {'PASSED' if d['passed'] else 'NOT PASSED'}"
-                  + (f" (dimension {d['dimension']})" if flag == "manifold" else ""))
+        for flag, sub in subs.items():  # the whole certificate: hypotheses, objects, every claim
+            print(f"\n--{flag}: {'PASSED' if sub.passed else 'NOT PASSED'}"
+                  + (f" (dimension {extra[flag]['dimension']})" if flag == "manifold" else ""))
+            print(sub)
     return 0 if passed else 1
