@@ -68,6 +68,7 @@ class Section:
     error: str = ""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    figure_log: list[dict] = field(default_factory=list)  # {"file", "seconds", "problems"} per figure
 
     @property
     def ok(self) -> bool:
@@ -78,7 +79,7 @@ class Section:
         return {"module": self.module, "slug": self.slug, "theorem": self.theorem, "title": self.title,
                 "order": repr(self.order), "statement": self.statement, "error": self.error,
                 "elapsed": repr(round(self.elapsed, 6)), "warnings": self.warnings,
-                "certificates": self.certificates}
+                "figure_log": self.figure_log, "certificates": self.certificates}
 
 
 @dataclass
@@ -297,7 +298,9 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
     dicts, figures resolved into ``figdir``, the error text if it raised or ran past ``timeout``
     seconds. Used in worker processes."""
     import warnings
+    from . import figures
     figdir = pathlib.Path(figdir)
+    figures.drain_log()
     started = time.perf_counter()
     certs, error = [], ""
     with warnings.catch_warnings(record=True) as caught:
@@ -315,7 +318,8 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
         key = f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
         seen[key] = seen.get(key, 0) + 1
     return {"certificates": certs, "error": error, "elapsed": time.perf_counter() - started,
-            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()]}
+            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()],
+            "figure_log": figures.drain_log()}
 
 
 def certificate_dicts(produced, figdir: pathlib.Path) -> list[dict]:
@@ -368,6 +372,7 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
     def done(sec: Section, res: dict) -> None:
         sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
         sec.warnings = res.get("warnings", [])
+        sec.figure_log = res.get("figure_log", [])
         bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
         bar.update(1)
 
