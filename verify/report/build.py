@@ -87,6 +87,7 @@ class Report:
     sections: list[Section]
     environment: dict
     out: pathlib.Path | None = None
+    timings: dict = field(default_factory=dict)  # seconds: collect, render, total (set by build)
 
     @property
     def certificates(self) -> list[dict]:
@@ -683,16 +684,58 @@ def clean_previous(out: pathlib.Path) -> None:
     manifest.unlink(missing_ok=True)
 
 
+def process_started() -> float:
+    """The ``time.perf_counter()`` value at which this process started (Linux: from /proc, so that
+    interpreter start-up and imports count too; elsewhere: now), for run times that match the clock
+    a user holds."""
+    now = time.perf_counter()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: start time since boot
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+        return now - age if 0 <= age < 1e7 else now
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+
+
 def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
           jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
-          package: str = PACKAGE, timeout: float | None = None) -> Report:
+          package: str = PACKAGE, timeout: float | None = None, started: float | None = None) -> Report:
     """Collect every section (plus ``extra`` ones) and render the site into ``out``; ``timeout``
-    limits each section's seconds."""
-    started = time.perf_counter()
+    limits each section's seconds. Run times count from ``started`` (a ``time.perf_counter()``
+    value, e.g. :func:`process_started`; default: now)."""
+    started = time.perf_counter() if started is None else started
     out = pathlib.Path(out)
     clean_previous(out)
     sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package,
                        timeout=timeout)
     sections += list(extra)
+    collected = time.perf_counter()
     info = environment(sections, command=command, quick=quick, started=started)
-    return render(sections, out, info)
+    report = render(sections, out, info)
+    report.timings = {"collect": collected - started, "render": time.perf_counter() - collected,
+                      "total": time.perf_counter() - started}
+    return report
+
+
+def profile_lines(report: Report) -> list[str]:
+    """Where the time went: each section (wall clock inside its process) and each of its figures
+    (drawing and saving), then the totals against the run's own clock."""
+    lines = [f"{'section':24s} {'seconds':>9s} {'figures':>8s} {'fig. s':>8s}"]
+    fig_total = 0.0
+    for sec in report.sections:
+        fs = sum(float(e.get("seconds", 0)) for e in sec.figure_log)
+        fig_total += fs
+        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}")
+        for e in sec.figure_log:
+            lines.append(f"    {e['file']:40s} {float(e['seconds']):7.2f} s"
+                         + (f"  PROBLEMS: {'; '.join(e['problems'])}" if e.get("problems") else ""))
+    t = report.timings
+    lines.append(f"sections {sum(s.elapsed for s in report.sections):.2f} s (summed; in parallel with "
+                 f"--jobs they overlap), figures {fig_total:.2f} s of it")
+    if t:
+        lines.append(f"start-up and collect {t['collect']:.2f} s + render {t['render']:.2f} s = "
+                     f"wall clock {t['total']:.2f} s since the process started")
+    return lines
