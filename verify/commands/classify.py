@@ -13,7 +13,7 @@ def register(sub) -> None:
     p.add_argument("--x", required=True, help="the point, comma separated, e.g. 1.25,0")
     p.add_argument("--rho", required=True, help="perturbation radius rho > 0")
     p.add_argument("--tol", type=float, default=None,
-                   help="stationarity tolerance (default sqrt(unit roundoff) * scale)")
+                   help="stationarity tolerance (default: sqrt(unit roundoff) x the gradient's scale)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.set_defaults(run=run)
 

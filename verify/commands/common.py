@@ -12,9 +12,9 @@ from ..objectives.objective import SympyObjective
 
 def add_function_args(p) -> None:
     p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
-    p.add_argument("--dps", type=int, default=None, help="decimal digits: use mpmath at this precision")
+    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (default: none; required with an expression, not with zoo:)")
+    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ... (default: inferred from the expression)")
+    p.add_argument("--dps", type=int, default=None, help="decimal digits: use mpmath at this precision (default: none, float64 arithmetic)")
     p.add_argument("--context", default=None, choices=["float64", "mpmath", "arb", "torch"],
                    help="arithmetic (default float64, or mpmath when --dps is given)")
 

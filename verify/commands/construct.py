@@ -28,25 +28,25 @@ from .common import objective_from_args, parse_vector
 def register(sub) -> None:
     p = sub.add_parser("construct", help="construct a hallucinated minimizer (Thm 2.1 / 2.2 / Cor. A.6)")
     p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (default: none; required with an expression, not with zoo:)")
+    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ... (default: inferred from the expression)")
     p.add_argument("--x-star", dest="x_star", required=True,
                    help="a (global) minimizer of f, comma separated, e.g. 1,0 or sqrt(3),0")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--x-max", dest="x_max", help="an isolated local maximizer (Thm 2.1)")
+    where.add_argument("--x-max", dest="x_max", help="an isolated local maximizer (Thm 2.1); give this or --max-set (default: none)")
     where.add_argument("--max-set", dest="max_set",
                        help="a local maximizer set as a closed plane curve in t, e.g. 'cos(t),sin(t)' "
-                            "(Thm 2.2, needs an analytic f)")
-    p.add_argument("--set-value", dest="set_value", default=None, help="exact value of f on the set")
+                            "(Thm 2.2, needs an analytic f); give this or --x-max (default: none)")
+    p.add_argument("--set-value", dest="set_value", default=None, help="exact value of f on the set (default: f at p(0))")
     p.add_argument("--eps", default=None, help="eps (default: the proof's rule, a fraction of M - m)")
     p.add_argument("--fraction", type=float, default=0.5, help="fraction used by the eps rule")
     p.add_argument("--local-min", dest="local_min", action="store_true",
                    help="x_star is only a local minimizer (Cor. A.6)")
     p.add_argument("--box", default=None,
-                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,...")
-    p.add_argument("--dps", type=int, default=50, help="decimal digits (default 50)")
-    p.add_argument("--context", default="mpmath", choices=["float64", "mpmath"],
-                   help="arithmetic (default mpmath)")
+                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,... "
+                        "(default: a box around x_star and the maximizer or maximizer set)")
+    p.add_argument("--dps", type=int, default=50, help="decimal digits of the mpmath arithmetic")
+    p.add_argument("--context", default="mpmath", choices=["float64", "mpmath"], help="arithmetic")
     p.add_argument("--manifold", action="store_true", help="also run Thm 3.1 on the construction")
     p.add_argument("--attraction", action="store_true", help="also run Thm 3.2 on the construction")
     p.add_argument("--json", action="store_true", help="print JSON")

@@ -18,12 +18,13 @@ from .common import objective_from_args, parse_vector
 def register(sub) -> None:
     p = sub.add_parser("prove", help="prove (Krawczyk, Arb) that a hallucinated minimizer exists near x")
     p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (default: none; required with an expression, not with zoo:)")
+    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ... (default: inferred from the expression)")
     p.add_argument("--x", required=True, help="approximate hallucinated minimizer, e.g. 1.25,0")
     p.add_argument("--rho", required=True, help="perturbation radius rho > 0 (exact decimal or p/q)")
     p.add_argument("--x-star", dest="x_star", default=None,
-                   help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star)")
+                   help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star) "
+                        "(default: none, the isolated route)")
     p.add_argument("--radius", default=None,
                    help="fixed box half-width (default: automatic, 1/4, 1/16, ... until proved)")
     p.add_argument("--dps", type=int, default=30, help="Arb working precision in decimal digits")
