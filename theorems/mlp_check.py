@@ -424,10 +424,11 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
+    from verify import progress
     from verify.ctx.torch import TorchContext
     _threads()
     ctx = TorchContext("cpu", "float64")
-    data, sw = run_sweep(quick)
+    data, sw = run_sweep(quick, progress=progress.enabled())   # training steps: a nested bar
     c1 = certificate_sweep(ctx, quick, data, sw)
     if figdir is not None:
         figdir = pathlib.Path(figdir)

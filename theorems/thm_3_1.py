@@ -223,7 +223,8 @@ def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequenc
     rho = sam.check_rho(rho, ctx)
     tr = Trace()
     done: list[tuple[list[float], TracePoint]] = []
-    for off in offsets:
+    from verify import progress
+    for off in progress.bar(offsets, desc="traced points", unit="pt"):
         t = t_star + ctx.vector([ctx.scalar(o) for o in off])
         x = chart.phi(t)
         if done:

@@ -392,9 +392,11 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
                     res = {"certificates": [], "error": traceback.format_exc(), "elapsed": 0.0}
                 done(sec, res)
     else:
+        from .. import progress as nested
         for sec in todo:
             bar.set_description(f"report: {sec.slug}")
-            done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
+            with nested.shown(progress):  # long loops inside the section show their own bars
+                done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
     bar.close()
     return sections
 
