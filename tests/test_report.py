@@ -289,12 +289,19 @@ def test_pytest_plugin_writes_report_with_registered_certificates(pytester, tmp_
             c.figures.append(str(tmp_path / "plane.png"))
             assert sam_certificates.add(c.finish()).passed
             assert len(sam_certificates) == 1
+
+        def test_takes_time():
+            import time
+            time.sleep(1.5)
     '''))
     out = tmp_path / "rep"
     result = pytester.runpytest_subprocess("--sam-report", str(out), "--sam-report-mode", "tests",
                                            "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*sam-verify report*", "*index.html: 1 sections, 1 certificates*"])
+    # the run time is the whole session's (it once showed only the report's own 0.5 s)
+    elapsed = json.loads((out / "certificates.json").read_text())["environment"]["elapsed"]
+    assert float(elapsed.split()[0]) >= 1.5, elapsed
     page = (out / "tests.html").read_text()
     assert "registered example" in page and "test_registered.py::test_registers" in page
     assert 'src="figures/tests/plane.png"' in page and (out / "figures" / "tests" / "plane.png").is_file()

@@ -6,6 +6,9 @@ import sys
 
 from ..errors import SamVerifyError
 
+# wall clock on 2 quiet cores, measured (README: "How long it takes"); shown in --help and at start
+EXPECTED = {"quick": "about 45 s", "full": "about 4 min"}
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="run every theorem and write the HTML verification report",
@@ -16,8 +19,8 @@ def register(sub) -> None:
                        "otherwise; the report is written either way.")
     p.add_argument("--out", default="reports", help="output folder")
     p.add_argument("--quick", action="store_true",
-                   help="small grids and fewer examples: about 45 s on 2 cores (the full report: "
-                        "about 4 min)")
+                   help=f"small grids and fewer examples: {EXPECTED['quick']} on 2 cores (the full "
+                        f"report: {EXPECTED['full']})")
     p.add_argument("--only", default=None,
                    help="run only these sections: comma-separated module names or theorem labels, "
                         "e.g. core_checks,thm_2_1 (see --list); default: all")
@@ -41,6 +44,10 @@ def run(args) -> int:
         for s in discover(only):
             print(f"{s.order:8g}  {s.name:24s} {s.theorem}: {s.title}" + ("  [IMPORT ERROR]" if s.error else ""))
         return 0
+    if not args.no_progress:
+        mode = "quick" if args.quick else "full"
+        print(f"sam-verify report ({mode}{', some sections' if only else ''}): the whole {mode} report "
+              f"takes {EXPECTED[mode]} on 2 quiet cores", file=sys.stderr)
     command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
         ("sam-verify", "__main__")) else None
     report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
