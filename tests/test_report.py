@@ -64,7 +64,9 @@ def test_every_number_on_the_section_page_comes_from_the_certificates(core_repor
         assert html.escape(c["example"]) in page
         for k in c["claims"]:
             for field in ("value", "bound", "tolerance"):
-                assert html.escape(shown(k[field])) in page, (c["example"], k["id"], field)
+                sig = 2 if field == "tolerance" else 6  # tolerances: their order of magnitude
+                assert html.escape(shown(k[field], sig)) in page, (c["example"], k["id"], field)
+                assert html.escape(str(k[field])) in page  # every digit, on hover
         for key, v in c["objects"].items():
             assert html.escape(shown(v)) in page, key
     # index: counts of every certificate
