@@ -9,6 +9,12 @@ collects ``Runtime.exceptionThrown``, ``Runtime.consoleAPICalled`` of type error
 ``Log.entryAdded`` of level error (which is where failed loads of images and style sheets appear).
 Images are checked in the page: ``complete && naturalWidth > 0`` for every ``<img>`` after each was
 scrolled into view (they are ``loading="lazy"``). Skipped — not failed — where no Chromium is installed.
+
+What a reader sees is checked too, on a report of the sections a reader opens first (Thm 2.1,
+Thm 3.2, Appendix D, Section 4, quick mode): the index's headline names the failing statements, the
+findings page has one row per statement, and no number in any table cell of any page is longer than
+12 characters; screenshots of the index, findings, Thm 2.1, Thm 3.2, Appendix D and Section 4
+pages are written (their paths printed; ``SAM_VERIFY_SCREENSHOTS=DIR`` keeps them in DIR).
 """
 from __future__ import annotations
 
@@ -257,19 +263,47 @@ def chromium_binary():
     return binary
 
 
+READER_SECTIONS = ["core_checks", "thm_2_1", "thm_3_2", "appendix_d", "mlp_check"]
+SCREENSHOTS = ("index.html", "findings.html", "thm_2_1.html", "thm_3_2.html", "appendix_d.html",
+               "mlp_check.html")
+MAX_NUMBER_CHARS = 12
+# a decimal number in text, not part of a word, a version string or a hex digest (as in
+# verify.core.display._IN_TEXT_RE)
+NUMBER_JS = r"/(?<![\w.])[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?(?![\w.]*\w)/g"
+
+
 @pytest.fixture(scope="module")
 def quick_report(tmp_path_factory):
     from verify.report.build import build
     out = tmp_path_factory.mktemp("report")
-    # the built-in core section always exists; others join as they land. Module errors are
-    # rendered as error sections (pages still load), so the test is about the site, not the theorems.
-    report = build(out=out, quick=True, only=["core_checks"], progress=False,
-                   command="pytest tests/test_browser.py")
+    # Module errors are rendered as error sections (pages still load), so the page checks are
+    # about the site; the reader checks below need the sections' certificates.
+    import torch
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # Section 4's small MLP: one thread avoids oversubscription on a busy CPU
+    try:
+        report = build(out=out, quick=True, only=READER_SECTIONS, progress=False,
+                       command="pytest tests/test_browser.py")
+    finally:
+        torch.set_num_threads(threads)
     return out, report
 
 
+def long_numbers(browser) -> list[str]:
+    """Numbers longer than MAX_NUMBER_CHARS characters in the table cells of the open page."""
+    return browser.evaluate(f"""(() => {{
+        const out = [];
+        for (const cell of document.querySelectorAll('td, th')) {{
+            for (const m of cell.innerText.matchAll({NUMBER_JS}))
+                if (m[0].length > {MAX_NUMBER_CHARS}) out.push(m[0]);
+        }}
+        return out; }})()""")
+
+
 def check_site(binary: str, out: pathlib.Path, shots: pathlib.Path, screenshot_pages=("index.html",)):
-    """Open every page of the site in ``out``: return (problems, number of images)."""
+    """Open every page of the site in ``out``: return (problems, number of images). A problem is a
+    console or load error, an image that does not render, a missing style sheet or a number
+    longer than MAX_NUMBER_CHARS characters in a table cell."""
     pages = sorted(out.glob("*.html"))
     assert {"index.html", "findings.html", "environment.html"} <= {p.name for p in pages}
     browser = Browser(binary, shots)
@@ -287,6 +321,8 @@ def check_site(binary: str, out: pathlib.Path, shots: pathlib.Path, screenshot_p
                                       ".backgroundColor")
             if styled in (None, "", "rgba(0, 0, 0, 0)"):
                 problems.append(f"{page.name}: style.css not applied (header background {styled!r})")
+            problems += [f"{page.name}: number longer than {MAX_NUMBER_CHARS} characters in a table "
+                         f"cell: {n}" for n in long_numbers(browser)]
             if page.name in screenshot_pages:
                 shot = browser.screenshot(shots / f"{page.stem}.png", full_page=True)
                 print(f"screenshot: {shot}")
@@ -295,12 +331,56 @@ def check_site(binary: str, out: pathlib.Path, shots: pathlib.Path, screenshot_p
     return problems, n_images
 
 
+def _shots_dir(tmp_path_factory) -> pathlib.Path:
+    keep = os.environ.get("SAM_VERIFY_SCREENSHOTS")
+    if keep:
+        path = pathlib.Path(keep)
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+    return tmp_path_factory.mktemp("screenshots")
+
+
 def test_report_pages_load_and_images_render(chromium_binary, quick_report, tmp_path_factory):
     out, report = quick_report
-    shots = tmp_path_factory.mktemp("screenshots")
-    problems, n_images = check_site(chromium_binary, out, shots, ("index.html", "core_checks.html"))
+    shots = _shots_dir(tmp_path_factory)
+    problems, n_images = check_site(chromium_binary, out, shots, SCREENSHOTS)
     assert n_images > 0, "the quick report should contain figures"
     assert not problems, "\n".join(problems)
+    for page in SCREENSHOTS:
+        assert (shots / page.replace(".html", ".png")).stat().st_size > 10_000, page
+
+
+def test_reader_sees_the_headline_and_one_row_per_statement(chromium_binary, quick_report, tmp_path):
+    """The index says first how many paper statements fail; the findings page groups them."""
+    out, report = quick_report
+    statements = {(f["source"].strip(), f["statement"].strip()) for c in report.certificates
+                  for f in c["findings"]}
+    real = {(f["source"].strip(), f["statement"].strip()) for c in report.certificates
+            if c["expected"] for f in c["findings"]}
+    assert real, "the reader sections record findings (Thm 2.1, Thm 3.2, Appendix D)"
+    browser = Browser(chromium_binary, tmp_path)
+    try:
+        browser.open((out / "index.html").resolve().as_uri())
+        lead = browser.evaluate("document.querySelector('#headline .lead').innerText")
+        banner = browser.evaluate("getComputedStyle(document.querySelector('#headline')).backgroundColor")
+        first = browser.evaluate("document.querySelector('main').innerText.split('\\n')"
+                                 ".filter(t => t.trim())[1]")
+        badges = browser.evaluate("Array.from(document.querySelectorAll('#theorems .badge'))"
+                                  ".map(b => b.innerText)")
+        browser.open((out / "findings.html").resolve().as_uri())
+        rows = browser.evaluate("Array.from(document.querySelectorAll('#findings tr.finding-row'))"
+                                ".map(r => r.cells[1].querySelector('div').innerText)")
+    finally:
+        browser.quit()
+    n = len(real)
+    assert re.fullmatch(rf"{n} statements? of the papers fails? on cases whose hypotheses hold"
+                        r" — see Findings\.", lead), lead
+    assert first.startswith(f"{n} statement"), "the headline comes first on the page"
+    assert banner not in ("rgb(218, 251, 225)",), "not the green 'all passed' banner"
+    assert len(badges) == len(report.sections) and any("fails" in b for b in badges), badges
+    assert len(rows) == len(statements), (len(rows), len(statements))
+    for source, statement in statements:
+        assert sum(1 for r in rows if r.startswith(source) and statement[:40] in r) == 1, statement
 
 
 @pytest.mark.slow
@@ -332,14 +412,17 @@ def test_checker_catches_broken_pages(chromium_binary, tmp_path):
     page = tmp_path / "broken.html"
     page.write_text('<html><head><link rel="stylesheet" href="missing.css"></head><body>'
                     '<img src="missing.png"><script>console.error("boom"); notDefined();</script>'
-                    '</body></html>')
+                    '<table><tr><td>value 0.44999999999999995559 at x1 = 2.5</td><td>v1.2.3 '
+                    'sha 1234567890123abc</td></tr></table></body></html>')
     browser = Browser(chromium_binary, tmp_path)
     try:
         errors = browser.open(page.as_uri())
         images = browser.images()
+        long = long_numbers(browser)
     finally:
         browser.quit()
     text = "\n".join(errors)
     assert "missing.css" in text and "missing.png" in text
     assert "boom" in text and "exception" in text
     assert images and not (images[0]["complete"] and images[0]["w"] > 0)
+    assert long == ["0.44999999999999995559"]  # not the version, the digest or the short numbers

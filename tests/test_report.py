@@ -63,7 +63,9 @@ def test_every_number_on_the_section_page_comes_from_the_certificates(core_repor
         assert html.escape(c["example"]) in page
         for k in c["claims"]:
             for field in ("value", "bound", "tolerance"):
-                assert html.escape(shown(k[field])) in page, (c["example"], k["id"], field)
+                sig = 2 if field == "tolerance" else 6  # tolerances: their order of magnitude
+                assert html.escape(shown(k[field], sig)) in page, (c["example"], k["id"], field)
+                assert html.escape(str(k[field])) in page  # every digit, on hover
         for key, v in c["objects"].items():
             assert html.escape(shown(v)) in page, key
     # index: counts of every certificate
@@ -296,12 +298,19 @@ def test_pytest_plugin_writes_report_with_registered_certificates(pytester, tmp_
             c.figures.append(str(tmp_path / "plane.png"))
             assert sam_certificates.add(c.finish()).passed
             assert len(sam_certificates) == 1
+
+        def test_takes_time():
+            import time
+            time.sleep(1.5)
     '''))
     out = tmp_path / "rep"
     result = pytester.runpytest_subprocess("--sam-report", str(out), "--sam-report-mode", "tests",
                                            "-p", "no:cacheprovider")
-    result.assert_outcomes(passed=1)
+    result.assert_outcomes(passed=2)
     result.stdout.fnmatch_lines(["*sam-verify report*", "*index.html: 1 sections, 1 certificates*"])
+    # the run time is the whole session's (it once showed only the report's own 0.5 s)
+    elapsed = json.loads((out / "certificates.json").read_text())["environment"]["elapsed"]
+    assert float(elapsed.split()[0]) >= 1.5, elapsed
     page = (out / "tests.html").read_text()
     assert "registered example" in page and "test_registered.py::test_registers" in page
     assert 'src="figures/tests/plane.png"' in page and (out / "figures" / "tests" / "plane.png").is_file()

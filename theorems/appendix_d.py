@@ -454,6 +454,7 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         FG.contour(ax, X, Y, Z, title=f"f_SAM, rho = {r:g}", levels=25)
         if r in marks_by:
             FG._marks(ax, marks_by[r])
+            FG._legend(ax)
     name = FG.save(fig, figdir / "appendix_d_fig10_fsam_sweep.png")
     cst.figures.append(name)
     # Theorem 3.1 figure: arc, traced curve and the map y -> y+
@@ -477,6 +478,7 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         X, Y = FG.grid(BOX, 81 if quick else 161)
         FG.contour(ax, X, Y, FG.f_grid(obj, X, Y), title=lab, levels=25, colorbar=False)
         FG.curve(ax, Hpts, label="hallucinated curve", color="#e377c2", ls="-")
-        FG.trajectories(ax, paths[lab])
+        FG.trajectories(ax, paths[lab], labels=["runs (o start, x end)"])
+        FG._legend(ax)
     name = FG.save(fig, figdir / "appendix_d_runs.png")
     cz.figures.append(name)

@@ -364,6 +364,7 @@ def _sweep_figure(figdir, sw) -> str:
     for a, t in zip(ax[0], ("fraction stalled (loss>1, GradRatio<=1e-2)", "final train loss",
                             "final test accuracy")):
         a.set_xlabel("rho")
+        a.set_ylabel(t.split(" (")[0] + (" (mean, band min..max)" if a is not ax[0, 0] else ""))
         a.set_title(t, fontsize=9)
         a.legend(fontsize=8)
     ax[0, 0].set_ylim(-0.05, 1.05)
@@ -386,6 +387,8 @@ def _trajectory_figure(figdir, sw, rho) -> str:
                           label=mode if j == 0 else None)
     ax[0, 0].set_yscale("log")
     ax[0, 1].set_yscale("log")
+    ax[0, 0].set_ylabel("train loss")
+    ax[0, 1].set_ylabel("GradRatio")
     ax[0, 0].set_title(f"train loss per seed, rho = {rho}", fontsize=9)
     ax[0, 1].set_title("GradRatio ||grad f(x+)|| / ||grad f(x)||", fontsize=9)
     for a in ax[0]:
@@ -400,26 +403,32 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
     A, B = np.meshgrid(planes["alpha"], planes["beta"])
     for a, key, title in ((ax[0, 0], "f", "f (random filter-normalized plane)"),
                           (ax[0, 1], "f_sam", f"f_SAM, rho = {rho} (same plane)")):
-        cs = a.contourf(A, B, planes[key], levels=25, cmap="viridis")
-        fig.colorbar(cs, ax=a)
-        a.plot([0], [0], "r*", ms=12)
+        FG.contour(a, A, B, planes[key], title=title, levels=25, lines=False, label=key.replace("f_sam", "f_SAM"))
+        a.set_aspect("auto")
+        a.plot([0], [0], "r*", ms=12, label="stalled x_h")
+        a.set_xlabel("alpha (filter-normalized direction 1)")
+        a.set_ylabel("beta (direction 2)")
         a.set_title(title, fontsize=9)
     A2, B2 = np.meshgrid(tp["alpha"], tp["beta"])
-    cs = ax[0, 2].contourf(A2, B2, tp["f_sam"], levels=25, cmap="viridis")
-    fig.colorbar(cs, ax=ax[0, 2])
+    FG.contour(ax[0, 2], A2, B2, tp["f_sam"], levels=25, lines=False, label="f_SAM")
+    ax[0, 2].set_aspect("auto")
+    ax[0, 2].set_xlabel("alpha (towards x0)")
+    ax[0, 2].set_ylabel("beta (towards xN)")
     tr = tp["trajectory"]
     ax[0, 2].plot(tr[:, 0], tr[:, 1], ".-", color="#1f77b4", ms=2, lw=0.8, label="SAM from x0")
     ax[0, 2].plot([0], [0], "r*", ms=12, label="stalled x_h")
     ax[0, 2].set_title("f_SAM on the plane (x_h, x0, xN)", fontsize=9)
     ax[0, 2].legend(fontsize=7)
+    ax[0, 0].legend(fontsize=7)
     return FG.save(fig, pathlib.Path(figdir) / "section4_landscape_planes.png")
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
+    from verify import progress
     from verify.ctx.torch import TorchContext
     _threads()
     ctx = TorchContext("cpu", "float64")
-    data, sw = run_sweep(quick)
+    data, sw = run_sweep(quick, progress=progress.enabled())   # training steps: a nested bar
     c1 = certificate_sweep(ctx, quick, data, sw)
     if figdir is not None:
         figdir = pathlib.Path(figdir)

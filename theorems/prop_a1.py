@@ -239,7 +239,8 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
 def _figure(figdir) -> str | None:
     """Histogram-free picture: ||grad f(x+)|| / ||grad f(x)|| over a grid for convex_lse."""
     from verify import zoo
+    from verify.report import figures as FG
     path = pathlib.Path(figdir) / "prop_a1_ratio.png"
-    S.plot_ratio_field(path, zoo.get("convex_lse").objective, ((-2, 2), (-2, 2)), rho=0.5,
-                       title="Prop. A.1: ||grad f(x+)||/||grad f(x)|| on convex_lse, rho = 1/2")
+    FG.ratio_field_figure(path, zoo.get("convex_lse").objective, ((-2, 2), (-2, 2)), rho=0.5,
+                          title="Prop. A.1: ||grad f(x+)||/||grad f(x)|| on convex_lse, rho = 1/2")
     return path.name

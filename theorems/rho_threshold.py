@@ -447,15 +447,18 @@ def _figure(certs, figdir):
         ds = float(c.objects["distance argmin f to nearest saddle"])
         if br:
             ax.plot([i], [float(br[1])], "o", color="#d62728", label=once("measured threshold"))
-        else:
-            ax.plot([i], [0], "x", color="grey", label=once("none found"))
+        else:  # no threshold: said in words, not drawn as a value at rho = 0
+            ax.annotate("none\nfound", (i, 0.5), xycoords=("data", "axes fraction"), ha="center",
+                        va="center", fontsize=8, color="grey")
         if math.isfinite(dm):
             ax.plot([i], [dm], "_", ms=18, mew=2, color="#1f77b4", label=once("|x* - x_max|"))
         if math.isfinite(ds):
             ax.plot([i], [ds], "_", ms=18, mew=2, color="#2ca02c", label=once("|x* - saddle|"))
     ax.set_xticks(range(len(certs)))
+    ax.set_xlim(-0.5, len(certs) - 0.5)
     ax.set_xticklabels([c.example for c in certs], rotation=30, fontsize=8)
     ax.set_ylabel("rho")
+    ax.set_xlabel("example")
     ax.set_title("Smallest rho with hallucinated minimizers vs. distances to critical points", fontsize=9)
     ax.legend(fontsize=7)
     name = FG.save(fig, figdir / "rho_threshold.png")

@@ -628,6 +628,7 @@ def move_along_level(con: Construction, fraction: float = 0.15):
 
 
 def figure(con: Construction, figdir: pathlib.Path, stem: str) -> str | None:
+    from verify.report import figures as FG
     if con.objective.dim != 2:
         return None
     ctx = con.ctx
@@ -640,10 +641,10 @@ def figure(con: Construction, figdir: pathlib.Path, stem: str) -> str | None:
     half = 1.15 * max(math.dist(centre, xs), con.outer_radius, rho)
     box = ((centre[0] - half, centre[0] + half), (centre[1] - half, centre[1] + half))
     path = pathlib.Path(figdir) / f"{stem}.png"
-    S.plot_construction(path, con.objective, box, x_star=xs, x_h=xh, x_plus=xp, x_max=xm,
-                        boundary=con.boundary, set_points=con.set_points,
-                        ball=(centre, con.outer_radius) if xm else None,
-                        title=f"{con.theorem}: {con.example}, rho = {rho:.4g}")
+    FG.construction_figure(path, con.objective, box, x_star=xs, x_h=xh, x_plus=xp, x_max=xm,
+                           boundary=con.boundary, set_points=con.set_points,
+                           ball=(centre, con.outer_radius) if xm else None,
+                           title=f"{con.theorem}: {con.example}, rho = {rho:.4g}")
     return path.name
 
 

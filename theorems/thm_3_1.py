@@ -220,15 +220,13 @@ def trace_manifold(obj, rho, chart: Chart, t_star, y_star, ctx, offsets: Sequenc
                    tol=None, progress: bool = False) -> Trace:
     """Continuation of y = G(phi(t)) over t = t_star + offset. ``offsets`` are visited in the order
     given; each is predicted from the nearest already-traced parameter by y + DG (phi(t) - phi(t'))
-    and corrected by Newton with Jacobian I + rho Du(y). ``progress``: a tqdm bar on stderr (shown
-    only on a terminal)."""
-    from tqdm import tqdm
+    and corrected by Newton with Jacobian I + rho Du(y). ``progress``: a tqdm bar on stderr even outside a
+    report (shown only on a terminal)."""
+    from verify import progress as bars
     rho = sam.check_rho(rho, ctx)
     tr = Trace()
     done: list[tuple[list[float], TracePoint]] = []
-    bar = tqdm(offsets, desc="tracing G(M)", unit="pt", file=sys.stderr,
-               disable=None if progress else True, leave=False)
-    for off in bar:
+    for off in bars.bar(offsets, desc="tracing G(M)", unit="pt", force=progress):
         t = t_star + ctx.vector([ctx.scalar(o) for o in off])
         x = chart.phi(t)
         if done:
@@ -649,10 +647,10 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
 
 def _figure(cert, figdir, quick):
     """Ring: M, the traced hallucinated circle G(M) and the map lines y -> y+."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    import time
     import numpy as np
+    from verify.report import figures as FG
+    started = time.perf_counter()
     figdir = pathlib.Path(figdir)
     figdir.mkdir(parents=True, exist_ok=True)
     ctx = get_context("float64")
@@ -664,7 +662,8 @@ def _figure(cert, figdir, quick):
     tr = trace_manifold(obj, 1.5, chart, chart_parameter(chart, xs, ctx), y0, ctx,
                         symmetric_offsets(1, 3.0, 30 if not quick else 10))
     pts = sorted(tr.points, key=lambda p: float(p.t[0]))
-    fig, ax = plt.subplots(figsize=(5, 5))
+    fig, axes = FG.new_figure(1, 1, panel=(5.6, 5.4))
+    ax = axes[0, 0]
     th = np.linspace(0, 2 * np.pi, 200)
     ax.plot(np.cos(th), np.sin(th), "k-", lw=1, label="M (minimizers)")
     Y = np.array([p.y for p in pts])
@@ -674,9 +673,8 @@ def _figure(cert, figdir, quick):
         ax.annotate("", X[i], Y[i], arrowprops=dict(arrowstyle="->", color="0.6", lw=0.7))
     ax.plot([0], [0], "r^", label="maximizer")
     ax.set_aspect("equal")
+    ax.set_xlabel("x1")
+    ax.set_ylabel("x2")
     ax.legend(loc="upper right", fontsize=7)
-    ax.set_title("Thm 3.1 on the ring, rho = 1.5: y -> y + rho u(y) maps G(M) onto M")
-    name = "thm_3_1_ring_trace.png"
-    fig.savefig(figdir / name, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    cert.figures.append(name)
+    ax.set_title("Thm 3.1 on the ring, rho = 1.5:\ny -> y + rho u(y) maps G(M) onto M", fontsize=10)
+    cert.figures.append(FG.save(fig, figdir / "thm_3_1_ring_trace.png", started))

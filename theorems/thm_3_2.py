@@ -885,26 +885,24 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
 
 
 def _figures(certs, figdir):
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    figdir.mkdir(parents=True, exist_ok=True)
+    import textwrap
+    import time
+    from verify.report import figures as FG
     for i, cert in enumerate(certs):
         run = getattr(cert, "run", None)
         if run is None:
             continue
-        fig, ax = plt.subplots(1, 2, figsize=(9, 3.4))
+        started = time.perf_counter()
+        fig, axes = FG.new_figure(2, 1, panel=(4.8, 3.6))
+        ax = axes[0]
         ax[0].semilogy([max(v, 1e-300) for v in run.dist])
         ax[0].set_xlabel("SAM step k")
         ax[0].set_ylabel("d(x_k, H)")
-        ax[0].set_title(cert.objects.get("observed", ""))
+        ax[0].set_title(textwrap.fill(str(cert.objects.get("observed", "")), 48), fontsize=8)
         ax[1].semilogy([max(v, 1e-300) for v in run.w_norm])
         for k in run.violations_L:
             ax[1].axvline(k, color="r", alpha=0.15, lw=0.8)
-        ax[1].set_xlabel("SAM step k (red: descent inequality violated, paper's L)")
+        ax[1].set_xlabel("SAM step k (red: descent inequality\nviolated with the paper's L)")
         ax[1].set_ylabel("||grad f(x_k+)||")
-        fig.suptitle(cert.example[:100], fontsize=8)
-        name = f"thm_3_2_run_{i}.png"
-        fig.savefig(figdir / name, dpi=100, bbox_inches="tight")
-        plt.close(fig)
-        cert.figures.append(name)
+        fig.suptitle(textwrap.fill(cert.example, 110), fontsize=8)
+        cert.figures.append(FG.save(fig, figdir / f"thm_3_2_run_{i}.png", started))

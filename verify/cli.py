@@ -15,18 +15,36 @@ import sys
 from .errors import SamVerifyError
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse with its usage errors (a missing option, a malformed integer) as one line, exit 2."""
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    """Every option's help ends with its default, unless the help already states it or there is
+    none to state (a flag, or no default); descriptions keep their line breaks."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text.lower() or action.default is None or action.default is False \
+                or action.default is argparse.SUPPRESS \
+                or action.required or not action.option_strings:
+            return text
+        return text + " (default: %(default)s)"
+
+
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose sub-commands (at every depth) print defaults in their help."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
 
     def error(self, message):
+        """Usage errors (a missing option, a malformed integer) as one line, exit 2."""
         self.exit(2, f"{self.prog}: error: {' '.join(message.split())} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="sam-verify", description=(
+    parser = Parser(prog="sam-verify", description=(
         "Check the theorems of 'Sharpness-Aware Minimization Can Hallucinate Minimizers' on your "
         "own functions and models."))
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     from . import commands
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         module = importlib.import_module(f"{commands.__name__}.{info.name}")

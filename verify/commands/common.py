@@ -12,8 +12,8 @@ from ..validate import check_dps, check_real
 def add_function_args(p, dps_default=None, context_default=None,
                       contexts=("float64", "mpmath", "arb", "torch")) -> None:
     p.add_argument("--f", required=True, help="expression, e.g. '(x**2+y**2-1)**2'; or zoo:NAME")
-    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (not needed for zoo:)")
-    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ...")
+    p.add_argument("--vars", default=None, help="variable names, e.g. x,y (default: none; required with an expression, not with zoo:)")
+    p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ... (default: inferred from the expression)")
     p.add_argument("--dps", type=int, default=dps_default,
                    help="decimal digits, 15 to 10000: use mpmath at this precision"
                         + (f" (default {dps_default})" if dps_default else ""))

@@ -39,17 +39,18 @@ def register(sub) -> None:
     p.add_argument("--x-star", dest="x_star", required=True,
                    help="a (global) minimizer of f, comma separated, e.g. 1,0 or sqrt(3),0")
     where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--x-max", dest="x_max", help="an isolated local maximizer (Thm 2.1)")
+    where.add_argument("--x-max", dest="x_max", help="an isolated local maximizer (Thm 2.1); give this or --max-set (default: none)")
     where.add_argument("--max-set", dest="max_set",
                        help="a local maximizer set as a closed plane curve in t, e.g. 'cos(t),sin(t)' "
-                            "(Thm 2.2, needs an analytic f)")
-    p.add_argument("--set-value", dest="set_value", default=None, help="exact value of f on the set")
+                            "(Thm 2.2, needs an analytic f); give this or --x-max (default: none)")
+    p.add_argument("--set-value", dest="set_value", default=None, help="exact value of f on the set (default: f at p(0))")
     p.add_argument("--eps", default=None, help="eps (default: the proof's rule, a fraction of M - m)")
     p.add_argument("--fraction", default="0.5", help="fraction used by the eps rule, in (0, 1)")
     p.add_argument("--local-min", dest="local_min", action="store_true",
                    help="x_star is only a local minimizer (Cor. A.6)")
     p.add_argument("--box", default=None,
-                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,...")
+                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,..." "
+                        "(default: a box around x_star and the maximizer or maximizer set)")
     p.add_argument("--manifold", action="store_true", help="also run Thm 3.1 on the construction")
     p.add_argument("--attraction", action="store_true", help="also run Thm 3.2 on the construction")
     p.add_argument("--max-points", dest="max_points", type=int, default=None,
@@ -103,8 +104,9 @@ def run(args) -> int:
         con = thm_2_1.construct(obj, x_star, x_max, ctx, eps=args.eps, eps_fraction=fraction,
                                 box=box)
     cert = con.certificate
+    certs = {}
     for flag, _ in checks:
-        extra[flag] = _section3_entry(fns[flag], con, flag, args.max_points)
+        certs[flag], extra[flag] = _section3_entry(fns[flag], con, flag, args.max_points)
     # everything as expected: the construction passes; a Section 3 certificate passes, or is a
     # negative control that does not (expected = False), or fails with a recorded finding (a paper
     # statement that does not hold there: "explained", as the report counts it)
@@ -124,11 +126,12 @@ def run(args) -> int:
                 + ("" if d["expected"] else " (negative control: not passing is expected)"))
             print(f"\n{flag}: {state}"
                   + (f" (dimension {d['dimension']})" if flag == "manifold" and "dimension" in d else ""))
+            print(certs[flag])  # the whole certificate: hypotheses, objects, every claim
     return 0 if passed else 1
 
 
-def _section3_entry(fn, con, flag: str, max_points) -> dict:
-    """The Section 3 certificate of one flag as a dict; a part that fails becomes an error entry next
+def _section3_entry(fn, con, flag: str, max_points) -> tuple[Certificate, dict]:
+    """The Section 3 certificate of one flag, and as a dict; a part that fails becomes an error entry next
     to the finished certificates instead of discarding them."""
     kw = {"progress": True}
     if max_points is not None:
@@ -142,8 +145,8 @@ def _section3_entry(fn, con, flag: str, max_points) -> dict:
         message = f"{type(exc).__name__}: {exc}"
         d = err.refuse(message).to_dict()
         d["error"] = message
-        return d
+        return err, d
     d = sub.to_dict()
     if flag == "manifold":
         d["dimension"] = str(sub.objects.get("dimension"))
-    return d
+    return sub, d

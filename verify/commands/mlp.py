@@ -17,27 +17,35 @@ from .common import numbers_arg
 
 
 def _model_args(p) -> None:
-    p.add_argument("--data", default="digits", choices=["digits", "mnist"])
-    p.add_argument("--mnist-dir", default=None, help="directory with the four MNIST IDX files")
-    p.add_argument("--normalization", default="scalar", choices=["scalar", "per_feature", "none"])
-    p.add_argument("--n-train", type=int, default=None, help="use the first N training samples")
-    p.add_argument("--width", type=int, default=32)
-    p.add_argument("--depth", type=int, default=1)
-    p.add_argument("--activation", default="tanh")
+    p.add_argument("--data", default="digits", choices=["digits", "mnist"],
+                   help="training data: scikit-learn's 8x8 digits (bundled) or MNIST from --mnist-dir")
+    p.add_argument("--mnist-dir", default=None,
+                   help="directory with the four MNIST IDX files, never downloaded (default: none; "
+                        "required with --data mnist)")
+    p.add_argument("--normalization", default="scalar", choices=["scalar", "per_feature", "none"],
+                   help="input scaling: one scalar mean/std, per-feature standardization, or none")
+    p.add_argument("--n-train", type=int, default=None,
+                   help="use the first N training samples (default: all)")
+    p.add_argument("--width", type=int, default=32, help="hidden units per layer")
+    p.add_argument("--depth", type=int, default=1, help="number of hidden layers")
+    p.add_argument("--activation", default="tanh", help="hidden activation (tanh is analytic)")
     p.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch intra-op threads (1 is fastest on small shared CPUs)")
+                   help="torch intra-op threads (default: torch's choice; 1 is fastest on small "
+                        "shared CPUs)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def _train_args(p) -> None:
-    p.add_argument("--steps", type=int, default=2000)
+    p.add_argument("--steps", type=int, default=2000, help="full-batch training steps")
     p.add_argument("--seeds", type=int, default=8, help="number of seeds (0..S-1), trained at once")
-    p.add_argument("--lr", type=float, default=0.01)
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--lr", type=float, default=0.01, help="learning rate eta")
+    p.add_argument("--momentum", type=float, default=0.9, help="heavy-ball momentum")
+    p.add_argument("--dtype", default="float32", choices=["float32", "float64"],
+                   help="training precision (checks always run in float64)")
+    p.add_argument("--log-every", type=int, default=50,
+                   help="record loss, accuracy and GradRatio every this many steps")
 
 
 def register(sub) -> None:
@@ -46,19 +54,20 @@ def register(sub) -> None:
     t = s.add_parser("train", help="train S seeds at once (SAM-only or switching); save a checkpoint")
     _model_args(t)
     _train_args(t)
-    t.add_argument("--rho", type=float, required=True)
+    t.add_argument("--rho", type=float, required=True, help="SAM perturbation radius rho (0: plain GD)")
     t.add_argument("--switch", type=float, default=0.0,
                    help="fraction of steps of plain GD before SAM (0 = SAM-only; paper: 0.1)")
-    t.add_argument("--out", default=None, help="checkpoint path (.pt)")
-    t.add_argument("--resume", default=None, help="continue a checkpoint up to --steps")
+    t.add_argument("--out", default=None, help="checkpoint path (.pt) (default: none, nothing saved)")
+    t.add_argument("--resume", default=None, help="continue a checkpoint up to --steps (default: none, a fresh run)")
     t.set_defaults(run=run_train, defaults_of=t.get_default)
     c = s.add_parser("check", help="matrix-free checks at a trained seed's parameters")
-    c.add_argument("--checkpoint", required=True)
+    c.add_argument("--checkpoint", required=True, help="a checkpoint written by mlp train --out")
     c.add_argument("--seed-index", type=int, default=None,
                    help="row of the checkpoint (default: the stalled seed with smallest GradRatio)")
-    c.add_argument("--rho", type=float, default=None, help="default: the checkpoint's rho")
-    c.add_argument("--mnist-dir", default=None)
-    c.add_argument("--device", default="auto")
+    c.add_argument("--rho", type=float, default=None, help="rho (default: the checkpoint's rho)")
+    c.add_argument("--mnist-dir", default=None,
+                   help="MNIST folder (default: the one recorded in the checkpoint)")
+    c.add_argument("--device", default="auto", help="auto (CUDA when present), cpu or cuda")
     c.add_argument("--dense-limit", type=int, default=3000, help="dense Hessian nullity up to this d")
     c.add_argument("--sigma-budget", type=int, default=4000,
                    help="max Krylov vectors of the one P H P run that gives Du's extremes, lambda_min(Sym Du) "
@@ -69,17 +78,20 @@ def register(sub) -> None:
     c.add_argument("--eigs", type=int, default=1,
                    help="leading eigenvalues of the SAM and heavy-ball maps to certify (1: the radius)")
     c.add_argument("--attraction-steps", type=int, default=1000, help="0 skips the attraction test")
-    c.add_argument("--threads", type=int, default=None)
-    c.add_argument("--json", action="store_true")
+    c.add_argument("--threads", type=int, default=None,
+                   help="torch intra-op threads (default: torch's choice)")
+    c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(run=run_check)
     w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (one batched run)")
     _model_args(w)
     _train_args(w)
-    w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0")
-    w.add_argument("--switch", type=float, default=0.1)
+    w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0", help="comma-separated rho grid")
+    w.add_argument("--switch", type=float, default=0.1,
+                   help="fraction of steps of plain GD before SAM in the switching runs")
     w.add_argument("--switch-rhos", default=None, help="rhos for the switching runs (default: --rhos)")
     w.add_argument("--row-chunk", type=int, default=None,
-                   help="train at most this many (mode, rho, seed) rows at once (GPU memory)")
+                   help="train at most this many (mode, rho, seed) rows at once, for GPU memory "
+                        "(default: all rows at once)")
     w.set_defaults(run=run_sweep)
 
 

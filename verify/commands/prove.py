@@ -23,7 +23,8 @@ def register(sub) -> None:
     p.add_argument("--x", required=True, help="approximate hallucinated minimizer, e.g. 1.25,0")
     p.add_argument("--rho", required=True, help="perturbation radius rho > 0 (exact decimal or p/q)")
     p.add_argument("--x-star", dest="x_star", default=None,
-                   help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star)")
+                   help="a global minimizer of f: take the manifold route (prove x + rho u(x) = x_star) "
+                        "(default: none, the isolated route)")
     p.add_argument("--radius", default=None,
                    help="fixed box half-width (default: automatic, 1/4, 1/16, ... until proved)")
     p.add_argument("--no-refine", dest="refine", action="store_false",

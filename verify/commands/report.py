@@ -7,6 +7,9 @@ import sys
 from ..errors import SamVerifyError
 from ..validate import check_count
 
+# wall clock on 2 quiet cores, measured (README: "How long it takes"); shown in --help and at start
+EXPECTED = {"quick": "about 45 s", "full": "about 4 min"}
+
 
 def register(sub) -> None:
     p = sub.add_parser("report", help="run every theorem and write the HTML verification report",
@@ -15,21 +18,26 @@ def register(sub) -> None:
                        "theorem, findings.html, environment.html and certificates.json. Exit status 0 "
                        "when every certificate behaved as expected (negative controls failing), 1 "
                        "otherwise; the report is written either way.")
-    p.add_argument("--out", default="reports", help="output folder (default: reports/)")
-    p.add_argument("--quick", action="store_true", help="small grids and fewer examples (minutes)")
+    p.add_argument("--out", default="reports", help="output folder")
+    p.add_argument("--quick", action="store_true",
+                   help=f"small grids and fewer examples: {EXPECTED['quick']} on 2 cores (the full "
+                        f"report: {EXPECTED['full']})")
     p.add_argument("--only", default=None,
-                   help="comma-separated module names or theorem labels, e.g. core_checks,thm_2_1")
+                   help="run only these sections: comma-separated module names or theorem labels, "
+                        "e.g. core_checks,thm_2_1 (see --list); default: all")
     p.add_argument("--jobs", type=int, default=1,
-                   help="run sections in this many worker processes (default 1)")
+                   help="run sections in this many worker processes")
     p.add_argument("--section-timeout", type=float, default=None, metavar="SECONDS",
                    help="a section running longer becomes an error section (default: no limit)")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument("--profile", action="store_true",
+                   help="print the seconds of every section and every figure, and the totals")
     p.add_argument("--list", action="store_true", help="list the report sections and exit")
     p.set_defaults(run=run)
 
 
 def run(args) -> int:
-    from ..report.build import build, discover
+    from ..report.build import build, discover, process_started
     only = [s for s in args.only.split(",")] if args.only else None
     jobs = check_count(args.jobs, "--jobs")
     if args.section_timeout is not None and not args.section_timeout > 0:
@@ -38,12 +46,21 @@ def run(args) -> int:
         for s in discover(only):
             print(f"{s.order:8g}  {s.name:24s} {s.theorem}: {s.title}" + ("  [IMPORT ERROR]" if s.error else ""))
         return 0
+    if not args.no_progress:
+        mode = "quick" if args.quick else "full"
+        print(f"sam-verify report ({mode}{', some sections' if only else ''}): the whole {mode} report "
+              f"takes {EXPECTED[mode]} on 2 quiet cores", file=sys.stderr)
     command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
         ("sam-verify", "__main__")) else None
-    report = build(out=args.out, quick=args.quick, only=only, jobs=jobs,
-                   progress=not args.no_progress, command=command, timeout=args.section_timeout)
+    report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
+                   progress=not args.no_progress, command=command, timeout=args.section_timeout,
+                   started=process_started())
     index = os.path.join(args.out, "index.html")
-    print(f"report written to {index}: {report.summary()}")
+    if args.profile:
+        from ..report.build import profile_lines
+        print("\n".join(profile_lines(report)))
+    print(f"report written to {index}: {report.headline()}; {report.summary()} "
+          f"({report.timings.get('total', 0):.1f} s)")
     for sec in report.errors:
         print(f"  section {sec.module} raised: {sec.error.strip().splitlines()[-1]}", file=sys.stderr)
     for c in report.unexpected:

@@ -84,20 +84,23 @@ class Classification:
         return dict(self.__dict__)
 
     def __str__(self) -> str:
+        """Readable: 6 significant digits, whole vectors; ``to_dict`` keeps every digit."""
+        from .display import in_text, number, tolerance, wrapped
         lines = [f"kind: {self.kind}" + (f" ({self.subkind})" if self.subkind else ""),
-                 f"  ||grad f(x)||  = {self.grad_norm}"]
+                 f"  ||grad f(x)||  = {number(self.grad_norm)}"]
         if self.shifted_grad_norm is not None:
-            lines += [f"  ||grad f(x+)|| = {self.shifted_grad_norm}",
-                      f"  GradRatio      = {self.grad_ratio}", f"  LossGap        = {self.loss_gap}",
-                      f"  x+             = {self.x_plus}"]
-        lines += [f"  tolerance {self.tol} ({self.context}, {self.precision})"]
+            lines += [f"  ||grad f(x+)|| = {number(self.shifted_grad_norm)}",
+                      f"  GradRatio      = {number(self.grad_ratio)}",
+                      f"  LossGap        = {number(self.loss_gap)}",
+                      wrapped("x+            ", [str(v) for v in self.x_plus])]
+        lines += [f"  tolerance {tolerance(self.tol)} ({self.context}, {self.precision})"]
         if self.stationarity_ratio:
-            lines += [f"  stationarity ratio {self.stationarity_ratio} (<= 1: stationary; "
+            lines += [f"  stationarity ratio {number(self.stationarity_ratio)} (<= 1: stationary; "
                       f"{self.stationarity_rule})"]
         if self.on_seam:
             lines += [f"  WARNING: on a seam of f ({'; '.join(self.seams)}): second-order "
                       "verdicts use a one-sided Hessian"]
-        lines += [f"  - {r}" for r in self.reasons]
+        lines += [f"  - {in_text(str(r))}" for r in self.reasons]
         return "\n".join(lines)
 
 

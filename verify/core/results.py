@@ -80,10 +80,11 @@ class Claim:
         }
 
     def __str__(self) -> str:
+        from .display import claim_line, in_text
         return (f"[{self.verdict.value.upper():9s}] {self.id}: {self.statement}\n"
-                f"            measured {_short(self.value)} {self.relation} {_short(self.bound)}"
-                f" (tol {_short(self.tolerance)}; {self.context} {self.precision})"
-                + (f"\n            note: {self.note}" if self.note else ""))
+                f"            {claim_line(self.value, self.relation, self.bound, self.tolerance, self.verdict.value)}"
+                f" ({self.context} {self.precision})"
+                + (f"\n            note: {in_text(self.note)}" if self.note else ""))
 
 
 @dataclass
@@ -212,6 +213,9 @@ class Certificate:
         return json.dumps(self.to_dict(), indent=kw.pop("indent", 2), **kw)
 
     def __str__(self) -> str:
+        """Everything, readable: whole vectors (wrapped, 6 significant digits) and every claim with
+        its verdict in words; ``to_json`` keeps the full precision."""
+        from .display import in_text, wrapped
         head = (f"{self.theorem} — {self.title} on {self.example}: "
                 f"{'PASSED' if self.passed else ('REFUSED' if self.refused else 'NOT PASSED')}"
                 f" ({self.context} {self.precision}, {self.elapsed:.3f} s)")
@@ -221,15 +225,10 @@ class Certificate:
         for h in self.hypotheses:
             mark = {True: "met", False: "NOT MET", None: "undecided"}[h.met]
             lines.append(f"  hypothesis [{mark}] {h.name}: {h.statement}"
-                         + (f" — {h.evidence}" if h.evidence else ""))
+                         + (f" — {in_text(h.evidence)}" if h.evidence else ""))
         for k, v in self.objects.items():
-            lines.append(f"  {k} = {_short(v)}")
+            lines.append(wrapped(k, _as_text(v)))
         lines += ["  " + str(c).replace("\n", "\n  ") for c in self.claims]
         for f in self.findings:
-            lines.append(f"  FINDING ({f.source}): {f.statement} — {f.evidence}")
+            lines.append(f"  FINDING ({f.source}): {f.statement} — {in_text(f.evidence)}")
         return "\n".join(lines)
-
-
-def _short(value: Any, width: int = 60) -> str:
-    text = json.dumps(_as_text(value)) if not isinstance(value, str) else value
-    return text if len(text) <= width else text[: width - 3] + "..."

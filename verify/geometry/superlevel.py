@@ -186,50 +186,6 @@ def linear_fit(xs, ys):
     return float(a), float(b), r2, float(np.abs(res).max())
 
 
-# -- figures ---------------------------------------------------------------------------------------
-def plot_construction(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None, boundary=None,
-                      set_points=None, ball=None, title: str = "") -> str:
-    """2-D picture: contours of f, the sampled boundary of C_eps, x_star, x_max (or the maximizer
-    set), x_h and the arrow x_h -> x_h + rho u(x_h). Returns the file name written."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
-    X, Y = np.meshgrid(np.linspace(x0, x1, 241), np.linspace(y0, y1, 241))
-    Z = values(obj, np.stack([X.ravel(), Y.ravel()], axis=1)).reshape(X.shape)
-    fig, ax = plt.subplots(figsize=(5.2, 4.6), dpi=110)
-    finite_z = Z[np.isfinite(Z)]
-    levels = np.unique(np.quantile(finite_z, np.linspace(0.0, 1.0, 34)[1:-1])) if finite_z.size else 30
-    ax.contour(X, Y, Z, levels=levels, linewidths=0.5, cmap="viridis")
-    if ball is not None:
-        c, r = ball
-        a = np.linspace(0, 2 * np.pi, 200)
-        ax.plot(c[0] + r * np.cos(a), c[1] + r * np.sin(a), ":", color="gray", lw=1, label="ball C")
-    if boundary is not None and len(boundary):
-        B = np.asarray(boundary, float)
-        ax.plot(B[:, 0], B[:, 1], ".", ms=1.2, color="tab:red", label=r"$\partial C_\varepsilon$")
-    if set_points is not None:
-        S = np.asarray(set_points, float)
-        ax.plot(S[:, 0], S[:, 1], "-", color="black", lw=1, label=r"$X^\bullet$")
-    ax.plot(*np.asarray(x_star, float), "*", ms=12, color="tab:blue", label=r"$x_\star$")
-    if x_max is not None:
-        ax.plot(*np.asarray(x_max, float), "^", ms=8, color="black", label=r"$x^\bullet$")
-    ax.plot(*np.asarray(x_h, float), "o", ms=7, color="tab:orange", label=r"$x_h$")
-    if x_plus is not None:
-        a, b = np.asarray(x_h, float), np.asarray(x_plus, float)
-        ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="->", color="tab:orange", lw=1.5))
-    ax.set_xlim(x0, x1)
-    ax.set_ylim(y0, y1)
-    ax.set_aspect("equal")
-    ax.legend(fontsize=7, loc="upper right")
-    ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return str(path)
-
-
 def centroid(P) -> list[float]:
     return [float(v) for v in np.asarray(P, float).mean(axis=0)]
 
@@ -263,31 +219,6 @@ def random_box(box, n: int, seed: int = 0) -> np.ndarray:
     lo = np.array([float(a) for a, _ in box])
     hi = np.array([float(b) for _, b in box])
     return lo + (hi - lo) * rng.random((n, len(box)))
-
-
-def plot_ratio_field(path, obj, box, rho: float, title: str = "") -> str:
-    """Colour map of ||grad f(x + rho u(x))|| / ||grad f(x)|| over a 2-D box."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
-    X, Y = np.meshgrid(np.linspace(x0, x1, 161), np.linspace(y0, y1, 161))
-    P = np.stack([X.ravel(), Y.ravel()], axis=1)
-    G = grads(obj, P)
-    n = np.linalg.norm(G, axis=1)
-    with np.errstate(all="ignore"):
-        Pp = P + rho * G / n[:, None]
-        R = np.linalg.norm(grads(obj, Pp), axis=1) / n
-    fig, ax = plt.subplots(figsize=(5.2, 4.4), dpi=110)
-    im = ax.pcolormesh(X, Y, R.reshape(X.shape), shading="auto", cmap="magma")
-    fig.colorbar(im, ax=ax, label="ratio (>= 1 proved)")
-    ax.set_aspect("equal")
-    ax.set_title(title, fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
-    return str(path)
 
 
 def np_norms(G) -> np.ndarray:

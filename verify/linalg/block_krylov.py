@@ -93,6 +93,7 @@ class BlockKrylov:
         self.T = np.zeros((self.max_vectors + self.b, self.max_vectors))
         self.n = 0                       # vectors whose products have been taken
         self.products = 0
+        self.on_products = None  # called with the number of new products (e.g. a progress bar)
         self.B = np.zeros((self.b, self.b))
         self.Q[:self.b] = self._orthonormal_block(start.clone(), 0)
 
@@ -192,6 +193,8 @@ class BlockKrylov:
             s, b = self.n, self.b
             Z = self.apply(self.Q[s:s + b]).clone()
             self.products += b
+            if self.on_products is not None:
+                self.on_products(b)
             if not torch.isfinite(Z).all():
                 raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
             ref = float(Z.norm(dim=1).max())

@@ -31,6 +31,7 @@ import numpy as np
 import scipy.linalg
 import scipy.sparse
 
+from .. import progress
 from ..core import sam
 from .block_krylov import BlockKrylov, small_dense_blas
 from ..errors import SamVerifyError
@@ -230,6 +231,13 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 1, tol: floa
     ctx = ctx or _default_ctx(obj)
     pb = _Problem(obj, x, rho, ctx, grad, block, max_vectors, seed)
     history = []
+    with progress.bar(total=pb.run.max_vectors, desc="Krylov: Du spectrum", unit="vec") as bar:
+        pb.run.on_products = bar.update
+        return _iterate(pb, history, check_every, tol, ctx, want_sigma, block, rho)
+
+
+def _iterate(pb, history, check_every, tol, ctx, want_sigma, block, rho):
+    """Grow the Krylov space until every wanted quantity converged (or the budget is spent)."""
     while True:
         # check after check_every blocks, then whenever the space has grown by an eighth: each
         # check solves the projected problems and spends one product on sigma's residual

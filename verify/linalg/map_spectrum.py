@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import progress
 from ..core import sam
 from .block_krylov import BlockKrylov, small_dense_blas
 from ..errors import SamVerifyError
@@ -157,6 +158,13 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
     run = BlockKrylov(apply, start, max_vectors, constraints=V, seed=seed + 1,
                       range_respects_constraints=True)
     history = []
+    with progress.bar(total=run.max_vectors, desc="Krylov: SAM map", unit="vec") as bar:
+        run.on_products = bar.update
+        return _iterate(run, history, check_every, block, want, tol, eta, momentum, k, V)
+
+
+def _iterate(run, history, check_every, block, want, tol, eta, momentum, k, V):
+    """Grow the Krylov space until the wanted Ritz values are steady (or the budget is spent)."""
     while True:
         run.extend(max(check_every, run.n // (8 * block)))   # x1.125: eig of T is O(n^3)
         ritz = _extreme_ritz(run.projected(), run, want, tol, eta, momentum, k)

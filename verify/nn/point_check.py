@@ -66,6 +66,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from .. import progress
 from ..core import sam
 from ..ctx.torch import TorchContext
 from ..errors import ConvergenceError, PrecisionError, SamVerifyError, ZeroGradientError
@@ -647,7 +648,7 @@ def sam_run(obj, theta, rho, steps: int, lr: float = 0.01, momentum: float = 0.9
     m = ctx.torch.zeros_like(x)
     path = [x.clone()]
     with ctx.torch.no_grad():
-        for k in range(steps):
+        for k in progress.bar(range(steps), desc="SAM steps (attraction test)", unit="step"):
             w = sam.shifted_gradient(obj, x, rho, ctx)
             m = momentum * m + w
             x = x - lr * m

@@ -45,6 +45,7 @@ import traceback
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
+from ..core import display
 from ..errors import SamVerifyError
 
 PACKAGE = "theorems"
@@ -67,6 +68,7 @@ class Section:
     error: str = ""
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    figure_log: list[dict] = field(default_factory=list)  # {"file", "seconds", "problems"} per figure
 
     @property
     def ok(self) -> bool:
@@ -77,7 +79,7 @@ class Section:
         return {"module": self.module, "slug": self.slug, "theorem": self.theorem, "title": self.title,
                 "order": repr(self.order), "statement": self.statement, "error": self.error,
                 "elapsed": repr(round(self.elapsed, 6)), "warnings": self.warnings,
-                "certificates": self.certificates}
+                "figure_log": self.figure_log, "certificates": self.certificates}
 
 
 @dataclass
@@ -85,6 +87,7 @@ class Report:
     sections: list[Section]
     environment: dict
     out: pathlib.Path | None = None
+    timings: dict = field(default_factory=dict)  # seconds: collect, render, total (set by build)
 
     @property
     def certificates(self) -> list[dict]:
@@ -108,6 +111,23 @@ class Report:
     def ok(self) -> bool:
         return not self.errors and not self.unexpected
 
+    @property
+    def finding_groups(self) -> list[dict]:
+        return group_findings(self.sections)
+
+    @property
+    def failing_statements(self) -> list[dict]:
+        """Finding groups recorded on real examples (not only on negative controls): statements of
+        the papers that fail on a case whose hypotheses hold."""
+        return [g for g in self.finding_groups if g["real"]]
+
+    def headline(self) -> str:
+        n = len(self.failing_statements)
+        if not n:
+            return "No statement of the papers failed on the examples of this run"
+        return (f"{n} statement{'s' if n != 1 else ''} of the papers fail{'s' if n == 1 else ''} "
+                f"on cases whose hypotheses hold")
+
     def summary(self) -> str:
         n = len(self.certificates)
         k = len(self.explained)
@@ -117,8 +137,83 @@ class Report:
                 f"{len(self.errors)} section errors")
 
     def to_dict(self) -> dict:
-        return {"environment": self.environment, "ok": self.ok,
+        return {"environment": self.environment, "ok": self.ok, "headline": self.headline(),
                 "sections": [s.to_dict() for s in self.sections]}
+
+
+# -- findings, grouped by statement -------------------------------------------------------------------
+EVIDENCE_RANK = {"proved": 0, "high-precision": 1, "sampled": 2}
+
+
+def evidence_level(finding: dict) -> str:
+    """The finding's evidence level (``PROVED`` / ``high-precision`` / ``sampled``) when it records
+    one (key ``evidence_level`` or ``level``, or ``evidence`` holding just the level); else ""."""
+    for key in ("evidence_level", "level", "evidence"):
+        value = str(finding.get(key) or "").strip()
+        if value.lower() in EVIDENCE_RANK:
+            return value
+    return ""
+
+
+def _strength(item: dict) -> tuple:
+    """Sort key, strongest first: a recorded level (PROVED first), then real examples before
+    negative controls, then the longer evidence."""
+    level = evidence_level(item["finding"]).lower()
+    return (EVIDENCE_RANK.get(level, len(EVIDENCE_RANK)), not item["cert"].get("expected", True),
+            -len(str(item["finding"].get("evidence", ""))))
+
+
+def group_findings(sections: Sequence[Section]) -> list[dict]:
+    """One entry per (source, statement): every certificate that recorded it, the strongest
+    evidence first, whether a real example (not only a negative control) recorded it, and a short
+    plain-language summary (the finding's ``summary`` when it gives one). Groups with a PROVED
+    finding come first, then by the number of examples."""
+    groups: dict[tuple, dict] = {}
+    for sec in sections:
+        for i, c in enumerate(sec.certificates):
+            for f in c.get("findings", []):
+                key = (str(f.get("source", "")).strip(), str(f.get("statement", "")).strip())
+                g = groups.setdefault(key, {"source": key[0], "statement": key[1], "items": []})
+                g["items"].append({"section": sec, "cert": c, "finding": f,
+                                   "anchor": f"{sec.slug}.html#cert-{i + 1}"})
+    out = []
+    for g in groups.values():
+        g["items"].sort(key=_strength)
+        g["strongest"] = g["items"][0]
+        g["level"] = evidence_level(g["strongest"]["finding"])
+        g["real"] = any(it["cert"].get("expected", True) for it in g["items"])
+        g["examples"] = len(g["items"])
+        g["summary"] = next((str(it["finding"]["summary"]) for it in g["items"]
+                             if it["finding"].get("summary")), "") or _summary(g)
+        out.append(g)
+    out.sort(key=lambda g: (EVIDENCE_RANK.get(g["level"].lower(), len(EVIDENCE_RANK)), not g["real"],
+                            -g["examples"]))
+    return out
+
+
+def _summary(g: dict) -> str:
+    real = [it for it in g["items"] if it["cert"].get("expected", True)]
+    n = len(real) or len(g["items"])
+    where = ", ".join(sorted({it["section"].theorem for it in g["items"]}))
+    if not real:
+        return (f"Recorded only by {n} negative control{'s' if n != 1 else ''} ({where}), i.e. on "
+                f"cases built to break a hypothesis.")
+    return f"Does not hold on {n} example{'s' if n != 1 else ''} whose hypotheses were checked ({where})."
+
+
+def section_verdict(sec: Section) -> tuple[str, str]:
+    """(label, css class) of a whole section for the index's per-theorem table."""
+    if sec.error:
+        return "error", "bad"
+    if any(not c.get("as_expected") and not c.get("explained") for c in sec.certificates):
+        return "not as expected", "bad"
+    n = len({(f.get("source"), f.get("statement")) for c in sec.certificates if c.get("expected", True)
+             for f in c.get("findings", [])})
+    if n:
+        return f"paper statement fails ({n})", "finding"
+    if not sec.certificates:
+        return "no certificates", "warn"
+    return "holds on every example", "ok"
 
 
 # -- discovery --------------------------------------------------------------------------------------
@@ -204,7 +299,9 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
     dicts, figures resolved into ``figdir``, the error text if it raised or ran past ``timeout``
     seconds. Used in worker processes."""
     import warnings
+    from . import figures
     figdir = pathlib.Path(figdir)
+    figures.drain_log()
     started = time.perf_counter()
     certs, error = [], ""
     with warnings.catch_warnings(record=True) as caught:
@@ -222,7 +319,8 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
         key = f"{w.category.__name__}: {w.message} ({os.path.basename(w.filename)}:{w.lineno})"
         seen[key] = seen.get(key, 0) + 1
     return {"certificates": certs, "error": error, "elapsed": time.perf_counter() - started,
-            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()]}
+            "warnings": [k + (f" ×{n}" if n > 1 else "") for k, n in seen.items()],
+            "figure_log": figures.drain_log()}
 
 
 def certificate_dicts(produced, figdir: pathlib.Path) -> list[dict]:
@@ -275,6 +373,7 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
     def done(sec: Section, res: dict) -> None:
         sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
         sec.warnings = res.get("warnings", [])
+        sec.figure_log = res.get("figure_log", [])
         bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
         bar.update(1)
 
@@ -293,9 +392,11 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
                     res = {"certificates": [], "error": traceback.format_exc(), "elapsed": 0.0}
                 done(sec, res)
     else:
+        from .. import progress as nested
         for sec in todo:
             bar.set_description(f"report: {sec.slug}")
-            done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
+            with nested.shown(progress):  # long loops inside the section show their own bars
+                done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
     bar.close()
     return sections
 
@@ -399,7 +500,14 @@ def _jinja():
     env.filters["prose"] = prose
     env.filters["verdict_class"] = verdict_class
     env.filters["shown"] = shown
+    env.filters["num"] = num_html
+    env.filters["tol"] = lambda v: num_html(v, display.TOL_SIG)
+    env.filters["text"] = display.in_text
     env.filters["slugify"] = slugify
+    env.globals["margin_html"] = margin_html
+    env.globals["verdict_word"] = display.verdict_word
+    env.globals["section_verdict"] = section_verdict
+    env.globals["evidence_level"] = evidence_level
     env.globals["result_of"] = result_of
     env.globals["hyp_summary"] = hyp_summary
     env.globals["precision_of"] = precision_of
@@ -453,22 +561,35 @@ def verdict_class(verdict: str) -> str:
     return {"pass": "ok", "proved": "ok", "fail": "bad", "undecided": "warn"}.get(str(verdict), "warn")
 
 
-def shown(value: Any) -> str:
-    """A value from a certificate dict as text: numbers (already strings) verbatim, vectors as
-    ``[a, b]``, matrices one row per line, dicts as ``key: value`` lines."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    if isinstance(value, bool):
-        return str(value)
+def shown(value: Any, sig: int = display.SIG) -> str:
+    """A value from a certificate dict as text, numbers at ``sig`` significant digits (the one
+    formatter of :mod:`verify.core.display`, shared with the command line)."""
+    return display.shown(value, sig)
+
+
+def _full(value: Any) -> str:
+    """The value with every digit, for the hover text."""
     if isinstance(value, dict):
-        return "\n".join(f"{k}: {shown(v)}" for k, v in value.items())
+        return "\n".join(f"{k}: {_full(v)}" for k, v in value.items())
     if isinstance(value, (list, tuple)):
-        if value and all(isinstance(v, (list, tuple)) for v in value):
-            return "[" + ",\n ".join(shown(v) for v in value) + "]"
-        return "[" + ", ".join(shown(v) for v in value) + "]"
-    return str(value)
+        return "[" + ", ".join(_full(v) for v in value) + "]"
+    return "—" if value is None else str(value)
+
+
+def num_html(value: Any, sig: int = display.SIG):
+    """A value as short text; when digits were dropped, the full text is on hover (``title``)."""
+    from markupsafe import Markup, escape
+    short, full = shown(value, sig), _full(value)
+    if short == full:
+        return escape(short)
+    return Markup(f'<span class="n" title="{escape(full)}">{escape(short)}</span>')
+
+
+def margin_html(claim: dict):
+    """A claim's margin (positive: it holds by that much), short, full on hover; "—" if it has none."""
+    m = display.margin(claim.get("value"), claim.get("relation", ""), claim.get("bound"),
+                       claim.get("tolerance"))
+    return "—" if m is None else num_html(str(m))
 
 
 def is_table(value: Any) -> bool:
@@ -521,12 +642,9 @@ def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict |
     jenv = _jinja()
     src = pathlib.Path(__file__).parent / "templates" / "style.css"
     shutil.copyfile(src, out / "style.css")
-    findings = []
     for sec in report.sections:
         for i, c in enumerate(sec.certificates):
             c["_anchor"] = f"cert-{i + 1}"
-            for f in c.get("findings", []):
-                findings.append({"section": sec, "cert": c, "finding": f})
     unexpected = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
                   if not c.get("as_expected") and not c.get("explained")]
     explained = [{"section": s, "cert": c} for s in report.sections for c in s.certificates
@@ -534,7 +652,7 @@ def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict |
     common = dict(report=report, sections=report.sections, env=env_info)
     pages = {"index.html": jenv.get_template("index.html").render(page="index", **common),
              "findings.html": jenv.get_template("findings.html").render(
-                 page="findings", findings=findings, unexpected=unexpected,
+                 page="findings", unexpected=unexpected,
                  explained=explained, **common),
              "environment.html": jenv.get_template("environment.html").render(page="environment", **common)}
     for sec in report.sections:
@@ -568,16 +686,58 @@ def clean_previous(out: pathlib.Path) -> None:
     manifest.unlink(missing_ok=True)
 
 
+def process_started() -> float:
+    """The ``time.perf_counter()`` value at which this process started (Linux: from /proc, so that
+    interpreter start-up and imports count too; elsewhere: now), for run times that match the clock
+    a user holds."""
+    now = time.perf_counter()
+    try:
+        with open("/proc/self/stat", encoding="ascii") as fh:
+            ticks = int(fh.read().rsplit(")", 1)[1].split()[19])  # field 22: start time since boot
+        with open("/proc/uptime", encoding="ascii") as fh:
+            uptime = float(fh.read().split()[0])
+        age = uptime - ticks / os.sysconf("SC_CLK_TCK")
+        return now - age if 0 <= age < 1e7 else now
+    except (OSError, ValueError, IndexError, AttributeError):
+        return now
+
+
 def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
           jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
-          package: str = PACKAGE, timeout: float | None = None) -> Report:
+          package: str = PACKAGE, timeout: float | None = None, started: float | None = None) -> Report:
     """Collect every section (plus ``extra`` ones) and render the site into ``out``; ``timeout``
-    limits each section's seconds."""
-    started = time.perf_counter()
+    limits each section's seconds. Run times count from ``started`` (a ``time.perf_counter()``
+    value, e.g. :func:`process_started`; default: now)."""
+    started = time.perf_counter() if started is None else started
     out = pathlib.Path(out)
     clean_previous(out)
     sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package,
                        timeout=timeout)
     sections += list(extra)
+    collected = time.perf_counter()
     info = environment(sections, command=command, quick=quick, started=started)
-    return render(sections, out, info)
+    report = render(sections, out, info)
+    report.timings = {"collect": collected - started, "render": time.perf_counter() - collected,
+                      "total": time.perf_counter() - started}
+    return report
+
+
+def profile_lines(report: Report) -> list[str]:
+    """Where the time went: each section (wall clock inside its process) and each of its figures
+    (drawing and saving), then the totals against the run's own clock."""
+    lines = [f"{'section':24s} {'seconds':>9s} {'figures':>8s} {'fig. s':>8s}"]
+    fig_total = 0.0
+    for sec in report.sections:
+        fs = sum(float(e.get("seconds", 0)) for e in sec.figure_log)
+        fig_total += fs
+        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}")
+        for e in sec.figure_log:
+            lines.append(f"    {e['file']:40s} {float(e['seconds']):7.2f} s"
+                         + (f"  PROBLEMS: {'; '.join(e['problems'])}" if e.get("problems") else ""))
+    t = report.timings
+    lines.append(f"sections {sum(s.elapsed for s in report.sections):.2f} s (summed; in parallel with "
+                 f"--jobs they overlap), figures {fig_total:.2f} s of it")
+    if t:
+        lines.append(f"start-up and collect {t['collect']:.2f} s + render {t['render']:.2f} s = "
+                     f"wall clock {t['total']:.2f} s since the process started")
+    return lines

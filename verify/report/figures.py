@@ -33,20 +33,26 @@ Figure-level one-liners (return the file *name* written into ``figdir``, ready f
     name = series_figure({"GradRatio": (rhos, values)}, figdir / "rho_sweep.png", xlabel="rho", logy=True)
     name = surface_figure(X, Y, Z, figdir / "plane.png", title=...)   # one contour panel (e.g. a loss plane)
 
-For free-form layouts: ``fig, axes = new_figure(ncols, nrows)`` then ``save(fig, path)``.
+For free-form layouts: ``fig, axes = new_figure(ncols, nrows)`` then ``save(fig, path)``. Every figure
+goes through :func:`save`, which checks it for a reader (:func:`figure_problems`: every panel's axes and
+every colour bar labelled, every labelled artist in a legend whose entries stand out from its
+background, no title overlapping another title or a panel) and records the file, its problems and
+the seconds it took in :data:`LOG` (the report prints them with ``--profile``; ``tests/test_figures.py``
+asserts that no figure of the report has a problem).
 ``marks`` maps a legend label to a (k, 2) array or to a dict of ``mark_points`` keyword arguments with
 key ``points``; ``trajs`` maps a label to a (T, 2) array.
 """
 from __future__ import annotations
 
 import pathlib
+import time
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-DPI = 110
+DPI = 90  # enough for a 1400 px page; savefig time grows with the pixel count
 PANEL = (4.6, 4.0)  # inches per panel
 MARK_STYLES = [  # cycled for marks given without a style
     dict(marker="*", color="#d62728", s=140),
@@ -68,12 +74,114 @@ def new_figure(ncols: int = 1, nrows: int = 1, panel: tuple[float, float] = PANE
     return fig, axes
 
 
-def save(fig: Figure, path: str | pathlib.Path) -> str:
-    """Write ``fig`` as PNG to ``path`` (folders created) and return the file name."""
+LOG: list[dict] = []  # one entry per saved figure: {"file", "seconds", "problems"}
+STRICT = False  # True: save() raises on a figure problem (tests set it)
+
+
+class FigureProblem(AssertionError):
+    """A figure a reader could not read: an unlabelled axis or colour bar, a missing legend, ..."""
+
+
+def save(fig: Figure, path: str | pathlib.Path, started: float | None = None) -> str:
+    """Write ``fig`` as PNG to ``path`` (folders created), check it (:func:`figure_problems`),
+    record file, problems and seconds in :data:`LOG` (from ``started``, a ``time.perf_counter()``
+    value, when the caller timed its drawing too) and return the file name."""
+    t0 = time.perf_counter() if started is None else started
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=DPI, format="png")
+    problems = figure_problems(fig)
+    LOG.append({"file": path.name, "seconds": time.perf_counter() - t0, "problems": problems})
+    if problems and STRICT:
+        raise FigureProblem(f"{path.name}: " + "; ".join(problems))
     return path.name
+
+
+def drain_log() -> list[dict]:
+    """The figures saved since the last call (and forget them)."""
+    out = list(LOG)
+    LOG.clear()
+    return out
+
+
+def _is_colorbar(ax) -> bool:
+    return getattr(ax, "_colorbar", None) is not None
+
+
+def _has_data(ax) -> bool:
+    return bool(ax.lines or ax.collections or ax.images or ax.patches or ax.containers)
+
+
+def _luminance(color) -> float:
+    from matplotlib.colors import to_rgba
+    r, g, b, _ = to_rgba(color)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def _legend_problems(ax, legend) -> list[str]:
+    out = []
+    frame = legend.get_frame()
+    bg = _luminance(frame.get_facecolor()) if legend.get_frame_on() else 1.0
+    for handle, text in zip(legend.legend_handles, legend.get_texts()):
+        if handle is None:
+            continue
+        colors = []
+        if hasattr(handle, "get_linestyle") and hasattr(handle, "get_color") and hasattr(handle, "get_marker"):
+            if handle.get_linestyle() in ("None", "none", "", " ") and handle.get_marker() in ("None", "none", "", " ", None):
+                out.append(f"legend entry {text.get_text()!r} draws nothing")
+                continue
+            colors = [handle.get_color()]
+        elif hasattr(handle, "get_facecolor"):
+            fc = handle.get_facecolor()
+            colors = [fc[0] if hasattr(fc, "__len__") and len(fc) and hasattr(fc[0], "__len__") else fc]
+        outlined = bool(getattr(handle, "get_path_effects", lambda: [])())
+        if colors and not outlined and all(abs(_luminance(c) - bg) < 0.12 for c in colors):
+            out.append(f"legend entry {text.get_text()!r} has the colour of the legend background")
+    return out
+
+
+def figure_problems(fig: Figure) -> list[str]:
+    """What keeps a reader from reading ``fig``: panels with data but no x or y label, colour bars
+    without a label, labelled artists with no legend, legend entries invisible on their background,
+    titles overlapping each other or a panel. Empty when the figure is fine."""
+    problems = []
+    legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
+    in_legend = {t.get_text() for lg in legends for t in lg.get_texts()}
+    renderer = fig.canvas.get_renderer()
+    boxes = []
+    for i, ax in enumerate(fig.axes):
+        if not ax.get_visible():
+            continue
+        name = ax.get_title() or f"panel {i + 1}"
+        if _is_colorbar(ax):
+            if not (ax.get_ylabel() or ax.get_xlabel()):
+                problems.append(f"colour bar next to {name!r} has no label")
+            continue
+        if ax.axison and _has_data(ax):
+            if not ax.get_xlabel():
+                problems.append(f"{name!r}: x axis has no label")
+            if not ax.get_ylabel():
+                problems.append(f"{name!r}: y axis has no label")
+        missing = [lab for lab in ax.get_legend_handles_labels()[1]
+                   if lab and not lab.startswith("_") and lab not in in_legend]
+        if missing:
+            problems.append(f"{name!r}: labelled curves or marks ({', '.join(missing[:3])}) in no legend")
+        legend = ax.get_legend()
+        if legend is not None:
+            problems += [f"{name!r}: {p}" for p in _legend_problems(ax, legend)]
+        boxes.append((name, ax.get_window_extent(renderer)))
+    titles = [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes if ax.get_visible()
+              for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+    if fig._suptitle is not None and fig._suptitle.get_text():
+        titles.append((fig._suptitle.get_text(), fig._suptitle.get_window_extent(renderer)))
+    for k, (text, box) in enumerate(titles):
+        for other, obox in titles[k + 1:]:
+            if box.overlaps(obox):
+                problems.append(f"titles {text!r} and {other!r} overlap")
+        for name, abox in boxes:
+            if box.overlaps(abox) and box.y0 < abox.y1 - 2:
+                problems.append(f"title {text!r} overlaps the panel {name!r}")
+    return problems
 
 
 # -- grids -------------------------------------------------------------------------------------------
@@ -148,15 +256,47 @@ def shifted_gradient_grid(obj, X, Y, rho: float):
 
 
 # -- painters ----------------------------------------------------------------------------------------
+def robust_levels(Z, levels: int = 30, percentiles: tuple[float, float] = (1.0, 99.0)):
+    """``levels`` contour levels at evenly spaced quantiles of the finite values of Z between the
+    given percentiles, so that steep corners of the box do not flatten the rest of the picture
+    (each colour band covers a similar area); values outside are drawn in the end colours."""
+    finite = np.asarray(Z, float)[np.isfinite(Z)]
+    if finite.size == 0:
+        return levels
+    qs = np.unique(np.quantile(finite, np.linspace(percentiles[0], percentiles[1], int(levels)) / 100))
+    return qs if qs.size >= 3 else levels
+
+
+def label_axes(ax, xlabel: str = "x1", ylabel: str = "x2") -> None:
+    """Name the axes unless the caller already did (every panel of the report is labelled)."""
+    if not ax.get_xlabel():
+        ax.set_xlabel(xlabel)
+    if not ax.get_ylabel():
+        ax.set_ylabel(ylabel)
+
+
 def contour(ax, X, Y, Z, title: str = "", levels: int | Sequence[float] = 30, cmap: str = "viridis",
-            colorbar: bool = True, lines: bool = True, alpha: float = 1.0):
-    """Filled contour plot of Z (nan blank) with thin contour lines and an optional colorbar."""
+            colorbar: bool = True, lines: bool = True, alpha: float = 1.0, label: str | None = None,
+            robust: bool = True):
+    """Filled contour plot of Z (nan blank) with thin contour lines and an optional colour bar
+    labelled ``label`` (default: the title). ``robust`` spreads integer ``levels`` between the 1st
+    and 99th percentiles of Z. Contours are rasterized (vector output stays small and fast)."""
     Zm = np.ma.masked_invalid(Z)
-    cs = ax.contourf(X, Y, Zm, levels=levels, cmap=cmap, alpha=alpha)
+    if robust and isinstance(levels, (int, np.integer)):
+        levels = robust_levels(Zm.filled(np.nan), levels)
+    norm, extend = None, "neither"
+    if robust and not isinstance(levels, (int, np.integer)):  # one colour per band, bands by quantile
+        from matplotlib import colormaps
+        from matplotlib.colors import BoundaryNorm
+        extend = "both"
+        norm = BoundaryNorm(levels, colormaps[cmap].N, extend=extend)
+    cs = ax.contourf(X, Y, Zm, levels=levels, cmap=cmap, alpha=alpha, extend=extend, norm=norm)
+    cs.set_rasterized(True)
     if lines:
-        ax.contour(X, Y, Zm, levels=cs.levels, colors="k", linewidths=0.25, alpha=0.5)
+        ax.contour(X, Y, Zm, levels=cs.levels, colors="k", linewidths=0.25, alpha=0.5).set_rasterized(True)
     if colorbar:
-        ax.figure.colorbar(cs, ax=ax, shrink=0.85)
+        ax.figure.colorbar(cs, ax=ax, shrink=0.85, label=label or title or "value")
+    label_axes(ax)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(X.min(), X.max())
     ax.set_ylim(Y.min(), Y.max())
@@ -193,6 +333,7 @@ def quiver_field(ax, X, Y, U, V, negate: bool = True, normalize: bool = True, ev
             ax.figure.colorbar(q, ax=ax, shrink=0.85, label="log10 ||field||")
     else:
         q = ax.quiver(*args, **_quiver_scale(X, normalize))
+    label_axes(ax)
     ax.set_aspect("equal", adjustable="box")
     if title:
         ax.set_title(title, fontsize=10)
@@ -218,9 +359,13 @@ def mark_points(ax, points, label: str | None = None, marker: str = "*", color: 
 
 def curve(ax, points, label: str | None = None, color: str = "white", lw: float = 2.0, ls: str = "--",
           **kw):
-    """A traced curve (e.g. a manifold of minimizers) given as a (k, 2) array."""
+    """A traced curve (e.g. a manifold of minimizers) given as a (k, 2) array, outlined in black so
+    that it shows on dark contours and on the white legend alike."""
+    from matplotlib import patheffects
     P = np.atleast_2d(np.asarray(points, dtype=float))
-    return ax.plot(P[:, 0], P[:, 1], color=color, lw=lw, ls=ls, label=label, zorder=4, **kw)
+    outline = [patheffects.Stroke(linewidth=lw + 1.6, foreground="black"), patheffects.Normal()]
+    return ax.plot(P[:, 0], P[:, 1], color=color, lw=lw, ls=ls, label=label, zorder=4,
+                   path_effects=outline, **kw)
 
 
 def trajectories(ax, paths: Iterable, labels: Sequence[str] | None = None,
@@ -251,7 +396,7 @@ def _marks(ax, marks: Mapping[str, Any] | None):
 def _legend(ax):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="lower left", fontsize=7, framealpha=0.8)
+        ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
 
 
 # -- figure-level one-liners -------------------------------------------------------------------------
@@ -401,3 +546,68 @@ def surface_figure(X, Y, Z, path: str | pathlib.Path, title: str = "", xlabel: s
     _marks(ax, marks)
     _legend(ax)
     return save(fig, path)
+
+
+def construction_figure(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None, boundary=None,
+                        set_points=None, ball=None, title: str = "") -> str:
+    """2-D picture of the Section 2 construction: contours of f (levels at quantiles of f, so no
+    corner dominates), the sampled boundary of C_eps, x_star, x_max (or the maximizer set), x_h and
+    the arrow x_h -> x_h + rho u(x_h). Returns the file name written."""
+    from ..geometry.superlevel import values
+    started = time.perf_counter()
+    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
+    X, Y = np.meshgrid(np.linspace(x0, x1, 161), np.linspace(y0, y1, 161))
+    Z = values(obj, np.stack([X.ravel(), Y.ravel()], axis=1)).reshape(X.shape)
+    fig, axes = new_figure(1, 1, panel=(5.6, 4.8))
+    ax = axes[0, 0]
+    finite_z = Z[np.isfinite(Z)]
+    levels = np.unique(np.quantile(finite_z, np.linspace(0.0, 1.0, 34)[1:-1])) if finite_z.size else 30
+    cs = ax.contour(X, Y, Z, levels=levels, linewidths=0.5, cmap="viridis")
+    cs.set_rasterized(True)
+    fig.colorbar(cs, ax=ax, shrink=0.85, label="f (contour levels at quantiles)")
+    if ball is not None:
+        c, r = ball
+        a = np.linspace(0, 2 * np.pi, 200)
+        ax.plot(c[0] + r * np.cos(a), c[1] + r * np.sin(a), ":", color="gray", lw=1, label="ball C")
+    if boundary is not None and len(boundary):
+        B = np.asarray(boundary, float)
+        ax.plot(B[:, 0], B[:, 1], ".", ms=1.2, color="tab:red", label=r"$\partial C_\varepsilon$")
+    if set_points is not None:
+        S = np.asarray(set_points, float)
+        ax.plot(S[:, 0], S[:, 1], "-", color="black", lw=1, label=r"$X^\bullet$")
+    ax.plot(*np.asarray(x_star, float), "*", ms=12, color="tab:blue", label=r"$x_\star$")
+    if x_max is not None:
+        ax.plot(*np.asarray(x_max, float), "^", ms=8, color="black", label=r"$x^\bullet$")
+    ax.plot(*np.asarray(x_h, float), "o", ms=7, color="tab:orange", label=r"$x_h$")
+    if x_plus is not None:
+        a, b = np.asarray(x_h, float), np.asarray(x_plus, float)
+        ax.annotate("", xy=b, xytext=a, arrowprops=dict(arrowstyle="->", color="tab:orange", lw=1.5))
+    ax.set_xlim(x0, x1)
+    ax.set_ylim(y0, y1)
+    ax.set_aspect("equal")
+    label_axes(ax)
+    ax.legend(fontsize=7, loc="upper right", markerscale=1.5)
+    ax.set_title(title, fontsize=9)
+    return save(fig, path, started)
+
+
+def ratio_field_figure(path, obj, box, rho: float, title: str = "") -> str:
+    """Colour map of ||grad f(x + rho u(x))|| / ||grad f(x)|| over a 2-D box."""
+    from ..geometry.superlevel import grads
+    started = time.perf_counter()
+    (x0, x1), (y0, y1) = [(float(a), float(b)) for a, b in box]
+    X, Y = np.meshgrid(np.linspace(x0, x1, 161), np.linspace(y0, y1, 161))
+    P = np.stack([X.ravel(), Y.ravel()], axis=1)
+    G = grads(obj, P)
+    n = np.linalg.norm(G, axis=1)
+    with np.errstate(all="ignore"):
+        Pp = P + rho * G / n[:, None]
+        R = np.linalg.norm(grads(obj, Pp), axis=1) / n
+    fig, axes = new_figure(1, 1, panel=(5.4, 4.6))
+    ax = axes[0, 0]
+    im = ax.pcolormesh(X, Y, R.reshape(X.shape), shading="auto", cmap="magma", rasterized=True)
+    fig.colorbar(im, ax=ax, label="ratio (>= 1 proved)")
+    ax.set_aspect("equal")
+    label_axes(ax)
+    ax.set_title(title, fontsize=8)
+    return save(fig, path, started)

@@ -28,6 +28,7 @@ import pytest
 _CERTS = pytest.StashKey[list]()
 _OUTCOMES = pytest.StashKey[dict]()
 _RESULT = pytest.StashKey[object]()
+_STARTED = pytest.StashKey[float]()
 
 
 def pytest_addoption(parser):
@@ -45,6 +46,8 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
+    from .build import process_started
+    config.stash[_STARTED] = process_started()  # the report's run time is the whole session's
     config.stash[_CERTS] = []
     config.stash[_OUTCOMES] = {}
 
@@ -144,8 +147,6 @@ def pytest_sessionfinish(session, exitstatus):
     only = [s for s in only_opt.split(",") if s.strip()] if only_opt else None
     try:
         from .build import clean_previous, collect, environment, extra_section, render
-        import time
-        started = time.perf_counter()
         out = pathlib.Path(out)
         clean_previous(out)
         sections = [] if mode == "tests" else collect(quick=(mode == "quick"), only=only, out=out,
@@ -164,7 +165,7 @@ def pytest_sessionfinish(session, exitstatus):
         command = "pytest " + " ".join(config.invocation_params.args)
         report = render(sections, out, environment(sections, command=command,
                                                    quick=None if mode == "tests" else mode == "quick",
-                                                   started=started))
+                                                   started=config.stash[_STARTED]))
         config.stash[_RESULT] = report
         if config.getoption("--sam-report-strict") and not report.ok and session.exitstatus == 0:
             session.exitstatus = pytest.ExitCode.TESTS_FAILED
