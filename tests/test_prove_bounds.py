@@ -10,7 +10,7 @@ from verify.cli import main
 from verify.ctx import get_context
 from verify.rigorous.krawczyk import polynomial_lower_bound, range_lower_bound
 
-EXPANDED_RING = "x**4 + 2*x**2*y**2 + y**4 - 2*x**2 - 2*y**2 + 1"   # (x^2 + y^2 - 1)^2, expanded
+from theorems.prove_hallucination import EXPANDED_RING   # (x^2 + y^2 - 1)^2, expanded
 
 
 def _no_none(cert):

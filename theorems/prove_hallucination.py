@@ -472,7 +472,11 @@ def tilted_ring_case(rho="3/2", dps=60):
     return z.objective, [mp.mp.nstr(v, 25) for v in xh], rho
 
 
+EXPANDED_RING = "x**4 + 2*x**2*y**2 + y**4 - 2*x**2 - 2*y**2 + 1"
+
+
 def cases(quick: bool = False) -> list[dict]:
+    from verify.objectives.objective import SympyObjective
     from verify.objectives.zoo import get
     obj_t, xh_t, rho_t = tilted_ring_case()
     out = [
@@ -492,6 +496,12 @@ def cases(quick: bool = False) -> list[dict]:
             dict(obj=get("ring3").objective, x=["-1/2", "0", "0"], rho="3/2",
                  x_star=["1", "0", "0"],
                  example="ring3 (sphere of minimizers, d = 3), manifold route, rho = 3/2"),
+            dict(obj=SympyObjective(EXPANDED_RING, "x,y", name="ring, expanded"), x=["-1/2", "0"],
+                 rho="3/2", x_star=["1", "0"],
+                 example="the ring typed expanded: f >= 0 from its factored form, manifold route"),
+            dict(obj=obj_t, x=["0.476", "0"], rho="3/2", x_star=["-1.0241203002150503", "0"],
+                 example="tilted_ring, manifold route with x_star given to float accuracy: the local "
+                         "form (a strict local minimizer of f proved in a box around x_star)"),
         ]
     out += negative_controls()
     return out

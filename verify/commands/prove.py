@@ -3,7 +3,9 @@
 Isolated route (default): proves on a box X around x that grad f != 0, that F(x) = grad f(x + rho u)
 has exactly one zero in X (Krawczyk) and that the Hessian of f_SAM is positive definite on X.
 Manifold route (``--x-star``): proves that X holds exactly one y with y + rho u(y) = x_star and that
-x_star is a global minimizer of f. All decisions are taken in Arb ball arithmetic.
+x_star is a global minimizer of f (or, for an x_star known only approximately, that a small box
+around it holds a strict local minimizer x*' of f onto which y maps: y is then a local minimizer of
+f_SAM). All decisions are taken in Arb ball arithmetic.
 
 Numbers: ``--x``, ``--rho``, ``--x-star`` and ``--radius`` are read as exact rationals (decimal
 strings such as 2.8 mean 14/5 exactly; fractions such as 14/5 are accepted) and enter the proof as

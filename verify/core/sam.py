@@ -8,8 +8,9 @@ Notation (d = dimension, g = grad f(x), H = Hessian of f at x, n = ||g||):
   ``P = I - u u^T`` (P on the left: differentiate g/n and use d n = u^T H);
 * the exact gradient of f_SAM is ``(I + rho Du)^T grad f(x+)`` — the transpose, because the chain
   rule contracts the gradient with the Jacobian's rows; ``Du^T = H P / n`` differs from Du unless
-  H commutes with P. The paper writes ``(I + rho grad u) grad f(x+)`` with grad u read as the
-  transposed Jacobian; the tests settle it against finite differences;
+  H commutes with P. The paper writes ``(I + rho grad u) grad f(x+)`` and calls grad u the
+  Jacobian, which drops the transpose (a finding of ``theorems/core_checks.py``, settled against
+  finite differences of f_SAM);
 * the Jacobian of the shifted-gradient map F(x) = grad f(x+) is ``H(x+) (I + rho Du(x))``;
 * the Hessian of f_SAM is ``(I + rho Du)^T H(x+) (I + rho Du) + rho Hess(w . u)(x)`` with
   w = grad f(x+) held fixed, where, with a = P w / n,
