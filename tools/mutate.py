@@ -75,6 +75,7 @@ class Mutant:
     description: str   # e.g. "Compare < -> <= #0"
     span: tuple        # (lineno, col, end_lineno, end_col) of the replaced source
     replacement: str
+    import_time: bool = False  # evaluated when the module is imported (module level, defaults)
     status: str = ""   # killed | survived | timeout | not_covered | equivalent
     seconds: float = 0.0
 
@@ -128,16 +129,28 @@ class _Collector(ast.NodeVisitor):
         self.scope: list[str] = []
         self.out: list[Mutant] = []
         self.seen: dict = {}
+        self.import_time = True   # module level: runs when the module is imported
 
     # scopes and skipped regions
-    def _visit_scope(self, node):
+    def _visit_function(self, node):
         if node.name in SKIP_FUNCTIONS:
             return
+        outer, self.import_time = self.import_time, True      # decorators and defaults
+        for n in node.decorator_list + node.args.defaults + [d for d in node.args.kw_defaults if d]:
+            self.visit(n)
+        self.scope.append(node.name)
+        self.import_time = False
+        for n in node.body:
+            self.visit(n)
+        self.scope.pop()
+        self.import_time = outer
+
+    def visit_ClassDef(self, node):                            # a class body runs at import
         self.scope.append(node.name)
         self.generic_visit(node)
         self.scope.pop()
 
-    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _visit_scope
+    visit_FunctionDef = visit_AsyncFunctionDef = _visit_function
 
     def visit_JoinedStr(self, node):      # f-strings: text only
         return
@@ -165,7 +178,7 @@ class _Collector(ast.NodeVisitor):
         k = self.seen.get((function, line_hash, description), 0)
         self.seen[(function, line_hash, description)] = k + 1
         self.out.append(Mutant(self.path, function, span[0], line_hash, f"{description} #{k}", span,
-                               replacement))
+                               replacement, import_time=self.import_time))
 
     # mutation operators
     def visit_Compare(self, node):
@@ -462,7 +475,7 @@ def main(argv=None) -> int:
         for t in targets:
             print(f"{t}: {len([m for m in mutants if m.path == t])} mutants; tests {tmap[t]}")
         for m in mutants:
-            print(f"  {m.path}:{m.line} [{m.function}] {m.description} {m.status}")
+            print(f"  {m.path}:{m.line} [{m.function}] {m.description} {m.status}\n      {m.key}")
         return 0
     _preload()
     tmp = Path(tempfile.mkdtemp(prefix="sam-mutate-"))
@@ -486,6 +499,8 @@ def main(argv=None) -> int:
         for i, m in enumerate(todo, 1):
             tests = [n for n in covering.get((m.path, m.line), [])
                      if n.split("::")[0] in tmap[m.path]]
+            if not tests and m.import_time:   # every test that imports the module runs it
+                tests = [n for n in data["durations"] if n.split("::")[0] in tmap[m.path]]
             if not tests:
                 m.status = "not_covered"
                 continue
