@@ -60,7 +60,8 @@ EXTRA_TESTS = {
 }
 #: functions whose output is only presentation (figures, text); their mutants are not generated
 SKIP_FUNCTIONS = {"figure", "_figure", "_figures", "__str__", "__repr__", "_decimal", "_radius_text",
-                  "_iv", "_pt", "_intervals", "_log10", "to_dict", "to_json", "_as_text", "summary"}
+                  "_iv", "_pt", "_intervals", "_log10", "to_dict", "to_json", "_as_text", "_short",
+                  "summary"}
 PRELOAD = ["numpy", "scipy", "scipy.linalg", "scipy.optimize", "sympy", "mpmath", "flint", "torch",
            "autograd", "hypothesis", "pytest", "jinja2", "matplotlib", "matplotlib.pyplot"]
 
