@@ -42,6 +42,7 @@ def test_zero_on_the_edge_is_neither_excluded_nor_interior(arb, side):
     assert out.status == "unknown", out.reason               # 'none' would deny an existing zero
     inside = krawczyk(*linear_1d(arb, arb.scalar(c + r / 2)), [arb.scalar(c)], r, arb)
     assert inside.status == "unique" and inside.margin == pytest.approx(0.5, rel=1e-6)
+    assert inside.K[0].contains(arb.scalar(c + r / 2))      # K(X) holds every zero in X
     outside = krawczyk(*linear_1d(arb, arb.scalar(c + 2 * r)), [arb.scalar(c)], r, arb)
     assert outside.status == "none" and outside.margin > 1
 
