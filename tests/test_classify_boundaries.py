@@ -72,3 +72,13 @@ def test_hallucinated_minimizer_routes(fp):
 def test_tolerance_below_the_roundoff_is_refused(fp):
     with pytest.raises(PrecisionError):
         classify(SympyObjective("x**2 + y**2", XY), [1.0, 0.0], 0.5, fp, tol=1e-20)
+
+
+def test_sampling_defaults_are_reproducible(fp):
+    """64 sampled neighbours from seed 0 by default: the same call gives the same numbers."""
+    ring = SympyObjective("(x**2 + y**2 - 1)**2", XY)
+    a = classify(ring, [-0.25, 0.0], 1.25, fp)
+    assert any("min over 64 sampled neighbours" in line for line in a.reasons)
+    assert a.sampled_min_increase == classify(ring, [-0.25, 0.0], 1.25, fp, samples=64,
+                                              seed=0).sampled_min_increase
+    assert a.sampled_min_increase != classify(ring, [-0.25, 0.0], 1.25, fp, seed=1).sampled_min_increase
