@@ -42,6 +42,7 @@ def test_zero_on_the_edge_is_neither_excluded_nor_interior(arb, side):
     assert out.status == "unknown", out.reason               # 'none' would deny an existing zero
     inside = krawczyk(*linear_1d(arb, arb.scalar(c + r / 2)), [arb.scalar(c)], r, arb)
     assert inside.status == "unique" and inside.margin == pytest.approx(0.5, rel=1e-6)
+    assert inside.K[0].contains(arb.scalar(c + r / 2))      # K(X) holds every zero in X
     outside = krawczyk(*linear_1d(arb, arb.scalar(c + 2 * r)), [arb.scalar(c)], r, arb)
     assert outside.status == "none" and outside.margin > 1
 
@@ -80,6 +81,10 @@ def test_gershgorin_uses_the_off_diagonal_mass(arb):
     wide = arb.matrix([[1, 0], [0, 1]])
     wide[0, 1] = wide[1, 0] = arb.ball("0.7", "0.5")
     assert positive_definite(wide, arb).status != "positive"
+    unresolved = arb.matrix([[1, 0], [0, 1]])
+    unresolved[0, 1] = unresolved[1, 0] = arb.ball("0.5", "0.3")  # s in [0.2, 0.8]: all PD, but
+    out = positive_definite(unresolved, arb)                      # Gershgorin cannot tell
+    assert out.status == "unknown" and 0 < out.rayleigh.lower()   # v^T S v = 1 - s > 0: no refutation
     narrow = arb.matrix([[1, 0], [0, 1]])
     narrow[0, 1] = narrow[1, 0] = arb.ball("0.5", "0.05")    # s in [0.45, 0.55]: all PD
     assert positive_definite(narrow, arb).status == "positive"
@@ -88,9 +93,21 @@ def test_gershgorin_uses_the_off_diagonal_mass(arb):
     assert out.status == "not_positive" and out.rayleigh < 0
     nonsym = arb.matrix([[2, 3], [-3, 2]])                   # symmetric part 2 I: PD as a form
     assert positive_definite(nonsym, arb).status == "positive"
+    assert positive_definite(arb.matrix([[0, 0], [0, 1]]), arb).status == "unknown"  # q = 0 refutes nothing
+    touching = arb.matrix([[0, 0], [0, 1]])
+    touching[0, 0] = flint.arb(0, 1).nonnegative_part() + 1                  # [1, 2]
+    touching[1, 1] = flint.arb(0, 1).nonnegative_part()                      # [0, 1]: singular members
+    assert positive_definite(touching, arb).status != "positive"
+    two = positive_definite(arb.matrix([[2, 0], [0, 2]]), arb)
+    assert two.status == "positive" and two.bound.contains(2) and two.bound.rad() < 1e-20
+    lopsided = arb.matrix([[1, 0], [0, 1]])
+    lopsided[0, 0] = arb.ball(2, "1.5")                      # edges [0.5, 3.5] and [1, 1]
+    out = positive_definite(lopsided, arb)
+    assert out.status == "positive" and float(out.bound.lower()) == pytest.approx(0.5, abs=1e-6)
     inf = arb.matrix([[1, 0], [0, 1]])
     inf[0, 0] = flint.arb("inf")
-    assert positive_definite(inf, arb).status == "unknown"
+    out = positive_definite(inf, arb)
+    assert out.status == "unknown" and "not finite" in out.reason
 
 
 def test_excludes_zero(arb):
@@ -99,6 +116,8 @@ def test_excludes_zero(arb):
     assert excludes_zero([arb.ball(0, 1), arb.ball(2, "0.5")]) == 1
     assert excludes_zero([arb.ball(-2, "0.5"), arb.ball(0, 1)]) == 0
     assert excludes_zero([arb.scalar(0)]) is None
+    assert excludes_zero([arb.ball("0.7", "0.2")]) == 0
+    assert excludes_zero([arb.ball("-0.7", "0.2")]) == 0
 
 
 def test_conversions_and_outward_rounding(arb):
@@ -108,6 +127,7 @@ def test_conversions_and_outward_rounding(arb):
         to_fraction("sqrt(2)")
     with pytest.raises(SamVerifyError):
         to_fraction("1/0")
+    assert upper_float(arb.ball(1, "0.5")) >= 1.5
     b = arb.ball(1, "1e-20")
     assert upper_float(b) > 1.0 and Fraction(upper_float(b)) >= Fraction(1)
     assert upper_float(arb.scalar(-3)) > -3 and upper_float(arb.scalar(-3)) - (-3) < 1e-14
@@ -133,7 +153,8 @@ def test_smooth_near(arb):
     assert smooth_near(ad, [inside], arb)[0] is True
     assert smooth_near(ad, [inside, across], arb)[0] is None
     assert smooth_near(ad, [edge], arb)[0] is None
-    assert smooth_near(get("ring").objective, [across], arb)[0] is True
+    ok, why = smooth_near(get("ring").objective, [across], arb)
+    assert ok is True and "analytic" in why
 
 
 def test_exact_value_decides_piecewise_exactly():
@@ -142,3 +163,4 @@ def test_exact_value_decides_piecewise_exactly():
     assert exact_value(f, [x], ["1/2"]) == sp.Rational(1, 4)
     assert exact_value(f, [x], ["3"]) == 5
     assert math.isclose(float(exact_value(sp.cos(x), [x], ["0"])), 1.0)
+    assert exact_value("x +", [x], ["1"]) is None               # not an expression: no value

@@ -1,0 +1,84 @@
+"""classify at the edges of its rules: every comparison with the tolerance is tried with the measured
+quantity exactly equal to the tolerance (all numbers dyadic, so exact in float64)."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from verify.core.classify import classify, default_tol
+from verify.errors import PrecisionError
+from verify.objectives.objective import SympyObjective
+
+XY = "x,y"
+
+
+def test_default_tolerance_is_sqrt_eps_times_the_gradient_scale(fp, mp50):
+    for ctx in (fp, mp50):
+        root = math.sqrt(ctx.eps)
+        assert ctx.to_float(default_tol(ctx)) == pytest.approx(root, rel=1e-12)
+        assert ctx.to_float(default_tol(ctx, 0.01)) == pytest.approx(root, rel=1e-12)
+        assert ctx.to_float(default_tol(ctx, 100.0)) == pytest.approx(100 * root, rel=1e-12)
+    r = classify(SympyObjective("x**2 + y**2", XY), [3.0, 4.0], 0.5, fp)
+    assert float(r.tol) == pytest.approx(10 * math.sqrt(fp.eps), rel=1e-12)   # ||grad f|| = 10
+
+
+def test_gradient_equal_to_the_tolerance_counts_as_zero(fp):
+    bowl = SympyObjective("(x**2 + y**2)/2", XY)
+    r = classify(bowl, [0.5, 0.0], 0.5, fp, tol=0.5)          # ||grad f|| = 1/2 = tol
+    assert r.kind == "minimizer" and r.tol == "0.5"
+    assert classify(bowl, [0.5, 0.0], 0.5, fp, tol=0.25).kind == "not_stationary"
+
+
+def test_hessian_eigenvalue_at_minus_tol_is_semidefinite(fp):
+    r = classify(SympyObjective("x**2/2 - y**2/8", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    assert r.kind == "minimizer"                               # eigenvalue -1/4 = -tol
+    r = classify(SympyObjective("x**2/2 - y**2/2", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    assert (r.kind, r.subkind) == ("critical_point", "saddle")
+
+
+def test_maximizer_needs_every_eigenvalue_below_minus_tol(fp):
+    r = classify(SympyObjective("-x**2/2 - y**2/8", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    assert (r.kind, r.subkind) == ("critical_point", "saddle")  # -1/4 is not below -tol
+    r = classify(SympyObjective("-x**2/2 - y**2/2", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    assert (r.kind, r.subkind) == ("critical_point", "maximizer")
+
+
+def test_shifted_gradient_equal_to_the_tolerance_counts_as_stationary(fp):
+    # f = -(x^2 + y^2)/2 at (1, 0), rho = 1/2: x+ = (1/2, 0) and ||grad f(x+)|| = 1/2 exactly
+    cap = SympyObjective("-(x**2 + y**2)/2", XY)
+    r = classify(cap, [1.0, 0.0], 0.5, fp, tol=0.5)
+    assert r.kind == "sam_stationary"                          # x+ is no minimizer of f
+    assert float(r.shifted_grad_norm) == 0.5 and r.x_plus == ["0.5", "0.0"]
+    assert classify(cap, [1.0, 0.0], 0.5, fp, tol=0.25).kind == "not_stationary"
+
+
+def test_sam_stationary_point_over_the_maximizer_is_not_a_minimizer(fp):
+    """Ring, rho = 1/2 < 1: at ||x|| = rho, x + rho u(x) = 0 is the maximizer of f."""
+    ring = SympyObjective("(x**2 + y**2 - 1)**2", XY)
+    r = classify(ring, [0.5, 0.0], 0.5, fp)
+    assert r.kind == "sam_stationary" and r.subkind == ""
+    assert float(r.sampled_min_increase) < 0                  # f_SAM decreases nearby
+    assert any("indefinite" in line for line in r.reasons)
+
+
+def test_hallucinated_minimizer_routes(fp):
+    ring = SympyObjective("(x**2 + y**2 - 1)**2", XY)
+    r = classify(ring, [-0.25, 0.0], 1.25, fp)                 # x+ = (1, 0): a manifold of them
+    assert r.kind == "hallucinated_minimizer" and r.subkind.startswith("non-isolated")
+    assert float(r.sampled_min_increase) >= -float(r.tol)
+
+
+def test_tolerance_below_the_roundoff_is_refused(fp):
+    with pytest.raises(PrecisionError):
+        classify(SympyObjective("x**2 + y**2", XY), [1.0, 0.0], 0.5, fp, tol=1e-20)
+
+
+def test_sampling_defaults_are_reproducible(fp):
+    """64 sampled neighbours from seed 0 by default: the same call gives the same numbers."""
+    ring = SympyObjective("(x**2 + y**2 - 1)**2", XY)
+    a = classify(ring, [-0.25, 0.0], 1.25, fp)
+    assert any("min over 64 sampled neighbours" in line for line in a.reasons)
+    assert a.sampled_min_increase == classify(ring, [-0.25, 0.0], 1.25, fp, samples=64,
+                                              seed=0).sampled_min_increase
+    assert a.sampled_min_increase != classify(ring, [-0.25, 0.0], 1.25, fp, seed=1).sampled_min_increase

@@ -1,0 +1,87 @@
+"""The SAM primitives at their edges: which radii are accepted, where u(x) is undefined, and the
+matrix-free operators against the dense ones in every dimension (d = 1 included)."""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import mpmath
+import numpy as np
+import pytest
+
+from verify.core import sam
+from verify.ctx import get_context
+from verify.errors import InvalidRhoError, ZeroGradientError
+from verify.objectives.objective import SympyObjective
+
+
+@pytest.mark.parametrize("rho", [0, 0.0, -1, -1e-300, "inf", float("inf"), float("nan"), "abc", None])
+def test_invalid_radii_are_refused(rho, fp):
+    with pytest.raises(InvalidRhoError):
+        sam.check_rho(rho, fp)
+
+
+def test_zero_radius_only_where_allowed(fp):
+    assert sam.check_rho(0, fp, allow_zero=True) == 0.0
+    with pytest.raises(InvalidRhoError):
+        sam.check_rho(-1, fp, allow_zero=True)
+    with pytest.raises(InvalidRhoError):
+        sam.check_rho(float("inf"), fp, allow_zero=True)
+
+
+def test_radius_conversion_per_context(fp, mp50):
+    assert sam.check_rho("0.5", fp) == 0.5 and isinstance(sam.check_rho("0.5", fp), float)
+    assert sam.check_rho(1e-300, fp) == 1e-300
+    exact = sam.check_rho("0.1", mp50)                        # a decimal string stays exact
+    assert exact == mp50.scalar("0.1") and abs(float(exact) - 0.1) < 1e-17
+    assert sam.check_rho(Fraction(1, 3), mp50) == mp50.scalar(Fraction(1, 3))
+    native = mpmath.mpf("0.25")
+    assert sam.check_rho(native, mp50) is native               # already in the arithmetic
+    assert sam.check_rho(2, None) == 2
+
+
+def test_u_is_undefined_where_the_gradient_vanishes(fp):
+    f = SympyObjective("x**2 + y**2", "x,y")
+    with pytest.raises(ZeroGradientError, match="holds"):
+        sam.gradient(f, fp.vector([0.0, 0.0]), fp)
+    arb = get_context("arb", dps=30)
+    with pytest.raises(ZeroGradientError, match="cannot be excluded"):
+        sam.gradient(f, np.array([arb.ball(0, "0.1"), arb.ball(0, "0.1")], dtype=object), arb)
+    g = sam.gradient(f, fp.vector([3.0, 4.0]), fp)
+    assert float(g.norm) == 10.0 and list(g.u) == [0.6, 0.8]
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_matrix_free_operators_match_the_dense_ones(d, mp50):
+    v = ",".join(f"x{i}" for i in range(d))
+    f = SympyObjective(" + ".join(f"({i + 1})*x{i}**4/4 + x{i}**2*x{(i + 1) % d}" for i in range(d)),
+                       v)
+    x = mp50.vector([f"{0.3 + 0.2 * i}" for i in range(d)])
+    w = mp50.vector([f"{1 - 0.4 * i}" for i in range(d)])
+    rho = mp50.scalar("0.7")
+    J = sam.du_matrix(f, x, mp50)
+    pairs = [(sam.du_matvec(f, x, w, mp50), J @ w),
+             (sam.du_rmatvec(f, x, w, mp50), J.T @ w),
+             (sam.sym_du_matvec(f, x, w, mp50), sam.sym_du(f, x, mp50) @ w),
+             (sam.shifted_jacobian_matvec(f, x, rho, w, mp50), sam.shifted_jacobian(f, x, rho, mp50) @ w),
+             (sam.shifted_jacobian_rmatvec(f, x, rho, w, mp50),
+              sam.shifted_jacobian(f, x, rho, mp50).T @ w),
+             (sam.sam_hessian_matvec(f, x, rho, w, mp50), sam.sam_hessian(f, x, rho, mp50) @ w),
+             (sam.i_plus_rho_du_matvec(f, x, rho, w, mp50), w + rho * (J @ w)),
+             (sam.i_plus_rho_du_rmatvec(f, x, rho, w, mp50), w + rho * (J.T @ w))]
+    for k, (a, b) in enumerate(pairs):
+        assert float(mp50.norm(a - b)) < 1e-40, k
+    eta = mp50.scalar("0.1")
+    M = sam.sam_map_jacobian(f, x, rho, eta, mp50)
+    assert float(mp50.norm(M @ w - (w - eta * (sam.shifted_jacobian(f, x, rho, mp50) @ w)))) < 1e-40
+
+
+def test_diagnostics(fp):
+    f = SympyObjective("(x**2 + y**2)/2", "x,y")
+    d = sam.diagnostics(f, fp.vector([3.0, 4.0]), 5.0, fp)     # x+ = (6, 8)
+    assert list(d.x_plus) == [6.0, 8.0]
+    assert (float(d.f), float(d.f_sam), float(d.grad_norm), float(d.shifted_grad_norm)) == \
+        (12.5, 50.0, 5.0, 10.0)
+    assert float(d.grad_ratio) == 2.0 and float(d.loss_gap) == 37.5
+    assert math.isclose(float(sam.sam_value(f, fp.vector([3.0, 4.0]), 5.0, fp)), 50.0)
+    assert list(sam.usam_point(f, fp.vector([3.0, 4.0]), 0.5, fp)) == [4.5, 6.0]
