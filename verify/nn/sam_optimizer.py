@@ -315,7 +315,7 @@ class SAM(torch.optim.Optimizer):
             for p in self._grads(group):
                 plain.append(p.grad)
                 if adaptive:
-                    scaled.append(p.grad * _scaling(p, group))
+                    scaled.append(p.grad * _scaling(p, group) if group["adaptive"] else p.grad)
         if not plain:
             raise SamVerifyError("no parameter has a gradient: call loss.backward() first")
         gnorm = torch.nn.utils.get_total_norm(plain)
@@ -529,7 +529,7 @@ class SAM(torch.optim.Optimizer):
         finally:
             guard.restore()
         self.zero_grad()
-        values = dict(loss=float(loss), loss_plus=float(loss_plus), gnorm=float(gnorm),
+        values = dict(loss=float(loss.detach()), loss_plus=float(loss_plus.detach()), gnorm=float(gnorm),
                       wnorm=float(wnorm))
         if self.monitor is not None:
             self.monitor.record_probe(self.steps_taken, **values)
