@@ -318,8 +318,8 @@ class SAM(torch.optim.Optimizer):
                     scaled.append(p.grad * _scaling(p, group) if group["adaptive"] else p.grad)
         if not plain:
             raise SamVerifyError("no parameter has a gradient: call loss.backward() first")
-        gnorm = torch.nn.utils.get_total_norm(plain)
-        return gnorm, (torch.nn.utils.get_total_norm(scaled) if adaptive else gnorm)
+        gnorm = _total_norm(plain)
+        return gnorm, (_total_norm(scaled) if adaptive else gnorm)
 
     def _unscale(self, scaler, key) -> None:
         if scaler is not None and scaler.is_enabled():
@@ -328,7 +328,7 @@ class SAM(torch.optim.Optimizer):
     def _finite_or_skip(self, norm: torch.Tensor, scaler) -> bool:
         """True when the gradients are finite; with a scaler a non-finite one means "skip the
         step", without one it is an error."""
-        if torch.isfinite(norm):
+        if math.isfinite(norm.item()):
             return True
         if scaler is None or not scaler.is_enabled():
             raise NonFiniteError(f"the gradient norm is {float(norm)}: NaN/inf in the gradients "
@@ -560,6 +560,12 @@ class SAM(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
         self._guard.restore()
         self._pending = None
+
+
+def _total_norm(tensors: list) -> torch.Tensor:
+    """The 2-norm of all tensors together (what torch.nn.utils.get_total_norm computes, without
+    its per-device grouping, which costs as much again on a small model)."""
+    return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(tensors)))
 
 
 def _detached(loss):
