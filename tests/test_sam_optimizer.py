@@ -127,19 +127,23 @@ def test_grad_scaler_gives_the_unscaled_run():
         scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10) if mode != "none" else None
         closure = _closure(opt, model, X, y, scaler)
         for _ in range(4):
-            if mode == "ignored":          # the scaled gradients reach the optimizer as they are
+            if mode in ("ignored", "two_step"):   # ignored: the scaled gradients reach it as they are
                 loss = closure()
-                opt.first_step(zero_grad=True, loss=loss)
-                opt.second_step(zero_grad=True, loss=closure())
+                opt.first_step(zero_grad=True, loss=loss, scaler=scaler if mode == "two_step" else None)
+                opt.second_step(zero_grad=True, loss=closure(),
+                                scaler=scaler if mode == "two_step" else None)
+                if mode == "two_step":
+                    scaler.update()
             else:
                 opt.step(closure, scaler=scaler)
                 if scaler is not None:
                     scaler.update()
         return flatten_params(model), [h["grad_norm"] for h in opt.monitor.history]
     want, norms = run("none")
-    got, got_norms = run("scaler")
-    assert torch.allclose(got, want, rtol=8 * EPS32, atol=8 * EPS32)
-    assert got_norms == pytest.approx(norms, rel=8 * EPS32)
+    for mode in ("scaler", "two_step"):
+        got, got_norms = run(mode)
+        assert torch.allclose(got, want, rtol=8 * EPS32, atol=8 * EPS32)
+        assert got_norms == pytest.approx(norms, rel=8 * EPS32)
     bad, bad_norms = run("ignored")
     assert bad_norms[0] == pytest.approx(2.0 ** 10 * norms[0], rel=1e-5)
     assert not torch.allclose(bad, want, atol=1e-3)
@@ -297,7 +301,9 @@ def test_ddp_two_ranks_equal_single_process_on_the_whole_batch(tmp_path):
     batch, to float64 rounding. Controls: with the first backward under no_sync() each rank
     perturbs with its own gradient and the run differs; with distributed=True that is refused."""
     import torch.multiprocessing as mp
-    # fork: the workers need not import torch and this module again (seconds on a busy machine)
+    # fork: the workers need not import torch and this module again (seconds on a busy machine);
+    # DDP's constructor imports torch._dynamo (~900 modules): once here, inherited by both ranks
+    import torch._dynamo  # noqa: F401
     workers = mp.start_processes(_ddp_worker, args=(2, str(tmp_path / "init"), str(tmp_path)),
                                  nprocs=2, join=False, start_method="fork")
     for _ in range(120):                       # join with a deadline: a hung rank fails the test

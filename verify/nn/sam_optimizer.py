@@ -437,12 +437,7 @@ class SAM(torch.optim.Optimizer):
         if not dist.is_available() or not dist.is_initialized():
             raise SamVerifyError("SAM(distributed=True) needs an initialized torch.distributed "
                                  "process group")
-        dev = gnorm.device
-        nan = torch.tensor(float("nan"), device=dev)
-        mine = torch.stack([gnorm.detach().to(torch.float64),
-                            *(nan.to(torch.float64) if v is None else
-                              torch.as_tensor(v).detach().to(dev, torch.float64).reshape(())
-                              for v in (loss0, loss_plus))])
+        mine = torch.stack([_scalar64(v, gnorm.device) for v in (gnorm, loss0, loss_plus)])
         world = dist.get_world_size(self.process_group)
         every = [torch.empty_like(mine) for _ in range(world)]
         dist.all_gather(every, mine, group=self.process_group)
@@ -451,7 +446,7 @@ class SAM(torch.optim.Optimizer):
         # identical gradients give identical norms; allow the rounding of a differently ordered
         # reduction, sqrt(n) eps relative
         n = sum(p.grad.numel() for g in self.param_groups for p in self._grads(g))
-        tol = math.sqrt(n) * torch.finfo(self._grad_dtype()).eps * float(norms.abs().max())
+        tol = math.sqrt(n) * torch.finfo(gnorm.dtype).eps * float(norms.abs().max())
         if float(norms.max() - norms.min()) > tol:
             raise SamVerifyError(f"the gradient norms of the first pass differ across ranks "
                                  f"({[float(x) for x in norms]}): the first backward was not "
@@ -459,12 +454,6 @@ class SAM(torch.optim.Optimizer):
                                  "the SAM perturbation must be the same on every rank")
         means = every[:, 1:].mean(dim=0)
         return (None if loss0 is None else means[0]), (None if loss_plus is None else means[1])
-
-    def _grad_dtype(self):
-        for g in self.param_groups:
-            for p in self._grads(g):
-                return p.grad.dtype
-        return torch.get_default_dtype()
 
     def step(self, closure=None, scaler=None):
         """One step; ``closure`` must zero the gradients, compute the loss, call backward
@@ -566,6 +555,13 @@ def _total_norm(tensors: list) -> torch.Tensor:
     """The 2-norm of all tensors together (what torch.nn.utils.get_total_norm computes, without
     its per-device grouping, which costs as much again on a small model)."""
     return torch.linalg.vector_norm(torch.stack(torch._foreach_norm(tensors)))
+
+
+def _scalar64(value, device) -> torch.Tensor:
+    """A float64 scalar tensor on ``device`` (NaN for a missing value) for a collective."""
+    if value is None:
+        return torch.tensor(float("nan"), dtype=torch.float64, device=device)
+    return torch.as_tensor(value).detach().to(device, torch.float64).reshape(())
 
 
 def _detached(loss):
