@@ -189,8 +189,9 @@ def adaptive_param_groups(model: torch.nn.Module, exclude_bias_and_norm: bool = 
     normalization layers (BatchNorm, LayerNorm, GroupNorm, ...) with ``adaptive=False`` (T = 1, as
     in Kwon et al.'s code) when ``exclude_bias_and_norm``, else with the weights. Give a group
     ``"rho": 0`` to leave it unperturbed altogether."""
-    norm_types = (torch.nn.modules.batchnorm._NormBase, torch.nn.LayerNorm, torch.nn.GroupNorm,
-                  torch.nn.LocalResponseNorm, torch.nn.RMSNorm)
+    norm_types = tuple(getattr(torch.nn, name) for name in ("LayerNorm", "GroupNorm", "LocalResponseNorm",
+                                                           "RMSNorm") if hasattr(torch.nn, name))
+    norm_types += (torch.nn.modules.batchnorm._NormBase,)
     excluded = set()
     if exclude_bias_and_norm:
         for module in model.modules():
@@ -349,6 +350,12 @@ class SAM(torch.optim.Optimizer):
                     e.mul_(_scaling(p, group).square_())
                 p.add_(e)
 
+    def _forget_saved(self) -> None:
+        """Drop saved copies of theta: only this step's perturbed parameters are restored."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                self.state[p].pop("old_p", None)
+
     @torch.no_grad()
     def _restore(self) -> bool:
         moved = False
@@ -371,9 +378,7 @@ class SAM(torch.optim.Optimizer):
         adaptive = self._sam_active and any(g["adaptive"] for g in self.param_groups)
         gnorm, scaled_norm = self._grad_norms(adaptive)
         finite = self._finite_or_skip(gnorm if not adaptive else gnorm + scaled_norm, scaler)
-        for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p].pop("old_p", None)   # only this step's perturbed parameters return
+        self._forget_saved()
         if self._sam_active and finite:
             self._perturb(scaled_norm)
         if self.norm_stats == "freeze":
@@ -478,7 +483,8 @@ class SAM(torch.optim.Optimizer):
 
     def _plain_step(self, scaler) -> None:
         self._unscale(scaler, self.base_optimizer)
-        if self._finite_or_skip(self._grad_norms()[0], scaler):
+        # without a scaler a plain step costs what the base optimizer's step costs, no norm
+        if scaler is None or self._finite_or_skip(self._grad_norms()[0], scaler):
             self._base_step(scaler)
             self.steps_taken += 1
             self._maybe_probe()
@@ -505,9 +511,7 @@ class SAM(torch.optim.Optimizer):
                 loss = closure()
             adaptive = any(g["adaptive"] for g in self.param_groups)
             gnorm, scaled_norm = self._grad_norms(adaptive)
-            for group in self.param_groups:
-                for p in group["params"]:
-                    self.state[p].pop("old_p", None)
+            self._forget_saved()
             self._perturb(scaled_norm)
             try:
                 with torch.enable_grad():
