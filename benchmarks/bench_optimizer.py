@@ -10,14 +10,17 @@ add rho g/(||g|| + 1e-12), restore, base step. Three settings, on minibatches of
   restored);
 * AMP: the plain MLP under bfloat16 autocast on the CPU (no GradScaler needed for bfloat16).
 
-Ours runs with its defaults (monitor on). Each timing is the best of ``--repeats`` rounds in which
-the optimizers run in turn (the machine may be shared), after a warm-up; the printed ratio is
-ours / minimal. A second, identical copy of the minimal wrapper runs in the same rounds: its ratio
-to the first (ideally 1) is the noise floor of the measurement, printed beside. Both optimizers start
-from the same weights and see the same batches; the largest parameter difference at the end is
-printed as a check that they do the same arithmetic.
+Ours runs with its defaults (monitor on, ``step(closure)``), at two widths: a small MLP, where a
+fixed per-step cost in Python shows most, and a wider one. Timing: ``--rounds`` rounds, each
+running every optimizer for ``--steps`` steps, in alternating order (the machine may be shared);
+the ratio printed is the median over rounds of ours / minimal within a round. With one torch thread
+(the default) the clock is the CPU time of the compute thread, which other processes on a shared
+machine disturb far less than the wall time. A second, identical copy of the minimal wrapper runs
+in the same rounds: its ratio to the first (ideally 1) is the noise floor, printed beside. All
+start from the same weights and see the same batches; the largest parameter difference between
+ours and the wrapper at the end checks that they do the same arithmetic.
 
-    python benchmarks/bench_optimizer.py [--steps 20] [--repeats 15] [--width 256] [--depth 2]
+    python benchmarks/bench_optimizer.py [--steps 10] [--rounds 15] [--widths 256,1024] [--depth 2]
                                          [--batch 128] [--threads 1] [--json]
 """
 from __future__ import annotations
@@ -25,15 +28,12 @@ from __future__ import annotations
 import argparse
 import copy
 import json
-import os
-import sys
+import statistics
+import time
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from bench_torch import _best_times  # noqa: E402  (interleaved best-of-N timing, shared)
 
 
 class MinimalSAM(torch.optim.Optimizer):
@@ -98,8 +98,10 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
     batchnorm, amp = setting == "batchnorm", setting == "amp"
     gen = torch.Generator().manual_seed(1)
     batches = [torch.randint(0, X.shape[0], (batch,), generator=gen) for _ in range(steps)]
-    ours_model = build(width, depth, batchnorm)
-    min_model = copy.deepcopy(ours_model)
+    # every model is a deep copy of one built model (the original's memory placement differs
+    # from its copies', which alone moved the step time by ~10 % here)
+    built = build(width, depth, batchnorm)
+    ours_model, min_model = copy.deepcopy(built), copy.deepcopy(built)
     ours = SAM(ours_model.parameters(), torch.optim.SGD, rho=rho, lr=lr, momentum=0.9)
 
     def loss_of(model, idx):
@@ -139,21 +141,36 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
             "minimal_copy": minimal_runner(copy.deepcopy(min_model))}, max_param_diff
 
 
-def bench(setting, X, y, steps, repeats, batch, width, depth):
+def median_ratios(fns: dict, rounds: int, clock, reference: str = "minimal") -> dict:
+    """Median over rounds of each function's time / the reference's time in the same round; the
+    order alternates between rounds so that neither side always runs first."""
+    ratios = {name: [] for name in fns}
+    for r in range(rounds):
+        t = {}
+        for name, fn in (list(fns.items()) if r % 2 else list(fns.items())[::-1]):
+            t0 = clock()
+            fn()
+            t[name] = clock() - t0
+        for name in fns:
+            ratios[name].append(t[name] / t[reference])
+    return {name: statistics.median(v) for name, v in ratios.items()}, t
+
+
+def bench(setting, X, y, steps, rounds, batch, width, depth, clock):
     runners, diff = make_runners(setting, X, y, steps, batch, width, depth)
-    _best_times(runners, 1)                                              # warm-up
-    t = _best_times(runners, repeats)
-    return {"setting": setting, "ours_ms_per_step": 1e3 * t["ours"] / steps,
-            "minimal_ms_per_step": 1e3 * t["minimal"] / steps, "ratio": t["ours"] / t["minimal"],
-            "noise_floor_ratio": t["minimal_copy"] / t["minimal"],
-            "max_param_diff": diff()}
+    for fn in runners.values():                                           # warm-up
+        fn()
+    ratios, last = median_ratios(runners, rounds, clock)
+    return {"setting": setting, "width": width, "ours_ms_per_step": 1e3 * last["ours"] / steps,
+            "minimal_ms_per_step": 1e3 * last["minimal"] / steps, "ratio": ratios["ours"],
+            "noise_floor_ratio": ratios["minimal_copy"], "max_param_diff": diff()}
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--steps", type=int, default=20)
-    p.add_argument("--repeats", type=int, default=15)
-    p.add_argument("--width", type=int, default=256)
+    p.add_argument("--steps", type=int, default=10)
+    p.add_argument("--rounds", type=int, default=15)
+    p.add_argument("--widths", default="256,1024")
     p.add_argument("--depth", type=int, default=2)
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=1)
@@ -162,15 +179,20 @@ def main(argv=None):
     torch.set_num_threads(args.threads)
     from verify.nn.data import load_digits
     X, y, _, _ = load_digits().tensors(dtype=torch.float32)
-    rows = [bench(s, X, y, args.steps, args.repeats, args.batch, args.width, args.depth)
-            for s in ("plain", "batchnorm", "amp")]
+    # one torch thread computes in this thread: its CPU time is what the step costs
+    clock, clock_name = ((time.thread_time, "CPU time of the compute thread") if args.threads == 1
+                         else (time.perf_counter, "wall time"))
+    widths = [int(w) for w in args.widths.split(",")]
+    rows = [bench(s, X, y, args.steps, args.rounds, args.batch, w, args.depth, clock)
+            for w in widths for s in ("plain", "batchnorm", "amp")]
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    print(f"SAM optimizer vs a minimal first_step/second_step wrapper: MLP 64-{args.width}x{args.depth}-10, "
-          f"batch {args.batch}, {args.steps} steps, best of {args.repeats}, {args.threads} thread(s)")
+    print(f"SAM optimizer vs a minimal first_step/second_step wrapper: MLP 64-(width x {args.depth})-10, "
+          f"batch {args.batch}; median over {args.rounds} rounds of {args.steps} steps; "
+          f"{args.threads} thread(s), {clock_name}")
     for r in rows:
-        print(f"  {r['setting']:9s}  ours {r['ours_ms_per_step']:7.3f} ms/step  minimal "
+        print(f"  width {r['width']:5d} {r['setting']:9s} ours {r['ours_ms_per_step']:7.3f} ms/step  minimal "
               f"{r['minimal_ms_per_step']:7.3f} ms/step  ratio {r['ratio']:.3f} (goal <= 1.05; "
               f"noise floor: minimal vs its copy {r['noise_floor_ratio']:.3f})  "
               f"max |theta_ours - theta_minimal| {r['max_param_diff']:.1e}")

@@ -529,3 +529,22 @@ def test_full_batch_probe(digits):
         assert not quiet.suspected and quiet.probes[-1]["loss"] < 1.0
     finally:
         torch.set_num_threads(threads)
+
+
+def test_non_finite_second_pass_without_scaler_raises_with_theta_restored():
+    """Without a scaler an inf in the second pass is a NonFiniteError, raised after theta is
+    restored (the weights are not left at theta+, the base optimizer has not stepped)."""
+    X, y = _data32()
+    model = _mlp32()
+    opt = SAM(model.parameters(), rho=0.5, lr=0.1)
+    theta = flatten_params(model)
+    factor = _InfAt([2])
+
+    def closure():
+        opt.zero_grad()
+        loss = F.cross_entropy(model(X), y) * factor()
+        loss.backward()
+        return loss
+    with pytest.raises(NonFiniteError):
+        opt.step(closure)
+    assert torch.equal(flatten_params(model), theta) and opt.steps_taken == 0
