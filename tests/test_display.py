@@ -23,6 +23,8 @@ from verify.report.build import Section, evidence_level, group_findings, render
     ("[1.999999999999999909496223651773e-6 +/- 4.83e-37]", "2e-6 ± 4.8e-37"),
     ("-1.234567e-300", "-1.2346e-300"),                 # a 3-digit exponent: one digit less
     (0.1, "0.1"), (123456.7, "123457"),
+    ("3/2", "3/2"),                                      # a short exact rational stays
+    ("4758796997849496444156721/10000000000000000000000000", "0.47588"),
     ("not a number", "not a number"), ("True", "True"),
 ])
 def test_number(given, shown):

@@ -7,7 +7,8 @@ trailing zeros, so float noise such as ``0.44999999999996`` reads ``0.45`` and a
 ``0``, and never returns more than ``MAX_CHARS`` = 12 characters for one number. The JSON keeps the
 full text; the HTML shows it on hover.
 
-* :func:`number` — one number (string, int, float, Decimal, mpf; an interval ball as ``m ± r``);
+* :func:`number` — one number (string, int, float, Decimal, mpf, a fraction ``p/q``; an interval
+  ball as ``m ± r``);
   anything that is not a number comes back unchanged;
 * :func:`shown` — any certificate value (numbers, vectors, matrices, dicts) as short text;
 * :func:`in_text` — shortens the long decimal numbers inside free text (evidence, notes);
@@ -26,6 +27,7 @@ TOL_SIG = 2
 MAX_CHARS = 12
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 NUMBER_RE = re.compile(rf"^\s*{_NUM}\s*$")
+_FRACTION_RE = re.compile(r"^([-+]?\d+)/(\d+)$")  # an exact rational p/q
 _BALL_RE = re.compile(rf"^\[\s*({_NUM})?\s*\+/-\s*({_NUM})\s*\]$")
 # a decimal number inside text, not part of a word, a version string or a hex digest
 _IN_TEXT_RE = re.compile(rf"(?<![\w.]){_NUM}(?![\w.]*\w)")
@@ -46,6 +48,11 @@ def to_decimal(value: Any) -> Decimal | None:
     ball = _BALL_RE.match(text)
     if ball:
         text = ball.group(1) or "0"
+    frac = _FRACTION_RE.match(text)
+    if frac and int(frac.group(2)):
+        with localcontext() as c:
+            c.prec = 60
+            return Decimal(frac.group(1)) / Decimal(frac.group(2))
     if not NUMBER_RE.match(text):
         return None
     try:
@@ -78,8 +85,8 @@ def number(value: Any, sig: int = SIG) -> str:
         ball = _BALL_RE.match(value.strip())
         if ball:
             return f"{number(ball.group(1) or '0', sig)} ± {number(ball.group(2), TOL_SIG)}"
-        if re.fullmatch(r"\s*[-+]?\d+\s*", value) and len(value.strip()) <= MAX_CHARS:
-            return value.strip()
+        if re.fullmatch(r"\s*[-+]?\d+(/\d+)?\s*", value) and len(value.strip()) <= MAX_CHARS:
+            return value.strip()  # an integer or a short fraction (3/2) stays exact
     elif isinstance(value, int) and not isinstance(value, bool) and len(str(value)) <= MAX_CHARS:
         return str(value)
     d = to_decimal(value)

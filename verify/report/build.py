@@ -19,8 +19,12 @@ Two steps, usable separately:
   objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
   only those dicts, so ``certificates.json`` holds exactly what the pages show, and every number on
   every page is computed in that run;
-* :func:`render` writes ``index.html``, one page per section, ``findings.html``, ``environment.html``,
-  ``style.css`` and ``certificates.json``.
+* :func:`render` writes ``index.html`` (first the paper statements that fail on cases whose
+  hypotheses hold — :meth:`Report.headline` — then the per-theorem verdicts and every certificate),
+  one page per section, ``findings.html`` (one row per statement: :func:`group_findings`),
+  ``environment.html``, ``style.css`` and ``certificates.json``. Numbers are shown at 6
+  significant digits by :mod:`verify.core.display` (the command line's formatter too), every
+  digit on hover and in the JSON.
 
 :func:`build` does both. The report is *clean* (:attr:`Report.ok`) when no section errored and every
 certificate behaved as expected (``Certificate.as_expected``: real examples pass, negative controls do
