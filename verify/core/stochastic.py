@@ -43,7 +43,7 @@ class Chains:
 
     W: np.ndarray                  # (n_chains, d) final iterates, NaN rows diverged
     method: str
-    rho: float
+    rho: object                    # a number or one radius per chain
     eta: float
     steps: int
     momentum: float
@@ -73,10 +73,11 @@ def direction(grad: Callable, W: np.ndarray, method: str, rho: float) -> np.ndar
     raise SamVerifyError(f"unknown method {method!r}; use one of {METHODS}")
 
 
-def run_chains(grad: Callable, W0, method: str = "usam", rho: float = 0.0, eta: float = 0.01,
+def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0.01,
                steps: int = 100, noise_sd=None, momentum: float = 0.0, seed: int | None = 0,
                record_at: tuple = ()) -> Chains:
-    """Advance every row of ``W0`` ``steps`` times; ``record_at`` lists steps to snapshot."""
+    """Advance every row of ``W0`` ``steps`` times; ``record_at`` lists steps to snapshot. ``rho``
+    is a number or a column ``(n_chains, 1)`` of radii, one per chain (a whole rho sweep in one run)."""
     W = np.array(W0, dtype=float, copy=True)
     if W.ndim != 2:
         raise ShapeError(f"W0 must be an (n_chains, d) array, got shape {W.shape}")
@@ -103,8 +104,9 @@ def run_chains(grad: Callable, W0, method: str = "usam", rho: float = 0.0, eta: 
 def _check_numbers(method, rho, eta, steps, momentum) -> None:
     if method not in METHODS:
         raise SamVerifyError(f"unknown method {method!r}; use one of {METHODS}")
-    if not (np.isfinite(rho) and rho >= 0):
-        raise SamVerifyError(f"rho must be a finite number >= 0, got {rho!r}")
+    r = np.asarray(rho, dtype=float)
+    if not (np.all(np.isfinite(r)) and np.all(r >= 0)):
+        raise SamVerifyError(f"rho must be finite and >= 0, got {rho!r}")
     if not (np.isfinite(eta) and eta > 0):
         raise SamVerifyError(f"step size eta must be a finite number > 0, got {eta!r}")
     if int(steps) != steps or steps < 0:
