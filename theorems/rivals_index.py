@@ -61,9 +61,9 @@ ENTRIES = [
     Entry(KIM, "Remark (10): any saddle, lambda_j + rho lambda_j^2 > 0 for all negative lambda_j",
           CHECKED, "kim_thm1"),
     Entry(KIM, "Figure 5 (x^2 - y^2, start (-3, -0.01), rho = 1)", CHECKED, "kim_thm1",
-          note="the Theorem 1 case kim_saddle; the paper's own start is a separate run"),
-    Entry(KIM, "Figure 6 (lambda + rho lambda^2 over the Beale function)", NOT_YET,
-          note="a grid of Hessian eigenvalues; the figure's rho is not stated"),
+          note="from the paper's start; its step size is not stated (eta = 0.02 here)"),
+    Entry(KIM, "Figure 6 (lambda + rho lambda^2 over the Beale function)", CHECKED, "kim_thm1",
+          note="the figure's rho is not stated; rho = 0.1 (above 4/111) and a control at 0.02"),
     Entry(KIM, "Figure 7 (two-parameter network of Ziyin et al.: SGD vs SAM over 1000 seeds)",
           NOT_YET, note="small enough here; the learning rate and steps are 'as in Ziyin et al.', "
           "not stated"),
