@@ -35,3 +35,13 @@ def test_intervals_cover_known_values():
     ci = st.proportion_ci(30, 1000, 0.01)
     assert ci.contains(0.03) and not ci.contains(0.06) and ci.low > 0
     assert st.proportion_ci(0, 100).low == 0.0
+
+
+def test_minibatch_gradient_is_unbiased_and_checks_its_input():
+    X = np.array([[1.0, 0.0], [0.0, 2.0]])
+    grad = st.minibatch_least_squares(X, 1)
+    W = np.tile([1.0, 1.0], (20000, 1))
+    mean = grad(W, st.rng(5)).mean(axis=0)
+    assert np.allclose(mean, X.T @ X @ [1.0, 1.0] / 2, atol=0.05)
+    with pytest.raises(SamVerifyError, match="batch size"):
+        st.minibatch_least_squares(X, 0)

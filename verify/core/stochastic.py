@@ -75,9 +75,11 @@ def direction(grad: Callable, W: np.ndarray, method: str, rho: float) -> np.ndar
 
 def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0.01,
                steps: int = 100, noise_sd=None, momentum: float = 0.0, seed: int | None = 0,
-               record_at: tuple = ()) -> Chains:
+               record_at: tuple = (), sampled: bool = False) -> Chains:
     """Advance every row of ``W0`` ``steps`` times; ``record_at`` lists steps to snapshot. ``rho``
-    is a number or a column ``(n_chains, 1)`` of radii, one per chain (a whole rho sweep in one run)."""
+    is a number or a column ``(n_chains, 1)`` of radii, one per chain (a whole rho sweep in one run).
+    ``sampled``: ``grad(W, gen)`` is a mini-batch gradient drawing its own batch from ``gen`` at
+    every call, so the perturbation and the update use independent batches."""
     W = np.array(W0, dtype=float, copy=True)
     if W.ndim != 2:
         raise ShapeError(f"W0 must be an (n_chains, d) array, got shape {W.shape}")
@@ -85,12 +87,13 @@ def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0
     sd = None if noise_sd is None else np.broadcast_to(np.asarray(noise_sd, float), (W.shape[1],))
     if sd is not None and (not np.all(np.isfinite(sd)) or np.any(sd < 0)):
         raise SamVerifyError(f"noise_sd must be finite and >= 0, got {noise_sd!r}")
-    gen = rng(seed) if sd is not None else None
+    gen = rng(seed) if (sd is not None or sampled) else None
+    g = (lambda X: grad(X, gen)) if sampled else grad
     V = np.zeros_like(W)
     snaps = [W.copy()] if 0 in record_at else []
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, steps + 1):
-            D = direction(grad, W, method, rho)
+            D = direction(g, W, method, rho)
             if sd is not None:
                 D = D + sd * gen.standard_normal(W.shape)
             V = D if momentum == 0 else momentum * V + D
@@ -113,6 +116,20 @@ def _check_numbers(method, rho, eta, steps, momentum) -> None:
         raise SamVerifyError(f"steps must be a whole number >= 0, got {steps!r}")
     if not 0 <= momentum < 1:
         raise SamVerifyError(f"momentum must lie in [0, 1), got {momentum!r}")
+
+
+def minibatch_least_squares(X: np.ndarray, batch: int) -> Callable:
+    """grad(W, gen): for each chain, the gradient of (1/2B) sum_k (x_{i_k} . w)^2 over B indices drawn
+    uniformly with replacement (so the batch noise covariance is exactly Sigma / B)."""
+    X = np.asarray(X, dtype=float)
+    if X.ndim != 2 or int(batch) != batch or batch < 1:
+        raise SamVerifyError(f"need data X of shape (n, d) and a batch size >= 1, got {X.shape}, {batch}")
+
+    def grad(W, gen):
+        idx = gen.integers(0, X.shape[0], size=(W.shape[0], batch))
+        Xb = X[idx]                                             # (chains, B, d)
+        return np.einsum("cb,cbd->cd", np.einsum("cbd,cd->cb", Xb, W), Xb) / batch
+    return grad
 
 
 # -- confidence intervals ---------------------------------------------------------------------------
