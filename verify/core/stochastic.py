@@ -90,6 +90,7 @@ def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0
     gen = rng(seed) if (sd is not None or sampled) else None
     g = (lambda X: grad(X, gen)) if sampled else grad
     V = np.zeros_like(W)
+    record_at = set(record_at)
     snaps = [W.copy()] if 0 in record_at else []
     with np.errstate(over="ignore", invalid="ignore"):
         for k in range(1, steps + 1):
