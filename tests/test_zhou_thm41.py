@@ -66,3 +66,9 @@ def test_bad_data_is_refused():
         z.reduce_to_range([[np.nan, 1.0]])
     with pytest.raises(SamVerifyError, match="zero"):
         z.reduce_to_range(np.zeros((3, 2)))
+
+
+def test_lemma_c2_example_and_a_wrong_formula():
+    assert z.certify_lemma_c2(n_chains=3000).passed
+    control = z.certify_lemma_c2(n_chains=3000, formula=lambda t: 2 + 2 * t, expected=False)
+    assert not control.claim("norm grows").passed and control.as_expected

@@ -246,6 +246,35 @@ def _simulation(cert, Xr, rho, B, eta, n_chains, fp) -> None:
                      f"of {n_chains} simulated chains", ci.contains(exact), fp, str(ci)))
 
 
+def certify_lemma_c2(n_chains: int = 20000, steps: int = 50, formula=None, expected: bool = True,
+                     seed: int = SEED + 3) -> Certificate:
+    """Lemma C.2: norm-based stability implies loss-based (L1); the paper's example (L2) is
+    loss-stable but not norm-stable: L = theta_1^2 / 2, theta_1 fixed, theta_2 a Gaussian random walk
+    from (1, 1), E||theta_t||^2 = 2 + t (``formula`` replaces it for the negative control)."""
+    formula = formula or (lambda t: 2 + t)
+    fp = get_context("float64")
+    label = f"theta_0 = (1, 1), {n_chains} chains, {steps} steps, seed {seed}"
+    cert = Certificate("Zhou et al. Lemma C.2", "Loss-based vs norm-based linear stability",
+                       label if expected else f"negative control (a wrong E||theta_t||^2): {label}",
+                       statement=__doc__.split("\n\n")[1], context=fp.name,
+                       precision=fp.precision_label, expected=expected)
+    G = np.diag([1.0, 0.0])
+    ratio = max(np.linalg.eigvalsh(G)) / 2
+    cert.add(compare("L1", "L(theta) = theta^T G theta / 2 <= ||G|| ||theta||^2 for every theta "
+                     "(exact: max ratio lambda_max/2)", ratio, "<=", float(np.linalg.norm(G, 2)), fp))
+    chains = st.run_chains(lambda W: np.zeros_like(W), np.ones((n_chains, 2)), "gd", 0.0, 1.0, steps,
+                           noise_sd=[0.0, 1.0], seed=seed)
+    loss = 0.5 * chains.W[:, 0] ** 2
+    ci = st.mean_ci(np.sum(chains.W ** 2, axis=1), 0.01)
+    cert.objects.update({"E||theta_t||^2 (simulated)": str(ci), "stated": repr(formula(steps)),
+                         "loss after the run (every chain)": repr(float(loss.max()))})
+    cert.add(compare("loss constant", "L(theta_t) = L(theta_0) = 1/2 on every chain", float(loss.max()),
+                     "==", 0.5, fp, tol=0.0))
+    cert.add(boolean("norm grows", f"E||theta_{steps}||^2 = {formula(steps):g} lies in the 99% "
+                     f"interval of {n_chains} chains", ci.contains(formula(steps)), fp, str(ci)))
+    return cert.finish()
+
+
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     data = datasets()
     n = 2000 if quick else 20000
@@ -256,4 +285,5 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs.append(certify("one data point", np.array([[1.0, 2.0]]), n_chains=n))
     name = next(iter(data))
     certs.append(certify(name, data[name], gamma_factor=2.0, n_chains=n, expected=False))
+    certs += [certify_lemma_c2(n), certify_lemma_c2(n, formula=lambda t: 2 + 2 * t, expected=False)]
     return certs
