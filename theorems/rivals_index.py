@@ -50,13 +50,14 @@ class Entry:
 KIM, ZHOU = "Kim et al. 2023", "Zhou et al. 2025"
 ENTRIES = [
     # -- Kim et al. --------------------------------------------------------------------------------
-    Entry(KIM, "Figure 1 (Beale: GD reaches the minimum, SAM stalls at the saddle)", NOT_YET,
-          note="a 2-D run; needs the paper's start point, which the text does not give"),
+    Entry(KIM, "Figure 1 (Beale: GD reaches the minimum, SAM stalls at the saddle)", CHECKED,
+          "kim_cases", note="the paper's start is not given; ours are stated"),
     Entry(KIM, "Lemma 1 (Lambda Lemma)", CITED, note="classical (Palis-de Melo), used qualitatively"),
-    Entry(KIM, "Cases I-III, Figure 2 (phase portraits)", NOT_YET,
-          note="qualitative; Figures 3-4 give its measurable form"),
+    Entry(KIM, "Cases I-III, Figure 2 (phase portraits)", CHECKED, "kim_cases",
+          note="Case III in measurable form: w^p across the stable manifold's tangent"),
     Entry(KIM, "Figures 3-4 (perturbed point crossing basins; cos(grad l(w), grad l(w^p)) oscillates)",
-          NOT_YET, note="a Beale run with eta = 1e-4; needs the start point of Figure 1"),
+          CHECKED, "kim_cases", note="eta = 1e-3 (1e-4 in the paper); the swing shows for "
+          "normalized SAM, USAM's cosine tends to -1"),
     Entry(KIM, "Theorem 1 (saddle attracts USAM if rho > -1/lambda_1)", CHECKED, "kim_thm1"),
     Entry(KIM, "Remark (10): any saddle, lambda_j + rho lambda_j^2 > 0 for all negative lambda_j",
           CHECKED, "kim_thm1"),
