@@ -38,6 +38,8 @@ from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
+from ._rivals import float_certificate
+
 THEOREM = "Kim et al. Cases I-III"
 TITLE = "Beale: SAM stalls at the saddle while its perturbed point crosses the stable manifold"
 ORDER = 7.01
@@ -99,9 +101,7 @@ def certify(method: str, rho: float | None = None, steps: int = STEPS, expected:
     fp = get_context("float64")
     name = {"usam": "USAM (Kim)", "sam": "normalized SAM (Foret)"}[method]
     label = f"{name}, rho = {rho}, start {start}, eta = {ETA}, {steps} steps"
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[1], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     t = trace(method, start, rho, steps)
     win = t["window"]
     cert.objects.update({"lambda_u at the saddle": repr(t["lambda_u"]),

@@ -42,6 +42,8 @@ from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
+
+from ._rivals import float_certificate
 from verify.errors import SamVerifyError
 
 THEOREM = "Kim et al. App. B"
@@ -178,9 +180,7 @@ def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int
     fp = get_context("float64")
     label = (f"{variant}: {n_starts} starts U[-{SPREAD} sqrt(mu), {SPREAD} sqrt(mu)], seed {seed}, "
              f"eta = {ETA}, T = {STEPS}, mu = {mu}")
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[2], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[2], expected)
     sim = simulate(method, [r if r > 0 else 0.0 for r in rhos], n_starts, mu, seed)
     rho_c = float(np.sqrt(mu / 2))
     lam = -4 * mu

@@ -48,6 +48,8 @@ from verify.core.claims import boolean, compare
 from verify.core.iterate import run
 from verify.core.results import Certificate
 from verify.ctx import get_context
+
+from ._rivals import float_certificate
 from verify.objectives.objective import SympyObjective
 
 THEOREM = "Kim et al. Thm 1"
@@ -172,9 +174,7 @@ def certify_figure6(rho: float = 0.1, radius: float = 0.05, figdir=None, expecte
                     n: int = 161) -> Certificate:
     fp = get_context("float64")
     label = f"Beale, rho = {rho}, disc of radius {radius} around the saddle (0, 1), {n} x {n} grid"
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[-1], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[-1], expected)
     X, Y, M = eigen_map("beale", rho, ((-radius, radius), (1 - radius, 1 + radius)), n)
     disc = X ** 2 + (Y - 1) ** 2 <= radius ** 2
     worst = float(M[disc].min())

@@ -54,6 +54,8 @@ from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
+from ._rivals import float_certificate
+
 THEOREM = "Kim et al. Thm 2 / Cor 1"
 TITLE = "Variance of noisy SAM at a saddle, and SGD vs SAM escape, against many simulated chains"
 ORDER = 7.02
@@ -179,10 +181,7 @@ def table_object(table) -> dict:
 
 # -- certificates -----------------------------------------------------------------------------------
 def _new(example: str, expected: bool = True, paragraph: int = 1) -> Certificate:
-    fp = get_context("float64")
-    return Certificate(THEOREM, TITLE, example if expected else f"negative control: {example}",
-                       statement=__doc__.split("\n\n")[paragraph], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    return float_certificate(THEOREM, TITLE, example, __doc__.split("\n\n")[paragraph], expected)
 
 
 def _sampling_note(table) -> str:

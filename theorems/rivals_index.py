@@ -35,7 +35,7 @@ CHECKED, NOT_YET, NOT_HERE, CITED = ("checked", "not yet checked", "not reproduc
                                      "cited / definition")
 CIFAR = "CIFAR-scale training of deep networks (ResNet/WRN/VGG/ViT, hundreds of epochs, GPUs)"
 PACKAGE = "theorems"
-RIVAL_PREFIXES = ("kim_", "zhou_")
+RIVAL_PREFIXES = ("kim_", "zhou_", "rivals_")
 
 
 @dataclass(frozen=True)
@@ -110,6 +110,9 @@ ENTRIES = [
 ]
 
 
+SIDE_BY_SIDE = "rivals_explanations"      # the 'Three explanations' page, named by the index too
+
+
 def module_status(name: str) -> tuple[bool, str]:
     """(is a report section, evidence) for theorems.<name>."""
     try:
@@ -137,7 +140,7 @@ def certify(entries=None, expected: bool = True) -> Certificate:
     cert.objects["results"] = {
         "columns": ["paper", "result", "status", "checked by", "note"],
         "rows": [[e.paper, e.result, e.status, e.module, e.note] for e in entries]}
-    named = sorted({e.module for e in entries if e.module})
+    named = sorted({e.module for e in entries if e.module} | {SIDE_BY_SIDE})
     for name in named:
         ok, evidence = module_status(name)
         cert.add(boolean(f"module {name}", f"theorems.{name} exists and is a report section", ok, fp,
@@ -146,8 +149,8 @@ def certify(entries=None, expected: bool = True) -> Certificate:
                   (e.status == CHECKED) != bool(e.module)]
     cert.add(boolean("statuses", "every entry has a known status, and exactly the checked ones name "
                      "a module", not bad_status, fp, "; ".join(bad_status)))
-    unlisted = [m for m in rival_modules() if m not in named]
-    cert.add(boolean("coverage", "every rival module (kim_*, zhou_*) is named by the index",
+    unlisted = [m for m in rival_modules() if m not in named and m != "rivals_index"]
+    cert.add(boolean("coverage", "every rival module (kim_*, zhou_*, rivals_*) is named by the index",
                      not unlisted, fp, f"unlisted: {unlisted}" if unlisted else ""))
     return cert.finish()
 

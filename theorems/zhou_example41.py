@@ -35,6 +35,8 @@ from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
+from ._rivals import float_certificate
+
 THEOREM = "Zhou et al. Example 4.1"
 TITLE = "tanh(v tanh u): the two-phase run, and which assumptions hold on the paper's illustration"
 ORDER = 7.14
@@ -120,9 +122,7 @@ def two_phase(eta: float, rho: float, start=(2.0, 0.5), steps: int = 3000):
 def certify_run(eta: float = 2.5, rho: float = 0.5, steps: int = 3000, expected: bool = True) -> Certificate:
     fp = get_context("float64")
     label = f"GD then USAM, eta = {eta}, rho = {rho}, start (2, 0.5), {steps} steps each"
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[3], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[3], expected)
     gd_end, path = two_phase(eta, rho, steps=steps)
     s_gd, s_sam = np.tanh(gd_end[0]) ** 2, np.tanh(path[-1, 0]) ** 2
     s_gd, s_sam = float(s_gd), float(s_sam)

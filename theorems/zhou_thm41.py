@@ -49,6 +49,8 @@ from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
+
+from ._rivals import float_certificate
 from verify.errors import SamVerifyError
 
 THEOREM = "Zhou et al. Thm 4.1 / Cor 4.2"
@@ -171,9 +173,7 @@ def certify(name: str, X, rho: float = 0.1, B: int = 2, gamma_factor: float = 1.
     g_true = float(gamma_star(Xr))
     gamma = gamma_factor * g_true
     label = f"{name}, rho = {rho}, B = {B}" + (f", gamma = {gamma_factor:g} gamma*" if gamma_factor != 1 else "")
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[1], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     cert.hypothesis("interpolation", "a global minimum theta* = 0 with L(theta*) = 0", True,
                     "labels y_i = 0, so every x_i . 0 fits")
     if not cert.hypothesis("Assumption 4.1", "gamma > 0 with tr(Sigma G) >= 2 gamma L ||G||_F^2",

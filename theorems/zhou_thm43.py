@@ -35,6 +35,8 @@ from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
+from ._rivals import float_certificate
+
 from .zhou_thm41 import datasets, gram, operator, reduce_to_range, vec
 
 THEOREM = "Zhou et al. Thm 4.3 / Lemma C.1"
@@ -84,9 +86,7 @@ def certify(name: str, X, B: int = 2, eta_times_L: float | None = None,
         eta = eta_times_L / c["L"]
     label = f"{name}, B = {B}, edge of (eta, rho)" + (
         f", eta = {eta_times_L:g}/L" if eta_times_L is not None else "")
-    cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
-                       statement=__doc__.split("\n\n")[1], context=fp.name,
-                       precision=fp.precision_label, expected=expected)
+    cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     cert.hypothesis("Assumption 4.2", "L-smooth and PL with mu > 0", c["mu"] > 0,
                     f"L = {c['L']:.6g}, mu = {c['mu']:.6g} (exact on the range of G)")
     cert.hypothesis("Assumption 4.3", "E||xi||^2 <= sigma^2 L", True,
