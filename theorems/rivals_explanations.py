@@ -184,7 +184,7 @@ def surveyed() -> list[str]:
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     if quick:
-        names, rhos, steps = ["ring", "tilted_ring", "double_well2"], (1.5,), 4000
+        names, rhos, steps = ["ring", "tilted_ring", "double_well2"], (1.5,), STEPS
     else:
         names, rhos, steps = surveyed(), RHOS, STEPS
     certs = [certify(n, rhos, steps) for n in names]
