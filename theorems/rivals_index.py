@@ -14,8 +14,8 @@ whose report section checks it:
   checked results (it is checked where it is used).
 
 Claims: every module the index names exists, is a report section (``report_certificates``,
-``THEOREM``, ``TITLE``, ``ORDER``), and every rival module of the package (``kim_*``, ``zhou_*``) is
-named by the index. Negative control: an index entry naming a module that does not exist.
+``THEOREM``, ``TITLE``, ``ORDER``), and every rival module of the package (``kim_*``, ``zhou_*``,
+``rivals_*``, the "Three explanations" page included) is named by the index. Negative control: an index entry naming a module that does not exist.
 """
 from __future__ import annotations
 
@@ -66,8 +66,10 @@ ENTRIES = [
     Entry(KIM, "Figure 6 (lambda + rho lambda^2 over the Beale function)", CHECKED, "kim_thm1",
           note="the figure's rho is not stated; rho = 0.1 (above 4/111) and a control at 0.02"),
     Entry(KIM, "Figure 7 (two-parameter network of Ziyin et al.: SGD vs SAM over 1000 seeds)",
-          NOT_YET, note="small enough here; the learning rate and steps are 'as in Ziyin et al.', "
-          "not stated"),
+          NOT_YET, note="small enough here, but the learning rate, steps and SAM variant are 'as in "
+          "Ziyin et al.', not stated; a probe (1000 seeded chains, lr 0.01 and 0.05, 5000 steps, "
+          "normalized SAM rho 0.1) did not show SAM saturating at the saddle, so the outcome hinges "
+          "on the unstated settings"),
     Entry(KIM, "Theorem 2 (variance of SAM diffusion at a saddle, (15))", CHECKED, "kim_thm2"),
     Entry(KIM, "Corollary 1 (SGD - SAM mean squared displacement, (16))", CHECKED, "kim_thm2"),
     Entry(KIM, "Theorem 3 (momentum, batch size, rho; constants C1..C4)", CHECKED, "kim_thm3"),
