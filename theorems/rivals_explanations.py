@@ -14,11 +14,11 @@ What each explanation predicts about where SAM stops:
 
 Construction. For each zoo function, normalized SAM (rho = 0.5 and 1.5) and GD run from 16 seeded
 starts in the middle half of the function's box (one array per method, verify.core.stochastic),
-eta = 2e-3, 8000 steps. Each SAM end point is refined by Newton — on the SAM step's residual grad f(x + rho u(x))
-when the run ended away from critical points of f, else on grad f — and the refined point is
-classified exactly (verify.core.classify): hallucinated or SAM-stationary (main paper), saddle or
-maximizer of f (Kim), minimizer of f (Zhou). Runs that diverge or whose refinement fails are
-'unresolved'.
+eta = 2e-3, 8000 steps. Each SAM end point is refined by Newton to the nearer of a critical point of
+f and a fixed point of the SAM step (grad f(x + rho u(x)) = 0); the refined point is classified
+exactly (verify.core.classify): hallucinated or SAM-stationary (main paper), saddle or maximizer of f
+(Kim), minimizer of f (Zhou). An end more than 0.05 from its refined point is 'not settled'; runs
+that diverge or whose refinement fails are 'unresolved'.
 
 Claim per function: for some radius of the sweep at least half of the runs stopped — their end lies
 within 0.05 of the refined point (only those are classified; the class describes where the run

@@ -15,7 +15,8 @@ whose report section checks it:
 
 Claims: every module the index names exists, is a report section (``report_certificates``,
 ``THEOREM``, ``TITLE``, ``ORDER``), and every rival module of the package (``kim_*``, ``zhou_*``,
-``rivals_*``, the "Three explanations" page included) is named by the index. Negative control: an index entry naming a module that does not exist.
+``rivals_*``, the "Three explanations" page included) is named by the index. Negative control: an
+index entry naming a module that does not exist.
 """
 from __future__ import annotations
 

@@ -128,15 +128,17 @@ def certify_run(eta: float = 2.5, rho: float = 0.5, steps: int = 3000, expected:
     s_gd, s_sam = float(s_gd), float(s_sam)
     cert.objects.update({"GD end (u, v)": gd_end.tolist(), "USAM end (u, v)": path[-1].tolist(),
                          "sharpness at GD end": repr(s_gd), "sharpness at USAM end": repr(s_sam),
-                         "2/eta": repr(2 / eta), "max |v| after the switch": repr(float(np.max(np.abs(path[:, 1]))))})
+                         "2/eta": repr(2 / eta),
+                         "max |v| after the switch": repr(float(np.max(np.abs(path[:, 1]))))})
     cert.add(compare("GD on M", "GD ends on M: |v| < 1e-10", abs(float(gd_end[1])), "<", 1e-10, fp))
     cert.add(compare("GD-stable end", "GD's end is GD-stable: s < 2/eta", s_gd, "<", 2 / eta, fp))
     cert.add(compare("USAM-unstable there", "s (1 + rho s) > 2/eta at GD's end", s_gd * (1 + rho * s_gd),
                      ">", 2 / eta, fp))
     cert.add(compare("P1 escape", f"USAM moves |v| from {KICK:g} to above 1e-3 within {steps} steps",
                      float(np.max(np.abs(path[:, 1]))), ">", 1e-3, fp))
+    same_side = np.all(np.sign(path[:, 0]) == np.sign(gd_end[0])) and np.all(np.abs(path[:, 0]) > 0.1)
     cert.add(boolean("P2 same valley", f"u keeps its sign and |u| > 0.1 (away from N) for {steps} steps",
-                     bool(np.all(np.sign(path[:, 0]) == np.sign(gd_end[0])) and np.all(np.abs(path[:, 0]) > 0.1)), fp))
+                     bool(same_side), fp))
     cert.add(compare("P3 flatter", "USAM ends on M (|v| < 1e-10) at a smaller sharpness", s_sam, "<",
                      s_gd * (1 - 1e-6), fp))
     cert.add(compare("end USAM-stable", "USAM's end satisfies s (1 + rho s) < 2/eta",

@@ -77,7 +77,8 @@ def sub_quadratic_evidence(loss: sp.Expr, b: float, z=None) -> tuple[bool, bool,
     curv = np.asarray(d2(r), dtype=float) * np.ones_like(r)
     flattening = bool(np.all(np.diff(curv) <= 1e-12))
     return outward, flattening, (f"min z L'(z) = {np.min(zz * d1(zz)):.3g}; "
-                                 f"max increase of L''(|z|) between grid points = {np.max(np.diff(curv)):.3g}")
+                                 f"max increase of L''(|z|) between grid points = "
+                                 f"{np.max(np.diff(curv)):.3g}")
 
 
 def bounds(loss: sp.Expr, b: float, eta: float, eps: float | None = None) -> dict:

@@ -172,7 +172,8 @@ def certify(name: str, X, rho: float = 0.1, B: int = 2, gamma_factor: float = 1.
     G = gram(Xr)
     g_true = float(gamma_star(Xr))
     gamma = gamma_factor * g_true
-    label = f"{name}, rho = {rho}, B = {B}" + (f", gamma = {gamma_factor:g} gamma*" if gamma_factor != 1 else "")
+    label = f"{name}, rho = {rho}, B = {B}" + (
+        f", gamma = {gamma_factor:g} gamma*" if gamma_factor != 1 else "")
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     cert.hypothesis("interpolation", "a global minimum theta* = 0 with L(theta*) = 0", True,
                     "labels y_i = 0, so every x_i . 0 fits")
