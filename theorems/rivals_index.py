@@ -57,8 +57,8 @@ ENTRIES = [
     Entry(KIM, "Cases I-III, Figure 2 (phase portraits)", CHECKED, "kim_cases",
           note="Case III in measurable form: w^p across the stable manifold's tangent"),
     Entry(KIM, "Figures 3-4 (perturbed point crossing basins; cos(grad l(w), grad l(w^p)) oscillates)",
-          CHECKED, "kim_cases", note="eta = 1e-3 (1e-4 in the paper); the swing shows for "
-          "normalized SAM, USAM's cosine tends to -1"),
+          CHECKED, "kim_cases", note="eta = 1e-3 (1e-4 in the paper); normalized SAM's cosine keeps "
+          "oscillating (about 0.5..0.9 once stalled, -1..1 on the approach); USAM's tends to -1"),
     Entry(KIM, "Theorem 1 (saddle attracts USAM if rho > -1/lambda_1)", CHECKED, "kim_thm1"),
     Entry(KIM, "Remark (10): any saddle, lambda_j + rho lambda_j^2 > 0 for all negative lambda_j",
           CHECKED, "kim_thm1"),
