@@ -158,7 +158,7 @@ def _figure(figdir, method, rho, t) -> str:
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     certs = []
-    for method, (_, _, rho_low) in RUNS.items():
+    for method, (_, _, rho_low) in list(RUNS.items())[: 1 if quick else None]:  # quick: USAM only
         certs.append(certify(method, figdir=figdir))
         certs.append(certify(method, rho=rho_low, expected=False))
     return certs
