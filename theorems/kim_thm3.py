@@ -1,0 +1,225 @@
+"""Kim et al. (2023), Theorem 3: momentum, batch size and rho in the spread of noisy SAM at a saddle.
+
+Statement (our words). With heavy-ball momentum gamma (m <- gamma m + g, w <- w - eta m) and batch
+size B, the mean squared displacement of SAM along eigen-direction j after time t is claimed to be
+
+    Delta_SAM = C1 (1 - exp(-C2 (1 - gamma)))^2 / ((1 - gamma)^3 B) + C3 (1 - exp(-C4 / (1 - gamma))) / ((1 - gamma) B)
+
+with C1 = eta^2 |lambda| / 2, C2 = eta / t, C3 = eta |lambda| / (2 lambda (1 + rho lambda)^2) and
+C4 = 2 lambda (1 + rho lambda)^2 t, all said to be positive. Hence Delta_SAM (1) increases with gamma,
+(2) decreases with B, and (3) decreases with rho, so SAM needs a larger gamma to spread like SGD.
+
+Read against the proof. The proof's formula has exp(-(1 - gamma) t / eta) in the first term, i.e.
+C2 = t / eta, not eta / t; and for a negative eigenvalue (the escape direction of a saddle, the case
+the theorem is about) C3 and C4 are negative, not positive. The rho-monotonicity argument needs
+lambda (1 + rho lambda)^2 to increase with rho, which fails for lambda < 0 once rho > -1/lambda.
+Each of these is decided below, on the formula itself (exact evaluation on grids) and on the
+dynamics (many heavy-ball chains).
+
+Construction. Formula checks: the three monotonicities of (17) on fine grids of gamma, B and rho,
+for both readings of C2 and for both signs of lambda; the signs of C1..C4. Dynamics: noisy USAM with
+heavy-ball momentum on the quadratic lambda w^2 / 2, noise N(0, |lambda| / B), independent chains
+from w = 0 (verify.core.stochastic, seeded), k = t / eta steps; each monotonicity is a paired
+comparison (the chains of two settings share their noise), decided by a normal (CLT) interval for the
+mean paired difference of w^2 at family-wise level 99% (Bonferroni over the comparisons). (17)'s value
+is compared with the simulated E[w^2] in a table.
+
+Negative control: the reversed monotonicity (Delta decreases with gamma) goes through the same paired
+comparison and is rejected.
+"""
+from __future__ import annotations
+
+import pathlib
+
+import numpy as np
+
+from verify.core import stochastic as st
+from verify.core.claims import boolean
+from verify.core.results import Certificate
+from verify.ctx import get_context
+
+from .kim_thm2 import _ou
+
+THEOREM = "Kim et al. Thm 3"
+TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
+ORDER = 7.03
+
+FAMILY_ALPHA = 0.01
+SEED = 20230303
+ETA, T = 0.01, 0.5
+
+
+def constants(lam, rho, eta, t, c2_reading: str = "statement") -> dict:
+    """C1..C4 of Theorem 3; ``c2_reading`` 'statement' (eta / t) or 'proof' (t / eta)."""
+    kappa = lam * (1 + rho * lam) ** 2
+    return {"C1": eta ** 2 * abs(lam) / 2, "C2": eta / t if c2_reading == "statement" else t / eta,
+            "C3": eta * abs(lam) / (2 * kappa) if kappa else float("inf"), "C4": 2 * kappa * t}
+
+
+def msd17(lam, rho, eta, B, t, gamma, c2_reading: str = "statement"):
+    """Theorem 3's (17), vectorised over gamma (and any broadcastable argument)."""
+    c = constants(lam, rho, eta, t, c2_reading)
+    g = 1 - np.asarray(gamma, float)
+    # second term C3 (1 - exp(-C4/g)) / (g B) = Theorem 2's form at time t/g, divided by g
+    # (one implementation, with its kappa -> 0 limit at rho = -1/lambda)
+    second = _ou(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
+    return c["C1"] * (-np.expm1(-c["C2"] * g)) ** 2 / (g ** 3 * B) + second
+
+
+def simulate_w2(lam, rho, gamma, B, n_chains, seed, eta=ETA, t=T) -> np.ndarray:
+    chains = st.run_chains(lambda W: lam * W, np.zeros((n_chains, 1)), "usam", rho, eta,
+                           int(round(t / eta)), noise_sd=np.sqrt(abs(lam) / B), momentum=gamma,
+                           seed=seed)
+    return chains.W[:, 0] ** 2
+
+
+# -- formula checks ---------------------------------------------------------------------------------
+def formula_monotonicity(lam, c2_reading) -> dict:
+    """Does (17) increase with gamma, decrease with B, decrease with rho (fine grids)?"""
+    gammas = np.linspace(0, 0.95, 96)
+    inc_gamma = bool(np.all(np.diff(msd17(lam, 0.3, ETA, 4, T, gammas, c2_reading)) > 0))
+    Bs = np.arange(1, 65)
+    dec_B = bool(np.all(np.diff(msd17(lam, 0.3, ETA, Bs, T, 0.5, c2_reading)) < 0))
+    rhos = np.linspace(0, 3 / abs(lam), 121)
+    vals = np.array([msd17(lam, r, ETA, 4, T, 0.5, c2_reading) for r in rhos])
+    rising = rhos[1:][np.diff(vals) > 0]
+    return {"increases with gamma": inc_gamma, "decreases with B": dec_B,
+            "decreases with rho": rising.size == 0,
+            "first rho where it rises": f"{float(rising[0]):.4g}" if rising.size else "none"}
+
+
+def certify_formula() -> Certificate:
+    fp = get_context("float64")
+    cert = Certificate(THEOREM, TITLE, f"formula (17), eta = {ETA}, t = {T}, lambda = +-1",
+                       statement=__doc__.split("\n\n")[1], context=fp.name,
+                       precision=fp.precision_label)
+    table, signs = [], {}
+    for lam in (1.0, -1.0):
+        for reading in ("statement", "proof"):
+            m = formula_monotonicity(lam, reading)
+            table.append([repr(lam), reading] + [str(m[k]) for k in m])
+        signs[repr(lam)] = {k: v > 0 for k, v in constants(lam, 0.3, ETA, T).items()}
+    cert.objects["monotonicity of (17)"] = {"columns": ["lambda", "C2 reading", "increases with gamma",
+                                                        "decreases with B", "decreases with rho",
+                                                        "first rho where it rises"], "rows": table}
+    cert.objects["signs of C1..C4 (rho = 0.3)"] = signs
+    for k, col in (("increases with gamma", 2), ("decreases with B", 3), ("decreases with rho", 4)):
+        bad = [f"lambda={r[0]}, C2 {r[1]}" for r in table if r[col] != "True"]
+        cert.add(boolean(f"(17) {k}", f"(17) {k} for both signs of lambda and both C2 readings",
+                         not bad, fp, f"fails at {bad}" if bad else ""))
+    negative = [k for k, v in signs["-1.0"].items() if not v]
+    cert.add(boolean("constants positive", "C1..C4 are positive (as stated) for both signs of lambda",
+                     not negative, fp, f"negative at lambda = -1: {negative}" if negative else ""))
+    c2s, c2p = constants(1.0, 0.3, ETA, T)["C2"], constants(1.0, 0.3, ETA, T, "proof")["C2"]
+    cert.add(boolean("C2 statement = proof", "the statement's C2 = eta/t equals the proof's t/eta",
+                     np.isclose(c2s, c2p), fp, f"eta/t = {c2s:g}, t/eta = {c2p:g}"))
+    _formula_findings(cert, table, negative, c2s, c2p)
+    return cert.finish()
+
+
+def _formula_findings(cert, table, negative, c2s, c2p) -> None:
+    if c2s != c2p:
+        cert.finding("Kim et al. 2023, Theorem 3 vs its proof", "C2 = eta / t",
+                     f"the proof's formula has exp(-(1 - gamma) t / eta), i.e. C2 = t / eta "
+                     f"({c2p:g} here, vs eta / t = {c2s:g}); the gamma-monotonicity argument uses only "
+                     f"C2 > 0 and survives either reading")
+    if negative:
+        cert.finding("Kim et al. 2023, Theorem 3", "C1, C2, C3 and C4 are positive constants",
+                     f"for a negative eigenvalue (the saddle's escape direction) {negative} are negative "
+                     f"(both carry the sign of lambda); the second term stays positive as a product")
+    rho_rows = [r for r in table if r[4] != "True"]
+    if rho_rows:
+        cert.finding("Kim et al. 2023, Theorem 3 (rho) and its proof",
+                     "Delta_SAM decreases as rho increases, since lambda (1 + rho lambda)^2 increases "
+                     "with rho",
+                     "the derivative 2 lambda^2 (1 + rho lambda) is negative for lambda < 0 and "
+                     "rho > -1/lambda, and (17) itself rises with rho there: "
+                     + "; ".join(f"lambda={r[0]} (C2 {r[1]}): first rise at rho = {r[5]}"
+                                 for r in rho_rows))
+
+
+# -- dynamics ---------------------------------------------------------------------------------------
+def comparisons(quick: bool) -> list[tuple]:
+    """(label, lambda, (rho, gamma, B) low, (rho, gamma, B) high, expected sign of high - low)."""
+    out = []
+    for lam in (1.0, -1.0):
+        out += [(f"gamma 0 -> 0.5, lambda={lam}", lam, (0.3, 0.0, 4), (0.3, 0.5, 4), +1),
+                (f"gamma 0.5 -> 0.9, lambda={lam}", lam, (0.3, 0.5, 4), (0.3, 0.9, 4), +1),
+                (f"B 4 -> 32, lambda={lam}", lam, (0.3, 0.5, 4), (0.3, 0.5, 32), -1),
+                (f"rho 0 -> 0.5, lambda={lam}", lam, (0.0, 0.5, 4), (0.5, 0.5, 4), -1)]
+    out.append(("rho 1.5 -> 3 (beyond -1/lambda), lambda=-1.0", -1.0, (1.5, 0.5, 4), (3.0, 0.5, 4), -1))
+    return out[::2] if quick else out
+
+
+def paired(lam, lo, hi, n_chains, seed, alpha):
+    """CI of E[w^2(high) - w^2(low)] from chains sharing their noise (B scales the noise only)."""
+    a = simulate_w2(lam, lo[0], lo[1], lo[2], n_chains, seed)
+    b = simulate_w2(lam, hi[0], hi[1], hi[2], n_chains, seed)
+    return st.mean_ci(b - a, alpha), a, b
+
+
+def certify_dynamics(quick: bool = False, n_chains: int | None = None, seed: int = SEED,
+                     flip: bool = False) -> Certificate:
+    """Each stated monotonicity against paired chains; ``flip`` reverses every stated direction
+    (the negative control)."""
+    n_chains = n_chains or (3000 if quick else 20000)
+    fp = get_context("float64")
+    label = f"heavy-ball USAM chains, eta = {ETA}, t = {T}, {n_chains} chains per setting, seed {seed}"
+    cert = Certificate(THEOREM, TITLE, label if not flip else f"negative control (directions "
+                       f"reversed): {label}", statement=__doc__.split("\n\n")[4], context=fp.name,
+                       precision=fp.precision_label, expected=not flip)
+    comps = comparisons(quick)
+    alpha = FAMILY_ALPHA / len(comps)
+    rows, values = [], []
+    for i, (text, lam, lo, hi, sign) in enumerate(comps):
+        sign = -sign if flip else sign
+        ci, a, b = paired(lam, lo, hi, n_chains, seed + i, alpha)
+        holds = ci.low > 0 if sign > 0 else ci.high < 0
+        rows.append([text, "increases" if sign > 0 else "decreases", str(ci), str(holds)])
+        values += [_value(lam, lo, a, alpha), _value(lam, hi, b, alpha)]
+        cert.add(boolean(text, f"E[w^2] {'increases' if sign > 0 else 'decreases'} ({text})", holds,
+                         fp, str(ci)))
+    if not flip:
+        _value_claim(cert, values, fp)
+    cert.objects.update({
+        "sampling": f"{n_chains} chains per setting, paired (shared noise); normal (CLT) interval "
+                    f"per comparison at level 1 - {alpha:.3g} (Bonferroni, family-wise 99%)",
+        "paired comparisons": {"columns": ["comparison", "direction", "E[difference of w^2] (CI)",
+                                           "holds"], "rows": rows},
+        "(17) vs simulated E[w^2]": {"columns": ["lambda", "rho", "gamma", "B", "simulated (CI)",
+                                                 "(17), C2 = eta/t", "(17), C2 = t/eta"],
+                                     "rows": [_value_row(v) for v in values]}})
+    return cert.finish()
+
+
+def _value_claim(cert, values, fp) -> None:
+    """(17)'s value (either C2 reading) against the simulated interval, setting by setting."""
+    bad = [v for v in values if not (v["ci"].contains(v["stated"]) or v["ci"].contains(v["proof"]))]
+    cert.add(boolean("(17) value", f"(17) with one of the C2 readings lies in the simulated interval "
+                     f"[{len(values) - len(bad)}/{len(values)} settings]", not bad, fp))
+    if bad:
+        w = max(bad, key=lambda v: abs(np.log(v["proof"] / v["ci"].estimate)))
+        cert.finding("Kim et al. 2023, Theorem 3 (17)",
+                     "the mean squared displacement of SAM with momentum gamma and batch size B is (17)",
+                     f"(17) misses the heavy-ball chains' interval at {len(bad)}/{len(values)} "
+                     f"settings (both C2 readings); worst at lambda={w['lam']}, (rho, gamma, B) = "
+                     f"{w['setting']}: simulated {w['ci']}, (17) gives {w['stated']:.5g} (C2 = eta/t) "
+                     f"or {w['proof']:.5g} (C2 = t/eta). The monotonicities in gamma and B hold in the "
+                     f"dynamics; the one in rho holds there too, beyond -1/lambda as well, because the "
+                     f"dynamics' drift is lambda (1 + rho lambda), not (17)'s squared one")
+
+
+def _value(lam, setting, w2, alpha) -> dict:
+    rho, gamma, B = setting
+    return {"lam": lam, "setting": setting, "ci": st.mean_ci(w2, alpha),
+            "stated": float(msd17(lam, rho, ETA, B, T, gamma)),
+            "proof": float(msd17(lam, rho, ETA, B, T, gamma, "proof"))}
+
+
+def _value_row(v) -> list:
+    return [repr(v["lam"]), *(repr(x) for x in v["setting"]), str(v["ci"]), f"{v['stated']:.5g}",
+            f"{v['proof']:.5g}"]
+
+
+def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
+    return [certify_formula(), certify_dynamics(quick), certify_dynamics(True, flip=True)]
