@@ -49,7 +49,7 @@ def register(sub) -> None:
     p.add_argument("--local-min", dest="local_min", action="store_true",
                    help="x_star is only a local minimizer (Cor. A.6)")
     p.add_argument("--box", default=None,
-                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,..." "
+                   help="region of interest for the global-minimizer check: lo1,hi1,lo2,hi2,... "
                         "(default: a box around x_star and the maximizer or maximizer set)")
     p.add_argument("--manifold", action="store_true", help="also run Thm 3.1 on the construction")
     p.add_argument("--attraction", action="store_true", help="also run Thm 3.2 on the construction")
