@@ -16,7 +16,7 @@ def add_function_args(p, dps_default=None, context_default=None,
     p.add_argument("--smoothness", default=None, help="declare smoothness: analytic, C1, C2, ... (default: inferred from the expression)")
     p.add_argument("--dps", type=int, default=dps_default,
                    help="decimal digits, 15 to 10000: use mpmath at this precision"
-                        + (f" (default {dps_default})" if dps_default else ""))
+                        + (f" (default {dps_default})" if dps_default else " (default: none, float64 arithmetic)"))
     if contexts:
         p.add_argument("--context", default=context_default, choices=list(contexts),
                        help="arithmetic (default float64, or mpmath when --dps is given)"
