@@ -318,3 +318,9 @@ def test_point_strings_use_the_parser(mp50, fp):
 ])
 def test_other_commands_share_the_number_reader(argv, needle, capsys):
     assert needle in _one_line_error(capsys, main(argv))
+
+
+@pytest.mark.parametrize("text", ["1e400", "-10**400", "2**(10**7/3)", "pi**100000"])
+def test_numbers_beyond_float_range_or_too_large_are_refused(text):
+    with pytest.raises((NonFiniteError, ExpressionError)):
+        parse_number(text, "--x")
