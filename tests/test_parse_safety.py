@@ -291,6 +291,7 @@ def test_api_typed_errors(fp):
         with pytest.raises(err):
             classify(ring, ["-0.2", "0"], "1.2", fp, tol=tol)
     assert classify(ring, ["-0.2", "0"], "6/5", fp).kind == classify(ring, ["-0.2", "0"], "1.2", fp).kind
+    assert classify(ring, ["-0.2", "0"], "6/5", fp, tol="1/10000000").tol == repr(1e-7)
     with pytest.raises(InvalidRhoError):
         classify(ring, ["-0.2", "0"], "-6/5", fp)
 
