@@ -291,6 +291,7 @@ def test_api_typed_errors(fp):
         with pytest.raises(err):
             classify(ring, ["-0.2", "0"], "1.2", fp, tol=tol)
     assert classify(ring, ["-0.2", "0"], "6/5", fp).kind == classify(ring, ["-0.2", "0"], "1.2", fp).kind
+    assert classify(ring, ["-0.2", "0"], "6/5", fp, tol="1/10000000").tol == repr(1e-7)
     with pytest.raises(InvalidRhoError):
         classify(ring, ["-0.2", "0"], "-6/5", fp)
 
@@ -318,3 +319,9 @@ def test_point_strings_use_the_parser(mp50, fp):
 ])
 def test_other_commands_share_the_number_reader(argv, needle, capsys):
     assert needle in _one_line_error(capsys, main(argv))
+
+
+@pytest.mark.parametrize("text", ["1e400", "-10**400", "2**(10**7/3)", "pi**100000"])
+def test_numbers_beyond_float_range_or_too_large_are_refused(text):
+    with pytest.raises((NonFiniteError, ExpressionError)):
+        parse_number(text, "--x")

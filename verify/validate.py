@@ -34,6 +34,8 @@ def check_real(value, what: str, low: float | None = None, high: float | None = 
     """A finite real number in [low, high] (``open_low``: low itself excluded)."""
     try:
         x = float(value)
+    except OverflowError:
+        raise NonFiniteError(f"{what} {value!r} is beyond the float64 range") from None
     except (TypeError, ValueError):
         raise OptionError(f"{what} must be a number, got {value!r}") from None
     if not math.isfinite(x):

@@ -47,6 +47,7 @@ import sympy as sp
 
 from . import sam
 from ..errors import PrecisionError
+from ..objectives.parse import parse_number
 from ..validate import check_count
 
 
@@ -115,6 +116,7 @@ def classify(obj, x, rho, ctx, tol=None, samples: int = 64, seed: int = 0) -> Cl
     g = ctx.check_finite(obj.grad(x, ctx), "grad f(x)")
     gn = ctx.norm(g)
     if tol is not None:
+        tol = parse_number(tol, "tol") if isinstance(tol, str) else tol  # '1e-8', '1/1000'
         ctx.require_tol(tol, "classification tolerance")
         tol = ctx.scalar(tol)
     else:

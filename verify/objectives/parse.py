@@ -38,6 +38,7 @@ FUNCTIONS = {
 }
 CONSTANTS = {"pi": sp.pi, "E": sp.E}
 NOT_FINITE = {"nan", "inf", "infinity", "oo", "zoo", "NaN", "Inf", "Infinity"}
+FLOAT_MAX = sp.Rational(int(1.7976931348623157e308))
 MAX_BITS = 1 << 16   # numbers written as literals or powers stay below ~20000 digits (no hangs)
 
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b, ast.Mult: lambda a, b: a * b,
@@ -105,6 +106,8 @@ def _number(text: str) -> sp.Expr:
         raise NonFiniteError(f"{text!r} is not finite")
     if value.is_real is not True:
         raise ExpressionError(f"{text!r} is not a real number ({value})")
+    if bool(abs(value) > FLOAT_MAX):  # every arithmetic, float64 included, must hold a user's number
+        raise NonFiniteError(f"{text!r} is beyond the float64 range (|value| > 1.8e308)")
     return value
 
 
@@ -171,9 +174,9 @@ class _Reader:
 
     def check_size(self, node, base, exponent):
         """Refuse a power of numbers too large to hold (9**9**9 would never finish)."""
-        if base.is_number and exponent.is_Integer and base not in (0, 1, -1):
+        if base.is_number and exponent.is_Rational and base not in (0, 1, -1):
             bits = max(int(base.p).bit_length(), int(base.q).bit_length()) if base.is_Rational else 64
-            if bits * abs(int(exponent)) > MAX_BITS:
+            if bits * (abs(exponent.p) // exponent.q) > MAX_BITS:
                 self.refuse(node, "a number too large:")
 
     def atom(self, node):
