@@ -15,9 +15,9 @@ import sys
 from .errors import SamVerifyError
 
 
-class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter, argparse.RawDescriptionHelpFormatter):
+class HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
     """Every option's help ends with its default, unless the help already states it or there is
-    none to state (a flag, or no default); descriptions keep their line breaks."""
+    none to state (a flag, or no default)."""
 
     def _get_help_string(self, action):
         text = action.help or ""

@@ -51,7 +51,8 @@ def run(args) -> int:
         o = cert.objects
         print(f"{o.get('verdict', 'REFUSED')}: {o.get('reason', cert.refused)}")
         if "route" in o:
-            print(f"  route: {o['route']}; box: centre ({', '.join(o['box_center'])}), "
-                  f"radius {o['box_radius']}")
+            from ..core.display import number, shown
+            print(f"  route: {o['route']}; box: centre {shown(o['box_center'])}, "
+                  f"radius {number(o['box_radius'])}")
         print(cert)
     return 0 if cert.objects.get("verdict") == "PROVED" else 1

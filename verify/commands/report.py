@@ -8,7 +8,7 @@ from ..errors import SamVerifyError
 from ..validate import check_count
 
 # wall clock on 2 quiet cores, measured (README: "How long it takes"); shown in --help and at start
-EXPECTED = {"quick": "about 45 s", "full": "about 4 min"}
+EXPECTED = {"quick": "under a minute", "full": "about 4-5 min"}
 
 
 def register(sub) -> None:
@@ -49,7 +49,8 @@ def run(args) -> int:
     if not args.no_progress:
         mode = "quick" if args.quick else "full"
         print(f"sam-verify report ({mode}{', some sections' if only else ''}): the whole {mode} report "
-              f"takes {EXPECTED[mode]} on 2 quiet cores", file=sys.stderr)
+              f"takes {EXPECTED[mode]} on 2 quiet cores (longer on busy ones: see the README)",
+              file=sys.stderr)
     command = " ".join(["sam-verify"] + sys.argv[1:]) if os.path.basename(sys.argv[0]).startswith(
         ("sam-verify", "__main__")) else None
     report = build(out=args.out, quick=args.quick, only=only, jobs=max(1, args.jobs),
