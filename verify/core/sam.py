@@ -21,26 +21,23 @@ Matrix-free forms (``*_matvec``) use only Hessian-vector products, for large d.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from ..errors import InvalidRhoError, NonFiniteError, ZeroGradientError
 
 
 def check_rho(rho, ctx=None, allow_zero: bool = False):
-    """rho as a scalar of ctx, refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
+    """rho as a scalar of ctx (``ctx.convert``: a decimal string or Fraction exactly, a Python float
+    at its exact binary value), refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
     means plain gradient descent, as in training)."""
     try:
-        value = float(rho)
-    except (TypeError, ValueError) as exc:
+        value = float(Fraction(rho)) if isinstance(rho, str) else float(rho)
+    except (TypeError, ValueError, ZeroDivisionError) as exc:
         raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
     if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
         raise InvalidRhoError(f"rho must be a finite number {'>=' if allow_zero else '>'} 0, got {rho!r}")
-    if ctx is None or type(rho).__module__.startswith(("mpmath", "flint", "torch")):
-        return rho
-    if ctx.name in ("float64", "torch"):
-        return value
-    # a Python float is taken at its exact binary value; pass a string or Fraction for a decimal
-    return ctx.scalar(rho)
+    return rho if ctx is None else ctx.convert(Fraction(rho) if isinstance(rho, str) else rho)
 
 
 @dataclass
