@@ -153,3 +153,34 @@ def test_tolerance_tiers_follow_the_precision(tier):
     assert t_lo.tier == tier and float(t_hi.value) < float(t_lo.value) * 1e-15
     with pytest.raises(BackendError, match="unknown tolerance tier"):
         lo.tol(tier="tight")
+
+
+def test_claims_record_their_tier_and_value():
+    from verify.core.claims import compare
+    from verify.core.results import Verdict
+    mp = get_context("mpmath", dps=30)
+    allowance = mp.tol(2, tier="derived")
+    ok = compare("c", "tiny residual", allowance / 2, "<=", 0, mp, tier="derived", scale=2)
+    assert ok.verdict is Verdict.PASS and ok.tier == "derived"
+    assert float(ok.tolerance) == pytest.approx(float(allowance))
+    assert ok.to_dict()["tier"] == "derived" and "derived" in str(ok)
+    # negative control: twice the allowance fails
+    assert compare("c", "r", allowance * 2, "<=", 0, mp, tier="derived", scale=2).verdict is Verdict.FAIL
+    assert compare("c", "r", 1, "<=", 2, mp).tier == "exact"
+    assert compare("c", "r", 1, "<=", 2, mp, tol=mp.tolerance("solver")).tier == "solver"
+    assert compare("c", "r", 1, "<=", 2, mp, tol=1e-20).tier == "custom"
+
+
+def test_rigorous_claims_use_only_the_sampling_allowance():
+    """Arb's balls carry rounding, solver and derivation errors themselves; only the error of a
+    float64 procedure (the sampling tier) widens the bound."""
+    from verify.core.claims import compare
+    from verify.core.results import Verdict
+    arb = get_context("arb", dps=30)
+    sampled = arb.scalar("1e-12")  # e.g. |f - level| at a float64 bisection point
+    assert compare("c", "r", sampled, "<=", 0, arb, tol=arb.scalar("1e-10"),
+                   tier="sampling").verdict is Verdict.PROVED
+    assert compare("c", "r", sampled, "<=", 0, arb, tol=arb.scalar("1e-10"),
+                   tier="derived").verdict is Verdict.FAIL
+    assert compare("c", "r", sampled, "<=", 0, arb, tol=arb.scalar("1e-13"),
+                   tier="sampling").verdict is Verdict.FAIL

@@ -41,7 +41,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import BackendError, NonFiniteError, PrecisionError
-from .tolerance import TIERS, Tolerance, tier_value
+from .tolerance import Tolerance, tier_value
 
 ELEMENTARY = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan")
 
@@ -75,7 +75,7 @@ def register_number(kind: type, to_exact: Callable[[Any], Any]) -> None:
 
 
 def exact_number(v) -> Any:
-    """An exact Python value (int, Fraction, decimal string) for a number of any context; an
+    """An exact Python value (int, float, Fraction, other text) for a number of any context; an
     interval gives its midpoint (converting a ball to a point arithmetic loses its radius); a
     non-finite number gives a float inf or nan."""
     if isinstance(v, (bool, int, Fraction)):
@@ -85,8 +85,8 @@ def exact_number(v) -> Any:
             return Fraction(v.strip())
         except (ValueError, ZeroDivisionError):
             return v
-    if isinstance(v, float):  # a binary float is an exact dyadic rational; inf and nan stay
-        return Fraction(v) if math.isfinite(v) else v  # floats, for check_finite to name
+    if isinstance(v, float):  # exact already: every context's scalar takes a float at its binary
+        return float(v)         # value (np.float64 included; inf and nan for check_finite to name)
     for kind in type(v).__mro__:
         if kind in EXACT_NUMBER:
             return EXACT_NUMBER[kind](v)
