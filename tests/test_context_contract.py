@@ -184,3 +184,13 @@ def test_rigorous_claims_use_only_the_sampling_allowance():
                    tier="derived").verdict is Verdict.FAIL
     assert compare("c", "r", sampled, "<=", 0, arb, tol=arb.scalar("1e-13"),
                    tier="sampling").verdict is Verdict.FAIL
+
+
+def test_convert_keeps_native_entries_of_a_list():
+    """A list of balls converted to an Arb vector keeps every radius (a midpoint would be unsound)."""
+    arb = get_context("arb", dps=30)
+    balls = [arb.ball("1", "1e-3"), arb.ball("-2", "1e-5")]
+    v = arb.convert(balls)
+    assert [arb.radius(b) for b in v] == pytest.approx([1e-3, 1e-5], rel=1e-6)
+    f = SympyObjective("x*y", "x,y")
+    assert arb.radius(f.value(f.point(balls, arb), arb)) > 1e-3  # the box, not its centre

@@ -172,7 +172,9 @@ class Context:
             value = np.asarray(value, dtype=object)
         if np.ndim(value) == 0:
             return self.scalar(exact_number(value))
-        flat = [exact_number(v) for v in np.asarray(value, dtype=object).reshape(-1)]
+        # native entries stay as they are (a ball keeps its radius); the others become exact values
+        flat = [v if self.is_native(v) else exact_number(v)
+                for v in np.asarray(value, dtype=object).reshape(-1)]
         if np.ndim(value) == 1:
             return self.vector(flat)
         if np.ndim(value) == 2:
