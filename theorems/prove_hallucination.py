@@ -111,7 +111,7 @@ def _mp_solve(obj, route, x0, rho_q, xs_q, dps, max_iter=60):
     """Newton in mpmath at ``dps`` digits on F (isolated) or G (manifold); returns floats-free mp."""
     mp = _context("mpmath", dps)
     rho = mp.scalar(rho_q)
-    x = mp.vector([to_fraction(v) if not hasattr(v, "_mpf_") else v for v in x0])
+    x = mp.vector([v if mp.is_native(v) else to_fraction(v) for v in x0])
     if route == "manifold":
         res, jac = _G(obj, rho, mp.vector(xs_q), mp)
     else:

@@ -105,7 +105,7 @@ def floats(x, ctx) -> list[float]:
 def scalar_from_text(text, ctx):
     """A number in ``ctx`` from a number or an expression such as '3/2' or 'sqrt(3)' (exact)."""
     if not isinstance(text, str):
-        return ctx.scalar(text) if not hasattr(text, "mid") else text
+        return ctx.convert(text)
     return constant(text, ctx)  # the whitelist number parser: data, never code
 
 
@@ -283,7 +283,7 @@ def solve_lagrange(obj, ctx, x_star, level, x0):
     g0 = obj.grad(x0, ctx)
     lam0 = ctx.scalar(2) * ((x_star - x0) @ g0) / (g0 @ g0)
     z0 = ctx.stack([x0[i] for i in range(obj.dim)] + [lam0])
-    res = newton(residual, jacobian, z0, ctx, what="Lagrange-system Newton (Thm 2.1)")
+    res = newton(residual, jacobian, z0, ctx, what="Lagrange-system Newton (Thm 2.1)", require_isolated=True)
     x_h, lam = split(res.x)
     return x_h, lam, {"iterations": res.iterations, "residual": res.residual, "tol": res.tol}
 
@@ -398,7 +398,7 @@ def certify(con: Construction, containment: str | None = None) -> Certificate:
     lvl_f = ctx.to_float(con.level)
     dev = float(abs(fb - lvl_f).max())
     cert.add(compare("lemma_a3_samples", "Lemma A.3: f = M - eps on the sampled boundary of C_eps",
-                     dev, "<=", 0, ctx, tol=samp_tol,
+                     dev, "<=", 0, ctx, tol=samp_tol, tier="sampling",
                      note=f"float64 bisection; allowance {SAMPLING_TOL} x {scale:.3g}"))
     cert.add(compare("lemma_a3_x_h", "Lemma A.3 at x_h: |f(x_h) - (M - eps)|",
                      ctx.abs(obj.value(x_h, ctx) - con.level), "<=", 0, ctx, tol=tol, note=tol_txt))
@@ -472,8 +472,7 @@ def _claim_sam_minimizer(con, fsam, tol, tol_txt):
             diff = sam_value(obj, y, con.rho, ctx) - fsam
         except ZeroGradientError:
             continue
-        if worst is None or ctx.less(diff, worst):
-            worst = diff
+        worst = diff if worst is None else ctx.minimum(worst, diff)
     cert.add(compare("sam_local_min", f"x_h is a local minimizer of f_SAM: min over {len(P)} samples "
                      f"y in B(x_h, {rad:.3g}) of f_SAM(y) - f_SAM(x_h)", worst, ">=", 0, ctx,
                      tol=tol, note=tol_txt + ("; global because f_SAM(y) = f(y+) >= min f = "

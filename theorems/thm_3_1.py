@@ -95,9 +95,7 @@ def preimage(obj, x, rho, ctx, guess, tol=None, max_iter: int = 60):
 
 
 def _native(v, ctx) -> bool:
-    if ctx.name == "torch":
-        return ctx.torch.is_tensor(v)
-    return hasattr(v, "dtype") and hasattr(v, "shape")
+    return ctx.is_native(v)
 
 
 def find_preimage(obj, x_star, rho, ctx, guess=None, box=None, grid: int = 81):
@@ -582,7 +580,7 @@ def construction_chart(obj, x_star, ctx) -> Chart | None:
 def appendix_d_seams(p) -> float:
     """Distance (max-norm, float) of a point to the lines x = -1, x = 0, |y| = 0.6, |y| = 5.6 where
     the Appendix D function switches formula (f is C^1, not C^2, there)."""
-    vals = [float(v.mid()) if hasattr(v, "mid") else float(v) for v in
+    vals = [float(v) for v in
             (p.tolist() if hasattr(p, "tolist") else list(p))]
     x, y = vals[0], vals[1]
     return min(abs(x + 1), abs(x), abs(abs(y) - 0.6), abs(abs(y) - 5.6))
@@ -602,7 +600,7 @@ def negative_control_singular(ctx, rho="6/5") -> Certificate:
     I + rho Du(x_h) = I - P (P the tangential projector) is singular. Theorem 3.1 must refuse."""
     zf = zoo.get("circle_max")
     obj = zf.objective
-    r = sam.check_rho(ctx.scalar(sp.Rational(rho)) if ctx.name != "float64" else float(sp.Rational(rho)), ctx)
+    r = sam.check_rho(sp.Rational(rho), ctx)
     x_h = ctx.vector([r, ctx.scalar(0)])
     cert = certify(obj, ctx.zeros(2), x_h, r, ctx, m=0, example="negative control: circle_max, "
                    f"x* = 0 (isolated minimizer), rho = {rho}: I + rho Du(x_h) singular",
@@ -633,7 +631,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     for name, rho, guess, _, hw in EXAMPLES:
         ctx = get_context("mpmath", dps=dps)
         n = 4 if quick else 12
-        certs.append(certify_zoo(name, sp.Rational(rho) if ctx.name != "float64" else rho, ctx,
+        certs.append(certify_zoo(name, sp.Rational(rho), ctx,
                                  guess=[float(sp.Rational(g)) for g in guess], half_width=hw,
                                  n_steps=n if name != "ring3" else (2 if quick else 4),
                                  example=f"{name}, rho = {rho}, x_h traced from x* = "

@@ -770,7 +770,7 @@ def isolated_H(obj, x_star, rho, ctx, guess) -> HSet:
 
 
 def _rho(ctx, text):
-    return float(sp.Rational(text)) if ctx.name in ("float64", "torch") else ctx.scalar(sp.Rational(text))
+    return ctx.convert(sp.Rational(text))
 
 
 def example_circle_max(ctx, quick=False, eta=None, expected=True, label=None) -> Certificate:

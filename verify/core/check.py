@@ -51,11 +51,9 @@ def central_weights(order: int) -> tuple[tuple[int, Fraction], ...]:
 
 
 def reference_context(ctx):
-    """The arithmetic the finite differences are taken in: twice the digits for mpmath."""
-    if ctx.name == "mpmath":
-        from ..ctx.mp import MPContext
-        return MPContext(2 * ctx.dps)
-    return ctx
+    """The arithmetic the finite differences are taken in (``ctx.reference()``: twice the digits
+    for mpmath, the context itself where precision is fixed or rigorous)."""
+    return ctx.reference()
 
 
 def fd_plan(ctx, x):
@@ -94,10 +92,7 @@ def _size(v, ctx):
 
 
 def _convert(v, ctx):
-    if hasattr(v, "shape") and len(v.shape):
-        flat = [ctx.scalar(e) for e in np.asarray(v, dtype=object).reshape(-1)]
-        return np.array(flat, dtype=object).reshape(v.shape) if ctx.name == "mpmath" else v
-    return ctx.scalar(v)
+    return ctx.convert(v)
 
 
 def fd_claim(cid, statement, exact, diff: Difference, x, ctx):
@@ -117,7 +112,7 @@ def _directions(obj, ctx, count: int, seed: int):
     for _ in range(count):
         d = rng.standard_normal(obj.dim)
         d = d / np.linalg.norm(d)
-        out.append(ctx.vector([repr(float(c)) if ctx.name == "mpmath" else float(c) for c in d]))
+        out.append(ctx.vector([float(c) for c in d]))
     return out
 
 
@@ -187,8 +182,9 @@ def check_sam_operators(obj, x, rho, ctx, directions: int = 2, seed: int = 0,
     return claims
 
 
-def _agree(cid, statement, a, b, ctx, units: int = 1024):
-    """Two exact formulas for the same quantity agree to roundoff (units * eps * size)."""
+def _agree(cid, statement, a, b, ctx):
+    """Two exact formulas for the same quantity agree to roundoff (the ``derived`` tier times the
+    size)."""
     scale = max(1.0, ctx.to_float(_size(b, ctx)))
-    return compare(cid, statement, _size(a - b, ctx), "<=", ctx.tol(scale, units=units), ctx,
-                   note=f"{units} units of roundoff times the size")
+    return compare(cid, statement, _size(a - b, ctx), "<=", 0, ctx, tier="derived", scale=scale,
+                   note="derived tier (1024 units of roundoff) times the size")

@@ -2,25 +2,57 @@
 
 Point arithmetics (float64, mpmath, torch) pass a claim when it holds with the stated allowance
 (``value <= bound + tol`` and so on; ``==`` means ``|value - bound| <= tol``). The rigorous context
-decides on endpoints without allowance: PROVED when the whole enclosure satisfies the relation, FAIL
-when none of it does, UNDECIDED otherwise.
+decides on endpoints: PROVED when the whole enclosure satisfies the relation, FAIL when none of it
+does, UNDECIDED otherwise — without allowance, because ball arithmetic already carries the rounding,
+solver and derivation errors, except for the ``sampling`` tier, whose allowance stands for the error
+of a float64 procedure (bisection, sampling) that the balls know nothing about.
+
+The allowance comes from a tier of :mod:`verify.ctx.tolerance` (``tier='derived'``, times ``scale``),
+or is given as ``tol`` (a number, or a :class:`~verify.ctx.tolerance.Tolerance` carrying its tier);
+every claim records the tier and the value used. ``tol`` without a tier is recorded as ``custom``; no
+allowance at all as ``exact``.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from ..ctx.tolerance import SAMPLING, Tolerance
 from ..errors import UndecidedError
 from .results import Claim, Verdict
 
 
 def compare(claim_id: str, statement: str, value: Any, relation: str, bound: Any, ctx,
-            tol: Any = None, note: str = "") -> Claim:
-    tol = ctx.scalar(0) if tol is None else tol
+            tol: Any = None, note: str = "", tier: str | None = None, scale: Any = 1) -> Claim:
+    tier, tol = _allowance(ctx, tol, tier, scale)
     value_n, bound_n = _native(value, ctx), _native(bound, ctx)
-    verdict = _decide_rigorous(value_n, relation, bound_n, ctx) if ctx.rigorous else \
-        _decide_point(value_n, relation, bound_n, tol, ctx)
+    with ctx.working():
+        if ctx.rigorous:
+            if tier == SAMPLING:  # the allowance of a float64 procedure widens the bound
+                bound_n = _widen(bound_n, relation, tol, ctx)
+            verdict = _decide_rigorous(value_n, relation, bound_n, ctx)
+        else:
+            verdict = _decide_point(value_n, relation, bound_n, tol, ctx)
     return Claim(claim_id, statement, ctx.to_str(value_n), relation, ctx.to_str(bound_n),
-                 ctx.to_str(_native(tol, ctx)), verdict, ctx.name, ctx.precision_label, note)
+                 ctx.to_str(_native(tol, ctx)), verdict, ctx.name, ctx.precision_label, note,
+                 tier=tier)
+
+
+def _allowance(ctx, tol, tier, scale):
+    """(tier, allowance as a scalar of ctx) from the arguments of :func:`compare`."""
+    if isinstance(tol, Tolerance):
+        return tol.tier, tol.value
+    if tol is None:
+        return ("exact", ctx.scalar(0)) if tier is None else (tier, ctx.tol(scale, tier=tier))
+    return tier or "custom", tol
+
+
+def _widen(bound, relation, tol, ctx):
+    tol = _native(tol, ctx)
+    if relation in ("<", "<="):
+        return bound + tol
+    if relation in (">", ">="):
+        return bound - tol
+    return bound  # '==' and '!=' keep their strict endpoint meaning
 
 
 def boolean(claim_id: str, statement: str, holds: bool | None, ctx, evidence: str = "") -> Claim:
@@ -28,7 +60,7 @@ def boolean(claim_id: str, statement: str, holds: bool | None, ctx, evidence: st
     verdict = Verdict.UNDECIDED if holds is None else (
         (Verdict.PROVED if ctx.rigorous else Verdict.PASS) if holds else Verdict.FAIL)
     return Claim(claim_id, statement, str(holds), "==", "True", "0", verdict, ctx.name,
-                 ctx.precision_label, evidence)
+                 ctx.precision_label, evidence, tier="exact")
 
 
 def _native(v, ctx):
@@ -38,9 +70,7 @@ def _native(v, ctx):
 
 
 def _decide_point(v, rel, b, tol, ctx) -> Verdict:
-    fv, fb, ft = ctx.to_float(v), ctx.to_float(b), ctx.to_float(tol)
-    if ctx.name == "mpmath":  # keep all digits: compare in the context's own numbers
-        fv, fb, ft = v, b, tol
+    fv, fb, ft = ctx.decision_values(v, b, tol)
     ok = {"<=": fv <= fb + ft, "<": fv < fb + ft, ">=": fv >= fb - ft, ">": fv > fb - ft,
           "==": abs(fv - fb) <= ft, "!=": abs(fv - fb) > ft}[rel]
     return Verdict.PASS if ok else Verdict.FAIL

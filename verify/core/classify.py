@@ -106,7 +106,8 @@ class Classification:
 
 
 def default_tol(ctx, scale: float = 1.0):
-    return ctx.scalar(ctx.eps) ** (ctx.scalar(1) / 2) * max(1.0, scale)
+    """The ``sampling`` tier (sqrt(eps)) times max(1, scale): ~ 0 is read from computed values."""
+    return ctx.tol(max(1.0, scale), tier="sampling")
 
 
 def classify(obj, x, rho, ctx, tol=None, samples: int = 64, seed: int = 0) -> Classification:
@@ -270,8 +271,7 @@ def _sampled_increase(obj, x, rho, ctx, f0, samples, seed):
     for k in range(samples):
         r = scale * 10.0 ** (-2 - (k % 3))
         v = rng.standard_normal(obj.dim)
-        v = ctx.vector([repr(float(c)) if ctx.name == "mpmath" else float(c)
-                        for c in r * v / np.linalg.norm(v)])
+        v = ctx.vector([float(c) for c in r * v / np.linalg.norm(v)])
         diff = sam.sam_value(obj, x + v, rho, ctx) - f0
         worst = diff if worst is None or ctx.to_float(diff) < ctx.to_float(worst) else worst
     return worst

@@ -74,7 +74,7 @@ def run(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, steps: i
     if eta <= 0:
         raise SamVerifyError(f"step size eta must be > 0, got {eta}")
     x = obj.point(x0, ctx)
-    tol = ctx.to_float(ctx.tol(1, units=64)) if tol is None else tol
+    tol = ctx.to_float(ctx.tol(1, tier="solver")) if tol is None else tol
     traj = Trajectory(method, rho, eta, momentum, int(switch_fraction * steps), tol=tol)
     v = None
     eta_c, beta = ctx.scalar(eta), ctx.scalar(momentum)

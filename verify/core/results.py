@@ -43,7 +43,7 @@ def _as_text(value: Any) -> Any:
         return {str(k): _as_text(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_as_text(v) for v in value]
-    if hasattr(value, "tolist") and not hasattr(value, "mid"):  # numpy / torch arrays
+    if hasattr(value, "tolist") and hasattr(value, "ndim"):  # numpy / torch arrays and scalars
         return _as_text(value.tolist())
     if isinstance(value, int):
         return str(value)
@@ -54,7 +54,9 @@ def _as_text(value: Any) -> Any:
 
 @dataclass
 class Claim:
-    """One checked statement. ``value relation bound`` is tested with allowance ``tolerance``."""
+    """One checked statement. ``value relation bound`` is tested with allowance ``tolerance``, of
+    the named ``tier`` (rounding, solver, derived, sampling: :mod:`verify.ctx.tolerance`; ``exact``
+    for no allowance, ``custom`` for a value given without a tier; empty in older results)."""
 
     id: str
     statement: str
@@ -66,6 +68,7 @@ class Claim:
     context: str = ""
     precision: str = ""
     note: str = ""
+    tier: str = ""
 
     @property
     def passed(self) -> bool:
@@ -77,13 +80,14 @@ class Claim:
             "relation": self.relation, "bound": _as_text(self.bound),
             "tolerance": _as_text(self.tolerance), "verdict": self.verdict.value,
             "context": self.context, "precision": self.precision, "note": self.note,
+            "tier": self.tier,
         }
 
     def __str__(self) -> str:
         from .display import claim_line, in_text
         return (f"[{self.verdict.value.upper():9s}] {self.id}: {self.statement}\n"
                 f"            {claim_line(self.value, self.relation, self.bound, self.tolerance, self.verdict.value)}"
-                f" ({self.context} {self.precision})"
+                f" ({(self.tier + ' tier; ') if self.tier else ''}{self.context} {self.precision})"
                 + (f"\n            note: {in_text(self.note)}" if self.note else ""))
 
 

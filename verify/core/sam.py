@@ -31,7 +31,8 @@ from ..objectives.parse import parse_number
 
 
 def check_rho(rho, ctx=None, allow_zero: bool = False):
-    """rho as a scalar of ctx, refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
+    """rho as a scalar of ctx (``ctx.convert``: a decimal string or Fraction exactly, a Python float
+    at its exact binary value), refused unless finite and > 0 (``allow_zero``: >= 0, where rho = 0
     means plain gradient descent, as in training)."""
     if isinstance(rho, str):  # the whitelist number parser: '1.2', '6/5', 'sqrt(2)' (exact)
         try:
@@ -40,19 +41,16 @@ def check_rho(rho, ctx=None, allow_zero: bool = False):
             raise InvalidRhoError(str(exc)) from None
         rho = Fraction(int(exact.p), int(exact.q)) if exact.is_Rational else exact
     try:
-        value = float(rho)
-    except (TypeError, ValueError) as exc:
+        value = float(Fraction(rho)) if isinstance(rho, str) else float(rho)
+    except (TypeError, ValueError, ZeroDivisionError) as exc:
         raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
     if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):
         raise InvalidRhoError(f"rho must be a finite number {'>=' if allow_zero else '>'} 0, got {rho!r}")
-    if ctx is None or type(rho).__module__.startswith(("mpmath", "flint", "torch")):
+    if ctx is None:
         return rho
-    if ctx.name in ("float64", "torch"):
-        return value
     if hasattr(rho, "is_number") and not rho.is_Rational:  # an exact irrational such as sqrt(2)
         return constant(rho, ctx)
-    # a Python float is taken at its exact binary value; pass a string or Fraction for a decimal
-    return ctx.scalar(rho)
+    return ctx.convert(rho)  # a Fraction exactly, a float at its binary value, native values as they are
 
 
 @dataclass

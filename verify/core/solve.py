@@ -1,7 +1,7 @@
 """Newton's method in any context, with a stated stopping tolerance.
 
 ``newton(residual, jacobian, x0, ctx)`` iterates x <- x - J(x)^{-1} r(x) until ||r(x)|| <= tol
-(default: the context's ``tol`` scaled by max(1, ||x||)) and raises :class:`ConvergenceError`
+(default: the context's ``solver`` tolerance tier scaled by max(1, ||x||)) and raises :class:`ConvergenceError`
 naming the last residual otherwise. Used for critical points, the Lagrange system of Theorem 2.1 and
 the continuation of Theorem 3.1.
 """
@@ -22,20 +22,35 @@ class NewtonResult:
 
 
 def newton(residual: Callable, jacobian: Callable, x0, ctx, tol=None, max_iter: int = 100,
-           what: str = "Newton") -> NewtonResult:
+           what: str = "Newton", require_isolated: bool = False) -> NewtonResult:
+    """``require_isolated``: also refuse a solution at which the Jacobian is numerically singular
+    (sigma_min/sigma_max below the ``sampling`` tier), i.e. one of a continuum of solutions. Whether
+    Newton happens to converge onto such a continuum depends on rounding; this makes it a decision."""
+    with ctx.working():  # every step at the context's own precision
+        res = _newton(residual, jacobian, x0, ctx, tol, max_iter, what)
+        if require_isolated:
+            ratio = _conditioning(jacobian, res.x, ctx)
+            if ratio is not None and ratio < ctx.to_float(ctx.tol(tier="sampling")):
+                raise ConvergenceError(f"{what} converged to a point where the Jacobian is nearly "
+                                       f"singular (sigma_min/sigma_max = {ratio:.2e}): the solution "
+                                       f"is not isolated")
+        return res
+
+
+def _newton(residual, jacobian, x0, ctx, tol, max_iter, what) -> NewtonResult:
     x = x0
     r = residual(x)
     rn = ctx.norm(r)
     for k in range(max_iter):
         scale = max(1.0, ctx.to_float(ctx.norm(x)))
-        target = tol if tol is not None else ctx.tol(scale, units=64)
+        target = tol if tol is not None else ctx.tol(scale, tier="solver")
         if ctx.to_float(rn) <= ctx.to_float(target):
             return NewtonResult(x, rn, k, target)
         step = ctx.solve(jacobian(x), r)
         # damp the step until the residual decreases (keeps Newton inside the basin it started in)
         t = ctx.scalar(1)
         for _ in range(30):
-            trial = x - t * step
+            trial = ctx.midpoint(x - t * step)  # intervals: steer by midpoints
             r_trial = residual(trial)
             rn_trial = ctx.norm(r_trial)
             if ctx.to_float(rn_trial) < ctx.to_float(rn) or ctx.to_float(rn) == 0:
@@ -43,7 +58,7 @@ def newton(residual: Callable, jacobian: Callable, x0, ctx, tol=None, max_iter: 
             t = t / 2
         x, r, rn = trial, r_trial, rn_trial
     scale = max(1.0, ctx.to_float(ctx.norm(x)))
-    target = tol if tol is not None else ctx.tol(scale, units=64)
+    target = tol if tol is not None else ctx.tol(scale, tier="solver")
     if ctx.to_float(rn) <= ctx.to_float(target):
         return NewtonResult(x, rn, max_iter, target)
     raise ConvergenceError(f"{what} did not converge in {max_iter} steps: residual "
@@ -51,15 +66,22 @@ def newton(residual: Callable, jacobian: Callable, x0, ctx, tol=None, max_iter: 
                            + _conditioning_hint(jacobian, x, ctx))
 
 
+def _conditioning(jacobian, x, ctx) -> float | None:
+    """sigma_min / sigma_max of the Jacobian at x, or None where it cannot be computed."""
+    try:
+        s = ctx.svdvals(jacobian(x))
+        return ctx.to_float(s[-1]) / max(ctx.to_float(s[0]), 1e-300)
+    except Exception:  # the conditioning is a diagnosis: never mask the caller's own outcome
+        return None
+
+
 def _conditioning_hint(jacobian, x, ctx) -> str:
     """Why Newton may have stalled: a (nearly) singular Jacobian means the solution is not isolated
     (a continuum of solutions) and Newton converges only linearly, if at all."""
-    try:
-        s = ctx.svdvals(jacobian(x))
-        ratio = ctx.to_float(s[-1]) / max(ctx.to_float(s[0]), 1e-300)
-    except Exception:  # the hint is optional: never mask the convergence error itself
+    ratio = _conditioning(jacobian, x, ctx)
+    if ratio is None:
         return ""
-    if ratio < ctx.to_float(ctx.scalar(ctx.eps) ** (ctx.scalar(1) / 2)):
+    if ratio < ctx.to_float(ctx.tol(tier="sampling")):
         return (f"; the Jacobian at the last iterate is nearly singular (sigma_min/sigma_max = "
                 f"{ratio:.2e}), so the solution is likely not isolated")
     return f"; Jacobian sigma_min/sigma_max = {ratio:.2e} at the last iterate"

@@ -5,17 +5,26 @@ from fractions import Fraction
 
 import numpy as np
 
-from .base import Context
+from .base import Context, GridDecisions
 
 
-class FloatContext(Context):
+class FloatContext(GridDecisions, Context):
     name = "float64"
     prec = 53
+    scalar_kind = "Python float"
 
-    def scalar(self, v):
+    def scalar(self, v) -> float:
         if isinstance(v, Fraction):
-            return v.numerator / v.denominator
-        return float(v) if np.ndim(v) == 0 else np.asarray(v, dtype=float)
+            return v.numerator / v.denominator  # correctly rounded
+        return float(v)
+
+    def is_native(self, value) -> bool:
+        if isinstance(value, np.ndarray):
+            return value.dtype == np.float64
+        return isinstance(value, float)  # np.float64 is a float subclass
+
+    def lambdify_modules(self, grid: bool = False):
+        return ["numpy"] if grid else ["math"]  # Python floats: several times faster on points
 
     def rational(self, p: int, q: int = 1):
         return p / q
@@ -28,7 +37,7 @@ class FloatContext(Context):
         return np.array(rows, dtype=float)
 
     def stack(self, items):
-        return np.stack([np.asarray(i, dtype=float) for i in items])
+        return np.array(list(items), dtype=float)
 
     def to_float(self, s) -> float:
         return float(s)
@@ -70,6 +79,10 @@ class FloatContext(Context):
 
     def svdvals(self, A):
         return np.linalg.svd(A, compute_uv=False)
+
+    def eigvals(self, A):
+        ev = np.linalg.eigvals(np.asarray(A, dtype=float)).astype(complex)
+        return ev[np.lexsort((ev.imag, ev.real))]
 
     def where(self, cond, a, b):
         return np.where(cond, a, b)

@@ -5,21 +5,47 @@ global ``mpmath.mp``. Precision is given in decimal digits (``dps``) like mpmath
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
 from fractions import Fraction
 
 import mpmath
 import numpy as np
+from mpmath.ctx_mp_python import _mpf
 
+from .base import register_number
 from .objectarray import ObjectArrayContext
+
+
+def _mpf_exact(v) -> Fraction | float:
+    sign, man, exp, _ = v._mpf_  # (``man_exp`` drops the sign)
+    if not man and exp:  # mpmath's encoding of inf and nan
+        return float(v)
+    man = -man if sign else man
+    return Fraction(man * 2 ** exp) if exp >= 0 else Fraction(man, 2 ** -exp)
+
+
+register_number(_mpf, _mpf_exact)
 
 
 class MPContext(ObjectArrayContext):
     name = "mpmath"
+    scalar_kind = "mpmath mpf (of this context's private mpmath context)"
 
     def __init__(self, dps: int = 50):
         self.mp = mpmath.MPContext()
         self.mp.dps = int(dps)
-        self.prec = self.mp.prec
+
+    @property
+    def prec(self) -> int:
+        return self.mp.prec
+
+    @contextmanager
+    def extraprec(self, bits: int):
+        with self.mp.extraprec(int(bits)):
+            yield self
+
+    def _is_number(self, v) -> bool:
+        return isinstance(v, _mpf) and v.context is self.mp  # another precision's mpf is foreign
 
     @property
     def dps(self) -> int:
@@ -31,14 +57,28 @@ class MPContext(ObjectArrayContext):
 
     # -- numbers ------------------------------------------------------------------------------------
     def scalar(self, v):
+        if isinstance(v, _mpf):
+            return v if v.context is self.mp else self.mp.mpf(v)  # rounded to this precision
         if isinstance(v, Fraction):
             return self.mp.mpf(v.numerator) / v.denominator
         if hasattr(v, "p") and hasattr(v, "q"):  # sympy Rational
             return self.mp.mpf(int(v.p)) / int(v.q)
         return self.mp.mpf(v)
 
+    def reference(self) -> "MPContext":
+        return MPContext(2 * self.dps)
+
+    def lambdify_modules(self, grid: bool = False):
+        # this context's own functions and constants, so that compiled code runs at its precision
+        names = ("mpf", "exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan",
+                 "pi", "e")
+        return [{n: getattr(self.mp, n) for n in names}, "mpmath"]
+
     def rational(self, p: int, q: int = 1):
         return self.mp.mpf(p) / q
+
+    def decision_values(self, *numbers) -> tuple:
+        return tuple(self.scalar(v) for v in numbers)  # keep all digits: decide in mpf
 
     def to_float(self, s) -> float:
         return float(s)
@@ -74,6 +114,11 @@ class MPContext(ObjectArrayContext):
         vals = self.vector([E[i] for i in order])
         vecs = np.array([[Q[r, i] for i in order] for r in range(Q.rows)], dtype=object)
         return vals, vecs
+
+    def eigvals(self, A):
+        ev = self.mp.eig(self._to_mp(A), left=False, right=False)
+        return np.array(sorted((self.mp.mpc(e) for e in ev), key=lambda z: (z.real, z.imag)),
+                        dtype=object)
 
     def svdvals(self, A):
         try:

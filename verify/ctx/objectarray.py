@@ -8,6 +8,14 @@ from .base import Context
 
 
 class ObjectArrayContext(Context):
+    def _is_number(self, v) -> bool:
+        raise NotImplementedError
+
+    def is_native(self, value) -> bool:
+        if isinstance(value, np.ndarray):
+            return value.dtype == object and all(self._is_number(v) for v in value.flat)
+        return self._is_number(value)
+
     def vector(self, values):
         return np.array([self.scalar(v) for v in np.asarray(values, dtype=object).reshape(-1)],
                         dtype=object)
@@ -16,7 +24,9 @@ class ObjectArrayContext(Context):
         return np.array([[self.scalar(v) for v in row] for row in rows], dtype=object)
 
     def stack(self, items):
-        return np.array(list(items), dtype=object)
+        # plain Python numbers (a compiled piecewise branch may return the int 0) become scalars
+        return np.array([v if isinstance(v, np.ndarray) or self._is_number(v) else self.scalar(v)
+                         for v in items], dtype=object)
 
     def eye(self, n):
         return self.matrix(np.eye(n, dtype=int).tolist())

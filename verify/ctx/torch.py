@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from fractions import Fraction
 
-from .base import Context
+from .base import Context, GridDecisions
 from ..errors import BackendError, NonFiniteError
 
 
@@ -23,8 +23,9 @@ def resolve_device(device: str = "auto"):
     return dev
 
 
-class TorchContext(Context):
+class TorchContext(GridDecisions, Context):
     name = "torch"
+    scalar_kind = "0-d torch tensor (the context's dtype and device)"
 
     def __init__(self, device: str = "auto", dtype: str = "float64"):
         import torch
@@ -45,10 +46,14 @@ class TorchContext(Context):
             v = v.numerator / v.denominator
         elif hasattr(v, "p") and hasattr(v, "q"):
             v = int(v.p) / int(v.q)
-        return self._t(float(v)) if not self.torch.is_tensor(v) else v.to(self.dtype)
+        return self._t(float(v)) if not self.torch.is_tensor(v) else v.to(device=self.device, dtype=self.dtype)
 
     def rational(self, p: int, q: int = 1):
         return self._t(p / q)
+
+    def is_native(self, value) -> bool:
+        return (self.torch.is_tensor(value) and value.dtype == self.dtype
+                and value.device.type == self.device.type)
 
     def check_finite(self, value, what: str):
         # one reduction on the device, not a Python loop over d entries
@@ -106,6 +111,11 @@ class TorchContext(Context):
 
     def svdvals(self, A):
         return self.torch.linalg.svdvals(A)
+
+    def eigvals(self, A):
+        ev = self.torch.linalg.eigvals(A)
+        order = sorted(range(len(ev)), key=lambda i: (float(ev[i].real), float(ev[i].imag)))
+        return ev[order]
 
     def select(self, branches, otherwise=None):
         conds = [c() for c, _ in branches]

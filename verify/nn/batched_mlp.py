@@ -153,7 +153,7 @@ def _layers(model):
     lins, acts = mods[0::2], mods[1::2]
     if not all(type(m) is nn.Linear and m.bias is not None for m in lins):
         return None
-    if not all(type(m).__name__ in ACTIVATIONS and type(m).__module__.startswith("torch.nn")
+    if not all(type(m).__name__ in ACTIVATIONS and type(m) is getattr(nn, type(m).__name__)
                and _default_parameters(m) for m in acts):
         return None
     return list(zip(lins, acts + [None]))

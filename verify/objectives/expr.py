@@ -7,7 +7,6 @@ with the context's decisions — so an interval argument that straddles a seam r
 """
 from __future__ import annotations
 
-import operator
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -157,24 +156,13 @@ def _build_condition(c, index, ctx):
         return lambda x: False
     if type(c) in _REL:
         lhs, rhs = _build(c.lhs, index, ctx), _build(c.rhs, index, ctx)
-        if ctx.name in ("float64", "torch"):  # elementwise, so grids work
-            op = {"less": operator.lt, "less_equal": operator.le, "greater": operator.gt,
-                  "greater_equal": operator.ge}[_REL[type(c)]]
-            return lambda x: op(lhs(x), rhs(x))
-        decide = getattr(ctx, _REL[type(c)])  # decided by endpoints, or UndecidedError
+        # the context's relation: elementwise on float grids, by endpoints (or UndecidedError) on balls
+        decide = ctx.relation(_REL[type(c)])
         return lambda x: decide(lhs(x), rhs(x))
     if isinstance(c, (sp.And, sp.Or)):
         parts = [_build_condition(a, index, ctx) for a in c.args]
         is_and = isinstance(c, sp.And)
-        if ctx.name in ("float64", "torch"):
-            def combine(x):
-                vals = [p(x) for p in parts]
-                out = vals[0]
-                for v in vals[1:]:
-                    out = (out & v) if is_and else (out | v)
-                return out
-            return combine
-        return (lambda x: all(p(x) for p in parts)) if is_and else (lambda x: any(p(x) for p in parts))
+        return lambda x: ctx.combine_conditions([p(x) for p in parts], is_and)
     raise BackendError(f"cannot evaluate the condition {c}")
 
 

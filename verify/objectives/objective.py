@@ -21,6 +21,7 @@ import numpy as np
 import sympy as sp
 
 from ..errors import BackendError, HypothesisError, ShapeError
+from .compiled import can_compile, compile_many
 from .expr import as_expr, check_symbols, compile_expr, constant, is_analytic, parse
 from .parse import declare, parse_number, split_vector
 
@@ -72,7 +73,7 @@ class Objective:
         self._check_ctx(ctx)
         if _has_strings(x):
             x = [_coordinate(c, ctx) if isinstance(c, str) else c for c in list(x)]
-        v = ctx.vector(x) if not _is_native(x, ctx) else x
+        v = ctx.convert(x)
         n = len(v) if not hasattr(v, "shape") else v.shape[0]
         if (hasattr(v, "shape") and len(v.shape) != 1) or n != self.dim:
             raise ShapeError(f"point has shape {tuple(getattr(v, 'shape', (n,)))}, but {self.name} "
@@ -92,12 +93,17 @@ class Objective:
     def hvp(self, x, v, ctx):
         return self.hess(x, ctx) @ v
 
+    def hessian_operator(self, x, ctx):
+        """v -> H(x) v, sharing the work done at x (an objective with a cheap dense Hessian forms it
+        once; the others make one Hessian-vector product a call)."""
+        return lambda v: self.hvp(x, v, ctx)
+
     def hessian_rows(self, x, ctx):
         """V -> the rows H(x) V[i] for a block V (k, d): Hessian-vector products that share the
         work done at x (torch: one linearization, vmapped over the block)."""
         def rows(V):
             out = [self.hvp(x, v, ctx) for v in V]
-            return ctx.torch.stack(out) if ctx.name == "torch" else ctx.matrix(out)
+            return ctx.stack(out)
         return rows
 
     def d3v(self, x, v, ctx):
@@ -122,12 +128,6 @@ def _coordinate(text: str, ctx):
     '1e-3') as Fractions, which every context converts exactly; others ('sqrt(3)') in ``ctx``."""
     value = parse_number(text, "point coordinate")
     return Fraction(int(value.p), int(value.q)) if value.is_Rational else constant(value, ctx)
-
-
-def _is_native(x, ctx) -> bool:
-    if ctx.name == "torch":
-        return ctx.torch.is_tensor(x)
-    return isinstance(x, np.ndarray) and (x.dtype == object) == (ctx.name != "float64")
 
 
 class SympyObjective(Objective):
@@ -172,7 +172,20 @@ class SympyObjective(Objective):
                               for row in self.hess_exprs()]
         return self._d3_exprs
 
+    def _exprs(self, key) -> list:
+        """The expressions behind ``key``, flattened: value, gradient, Hessian rows, d3 tensor."""
+        d = self.dim
+        if key == "value":
+            return [self.expr]
+        if key == "grad":
+            return list(self._grad_exprs)
+        if key == "hess":
+            return [e for row in self.hess_exprs() for e in row]
+        return [self.d3_exprs()[i][j][k] for i in range(d) for j in range(d) for k in range(d)]
+
     def _fn(self, key, ctx):
+        """``fn(x) -> flat list`` of the values of ``_exprs(key)``: compiled straight-line code where
+        the context allows it, else the interpreter run at the context's precision."""
         cache = self._compiled.setdefault(id(ctx), {"ctx": ctx})
         if cache["ctx"] is not ctx:  # an id reused by a new context after the old one was freed
             cache = self._compiled[id(ctx)] = {"ctx": ctx}
@@ -180,31 +193,40 @@ class SympyObjective(Objective):
         while len(self._compiled) > COMPILED_CONTEXTS_KEPT:
             self._compiled.popitem(last=False)
         if key not in cache:
-            build = lambda e: compile_expr(e, self.symbols, ctx)  # noqa: E731
-            if key == "value":
-                cache[key] = build(self.expr)
-            elif key == "grad":
-                cache[key] = [build(e) for e in self._grad_exprs]
-            elif key == "hess":
-                cache[key] = [[build(e) for e in row] for row in self.hess_exprs()]
-            elif key == "d3":
-                cache[key] = [[[build(e) for e in r2] for r2 in r1] for r1 in self.d3_exprs()]
+            exprs = self._exprs(key)
+            if can_compile(exprs, ctx):
+                cache[key] = compile_many(exprs, self.symbols, ctx)
+            else:
+                cache[key] = self._interpreted(exprs, ctx)
         return cache[key]
 
+    def _interpreted(self, exprs, ctx):
+        parts = [compile_expr(e, self.symbols, ctx) for e in exprs]
+
+        def evaluate(x):
+            with ctx.working():
+                return [p(x) for p in parts]
+        return evaluate
+
     def value(self, x, ctx):
-        return self._fn("value", ctx)(x)
+        return self._fn("value", ctx)(x)[0]
 
     def grad(self, x, ctx):
-        return ctx.stack([g(x) for g in self._fn("grad", ctx)])
+        return ctx.stack(self._fn("grad", ctx)(x))
 
     def hess(self, x, ctx):
-        return ctx.stack([ctx.stack([h(x) for h in row]) for row in self._fn("hess", ctx)])
+        flat, d = self._fn("hess", ctx)(x), self.dim
+        return ctx.stack([ctx.stack(flat[i * d:(i + 1) * d]) for i in range(d)])
+
+    def hessian_operator(self, x, ctx):
+        H = self.hess(x, ctx)  # d x d from the compiled derivatives: formed once at x
+        return lambda v: H @ v
 
     def d3v(self, x, v, ctx):
-        T = self._fn("d3", ctx)
-        d = self.dim
-        return ctx.stack([ctx.stack([_dot_terms([T[i][j][k](x) for k in range(d)], v)
-                                     for j in range(d)]) for i in range(d)])
+        flat, d = self._fn("d3", ctx)(x), self.dim
+        with ctx.working():
+            return ctx.stack([ctx.stack([_dot_terms(flat[(i * d + j) * d:(i * d + j + 1) * d], v)
+                                         for j in range(d)]) for i in range(d)])
 
 
 def _dot_terms(terms, v):

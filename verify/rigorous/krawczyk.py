@@ -113,7 +113,11 @@ def krawczyk(residual: Callable, jacobian: Callable, center, radius, ctx) -> Kra
     """Krawczyk test of F = ``residual`` on the box centred at ``center`` (exact points) with
     half-width ``radius`` (a number, or one per coordinate). ``jacobian(X)`` must enclose the
     Jacobian of F over the box X (an interval extension); ``residual(c)`` must enclose F(c)."""
-    ctx.activate()
+    with ctx.working():  # every ball operation at the context's precision
+        return _krawczyk(residual, jacobian, center, radius, ctx)
+
+
+def _krawczyk(residual, jacobian, center, radius, ctx) -> KrawczykResult:
     c = np.asarray(center, dtype=object)
     n = len(c)
     radii = list(radius) if isinstance(radius, (list, tuple, np.ndarray)) else [radius] * n
@@ -171,7 +175,11 @@ class DefinitenessResult:
 
 def positive_definite(S, ctx) -> DefinitenessResult:
     """Decide positive definiteness of every symmetric matrix enclosed by the interval matrix S."""
-    ctx.activate()
+    with ctx.working():
+        return _positive_definite(S, ctx)
+
+
+def _positive_definite(S, ctx) -> DefinitenessResult:
     S = (S + S.T) / 2                     # a symmetric member A equals (A + A^T)/2
     n = S.shape[0]
     if not all_finite(S):

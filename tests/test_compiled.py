@@ -1,0 +1,105 @@
+"""Compiled symbolic objectives (sympy lambdify with cse) agree with the interpreter of
+verify/objectives/expr.py, in float64 and at 50 digits, on every zoo function; expressions with
+decisions taken by endpoints (the interval context) and torch keep the interpreter."""
+import numpy as np
+import pytest
+import sympy as sp
+
+from verify.ctx import get_context
+from verify.objectives import zoo
+from verify.objectives.compiled import can_compile, is_compilable
+from verify.objectives.objective import SympyObjective
+
+FP, MP50 = get_context("float64"), get_context("mpmath", dps=50)
+
+
+def _twins(z):
+    """The zoo objective (compiled where possible) and a copy forced onto the interpreter."""
+    f = z.objective
+    g = SympyObjective(f.expr, [s.name for s in f.symbols], name=f.name + " (interpreted)")
+    g.hess_exprs, g.d3_exprs = f.hess_exprs, f.d3_exprs  # differentiate once, evaluate two ways
+    cache = {}
+
+    def interpreted(key, ctx):
+        if (key, id(ctx)) not in cache:
+            cache[key, id(ctx)] = g._interpreted(g._exprs(key), ctx)
+        return cache[key, id(ctx)]
+    g._fn = interpreted
+    return f, g
+
+
+def _point(z, ctx, shift):
+    return z.objective.point([repr(c + shift) for c in (0.3, -0.473, 0.61)[:z.dim]], ctx)
+
+
+def _rel_err(a, b, ctx) -> float:
+    a = np.array([ctx.to_float(v) for v in np.asarray(a, dtype=object).reshape(-1)])
+    b = np.array([ctx.to_float(v) for v in np.asarray(b, dtype=object).reshape(-1)])
+    return float(np.max(np.abs(a - b)) / max(1.0, np.max(np.abs(b))))
+
+
+@pytest.mark.parametrize("name", sorted(zoo.ZOO))
+@pytest.mark.parametrize("ctx, digits", [(FP, 1e-12), (MP50, 1e-45)])
+def test_compiled_agrees_with_interpreter_on_the_zoo(name, ctx, digits):
+    z = zoo.get(name)
+    f, g = _twins(z)
+    x = _point(z, ctx, 0.137)
+    pairs = [(f.value(x, ctx), g.value(x, ctx)), (f.grad(x, ctx), g.grad(x, ctx)),
+             (f.hess(x, ctx), g.hess(x, ctx))]
+    if f.dim <= 2:  # third derivatives in 3-D: 27 entries, slow to differentiate, same code path
+        v = f.point([repr(0.6 - 0.2 * i) for i in range(f.dim)], ctx)
+        pairs.append((f.d3v(x, v, ctx), g.d3v(x, v, ctx)))
+    for a, b in pairs:
+        assert _rel_err(a, b, ctx) < digits, name
+        # the native kind is kept: float arrays in float64, mpf objects at 50 digits
+        assert ctx.is_native(a) if np.ndim(a) else True
+
+
+def test_the_compiled_path_is_taken_where_it_can_be():
+    f = SympyObjective("exp(x*y) + sin(x)**2/3 - log(2 + y**2)", "x,y")
+    assert can_compile(f._exprs("grad"), FP) and can_compile(f._exprs("grad"), MP50)
+    assert not can_compile(f._exprs("grad"), get_context("arb"))
+    piecewise = zoo.get("appendix_d").objective  # decided by comparisons, as the interpreter does
+    assert can_compile([piecewise.expr], FP) and not can_compile([piecewise.expr], get_context("arb"))
+    assert is_compilable(sp.sympify("x**2 + pi*exp(y)"))
+    assert not is_compilable(sp.Abs(sp.Symbol("x")))
+
+
+def test_compiled_mpmath_runs_at_its_own_precision():
+    f = SympyObjective("exp(x)/3 + pi*y", "x,y")
+    lo, hi = get_context("mpmath", dps=20), get_context("mpmath", dps=80)
+    v_lo, v_hi = f.value(f.point(["1", "1"], lo), lo), f.value(f.point(["1", "1"], hi), hi)
+    exact = sp.N(sp.exp(1) / 3 + sp.pi, 100)
+    assert abs(float((sp.Float(str(v_hi), 100) - exact))) < 1e-78
+    err_lo = abs(float(sp.Float(str(v_lo), 100) - exact))
+    assert 1e-30 < err_lo < 1e-18  # negative control: 20 digits really are 20 digits
+
+
+def test_constant_derivatives_come_back_as_context_scalars():
+    f = SympyObjective("x**2 + 3*y", "x,y")
+    H = f.hess(f.point(["1", "2"], MP50), MP50)
+    assert MP50.is_native(H) and MP50.to_float(H[0][0]) == 2 and MP50.to_float(H[1][1]) == 0
+    assert FP.is_native(f.grad(np.array([1.0, 2.0]), FP))
+
+
+def test_float_grids_still_evaluate_compiled_objectives():
+    f = SympyObjective("exp(-x**2) * cos(y)", "x,y")
+    X, Y = np.meshgrid(np.linspace(-1, 1, 5), np.linspace(-2, 2, 4))
+    grid = f.value(np.stack([X, Y]), FP)
+    assert grid.shape == X.shape
+    assert abs(grid[1, 2] - np.exp(-X[1, 2] ** 2) * np.cos(Y[1, 2])) < 1e-15
+
+
+def test_domain_errors_give_nan_as_the_interpreter_does():
+    f, g = _twins(type("Z", (), {"objective": SympyObjective("log(x) + y", "x,y")})())
+    x = np.array([-1.0, 2.0])
+    with np.errstate(all="ignore"):
+        assert np.isnan(f.value(x, FP)) and np.isnan(g.value(x, FP))
+
+
+def test_piecewise_branches_are_decided_like_the_interpreter():
+    f, g = _twins(zoo.get("appendix_d"))
+    for x in ([-1.5, 0.0], [-0.5, 0.2], [0.5, 3.0], [0.5, -6.0], [-1.0, 0.6]):  # seams included
+        p = np.array(x)
+        assert f.value(p, FP) == pytest.approx(g.value(p, FP), abs=1e-15)
+        assert _rel_err(f.grad(p, FP), g.grad(p, FP), FP) < 1e-13

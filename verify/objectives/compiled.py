@@ -1,0 +1,79 @@
+"""Symbolic derivatives compiled once into straight-line code (sympy ``lambdify`` with ``cse``).
+
+The closure tree of :mod:`verify.objectives.expr` walks the expression at every call: about 2 ms for a
+2-D gradient of the piecewise Appendix D function in float64, which made it the largest single cost
+of the report. Value, gradient, Hessian and third derivatives are instead compiled once per context
+into one Python function each, with common subexpressions shared (``cse=True``), wherever the
+context's decisions are plain comparisons: a context offers this through ``ctx.lambdify_modules()``
+(float64: ``math`` for points and numpy for grids; mpmath: the context's own private functions and
+constants, so its precision holds). ``Piecewise`` compiles to Python conditional expressions,
+decided by the same comparisons the interpreter makes. The interval context keeps the interpreter,
+which decides a branch by endpoints (or raises :class:`UndecidedError` when a ball straddles a seam),
+and so does torch (its tensors stay on their device).
+
+Compiled and interpreted results agree to rounding (the operations are the same up to order and
+sharing); ``tests/test_compiled.py`` checks it in float64 and at 50 digits on the zoo.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Callable, Sequence
+
+import numpy as np
+import sympy as sp
+from sympy.core.relational import Relational
+from sympy.functions.elementary.piecewise import ExprCondPair
+from sympy.logic.boolalg import BooleanAtom
+
+from .expr import exact_constants
+
+# the expression node types compiled code may contain: arithmetic, the analytic elementary functions
+# and piecewise choices decided by plain comparisons (what the point contexts' interpreter does too)
+_COMPILABLE = (sp.Symbol, sp.Number, sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.sin, sp.cos, sp.tan,
+               sp.tanh, sp.sinh, sp.cosh, sp.atan, sp.core.numbers.Pi, sp.core.numbers.Exp1,
+               sp.Piecewise, ExprCondPair, Relational, sp.And, sp.Or, BooleanAtom)
+
+
+def is_compilable(expr: sp.Expr) -> bool:
+    """True when every node of ``expr`` is one compiled code evaluates as the interpreter does."""
+    return all(isinstance(node, _COMPILABLE) for node in sp.preorder_traversal(expr))
+
+
+def can_compile(exprs: Sequence[sp.Expr], ctx) -> bool:
+    return ctx.lambdify_modules() is not None and all(is_compilable(e) for e in exprs)
+
+
+def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) -> Callable:
+    """``fn(x) -> list`` of the values of ``exprs`` at the native vector ``x`` of ctx (or a float grid
+    of shape (d, ...)), as one compiled function with shared subexpressions. Constant entries come
+    back as scalars of ctx.
+
+    Two variants, each built on first use: for a point, code on the context's scalar functions
+    (float64: Python floats and ``math``, several times faster than numpy on scalars); for a grid,
+    code on numpy. Where the scalar code stops on a domain or overflow error (``math.log(-1)``), the
+    numpy code gives the NaN or inf that the interpreter gives, for ``check_finite`` to name."""
+    exprs = [exact_constants(sp.sympify(e)) for e in exprs]
+    constants = {i: ctx.scalar(Fraction(int(e.p), int(e.q)))
+                 for i, e in enumerate(exprs) if e.is_Rational}
+    variants: dict[bool, Callable] = {}
+
+    def variant(grid: bool) -> Callable:
+        if grid not in variants:
+            variants[grid] = sp.lambdify([list(symbols)], exprs, cse=True,
+                                         modules=ctx.lambdify_modules(grid=grid))
+        return variants[grid]
+
+    def evaluate(x):
+        grid = np.ndim(x) > 1
+        if grid:
+            values = variant(True)(x)
+        else:
+            try:
+                values = variant(False)(x.tolist() if hasattr(x, "tolist") else x)
+            except (ValueError, OverflowError, ZeroDivisionError):
+                with np.errstate(all="ignore"):
+                    values = variant(True)(x)
+        for i, c in constants.items():
+            values[i] = c
+        return values
+    return evaluate
