@@ -24,6 +24,7 @@ mutated.
     nice -n 15 python tools/mutate.py --files verify/core/claims.py --list
     nice -n 15 python tools/mutate.py --sample 60 --seed 1 # a quick random sample
     nice -n 15 python tools/mutate.py --files theorems/thm_3_1.py --functions residual_bound
+    nice -n 15 python tools/mutate.py --files verify/rigorous/krawczyk.py --match krawczyk.py:138
 """
 from __future__ import annotations
 
