@@ -24,6 +24,7 @@ mutated.
     nice -n 15 python tools/mutate.py --files verify/core/claims.py --list
     nice -n 15 python tools/mutate.py --sample 60 --seed 1 # a quick random sample
     nice -n 15 python tools/mutate.py --files theorems/thm_3_1.py --functions residual_bound
+    nice -n 15 python tools/mutate.py --files verify/rigorous/krawczyk.py --match krawczyk.py:138
 """
 from __future__ import annotations
 
@@ -452,6 +453,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--files", nargs="*", help="target files (default: the core modules and theorems/)")
     ap.add_argument("--functions", nargs="*", help="only mutants inside these functions (by name)")
+    ap.add_argument("--match", nargs="*", help="only mutants whose 'path:line key' contains one of "
+                                               "these strings (e.g. krawczyk.py:138)")
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
@@ -466,6 +469,8 @@ def main(argv=None) -> int:
     equivalents = load_equivalents()
     every = [m for t in targets for m in mutants_of(t)]
     mutants = [m for m in every if not args.functions or m.function.split(".")[-1] in args.functions]
+    if args.match:
+        mutants = [m for m in mutants if any(s in f"{m.path}:{m.line} {m.key}" for s in args.match)]
     for m in mutants:
         if m.key in equivalents:
             m.status = "equivalent"

@@ -367,8 +367,9 @@ class LowerBound:
 
 def range_lower_bound(expr: sp.Expr) -> LowerBound:
     """:func:`global_lower_bound` of the expression as given, else of its factored form (the range
-    analysis ignores correlations, so an expanded square like x^4 - 2x^2 + 1 needs factoring)."""
-    e = sp.sympify(expr)
+    analysis ignores correlations, so an expanded square like x^4 - 2x^2 + 1 needs factoring).
+    ``expr`` is a parsed sympy expression (an objective's ``expr``), never a user string."""
+    e = expr
     L = global_lower_bound(e)
     if L is not None:
         return LowerBound(L, "range analysis of the expression")
@@ -428,7 +429,7 @@ def polynomial_lower_bound(obj, f_ref: Fraction, budget: int = 3000, dps: int = 
     from ..ctx import get_context
     d = obj.dim
     try:
-        poly = sp.Poly(sp.expand(exact_constants(sp.sympify(obj.expr))), *obj.symbols)
+        poly = sp.Poly(sp.expand(exact_constants(obj.expr)), *obj.symbols)
     except (sp.PolynomialError, sp.GeneratorsNeeded, AttributeError):
         return LowerBound(None, "f is not a polynomial: no coercivity bound")
     terms = [(m, Fraction(int(c.p), int(c.q))) for m, c in poly.terms()]
