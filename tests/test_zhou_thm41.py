@@ -72,3 +72,13 @@ def test_lemma_c2_example_and_a_wrong_formula():
     assert z.certify_lemma_c2(n_chains=3000).passed
     control = z.certify_lemma_c2(n_chains=3000, formula=lambda t: 2 + 2 * t, expected=False)
     assert not control.claim("norm grows").passed and control.as_expected
+
+
+def test_tanh_features_are_the_gauss_newton_hessian_at_interpolation():
+    import sympy as sp
+    a, b, c = sp.symbols("a b c")
+    xs, theta = (-1.0, 0.5, 2.0), {a: 0.7, b: -0.2, c: 1.3}
+    ys = [float((c * sp.tanh(a * x + b)).subs(theta)) for x in xs]
+    loss = sum((c * sp.tanh(a * x + b) - y) ** 2 for x, y in zip(xs, ys)) / (2 * len(xs))
+    H = np.array(sp.hessian(loss, (a, b, c)).subs(theta), dtype=float)
+    assert np.allclose(H, z.gram(z.tanh_network_features()), atol=1e-12)

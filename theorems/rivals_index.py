@@ -92,7 +92,8 @@ ENTRIES = [
     Entry(ZHOU, "Definitions 4.1, 4.2, C.1; Assumptions 4.1-4.3", CITED,
           note="hypotheses; checked where the results that use them are checked"),
     Entry(ZHOU, "Theorem 4.1 (sharpness bound of SAM-stable minima)", CHECKED, "zhou_thm41",
-          note="interpolating linear models; a small nonlinear model is not yet done"),
+          note="interpolating linear models and a tanh network linearized at an interpolating "
+          "minimum (Definition 4.1's setting); the nonlinear dynamics beyond it are not covered"),
     Entry(ZHOU, "Table 2 (SAM vs SGD sharpness bounds; rho = 0 recovers SGD)", CHECKED, "zhou_thm41"),
     Entry(ZHOU, "Corollary 4.2 (exponential escape when the bound fails)", CHECKED, "zhou_thm41"),
     Entry(ZHOU, "Proposition 4.1 (SAM stays in a sub-quadratic valley)", CHECKED, "zhou_prop41"),

@@ -1,7 +1,8 @@
 """Zhou et al. (2025), Theorem 4.1, Corollary 4.2 and Table 2: the sharpness of minima that stochastic
 SAM can keep, decided with the exact second-moment operator of the SAM step.
 
-Statement (our words). On the linearization at a global minimum theta* = 0, let
+Statement (our words). On the linearization at a global minimum theta* = 0 (linear models, and a
+three-parameter tanh network linearized at an interpolating minimum), let
 L(theta) = (1/2n) sum_i (x_i . theta)^2 with Hessian G, and let stochastic SAM take
 theta^{1/2} = theta + rho grad L_1(theta), theta^+ = theta - eta grad L_2(theta^{1/2}) with two
 independent mini-batches of size B. If the gradient noise satisfies Assumption 4.1 with constant
@@ -158,11 +159,22 @@ def expected_losses(X, eta, rho, B, theta0, steps: int) -> np.ndarray:
 
 
 # -- certificates -----------------------------------------------------------------------------------
+def tanh_network_features(theta=(0.7, -0.2, 1.3), xs=(-1.0, 0.5, 2.0)) -> np.ndarray:
+    """Rows grad_theta f(x_i; theta*) of f(x; a, b, c) = c tanh(a x + b), with labels y_i = f(x_i;
+    theta*) so theta* interpolates: the model that Definition 4.1 linearizes (at an interpolating
+    minimum the squared loss's Hessian is exactly the Gram matrix of these rows)."""
+    a, b, c = theta
+    x = np.asarray(xs, float)
+    t = np.tanh(a * x + b)
+    return np.stack([c * (1 - t ** 2) * x, c * (1 - t ** 2), t], axis=1)
+
+
 def datasets() -> dict:
     gen = st.rng(SEED)
     return {"d = 3, n = 6 (Gaussian rows)": gen.standard_normal((6, 3)),
             "d = 1, n = 3": np.array([[1.0], [2.0], [-0.5]]),
-            "d = 5, n = 3 (over-parameterized)": gen.standard_normal((3, 5))}
+            "d = 5, n = 3 (over-parameterized)": gen.standard_normal((3, 5)),
+            "c tanh(a x + b) linearized at an interpolating minimum": tanh_network_features()}
 
 
 def certify(name: str, X, rho: float = 0.1, B: int = 2, gamma_factor: float = 1.0,
