@@ -23,34 +23,39 @@ def test_default_tolerance_is_sqrt_eps_times_the_gradient_scale(fp, mp50):
     assert float(r.tol) == pytest.approx(10 * math.sqrt(fp.eps), rel=1e-12)   # ||grad f|| = 10
 
 
+T = 2.0 ** -8   # the tolerance of the edge tests: dyadic, and inside the allowed range (<= 1e-2)
+
+
 def test_gradient_equal_to_the_tolerance_counts_as_zero(fp):
-    bowl = SympyObjective("(x**2 + y**2)/2", XY)
-    r = classify(bowl, [0.5, 0.0], 0.5, fp, tol=0.5)          # ||grad f|| = 1/2 = tol
-    assert r.kind == "minimizer" and r.tol == "0.5"
-    assert classify(bowl, [0.5, 0.0], 0.5, fp, tol=0.25).kind == "not_stationary"
+    # a steep bowl 2^22 (x^2 + y^2)/2 at (2^-30, 0): ||grad f|| = 2^-8 = tol exactly, and the Newton
+    # step 2^-30 is below the point's accuracy, so the gradient test alone decides
+    bowl = SympyObjective("4194304*(x**2 + y**2)/2", XY)
+    r = classify(bowl, [2.0 ** -30, 0.0], 0.5, fp, tol=T)
+    assert r.kind == "minimizer" and r.tol == "0.00390625"
+    assert classify(bowl, [2.0 ** -30, 0.0], 0.5, fp, tol=T / 2).kind == "not_stationary"
 
 
 def test_hessian_eigenvalue_at_minus_tol_is_semidefinite(fp):
-    r = classify(SympyObjective("x**2/2 - y**2/8", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
-    assert r.kind == "minimizer"                               # eigenvalue -1/4 = -tol
-    r = classify(SympyObjective("x**2/2 - y**2/2", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    r = classify(SympyObjective("x**2/2 - y**2/512", XY), [0.0, 0.0], 1.0, fp, tol=T)
+    assert r.kind == "minimizer"                               # eigenvalue -1/256 = -tol
+    r = classify(SympyObjective("x**2/2 - y**2/256", XY), [0.0, 0.0], 1.0, fp, tol=T)
     assert (r.kind, r.subkind) == ("critical_point", "saddle")
 
 
 def test_maximizer_needs_every_eigenvalue_below_minus_tol(fp):
-    r = classify(SympyObjective("-x**2/2 - y**2/8", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
-    assert (r.kind, r.subkind) == ("critical_point", "saddle")  # -1/4 is not below -tol
-    r = classify(SympyObjective("-x**2/2 - y**2/2", XY), [0.0, 0.0], 1.0, fp, tol=0.25)
+    r = classify(SympyObjective("-x**2/2 - y**2/512", XY), [0.0, 0.0], 1.0, fp, tol=T)
+    assert (r.kind, r.subkind) == ("critical_point", "saddle")  # -1/256 is not below -tol
+    r = classify(SympyObjective("-x**2/2 - y**2/256", XY), [0.0, 0.0], 1.0, fp, tol=T)
     assert (r.kind, r.subkind) == ("critical_point", "maximizer")
 
 
 def test_shifted_gradient_equal_to_the_tolerance_counts_as_stationary(fp):
-    # f = -(x^2 + y^2)/2 at (1, 0), rho = 1/2: x+ = (1/2, 0) and ||grad f(x+)|| = 1/2 exactly
+    # f = -(x^2 + y^2)/2 at (1, 0), rho = 255/256: x+ = (1/256, 0) and ||grad f(x+)|| = 1/256 exactly
     cap = SympyObjective("-(x**2 + y**2)/2", XY)
-    r = classify(cap, [1.0, 0.0], 0.5, fp, tol=0.5)
+    r = classify(cap, [1.0, 0.0], "255/256", fp, tol=T)
     assert r.kind == "sam_stationary"                          # x+ is no minimizer of f
-    assert float(r.shifted_grad_norm) == 0.5 and r.x_plus == ["0.5", "0.0"]
-    assert classify(cap, [1.0, 0.0], 0.5, fp, tol=0.25).kind == "not_stationary"
+    assert float(r.shifted_grad_norm) == T and r.x_plus == ["0.00390625", "0.0"]
+    assert classify(cap, [1.0, 0.0], "255/256", fp, tol=T / 2).kind == "not_stationary"
 
 
 def test_sam_stationary_point_over_the_maximizer_is_not_a_minimizer(fp):

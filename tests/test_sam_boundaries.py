@@ -35,7 +35,7 @@ def test_radius_conversion_per_context(fp, mp50):
     exact = sam.check_rho("0.1", mp50)                        # a decimal string stays exact
     assert exact == mp50.scalar("0.1") and abs(float(exact) - 0.1) < 1e-17
     assert sam.check_rho(Fraction(1, 3), mp50) == mp50.scalar(Fraction(1, 3))
-    native = mpmath.mpf("0.25")
+    native = mp50.scalar("0.25")                               # a number of this very context
     assert sam.check_rho(native, mp50) is native               # already in the arithmetic
     assert sam.check_rho(2, None) == 2
 
