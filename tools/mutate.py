@@ -461,7 +461,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
-                    help="a mutant's timeout is this times its tests' baseline time, plus 10 s")
+                    help="a mutant's timeout is this times its tests' baseline time, plus the floor")
+    ap.add_argument("--timeout-floor", type=float, default=60.0,
+                    help="seconds added to every timeout (pytest start-up on a busy machine)")
     ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
     ap.add_argument("--json", help="write every mutant's result to this file")
     args = ap.parse_args(argv)
@@ -525,7 +527,7 @@ def main(argv=None) -> int:
                 m.status = "not_covered"
                 continue
             budget = sum(data["durations"].get(n, 1.0) for n in tests)
-            m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + 10)
+            m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + args.timeout_floor)
             print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
                   f"({len(tests)} tests, {m.seconds:.1f} s)", flush=True)
     except KeyboardInterrupt:      # Ctrl-C or SIGTERM: report the mutants run so far
