@@ -24,7 +24,6 @@ The default suite runs a fast profile (about 200 examples); ``--runslow`` runs t
 from __future__ import annotations
 
 import functools
-import math
 from fractions import Fraction
 
 import autograd.numpy as anp
@@ -182,14 +181,13 @@ def check_convex(case, prove_every: int):
     if COUNTS["negatives"] % prove_every == 0:
         sym = SympyObjective(text, ",".join(v))
         prove_negative(sym, x, rho)
-        if obj.dim >= 1:
-            with pytest.raises(HypothesisError):             # no isolated local maximizer
-                thm_2_1.construct(sym, list(x), list(x + 1), FP)
+        with pytest.raises(HypothesisError):                 # no isolated local maximizer
+            thm_2_1.construct(sym, list(x), list(x + 1), FP)
 
 
 def check_below_threshold(case, prove_every: int):
     obj, x, rho, R = case
-    k = classify_negative(obj, x, rho)
+    classify_negative(obj, x, rho)
     if COUNTS["negatives"] % prove_every == 0:
         prove_negative(obj, x, rho)
         prove_negative(obj, x, rho, x_star=[float(R) * t / np.linalg.norm(x) for t in x])

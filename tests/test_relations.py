@@ -123,7 +123,8 @@ def arb():
 def enclosures(arb):
     """(name, enclosure) pairs: [0, 1] (upper end rounded outward), wide and narrow balls, a
     point."""
-    return [("[0,1]", flint.arb(0, 1).nonnegative_part()), ("ball(1/2, 1/2)", arb.ball("0.5", "0.5")), ("[-1,1]", arb.ball(0, 1)),
+    return [("[0,1]", flint.arb(0, 1).nonnegative_part()), ("ball(1/2, 1/2)", arb.ball("0.5", "0.5")),
+            ("[-1,1]", arb.ball(0, 1)),
             ("[1/3 +- 1e-20]", arb.ball(Fraction(1, 3), "1e-20")), ("point 3/4", arb.scalar("0.75"))]
 
 

@@ -416,17 +416,20 @@ def run_mutant(tree: Path, m: Mutant, tests: list[str], timeout: float) -> str:
             os._exit(code)
     t0 = time.perf_counter()
     status = None
-    while status is None:
-        done, rc = os.waitpid(pid, os.WNOHANG)
-        if done:
-            code = os.waitstatus_to_exitcode(rc)
-            status = "survived" if code == 0 else ("no_tests" if code == 5 else "killed")
-        elif time.perf_counter() - t0 > timeout:
+    try:
+        while status is None:
+            done, rc = os.waitpid(pid, os.WNOHANG)
+            if done:
+                code = os.waitstatus_to_exitcode(rc)
+                status = "survived" if code == 0 else ("no_tests" if code == 5 else "killed")
+            elif time.perf_counter() - t0 > timeout:
+                status = "timeout"
+            else:
+                time.sleep(0.05)
+    finally:
+        if status in (None, "timeout"):     # over time, or we are interrupted: end the child
             os.kill(pid, signal.SIGKILL)
             os.waitpid(pid, 0)
-            status = "timeout"
-        else:
-            time.sleep(0.05)
     target.write_text(original)
     m.seconds = time.perf_counter() - t0
     return status
@@ -458,7 +461,9 @@ def main(argv=None) -> int:
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
-                    help="a mutant's timeout is this times its tests' baseline time, plus 10 s")
+                    help="a mutant's timeout is this times its tests' baseline time, plus the floor")
+    ap.add_argument("--timeout-floor", type=float, default=60.0,
+                    help="seconds added to every timeout (pytest start-up on a busy machine)")
     ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
     ap.add_argument("--json", help="write every mutant's result to this file")
     args = ap.parse_args(argv)
@@ -512,6 +517,7 @@ def main(argv=None) -> int:
         print(f"baseline: {len(data['durations'])} tests in {time.perf_counter() - t0:.0f} s")
         covering = _covering_tests(data)
         todo = [m for m in mutants if m.status != "equivalent"]
+        signal.signal(signal.SIGTERM, _interrupt)
         for i, m in enumerate(todo, 1):
             tests = [n for n in covering.get((m.path, m.line), [])
                      if n.split("::")[0] in tmap[m.path]]
@@ -521,15 +527,22 @@ def main(argv=None) -> int:
                 m.status = "not_covered"
                 continue
             budget = sum(data["durations"].get(n, 1.0) for n in tests)
-            m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + 10)
+            m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + args.timeout_floor)
             print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
                   f"({len(tests)} tests, {m.seconds:.1f} s)", flush=True)
+    except KeyboardInterrupt:      # Ctrl-C or SIGTERM: report the mutants run so far
+        print("\ninterrupted: the score covers the mutants run so far")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    mutants = [m for m in mutants if m.status]
     report(mutants, targets, equivalents, stale)
     if args.json:
         Path(args.json).write_text(json.dumps([m.__dict__ for m in mutants], indent=1, default=str))
     return 0
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _covering_tests(data) -> dict:
