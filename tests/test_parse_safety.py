@@ -313,8 +313,8 @@ def test_point_strings_use_the_parser(mp50, fp):
 
 
 @pytest.mark.parametrize("argv,needle", [
-    (["mlp", "sweep", "--rhos", "0.5,,2"], "empty"), (["mlp", "sweep", "--rhos", "1,nan"], "NonFiniteError"),
-    (["mlp", "sweep", "--rhos", "1,-2"], "OptionError"), (["mlp", "sweep", "--switch-rhos", "x"], "'x'"),
+    (["mlp", "sweep", "--rhos", "0.5,,2"], "empty"), (["mlp", "sweep", "--rhos", "1,nan"], "not finite"),
+    (["mlp", "sweep", "--rhos", "1,-2"], ">= 0"), (["mlp", "sweep", "--switch-rhos", "x"], "'x'"),
     (["report", "--jobs", "0", "--list"], "--jobs"),
 ])
 def test_other_commands_share_the_number_reader(argv, needle, capsys):

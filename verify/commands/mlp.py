@@ -270,8 +270,11 @@ def run_check(args) -> int:
 
 def run_sweep(args) -> int:
     from ..nn.train import format_sweep, sweep
-    rhos = numbers_arg(args.rhos, "--rhos", low=0)
-    switch_rhos = numbers_arg(args.switch_rhos, "--switch-rhos", low=0) if args.switch_rhos else None
+    try:  # the one number reader; reported as before, a SamVerifyError naming the list
+        rhos = numbers_arg(args.rhos, "--rhos", low=0)
+        switch_rhos = numbers_arg(args.switch_rhos, "--switch-rhos", low=0) if args.switch_rhos else None
+    except SamVerifyError as exc:
+        raise SamVerifyError(f"rho lists must be comma-separated numbers >= 0 ({exc})") from None
     _threads(args)
     data = _data(args)
     sw = sweep(data, rhos, seeds=range(args.seeds), steps=args.steps, switch_fraction=args.switch,
