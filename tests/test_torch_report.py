@@ -39,7 +39,7 @@ def test_cli_train_check_sweep(tmp_path, capsys):
 
 @pytest.mark.parametrize("argv,msg", [
     (["mlp", "train", "--rho", "1", "--data", "mnist", "--mnist-dir", "/nonexistent-dir"], "DataFileError"),
-    (["mlp", "sweep", "--rhos", "a,b"], "UnknownSymbolError"),
+    (["mlp", "sweep", "--rhos", "a,b"], "SamVerifyError"),
     (["mlp", "train", "--rho", "-1", "--steps", "1"], "InvalidRhoError"),
     (["mlp", "check", "--checkpoint", "/nonexistent.pt"], "SamVerifyError"),
     (["mlp", "train", "--rho", "1", "--n-train", "0"], "SamVerifyError"),
