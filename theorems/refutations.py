@@ -29,10 +29,10 @@ too:
 from __future__ import annotations
 
 import math
-import time
 from fractions import Fraction
 from typing import Any, Sequence
 
+import flint
 import numpy as np
 
 from verify import sam, zoo
@@ -40,7 +40,7 @@ from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, excludes_zero, krawczyk, mid_floats,
                                       positive_definite, range_lower_bound, smooth_near,
-                                      to_fraction)
+                                      to_fraction, upper_float)
 
 from . import prove_hallucination as ph
 
@@ -329,6 +329,154 @@ def refute_appendix_d(rho="2.8", s_range=("-3/5", "3/5"), n_boxes: int = 120, **
         finding=APPENDIX_D_FINDING, **kw)
 
 
+# -- (2) the descent inequality of the proof of Theorem 3.2 ------------------------------------------------
+# the (source, statement) of the sampled finding in theorems/thm_3_2.py
+DESCENT_FINDING = ("Theorem 3.2, proof (Appendix B.2)",
+                   "With 0 < eta < min(delta/2M, 2 gamma/L) and L = max ||Hess f|| on N_delta(H), every "
+                   "SAM step satisfies f_SAM(x_{k+1}) <= f_SAM(x_k) - eta (gamma - L eta/2) ||grad f(x_k+)||^2.")
+
+
+def rotation_invariant(obj) -> bool:
+    """f(x, y) depends on x^2 + y^2 only: its angular derivative x f_y - y f_x is identically 0
+    (an exact polynomial identity, decided by sympy's expansion)."""
+    import sympy as sp
+    if obj.dim != 2:
+        return False
+    x, y = obj.symbols
+    e = obj.expr
+    return sp.expand(x * sp.diff(e, y) - y * sp.diff(e, x)) == 0
+
+
+def _segment(ctx, lo: Fraction, hi: Fraction, n: int) -> list:
+    """Boxes [r_k, r_k+1] x {0} covering the segment {(r, 0): lo <= r <= hi}."""
+    cuts = [lo + (hi - lo) * k / n for k in range(n + 1)]
+    return [ctx.vector([ctx.ball((a + b) / 2, (b - a) / 2), ctx.scalar(0)]) for a, b in zip(cuts, cuts[1:])]
+
+
+def _frobenius_upper(A) -> float:
+    """An upper bound of the Frobenius norm (>= the 2-norm) of every matrix enclosed by A."""
+    tops = [flint.arb(upper_float(abs(a))) for a in np.asarray(A, dtype=object).reshape(-1)]
+    return upper_float(sum((t * t for t in tops), flint.arb(0)).sqrt())
+
+
+def _least_gershgorin_lower(S) -> float:
+    n = S.shape[0]
+    return min(float((S[i, i] - sum((abs(S[i, j]) for j in range(n) if j != i), 0)).lower())
+               for i in range(n))
+
+
+def radial_constants(obj, rho, r_lo, r_hi, r_m, n, ctx) -> dict:
+    """Rigorous bounds of the proof's constants for a rotation invariant f, whose norms and
+    eigenvalues at y equal those at (|y|, 0): over the annulus r_lo <= |y| <= r_hi (= N_delta(H)),
+    gamma >= gamma_lo, L = max ||Hess f|| <= L_hi (Frobenius), L_SAM = max ||Hess f_SAM|| <= Lsam_hi;
+    M = max ||grad f|| over the disc |y| <= r_m (a superset of the rho-neighbourhood) <= M_hi."""
+    with ctx.working():
+        seg = _segment(ctx, r_lo, r_hi, n)
+        lam = min(_least_gershgorin_lower(sam.sym_du(obj, Y, ctx)) for Y in seg)
+        return {"gamma_lo": 1 + float(rho.upper() if lam < 0 else rho.lower()) * lam - 2.0 ** -40,
+                "L_hi": max(_frobenius_upper(obj.hess(Y, ctx)) for Y in seg),
+                "Lsam_hi": max(_frobenius_upper(sam.sam_hessian(obj, Y, rho, ctx)) for Y in seg),
+                "M_hi": max(_frobenius_upper(obj.grad(Y, ctx))
+                            for Y in _segment(ctx, Fraction(0), r_m, 4 * n))}
+
+
+def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: int = 400,
+                   use_L_sam: bool = False, expected: bool = True, example: str = "",
+                   dps: int = DPS) -> Certificate:
+    """(2) on circle_max: H = the circle r0 = sqrt 3 - rho (each point jumps onto the minimizer circle
+    r = sqrt 3). The constants are bounded rigorously (:func:`radial_constants`), the first SAM step
+    from x0 is enclosed in Arb, and the inequality is decided with the bounds that make it weakest
+    (gamma_lo, L_hi: if it fails with them it fails with the true constants). ``use_L_sam`` puts an
+    upper bound of L_SAM in place of L: the negative control (the descent lemma then proves it)."""
+    obj = zoo.get("circle_max").objective
+    rho_q, eta_q, delta_q = (to_fraction(v, k) for v, k in ((rho, "rho"), (eta, "eta"), (delta, "delta")))
+    which = "L_SAM (bound of max ||Hess f_SAM||)" if use_L_sam else "the paper's L = max ||Hess f||"
+    cert = Certificate(THEOREM, "The descent inequality of the proof of Theorem 3.2 fails at a SAM step "
+                       "(proved)", example or f"circle_max, rho = {rho_q}, H = circle r = sqrt 3 - rho, "
+                       f"delta = {delta_q}, eta = {eta_q}, x0 = {tuple(x0)}, with {which}",
+                       statement=("f_SAM(x1) > f_SAM(x0) - eta (gamma - L eta/2) ||grad f(x0+)||^2 for "
+                                  "the SAM step x1 = x0 - eta grad f(x0+), with eta admissible"),
+                       expected=expected)
+    ctx = ph._context("arb", dps)
+    cert.context, cert.precision = ctx.name, ctx.precision_label
+    P = ctx.precision_label
+    with ctx.working():
+        rho_b, eta_b = ctx.scalar(rho_q), ctx.scalar(eta_q)
+        r0 = ctx.sqrt(3) - rho_b
+        d = ctx.scalar(delta_q)
+        _descent_hypotheses(cert, obj, rho_b, r0, d, ctx)
+        r_lo = Fraction(math.floor(float((r0 - d).lower()) * 2 ** 20), 2 ** 20)
+        r_hi = Fraction(math.ceil(float((r0 + d).upper()) * 2 ** 20), 2 ** 20)
+        r_m = Fraction(math.ceil(float((r0 + d / 2 + rho_b).upper()) * 2 ** 20), 2 ** 20)
+        k = radial_constants(obj, rho_b, r_lo, r_hi, r_m, n, ctx)
+        L = k["Lsam_hi"] if use_L_sam else k["L_hi"]
+        cert.objects.update({k2: repr(v) for k2, v in k.items()})
+        cert.objects.update({"annulus_N_delta(H)": [str(r_lo), str(r_hi)], "disc_for_M": str(r_m),
+                             "L_used": repr(L)})
+        cert.add(_claim("eta_admissible", "eta < min(delta / 2 M_hi, 2 gamma_lo / L_hi) <= the paper's "
+                        "bound min(delta/2M, 2 gamma/L)", str(eta_q), "<",
+                        f"{min(float(delta_q) / (2 * k['M_hi']), 2 * k['gamma_lo'] / k['L_hi']):.6g}",
+                        Verdict.PROVED if (eta_b < ctx.scalar(delta_q) / (2 * ctx.scalar(k["M_hi"])) and
+                                           eta_b < 2 * ctx.scalar(k["gamma_lo"]) / ctx.scalar(k["L_hi"]))
+                        else Verdict.UNDECIDED, P))
+        x = ctx.vector([to_fraction(v, "x0") for v in x0])
+        fsam0, fsam_b = sam.sam_value(obj, x, rho_b, ctx), _boundary_fsam(obj, rho_b, r0, d, ctx)
+        cert.add(_claim("x0_in_start_region", "x0 lies in N_{delta/2}(H) and f_SAM(x0) is below f_SAM on "
+                        "the boundary of N_{delta/2}(H) (the start region of the proof)",
+                        _iv(fsam0), "<", _iv(fsam_b),
+                        Verdict.PROVED if (abs(ctx.norm(x) - r0) < d / 2 and fsam0 < fsam_b)
+                        else Verdict.UNDECIDED, P))
+        w = sam.shifted_gradient(obj, x, rho_b, ctx)
+        x1 = x - eta_b * w
+        lhs = sam.sam_value(obj, x1, rho_b, ctx)
+        rhs = fsam0 - eta_b * (ctx.scalar(k["gamma_lo"]) - ctx.scalar(L) * eta_b / 2) * (w @ w)
+        gap = lhs - rhs
+        verdict = Verdict.PROVED if gap > 0 else (Verdict.FAIL if gap < 0 else Verdict.UNDECIDED)
+        cert.add(_claim("descent_fails", "f_SAM(x1) - [f_SAM(x0) - eta (gamma - L eta/2) ||w||^2] > 0 "
+                        f"with gamma >= gamma_lo and L <= {L:.6g} ({which}); w = grad f(x0 + rho u(x0))",
+                        _iv(gap), ">", "0", verdict, P,
+                        f"f_SAM(x1) in {_iv(lhs)}; right side in {_iv(rhs)}; x1 = "
+                        f"({', '.join(_iv(v) for v in x1)})"))
+    if cert.passed and not use_L_sam:
+        cert.finding(*DESCENT_FINDING, f"Proved in Arb ({P}) on circle_max, rho = {rho_q}, H the circle "
+                     f"r = sqrt 3 - rho, delta = {delta_q}: with rigorous bounds gamma >= "
+                     f"{k['gamma_lo']:.6g}, L <= {k['L_hi']:.6g}, M <= {k['M_hi']:.6g}, the step "
+                     f"eta = {eta_q} is admissible, and the first SAM step from x0 = {tuple(x0)} "
+                     f"(in the start region) violates the inequality by {_iv(gap)} > 0. With an upper "
+                     f"bound L_SAM <= {k['Lsam_hi']:.6g} of the Lipschitz constant of grad f_SAM in "
+                     "place of L the violation disappears (negative control).", "PROVED")
+    return cert.finish()
+
+
+def _boundary_fsam(obj, rho, r0, d, ctx):
+    """min of f_SAM on the two circles |y| = r0 -+ d/2 (f_SAM is rotation invariant with f)."""
+    vals = [sam.sam_value(obj, ctx.vector([r0 + sgn * d / 2, ctx.scalar(0)]), rho, ctx) for sgn in (-1, 1)]
+    return vals[0] if vals[0] < vals[1] else (vals[1] if vals[1] < vals[0] else
+                                              ctx.scalar(min(float(v.lower()) for v in vals)))
+
+
+H_ARGUMENT = ("f = g(q), q = |y|^2, g(q) = q (q - 3)^2 / 3 >= 0 = g(3). Where 0 < |y| < 1, g'(q) = "
+              "(q - 1)(q - 3) > 0, so u(y) = y/|y| and f_SAM(y) = g((|y| + rho)^2); its r-derivative "
+              "2 (r + rho) g'((r + rho)^2) vanishes on the annulus (where (r + rho)^2 > 1) only at "
+              "(r + rho)^2 = 3, i.e. r = r0: H holds the only critical points of f_SAM in N_delta(H), "
+              "all global minimizers of f_SAM (value g(3) = 0 = min f), and grad f != 0 on H.")
+
+
+def _descent_hypotheses(cert, obj, rho, r0, d, ctx) -> None:
+    """H = {|y| = r0} is a set of hallucinated minimizers isolated in N_delta(H) (:data:`H_ARGUMENT`;
+    its interval parts decided here)."""
+    lb = range_lower_bound(obj.expr)
+    lo, hi = r0 - d, r0 + d
+    ann_ok = bool(lo > 0 and hi < 1 and (lo + rho) ** 2 > 1)
+    cert.hypothesis("analytic", "f is real-analytic (a polynomial) and rotation invariant",
+                    obj.is_analytic and rotation_invariant(obj), "sympy: x f_y - y f_x expands to 0")
+    cert.hypothesis("H", "H = {|y| = sqrt 3 - rho} is a bounded connected set of hallucinated minimizers, "
+                    "with no other minimizer of f_SAM in N_delta(H)", lb.value == 0 and ann_ok,
+                    f"f >= {lb.value} ({lb.method}); on the annulus 0 < |y| < 1 and (|y| + rho)^2 > 1 "
+                    f"({'proved' if ann_ok else 'NOT proved'} in Arb). " + H_ARGUMENT)
+    cert.objects["r0 = sqrt 3 - rho"] = ctx.to_str(r0)
+
+
 # -- the cases --------------------------------------------------------------------------------------------
 def cases_at_xh() -> list[dict]:
     obj_t, xh_t, rho_t = ph.tilted_ring_case()
@@ -371,7 +519,14 @@ def curve_controls() -> list[Certificate]:
                                       "minimizer circle, s in [-1/2, 1/2] (the hypothesis holds)")]
 
 
+def descent_controls() -> list[Certificate]:
+    """Negative control for (2): the same step with an upper bound of L_SAM in place of L."""
+    return [refute_descent(use_L_sam=True, expected=False,
+                           example="negative control: circle_max as above with L_SAM (the Lipschitz "
+                                   "constant of grad f_SAM, bounded) in place of the paper's L")]
+
+
 def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
     certs = [run_at_xh(c) for c in cases_at_xh() + negative_controls()]
-    certs.append(refute_appendix_d(n_boxes=120))
-    return certs + curve_controls()
+    certs += [refute_appendix_d(n_boxes=120)] + curve_controls()
+    return certs + [refute_descent()] + descent_controls()
