@@ -130,6 +130,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
     X = proved_box(existence, ctx)
     cert.objects.update({"rho": str(rho_q), "box_center": existence.objects["box_center"],
                          "box_radius": existence.objects["box_radius"],
+                         "box_radius_float": existence.objects["box_radius_float"],
                          "existence_claims": {c.id: c.verdict.value for c in existence.claims}})
     if x_star is not None:
         cert.objects["x_star"] = [str(v) for v in x_star]
