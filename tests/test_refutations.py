@@ -14,6 +14,7 @@ from verify.core.results import Certificate, Finding
 from verify.core.solve import newton
 from verify.ctx import get_context
 from verify.objectives.objective import SympyObjective
+from verify.report.build import evidence_level
 
 MP_DPS = 2 * R.DPS                       # the independent route: twice the digits of the proof
 mp = get_context("mpmath", dps=MP_DPS)
@@ -76,7 +77,9 @@ def test_constructed_points_are_proved_refutations(at_xh):
         assert cert.claim("x_h_enclosed").verdict.value == "proved"
         assert cert.to_dict()["findings"][0]["evidence_level"] == "PROVED"
         # grouped with the sampled finding of theorems/thm_3_2.py
-        assert cert.findings[0].source == R.CONDITION_SOURCE
+        assert (cert.findings[0].source, cert.findings[0].statement) == (R.CONDITION_SOURCE,
+                                                                         R.CONDITION_STATEMENT)
+        assert evidence_level(cert.findings[0].to_dict()) == "PROVED"   # the report's reading
 
 
 def test_constructed_points_rechecked_by_mpmath(at_xh):

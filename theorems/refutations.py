@@ -52,6 +52,8 @@ DPS = 30
 CONDITION = "1 + rho lambda_min(Sym Du) > 0"
 # the (source, statement) of the sampled findings in theorems/thm_3_2.py, so the report groups them
 CONDITION_SOURCE = "Corollary B.3 / Theorem 3.2 with Theorem 3.1"
+CONDITION_STATEMENT = ("The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
+                       "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.")
 
 
 # -- the Rayleigh bound ---------------------------------------------------------------------------------
@@ -137,8 +139,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
     dec = rayleigh_decision(obj, X, ctx.scalar(rho_q), ctx)
     _condition_claim(cert, dec, "X", ctx)
     if cert.passed:
-        cert.finding(CONDITION_SOURCE, "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 "
-                     "is assumed at a hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
+        cert.finding(CONDITION_SOURCE, CONDITION_STATEMENT,
                      f"Proved in Arb ({ctx.precision_label}): the box centred at "
                      f"({', '.join(existence.objects['box_center'])}) with radius "
                      f"{existence.objects['box_radius']} holds exactly one hallucinated minimizer x_h "
