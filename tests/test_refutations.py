@@ -111,6 +111,12 @@ def test_condition_controls_are_never_proved(case):
     assert R.proved_box(cert, ctx) is not None
 
 
+@pytest.mark.parametrize("x, rho", [(["-1/2", "0"], "-3/2"), (["-1/2"], "3/2")], ids=["rho<0", "wrong-dim"])
+def test_bad_input_is_refused_with_the_reason(x, rho):
+    cert = R.refute_at_xh(zoo.get("ring").objective, x, rho, x_star=["1", "0"])
+    assert cert.refused and not cert.passed and not cert.findings
+
+
 # -- (3) Appendix D's curve ---------------------------------------------------------------------------------
 # the default suite checks a sub-arc; --runslow the whole curve of the report (|s| <= 3/5, 120 boxes)
 CURVES = [pytest.param((("-1/10", "1/10"), 20), id="sub-arc"),
@@ -213,6 +219,11 @@ def test_descent_with_inadmissible_step_is_not_proved():
     # one hypothesis broken: eta above the paper's bound min(delta/2M, 2 gamma/L)
     cert = R.refute_descent(eta="1/20", expected=False)
     assert not cert.passed and cert.claim("eta_admissible").verdict.value == "undecided"
+
+
+@pytest.mark.parametrize("kw", [{"eta": "-1/70"}, {"delta": "0"}, {"x0": ("1/2",)}])
+def test_descent_bad_input_is_refused(kw):
+    assert R.refute_descent(**kw).refused
 
 
 # -- generated negatives: the hypothesis holds, the refutation must never be PROVED -----------------------------

@@ -123,6 +123,8 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
     cert.context, cert.precision = ctx.name, ctx.precision_label
     rho_q = to_fraction(rho, "rho")
     existence = ph.prove(obj, x, rho_q, x_star=x_star, dps=dps, crosscheck=False)
+    if existence.refused:
+        return cert.refuse(existence.refused)
     cert.add(_claim("x_h_enclosed", "a box X holds exactly one hallucinated minimizer x_h "
                     f"({existence.objects.get('route')} route of the existence prover)",
                     existence.objects.get("verdict"), "==", "PROVED",
@@ -402,6 +404,9 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
     ctx = ph._context("arb", dps)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     P = ctx.precision_label
+    if min(rho_q, eta_q, delta_q) <= 0 or len(x0) != obj.dim:
+        return cert.refuse(f"need rho, eta, delta > 0 and x0 with {obj.dim} coordinates, got rho = "
+                           f"{rho_q}, eta = {eta_q}, delta = {delta_q}, x0 = {tuple(x0)}")
     with ctx.working():
         rho_b, eta_b = ctx.scalar(rho_q), ctx.scalar(eta_q)
         r0 = ctx.sqrt(3) - rho_b
