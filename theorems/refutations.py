@@ -17,7 +17,8 @@ every point of X. If instead I + rho Sym Du(X) is proved positive definite (cong
 claim is FAIL; otherwise UNDECIDED. A refutation is PROVED only when the point itself is enclosed
 too:
 
-(1) at a constructed x_h (ring, tilted ring): the existence prover
+(1) at a constructed x_h (ring, tilted ring, a tilted 2-D double well built by Theorem 2.1's
+    construction): the existence prover
     (:mod:`theorems.prove_hallucination`) proves a box X that holds exactly one hallucinated minimizer
     x_h with x_h + rho u(x_h) = x*, and the Rayleigh bound is negative on X;
 (3) on the hallucinated curve of Appendix D at rho = 2.8: the minimizer arc x*(s) = (-1.55 cos(s/1.5),
@@ -485,6 +486,29 @@ def _descent_hypotheses(cert, obj, rho, r0, d, ctx) -> None:
 
 
 # -- the cases --------------------------------------------------------------------------------------------
+TILTED_DOUBLE_WELL = "(x**2 - 1)**2 + (y**2 - 1)**2 + x/5"
+
+
+def tilted_double_well_case(digits: int = 20) -> dict:
+    """The Theorem 2.1 construction (:func:`theorems.thm_2_1.construct`, mpmath) on a tilted 2-D double
+    well: x* near (-1.024, 1) (a global minimizer), x_max near (0.0501, 0) (the local maximizer);
+    x_h, x* and rho are passed on as decimal strings of ``digits`` digits (exact rationals), so the
+    proof is about those exact values."""
+    import mpmath
+
+    from verify.objectives.objective import SympyObjective
+
+    from . import thm_2_1
+    obj = SympyObjective(TILTED_DOUBLE_WELL, "x,y", name="tilted double well")
+    con = thm_2_1.construct(obj, ("-1.0241203002150503", "1"), ("0.050125946983772554", "0"),
+                            "mpmath", certify_claims=False)
+    text = lambda v: mpmath.nstr(v, digits)  # noqa: E731
+    return dict(obj=obj, x=[text(v) for v in con.x_h], rho=text(con.rho),
+                x_star=[text(v) for v in con.x_star],
+                example=f"tilted double well {TILTED_DOUBLE_WELL}, the x_h and rho of the Theorem 2.1 "
+                        f"construction towards x* near (-1.024, 1) (rho = {text(con.rho)[:8]}...)")
+
+
 def cases_at_xh() -> list[dict]:
     obj_t, xh_t, rho_t = ph.tilted_ring_case()
     ring = zoo.get("ring").objective
@@ -492,8 +516,9 @@ def cases_at_xh() -> list[dict]:
         dict(obj=ring, x=["-1/2", "0"], rho="3/2", x_star=["1", "0"],
              example="ring (|x|^2 - 1)^2, rho = 3/2, constructed x_h = (-1/2, 0) towards x* = (1, 0)"),
         dict(obj=obj_t, x=xh_t, rho=rho_t,
-             example="tilted_ring (|x|^2 - 1)^2 + x/5 (a tilted double well along the x-axis), "
-                     "rho = 3/2, constructed isolated x_h near (0.476, 0)"),
+             example="tilted_ring (|x|^2 - 1)^2 + x/5, rho = 3/2, constructed isolated x_h near "
+                     "(0.476, 0)"),
+        tilted_double_well_case(),
     ]
 
 
