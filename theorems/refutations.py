@@ -18,14 +18,25 @@ claim is FAIL; otherwise UNDECIDED. A refutation is PROVED only when the point i
 too:
 
 (1) at a constructed x_h (ring, tilted ring, a tilted 2-D double well built by Theorem 2.1's
-    construction): the existence prover
-    (:mod:`theorems.prove_hallucination`) proves a box X that holds exactly one hallucinated minimizer
-    x_h with x_h + rho u(x_h) = x*, and the Rayleigh bound is negative on X;
+    construction): the existence prover (:mod:`theorems.prove_hallucination`) proves a box X that
+    holds exactly one hallucinated minimizer x_h (manifold route: x_h + rho u(x_h) = x*; isolated
+    route: grad f(x_h + rho u(x_h)) = 0 with Hess f_SAM positive definite), and the Rayleigh bound is
+    negative on X;
+(2) the descent inequality of the proof of Theorem 3.2, f_SAM(x1) <= f_SAM(x0) - eta (gamma -
+    L eta/2) ||grad f(x0+)||^2 with L = max ||Hess f|| on N_delta(H), on circle_max (H the circle
+    r = sqrt 3 - rho): gamma, L and M are bounded rigorously (rotation invariance reduces the annulus
+    to a radial segment, covered by boxes), eta is proved admissible, x0 is proved in the start region,
+    and the first SAM step is enclosed; the inequality is decided with the bounds that make it
+    weakest, so a violation there is a violation with the true constants;
 (3) on the hallucinated curve of Appendix D at rho = 2.8: the minimizer arc x*(s) = (-1.55 cos(s/1.5),
-    s) is cut into parameter intervals S_k covering a stated range of s; on each, Krawczyk on
-    G(y) = y + rho u(y) - x*(s), with x*(s) enclosed over all of S_k, proves a box X_k holding, for
-    every s in S_k, exactly one point y(s) of the curve; the Rayleigh bound is negative on X_k. The
-    boxes therefore cover the traced curve over that range of s (every point y(s), s in the range).
+    s), |s| <= 3/5, is cut into parameter intervals S_k; on each, Krawczyk on G(y) = y + rho u(y) -
+    x*(s), with x*(s) enclosed over all of S_k, proves a box X_k holding, for every s in S_k, exactly
+    one point y(s) of the curve traced from x_h = (1.25, 0); the Rayleigh bound is negative on X_k. The
+    boxes cover that curve over the whole arc (every point y(s)).
+Each refutation has negative controls (the hypothesis holds: d = 1, circle_max; L_SAM in place of
+L) that must come out FAIL or UNDECIDED, never PROVED. A PROVED refutation records a finding with
+evidence level PROVED under the (source, statement) of the sampled finding it backs, so the report
+groups them.
 """
 from __future__ import annotations
 
