@@ -44,7 +44,6 @@ import math
 from fractions import Fraction
 from typing import Any, Sequence
 
-import flint
 import numpy as np
 
 from verify import sam, zoo
@@ -369,10 +368,10 @@ def _segment(ctx, lo: Fraction, hi: Fraction, n: int) -> list:
     return [ctx.vector([ctx.ball((a + b) / 2, (b - a) / 2), ctx.scalar(0)]) for a, b in zip(cuts, cuts[1:])]
 
 
-def _frobenius_upper(A) -> float:
+def _frobenius_upper(A, ctx) -> float:
     """An upper bound of the Frobenius norm (>= the 2-norm) of every matrix enclosed by A."""
-    tops = [flint.arb(upper_float(abs(a))) for a in np.asarray(A, dtype=object).reshape(-1)]
-    return upper_float(sum((t * t for t in tops), flint.arb(0)).sqrt())
+    tops = [ctx.scalar(upper_float(abs(a))) for a in np.asarray(A, dtype=object).reshape(-1)]
+    return upper_float(ctx.sqrt(sum(t * t for t in tops)))
 
 
 def _least_gershgorin_lower(S) -> float:
@@ -390,9 +389,9 @@ def radial_constants(obj, rho, r_lo, r_hi, r_m, n, ctx) -> dict:
         seg = _segment(ctx, r_lo, r_hi, n)
         lam = min(_least_gershgorin_lower(sam.sym_du(obj, Y, ctx)) for Y in seg)
         return {"gamma_lo": 1 + float(rho.upper() if lam < 0 else rho.lower()) * lam - 2.0 ** -40,
-                "L_hi": max(_frobenius_upper(obj.hess(Y, ctx)) for Y in seg),
-                "Lsam_hi": max(_frobenius_upper(sam.sam_hessian(obj, Y, rho, ctx)) for Y in seg),
-                "M_hi": max(_frobenius_upper(obj.grad(Y, ctx))
+                "L_hi": max(_frobenius_upper(obj.hess(Y, ctx), ctx) for Y in seg),
+                "Lsam_hi": max(_frobenius_upper(sam.sam_hessian(obj, Y, rho, ctx), ctx) for Y in seg),
+                "M_hi": max(_frobenius_upper(obj.grad(Y, ctx), ctx)
                             for Y in _segment(ctx, Fraction(0), r_m, 4 * n))}
 
 
