@@ -27,6 +27,7 @@ class Verdict(str, enum.Enum):
 
 
 RELATIONS = ("<", "<=", ">", ">=", "==", "!=")
+EVIDENCE_LEVELS = ("sampled", "high-precision", "PROVED")
 
 # Callables told about every certificate that finishes; the pytest plugin uses this to put the
 # certificates a test run actually checked into the report written with ``--sam-report``.
@@ -107,14 +108,27 @@ class Hypothesis:
 
 @dataclass
 class Finding:
-    """A statement of a paper that failed on a case whose hypotheses hold (or a noteworthy gap)."""
+    """A statement of a paper that failed on a case whose hypotheses hold (or a noteworthy gap).
+
+    ``evidence_level`` says how strong the evidence is: one of :data:`EVIDENCE_LEVELS` (``sampled``:
+    floating point at sample points; ``high-precision``: many-digit arithmetic; ``PROVED``: interval
+    enclosures decide it), or None when not stated (then it is left out of the JSON)."""
 
     source: str
     statement: str
     evidence: str
+    evidence_level: str | None = None
+
+    def __post_init__(self):
+        if self.evidence_level is not None and self.evidence_level not in EVIDENCE_LEVELS:
+            raise ValueError(f"evidence_level must be one of {EVIDENCE_LEVELS} or None, "
+                             f"got {self.evidence_level!r}")
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "statement": self.statement, "evidence": self.evidence}
+        out = {"source": self.source, "statement": self.statement, "evidence": self.evidence}
+        if self.evidence_level is not None:
+            out["evidence_level"] = self.evidence_level
+        return out
 
 
 @dataclass
@@ -151,8 +165,9 @@ class Certificate:
         self.claims.append(claim)
         return claim
 
-    def finding(self, source: str, statement: str, evidence: str) -> None:
-        self.findings.append(Finding(source, statement, evidence))
+    def finding(self, source: str, statement: str, evidence: str,
+                evidence_level: str | None = None) -> None:
+        self.findings.append(Finding(source, statement, evidence, evidence_level))
 
     def refuse(self, reason: str) -> "Certificate":
         self.refused = reason
@@ -234,5 +249,6 @@ class Certificate:
             lines.append(wrapped(k, _as_text(v)))
         lines += ["  " + str(c).replace("\n", "\n  ") for c in self.claims]
         for f in self.findings:
-            lines.append(f"  FINDING ({f.source}): {f.statement} — {in_text(f.evidence)}")
+            level = f" [{f.evidence_level}]" if f.evidence_level else ""
+            lines.append(f"  FINDING{level} ({f.source}): {f.statement} — {in_text(f.evidence)}")
         return "\n".join(lines)

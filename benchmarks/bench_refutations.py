@@ -1,0 +1,53 @@
+"""Time per proved refutation (issue 16; goal: each certificate under 30 s on 2 cores).
+
+Usage: ``python benchmarks/bench_refutations.py [--repeat N]``. Runs every certificate of
+:mod:`theorems.refutations` (the PROVED refutations and their negative controls) N times and prints
+its verdict, the median wall time and its ratio to the 30 s goal, plus the load average at the
+start, since on a shared machine the times scale with the load.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+
+from theorems import refutations as R
+
+GOAL_S = 30.0
+
+
+def certificates():
+    """(label, thunk) for every certificate of the report section."""
+    out = [(c["example"], lambda c=c: R.run_at_xh(c)) for c in R.cases_at_xh() + R.negative_controls()]
+    out.append(("appendix_d whole curve, 120 boxes", lambda: R.refute_appendix_d(n_boxes=120)))
+    out.append(("control: circle_max curve, 128 boxes", lambda: R.curve_controls()[0]))
+    out.append(("descent inequality, circle_max", R.refute_descent))
+    out.append(("control: descent with L_SAM", lambda: R.descent_controls()[0]))
+    return out
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--repeat", type=int, default=3)
+    args = ap.parse_args(argv)
+    print(f"load average at start: {', '.join(f'{v:.2f}' for v in os.getloadavg())} "
+          f"on {os.cpu_count()} cores")
+    print(f"{'certificate':62s} {'passed':>6s} {'expected':>8s} {'median s':>9s} {'/ goal':>7s}")
+    worst = 0.0
+    for label, run in certificates():
+        times = []
+        for _ in range(args.repeat):
+            t0 = time.perf_counter()
+            cert = run()
+            times.append(time.perf_counter() - t0)
+        med = statistics.median(times)
+        worst = max(worst, med)
+        print(f"{label[:62]:62s} {str(cert.passed):>6s} {str(cert.expected):>8s} {med:9.3f} "
+              f"{med / GOAL_S:7.3f}")
+    print(f"slowest certificate: {worst:.3f} s = {worst / GOAL_S:.3f} x the {GOAL_S:.0f} s goal")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
