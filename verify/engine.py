@@ -114,6 +114,10 @@ class Engine:
         except Exception:        # noqa: BLE001 - a missing dashboard is not an error
             return None
 
+    def _gpu_workers(self) -> int:
+        workers = self.client.scheduler_info().get("workers", {}).values()
+        return sum(1 for w in workers if w.get("resources", {}).get("GPU", 0) >= 1)
+
     def __exit__(self, *exc) -> None:
         if self.client is not None:
             self.client.close()
@@ -145,6 +149,9 @@ class Engine:
     def _dask(self, fn, items, keys):
         from distributed import as_completed
         res = {"resources": {"GPU": 1}} if self.gpu else {}
+        if self.gpu and not self._gpu_workers():
+            print("dask: no worker has the GPU resource yet; the tasks wait for one (start workers "
+                  "with: dask worker ADDRESS --resources GPU=1)", file=self.log)
         futures = [self.client.submit(_call, fn, item, self.threads or 1, key=key, pure=False, **res)
                    for key, item in zip(keys, items)]
         for fut in as_completed(futures):
