@@ -80,6 +80,15 @@ def test_engine_refuses_bad_settings(kw, msg):
         Engine(**kw)
 
 
+@pytest.mark.parametrize("extra,msg", [(["--workers", "-1"], "--workers"),
+                                       (["--workers", "2", "--scheduler", "tcp://x:1"], "not both"),
+                                       (["--row-chunk", "0"], "--row-chunk")])
+def test_sweep_command_refuses_bad_engine_options(extra, msg, capsys):
+    from verify.cli import main
+    assert main(["mlp", "sweep", "--rhos", "1", "--seeds", "1", "--steps", "1", *extra]) == 2
+    assert msg in capsys.readouterr().err
+
+
 @pytest.mark.slow            # two worker processes, one killed and restarted: ~40 s on a loaded 2-core box
 def test_killed_worker_loses_no_row_and_recomputes_no_finished_task(tmp_path):
     trace, out = tmp_path / "trace", tmp_path / "o"

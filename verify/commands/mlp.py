@@ -87,7 +87,7 @@ def register(sub) -> None:
                    help="torch intra-op threads (default: torch's choice)")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(run=run_check)
-    w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (one batched run)")
+    w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (tasks on Dask; --out resumes)")
     _model_args(w)
     _train_args(w)
     w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0", help="comma-separated rho grid")
