@@ -106,7 +106,7 @@ def test_paper_size_mnist_commands_on_synthetic_idx(tmp_path, capsys):
     _fake_mnist(tmp_path, n=60)
     common = ["--data", "mnist", "--mnist-dir", str(tmp_path), "--width", "128", "--quiet", "--json"]
     assert main(["mlp", "sweep", "--rhos", "1.0,1.9", "--seeds", "2", "--steps", "4",
-                 "--row-chunk", "3", *common]) == 0
+                 "--row-chunk", "3", "--workers", "0", *common]) == 0
     sw = json.loads(capsys.readouterr().out)
     assert sw["data"] == "mnist" and len(sw["rows"]) == 4          # (SAM-only, switching) x 2 rhos
     ck = tmp_path / "run.pt"

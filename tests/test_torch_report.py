@@ -33,7 +33,7 @@ def test_cli_train_check_sweep(tmp_path, capsys):
     chk = json.loads(capsys.readouterr().out)
     assert chk["seed_index"] == 1 and "attraction" in chk and chk["dim"] == 310
     assert main(["mlp", "sweep", "--rhos", "0.5,2", "--seeds", "2", "--steps", "10", "--width", "4",
-                 "--n-train", "60", "--quiet"]) == 0
+                 "--n-train", "60", "--quiet", "--workers", "0"]) == 0
     assert "transition (>= half of SAM-only seeds stalled)" in capsys.readouterr().out
 
 

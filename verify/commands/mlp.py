@@ -4,7 +4,12 @@
     sam-verify mlp check --checkpoint run.pt [--seed-index 0] [--json]
     sam-verify mlp sweep --rhos 0.5,1,2,3 --seeds 8 --steps 2000 [--json]
     sam-verify mlp sweep --data mnist --mnist-dir ~/mnist --width 128 --steps 100000 --seeds 80 \
-        --rhos 1.0,1.3,1.6,1.9 --row-chunk 160 --device auto     # the paper's Figure 5 (GPU)
+        --rhos 1.0,1.3,1.6,1.9 --row-chunk 80 --device cuda --out fig5/   # the paper's Figure 5 (GPU)
+    sam-verify mlp sweep ... --out fig5/ --scheduler tcp://host:8786     # on a running Dask cluster
+
+``mlp sweep`` runs its tasks (``--row-chunk`` rows each) on Dask (:mod:`verify.engine`): an embedded
+LocalCluster by default, ``--workers 0`` serially here, ``--scheduler`` on an existing cluster;
+``--out`` keeps one file per finished row and a re-run with it resumes.
 
 ``--device auto`` uses CUDA when present. Training is float32 by default, checks are float64.
 """
@@ -82,7 +87,7 @@ def register(sub) -> None:
                    help="torch intra-op threads (default: torch's choice)")
     c.add_argument("--json", action="store_true", help="print JSON")
     c.set_defaults(run=run_check)
-    w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (one batched run)")
+    w = s.add_parser("sweep", help="SAM-only vs switching over a rho grid (tasks on Dask; --out resumes)")
     _model_args(w)
     _train_args(w)
     w.add_argument("--rhos", default="0.5,1.0,1.5,2.0,2.5,3.0", help="comma-separated rho grid")
@@ -90,9 +95,23 @@ def register(sub) -> None:
                    help="fraction of steps of plain GD before SAM in the switching runs")
     w.add_argument("--switch-rhos", default=None, help="rhos for the switching runs (default: --rhos)")
     w.add_argument("--row-chunk", type=int, default=None,
-                   help="train at most this many (mode, rho, seed) rows at once, for GPU memory "
-                        "(default: all rows at once)")
+                   help="rows (mode, rho, seed) per task, trained as one batched run (default: "
+                        "--seeds, one task per (mode, rho))")
+    w.add_argument("--out", default=None,
+                   help="folder for one JSON file per finished row; a re-run with the same folder "
+                        "trains only the missing rows (default: none, nothing saved)")
+    engine_args(w)
     w.set_defaults(run=run_sweep)
+
+
+def engine_args(p) -> None:
+    """Where the tasks run (:mod:`verify.engine`)."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of an embedded Dask LocalCluster; 0: serial in this "
+                        "process (default: one per core, or per --threads cores)")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler (e.g. tcp://host:8786) to run the tasks on "
+                        "(default: none, an embedded cluster)")
 
 
 def _threads(args):
@@ -101,13 +120,14 @@ def _threads(args):
         torch.set_num_threads(args.threads)
 
 
+def _data_spec(args) -> dict:
+    return {"data": args.data, "normalization": args.normalization, "mnist_dir": args.mnist_dir,
+            "n_train": args.n_train}
+
+
 def _data(args):
-    from ..nn.data import load
-    kw = {"n_train": args.n_train} if args.data == "mnist" else {}
-    d = load(args.data, args.normalization, args.mnist_dir, **kw)
-    if args.data == "digits" and args.n_train is not None:
-        d = d.subset(args.n_train)
-    return d
+    from ..nn.sweep_tasks import load_data
+    return load_data(_data_spec(args))
 
 
 def _resumed_config(resume, given, args):
@@ -269,25 +289,38 @@ def run_check(args) -> int:
 
 
 def run_sweep(args) -> int:
-    from ..nn.train import format_sweep, sweep
+    import os
+    from ..ctx.torch import resolve_device
+    from ..engine import Engine
+    from ..nn.sweep_tasks import run_sweep as run_tasks
+    from ..nn.train import TrainConfig, format_sweep, sweep_rows
     try:  # the one number reader; reported as before, a SamVerifyError naming the list
         rhos = numbers_arg(args.rhos, "--rhos", low=0)
         switch_rhos = numbers_arg(args.switch_rhos, "--switch-rhos", low=0) if args.switch_rhos else None
     except SamVerifyError as exc:
         raise SamVerifyError(f"rho lists must be comma-separated numbers >= 0 ({exc})") from None
-    _threads(args)
-    data = _data(args)
-    sw = sweep(data, rhos, seeds=range(args.seeds), steps=args.steps, switch_fraction=args.switch,
-               width=args.width, depth=args.depth, activation=args.activation, lr=args.lr,
-               momentum=args.momentum, dtype=args.dtype, device=args.device,
-               log_every=args.log_every, progress=not args.quiet, row_chunk=args.row_chunk,
-               switch_rhos=switch_rhos)
+    if args.row_chunk is not None and args.row_chunk < 1:
+        raise SamVerifyError(f"--row-chunk must be >= 1, got {args.row_chunk}")
+    cfg = TrainConfig(rho=max(rhos), lr=args.lr, momentum=args.momentum, steps=args.steps,
+                      seeds=tuple(range(args.seeds)), width=args.width, depth=args.depth,
+                      activation=args.activation, dtype=args.dtype, device=args.device,
+                      log_every=args.log_every)
+    rows = sweep_rows(rhos, cfg.seeds, args.steps, args.switch, switch_rhos=switch_rhos)
+    gpu = args.device == "cuda" or (args.device == "auto" and args.scheduler is None and args.workers != 0
+                                    and str(resolve_device("auto")).startswith("cuda"))
+    with Engine(args.workers, args.scheduler, threads=args.threads, gpu=gpu,
+                progress=not args.quiet) as eng:
+        sw = run_tasks(eng, _data_spec(args), rows, cfg, out=args.out,
+                       row_chunk=args.row_chunk or args.seeds,
+                       trace=os.environ.get("SAM_VERIFY_TASK_TRACE"))
     if args.json:
-        rows = [{k: v for k, v in r.items()} for r in sw["rows"]]
         keys = ("transition_rho", "loss_transition_rho", "transition", "loss_transition", "stall_loss",
-                "ratio_tol", "elapsed_s", "data", "normalization")
-        print(json.dumps({"rows": rows, **{k: sw[k] for k in keys}}, indent=2))
+                "ratio_tol", "elapsed_s", "data", "normalization", "failed", "missing", "reused", "out")
+        print(json.dumps({"rows": sw["rows"], **{k: sw[k] for k in keys}}, indent=2))
     else:
         print(format_sweep(sw))
-        print(f"({sw['elapsed_s']:.1f} s)")
-    return 0
+        print(f"({sw['elapsed_s']:.1f} s of training; {sw['reused']} rows read back from {sw['out']})"
+              if sw["reused"] else f"({sw['elapsed_s']:.1f} s of training)")
+        for key, err in sw["failed"].items():
+            print(f"FAILED task {key}: {err.splitlines()[0]}")
+    return 1 if sw["failed"] else 0

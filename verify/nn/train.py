@@ -117,19 +117,8 @@ class TrainResult:
                            self.normalization, self.elapsed, extra)
 
     def summary(self, stall_loss: float = 1.0, ratio_tol: float = 1e-2) -> dict:
-        fin, outs = self.final(), self.outcomes(stall_loss, ratio_tol)
-        S = len(outs)
-        mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
-        return {
-            "rho": self.config.rho, "mode": self.config.mode, "seeds": S, "steps": self.step,
-            "stalled_fraction": outs.count("hallucinated") / S,
-            "outcomes": outs,
-            "mean_train_loss": mean(fin["loss"]), "median_train_loss": sorted(fin["loss"])[S // 2],
-            "mean_train_acc": mean(fin["train_acc"]), "mean_test_acc": mean(fin["test_acc"]),
-            "min_train_acc": min(fin["train_acc"]),
-            "median_grad_ratio": sorted(fin["grad_ratio_tail"])[S // 2],
-            "final": fin, "elapsed_s": self.elapsed,
-        }
+        return summarize_finals(self.final(), self.outcomes(stall_loss, ratio_tol), self.config.rho,
+                                self.config.mode, self.step, self.elapsed)
 
     # -- checkpoints ----------------------------------------------------------------------------
     def save(self, path) -> Path:
@@ -162,6 +151,23 @@ class TrainResult:
         cfg["seeds"] = tuple(cfg["seeds"])
         return cls(TrainConfig(**cfg), blob["theta"], blob["buf"], blob["step"], blob["logs"],
                    blob["data_name"], blob["normalization"], blob["elapsed"], blob.get("extra", {}))
+
+
+def summarize_finals(fin: dict, outs: list, rho: float, mode: str, steps: int, elapsed: float) -> dict:
+    """The per-(mode, rho) summary of a sweep from its seeds' final numbers (``TrainResult.final``
+    layout: key -> list over seeds) and outcomes."""
+    S = len(outs)
+    mean = lambda xs: sum(xs) / len(xs)  # noqa: E731
+    return {
+        "rho": rho, "mode": mode, "seeds": S, "steps": steps,
+        "stalled_fraction": outs.count("hallucinated") / S,
+        "outcomes": outs,
+        "mean_train_loss": mean(fin["loss"]), "median_train_loss": sorted(fin["loss"])[S // 2],
+        "mean_train_acc": mean(fin["train_acc"]), "mean_test_acc": mean(fin["test_acc"]),
+        "min_train_acc": min(fin["train_acc"]),
+        "median_grad_ratio": sorted(fin["grad_ratio_tail"])[S // 2],
+        "final": fin, "elapsed_s": elapsed,
+    }
 
 
 def classify(loss: float, grad_ratio: float, grad_norm: float, stall_loss: float = 1.0,
@@ -387,13 +393,39 @@ def sweep(data: Dataset, rhos, seeds=tuple(range(8)), steps: int = 2000,
         summ = sub.summary(stall_loss, ratio_tol)
         summ["mode"], summ["rho"] = mode, r
         rows.append(summ)
+    return {**sweep_transitions(rows, stall_loss), "ratio_tol": ratio_tol, "result": res,
+            "elapsed_s": res.elapsed, "config": asdict(cfg), "data": data.name,
+            "normalization": data.normalization}
+
+
+def sweep_transitions(rows, stall_loss: float = 1.0) -> dict:
+    """The transition rhos of a sweep's per-(mode, rho) summaries (see :func:`sweep`)."""
     sam_rows = sorted((x for x in rows if x["mode"] == "sam-only"), key=lambda x: x["rho"])
     stall = _transition(sam_rows, lambda x: x["stalled_fraction"] >= 0.5)
     loss = _transition(sam_rows, lambda x: x["mean_train_loss"] > stall_loss)
     return {"rows": rows, "transition_rho": stall["rho"], "loss_transition_rho": loss["rho"],
-            "transition": stall, "loss_transition": loss, "stall_loss": stall_loss,
-            "ratio_tol": ratio_tol, "result": res, "elapsed_s": res.elapsed,
-            "config": asdict(cfg), "data": data.name, "normalization": data.normalization}
+            "transition": stall, "loss_transition": loss, "stall_loss": stall_loss}
+
+
+def sweep_rows(rhos, seeds, steps: int, switch_fraction: float = 0.1,
+               modes=("sam-only", "switching"), switch_rhos=None) -> list[tuple]:
+    """The (mode, rho, seed, switch step) rows of a sweep, in :func:`sweep`'s order."""
+    sw = int(round(switch_fraction * steps))
+    return [(mode, float(r), int(s), sw if mode == "switching" else 0)
+            for mode in modes
+            for r in (rhos if mode != "switching" or switch_rhos is None else switch_rhos)
+            for s in seeds]
+
+
+def train_rows(data: Dataset, rows, config: TrainConfig, progress: bool = False) -> TrainResult:
+    """Train some (mode, rho, seed, switch step) rows of a sweep as one batched run; each row starts
+    from its seed's initialization, as in :func:`sweep` (a row's result does not depend on where,
+    or next to which rows, it runs beyond the batched arithmetic's rounding)."""
+    prob = BatchedProblem(data, config.width, config.depth, config.activation, config.dtype,
+                          config.device)
+    cfg = TrainConfig(**{**asdict(config), "seeds": tuple(r[2] for r in rows)})
+    return train(data, cfg, progress=progress, problem=prob, init_theta=prob.init(cfg.seeds),
+                 rho_rows=[r[1] for r in rows], switch_rows=[r[3] for r in rows])
 
 
 def _transition(rows, changed) -> dict:
