@@ -7,8 +7,10 @@
    best of ``--repeat`` runs (the machine may be shared);
 2. the CPU time (``time.process_time``: every thread of this process) of the report's quick run,
    section by section, as ``python -m verify report --quick`` runs them (goal <= 24 s in all,
-   measured before at 48 s on 2 quiet cores); ``--interpreter`` runs it a second time with the
-   compiled path switched off, for the ratio in the same conditions. ``--skip-report`` skips 2.
+   measured before at 48 s on 2 quiet cores), in a fresh process; ``--interpreter`` runs it again,
+   in another fresh process, with the compiled path switched off, for the ratio in the same
+   conditions (one process would charge imports and warm-up to whichever pass ran first).
+   ``--skip-report`` skips 2.
 
     python benchmarks/bench_compiled.py [--calls 2000] [--repeat 5] [--only thm_2_1,...]
                                         [--interpreter] [--skip-report] [--out /tmp/rq]
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import subprocess
+import sys
 import time
 
 import numpy as np
@@ -89,9 +93,14 @@ def main(argv=None) -> int:
                     help="also run the report with the compiled path off")
     ap.add_argument("--skip-report", action="store_true")
     ap.add_argument("--out", default="/tmp/rq")
+    ap.add_argument("--skip-gradients", action="store_true")
+    ap.add_argument("--report-pass", choices=["compiled", "interpreter"], default=None,
+                    help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
-    for label, source in (("analytic", EXPR), ("appendix_d", zoo.get("appendix_d").objective.expr)):
+    cases = () if args.skip_gradients else (("analytic", EXPR),
+                                             ("appendix_d", zoo.get("appendix_d").objective.expr))
+    for label, source in cases:
         print(f"{label}: f(x, y) = {str(source)[:90]}{'...' if len(str(source)) > 90 else ''}")
         for ctx, calls in ((get_context("float64"), args.calls),
                            (get_context("mpmath", dps=50), max(1, args.calls // 10))):
@@ -103,11 +112,21 @@ def main(argv=None) -> int:
     if args.skip_report:
         return 0
     only = args.only.split(",") if args.only else None
-    total = print_report(report_cpu(only, args.out), "report --quick, compiled objectives")
-    if args.interpreter:
-        with interpreter_only():
-            base = print_report(report_cpu(only, args.out), "report --quick, interpreter only")
-        print(f"\nCPU ratio interpreter / compiled: {base / total:.2f}x")
+    if args.report_pass:  # one pass, in this (fresh) process
+        with interpreter_only() if args.report_pass == "interpreter" else contextlib.nullcontext():
+            total = print_report(report_cpu(only, args.out), f"report --quick, {args.report_pass}")
+        print(f"REPORT_CPU_TOTAL {total:.3f}")
+        return 0
+    # each pass in a fresh process: one process would charge imports and warm-up to the first
+    totals = {}
+    for which in ("compiled",) + (("interpreter",) if args.interpreter else ()):
+        cmd = [sys.executable, __file__, "--skip-gradients", "--report-pass", which, "--out", args.out]
+        out = subprocess.run(cmd + (["--only", args.only] if args.only else []), capture_output=True,
+                             text=True).stdout
+        print(out.rsplit("REPORT_CPU_TOTAL", 1)[0].rstrip())
+        totals[which] = float(out.rsplit("REPORT_CPU_TOTAL", 1)[1]) if "REPORT_CPU_TOTAL" in out else None
+    if args.interpreter and all(totals.values()):
+        print(f"\nCPU ratio interpreter / compiled: {totals['interpreter'] / totals['compiled']:.2f}x")
     return 0
 
 
