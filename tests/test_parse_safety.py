@@ -65,24 +65,26 @@ def test_expression_attack_never_runs_cli(name, tmp_path, capsys):
     assert not target.exists()
 
 
-@pytest.mark.parametrize("option", ["--x", "--rho"])
-def test_number_attack_never_runs_classify(option, tmp_path, capsys):
+def _option_attack_never_runs(command, options, option, tmp_path, capsys, prefix=""):
+    """``command`` with ``options``, ``option`` set to a number carrying the import payload: one
+    line on stderr, exit 2, and the payload's file never created."""
     target, payload = _attack(tmp_path, "import")
-    argv = {"--x": "1", "--rho": "1", option: f"1 + {payload}"}
-    code = main(["classify", "--f", "x**2", "--vars", "x"] + [a for k, v in argv.items() for a in (k, v)])
+    argv = {**options, option: f"{prefix}1 + {payload}"}
+    code = main(command + [a for k, v in argv.items() for a in (k, v)])
     _one_line_error(capsys, code)
     assert not target.exists()
+
+
+@pytest.mark.parametrize("option", ["--x", "--rho"])
+def test_number_attack_never_runs_classify(option, tmp_path, capsys):
+    _option_attack_never_runs(["classify", "--f", "x**2", "--vars", "x"], {"--x": "1", "--rho": "1"},
+                              option, tmp_path, capsys)
 
 
 @pytest.mark.parametrize("option", ["--x-star", "--x-max", "--eps", "--box"])
 def test_number_attack_never_runs_construct(option, tmp_path, capsys):
-    target, payload = _attack(tmp_path, "import")
-    argv = {"--x-star": "1,0", "--x-max": "0,0", option: f"1 + {payload}"}
-    if option == "--box":
-        argv[option] = f"-2,2,-2,1 + {payload}"
-    code = main(["construct", "--f", "zoo:ring"] + [a for k, v in argv.items() for a in (k, v)])
-    _one_line_error(capsys, code)
-    assert not target.exists()
+    _option_attack_never_runs(["construct", "--f", "zoo:ring"], {"--x-star": "1,0", "--x-max": "0,0"},
+                              option, tmp_path, capsys, prefix="-2,2,-2," if option == "--box" else "")
 
 
 def test_curve_and_set_value_attacks_never_run(tmp_path, capsys):
@@ -97,11 +99,8 @@ def test_curve_and_set_value_attacks_never_run(tmp_path, capsys):
 
 @pytest.mark.parametrize("option", ["--x", "--rho", "--x-star", "--radius"])
 def test_number_attack_never_runs_prove(option, tmp_path, capsys):
-    target, payload = _attack(tmp_path, "import")
-    argv = {"--x": "1.25,0", "--rho": "2.8", option: f"1 + {payload}"}
-    code = main(["prove", "--f", "zoo:appendix_d"] + [a for k, v in argv.items() for a in (k, v)])
-    _one_line_error(capsys, code)
-    assert not target.exists()
+    _option_attack_never_runs(["prove", "--f", "zoo:appendix_d"], {"--x": "1.25,0", "--rho": "2.8"},
+                              option, tmp_path, capsys)
 
 
 def test_api_string_helpers_never_run_code(tmp_path, mp50):
