@@ -263,9 +263,10 @@ def chromium_binary():
     return binary
 
 
-READER_SECTIONS = ["core_checks", "thm_2_1", "thm_3_2", "appendix_d", "mlp_check"]
+READER_SECTIONS = ["core_checks", "thm_2_1", "thm_3_2", "appendix_d", "mlp_check", "rivals_index",
+                   "rivals_explanations"]
 SCREENSHOTS = ("index.html", "findings.html", "thm_2_1.html", "thm_3_2.html", "appendix_d.html",
-               "mlp_check.html")
+               "mlp_check.html", "rivals_index.html", "rivals_explanations.html")
 MAX_NUMBER_CHARS = 12
 # a decimal number in text, not part of a word, a version string or a hex digest (as in
 # verify.core.display._IN_TEXT_RE)
