@@ -107,7 +107,7 @@ def _assert_clean(walked):
 
 
 def test_figures_of_fast_sections_are_readable(tmp_path):
-    _assert_clean(_walk(["core_checks", "thm_3_1", "prop_a1"], tmp_path))
+    _assert_clean(_walk(["core_checks", "thm_3_1", "prop_a1", "kim_thm1", "kim_cases"], tmp_path))
 
 
 @pytest.mark.slow

@@ -148,10 +148,13 @@ def _figure(figdir, method, rho, t) -> str:
     ax.plot(t["Pp"][win, 0], t["Pp"][win, 1], ".", ms=2, label="w_t^p")
     ax.plot(*SADDLE, "k+", ms=12)
     ax.set_title(f"{method}, rho = {rho}: near-saddle window", fontsize=10)
+    ax.set_xlabel("w1")
+    ax.set_ylabel("w2")
     ax.legend(fontsize=8)
     ax = axes[0, 1]
     ax.plot(t["cos"], lw=0.6)
     ax.set_xlabel("step")
+    ax.set_ylabel("cosine")
     ax.set_title("cos(grad f(w_t), grad f(w_t^p))", fontsize=10)
     return FG.save(fig, figdir / f"kim_cases_{method}_rho{rho}.png")
 

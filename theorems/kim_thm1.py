@@ -199,6 +199,8 @@ def _figure6(figdir, rho) -> str:
         ax.plot([0], [1], "k+", ms=12)
         ax.plot([3], [0.5], "y*", ms=12)
         ax.set_aspect("equal")
+        ax.set_xlabel("w1")
+        ax.set_ylabel("w2")
     return FG.save(fig, figdir / f"kim_fig6_rho{rho}.png")
 
 
