@@ -31,16 +31,16 @@ def _sync(device):
         torch.cuda.synchronize()
 
 
-def _best_times(fns: dict, repeats: int, clock=time.perf_counter) -> dict:
-    """Best time (wall time unless another ``clock``) of each function over ``repeats`` rounds that
-    call them in turn (the machine may be shared: interleaving exposes every side to the same load,
-    the minimum is the least disturbed run)."""
+def _best_times(fns: dict, repeats: int) -> dict:
+    """Best wall time of each function over ``repeats`` rounds that call them in turn (the machine
+    may be shared: interleaving exposes every side to the same load, the minimum is the least
+    disturbed run)."""
     best = dict.fromkeys(fns, float("inf"))
     for _ in range(repeats):
         for name, fn in fns.items():
-            t0 = clock()
+            t0 = time.perf_counter()
             fn()
-            best[name] = min(best[name], clock() - t0)
+            best[name] = min(best[name], time.perf_counter() - t0)
     return best
 
 
