@@ -103,3 +103,11 @@ def test_a_proved_finding_sorts_first_when_levels_are_recorded():
     groups = group_findings([sec])
     assert groups[0]["statement"] == "strong" and groups[0]["level"] == "PROVED"
     assert evidence_level(sampled) == "sampled" and evidence_level({"evidence": "text"}) == ""
+
+
+def test_long_fractions_and_integers_in_text_are_shortened():
+    """Exact rationals from interval proofs (p/q with 20-70 digits) read as decimals in prose; short
+    integers and fractions stay exact. Control: the same text with short numbers is unchanged."""
+    text = "rho = 19314136932967117803/10000000000000000000, d = 36028797018963968"
+    assert display.in_text(text) == "rho = 1.93141, d = 3.60288e+16"
+    assert display.in_text("rho = 6/5, steps 4000, 2^-7") == "rho = 6/5, steps 4000, 2^-7"

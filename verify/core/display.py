@@ -30,7 +30,7 @@ NUMBER_RE = re.compile(rf"^\s*{_NUM}\s*$")
 _FRACTION_RE = re.compile(r"^([-+]?\d+)/(\d+)$")  # an exact rational p/q
 _BALL_RE = re.compile(rf"^\[\s*({_NUM})?\s*\+/-\s*({_NUM})\s*\]$")
 # a decimal number inside text, not part of a word, a version string or a hex digest
-_IN_TEXT_RE = re.compile(rf"(?<![\w.]){_NUM}(?![\w.]*\w)")
+_IN_TEXT_RE = re.compile(rf"(?<![\w./]){_NUM}(?:/\d+)?(?![\w./]*\w)")  # p/q as one number
 
 VERDICT_WORDS = {"pass": "holds", "proved": "proved", "fail": "FAILS", "undecided": "undecided"}
 
@@ -123,12 +123,13 @@ def shown(value: Any, sig: int = SIG) -> str:
 
 
 def in_text(text: str, sig: int = SIG) -> str:
-    """Free text with every decimal number longer than ``MAX_CHARS`` characters (or carrying float
-    noise such as ``0.44999999999996``) rounded to ``sig`` digits; integers and words untouched."""
+    """Free text with every number longer than ``MAX_CHARS`` characters (a decimal, an integer or an
+    exact fraction p/q) or carrying float noise (``0.44999999999996``) rounded to ``sig`` digits;
+    short integers and fractions (``12``, ``6/5``) and words untouched."""
     def short(m: re.Match) -> str:
         s = m.group(0)
-        if not re.search(r"[.eE]", s):
-            return s
+        if not re.search(r"[.eE]", s):  # an integer or a fraction: exact, shortened only when long
+            return s if len(s) <= MAX_CHARS else number(s, sig)
         if len(s) <= MAX_CHARS and len(s.lstrip("+-").replace(".", "").lstrip("0")) <= sig + 2:
             return s  # already readable, e.g. 2.8 or 1e-12 or 0.4375
         return number(s, sig)
