@@ -47,6 +47,11 @@ def test_convert_from_arb_to_mpmath_is_the_exact_midpoint():
         mp.convert(object())
 
 
+def test_eigvals_of_a_one_by_one_matrix(any_ctx):
+    """d = 1 (mpmath's eig returns its n = 1 case in another shape)."""
+    assert [complex(z) for z in any_ctx.eigvals(any_ctx.matrix([[2]]))] == [2]
+
+
 def test_eigvals_of_a_rotation_are_plus_minus_i(any_ctx):
     ev = any_ctx.eigvals(any_ctx.matrix([[0, -1], [1, 0]]))
     assert [complex(any_ctx.to_float(z.real), any_ctx.to_float(z.imag)) if any_ctx.name == "arb"

@@ -155,16 +155,9 @@ def tangential_curvature(obj, y, ctx):
 
 
 def eigenvalues(K, ctx):
-    """All eigenvalues of a real square matrix, any size, as (re, im) float pairs: mpmath's QR
-    eigensolver at the working precision in an mpmath context, LAPACK on the float64 values else."""
-    mp = getattr(ctx, "mp", None)
-    if K.shape[0] == 1:  # (mpmath's eig returns its n = 1 case in another shape)
-        return [(ctx.to_float(K[0, 0]), 0.0)]
-    if mp is not None and hasattr(mp, "eig"):
-        E = mp.eig(mp.matrix(np.asarray(K, dtype=object).tolist()), left=False, right=False)
-        return [(float(mp.re(z)), float(mp.im(z))) for z in E]
-    Kf = np.array([[ctx.to_float(v) for v in row] for row in K.tolist()], dtype=float)
-    return [(float(z.real), float(z.imag)) for z in np.linalg.eigvals(Kf)]
+    """All eigenvalues of a real square matrix, any size, as (re, im) float pairs, from the
+    context's general eigensolver at its working precision."""
+    return [(z.real, z.imag) for z in map(complex, ctx.eigvals(K))]
 
 
 @dataclass

@@ -41,7 +41,7 @@ def check_rho(rho, ctx=None, allow_zero: bool = False):
             raise InvalidRhoError(str(exc)) from None
         rho = Fraction(int(exact.p), int(exact.q)) if exact.is_Rational else exact
     try:
-        value = float(Fraction(rho)) if isinstance(rho, str) else float(rho)
+        value = float(rho)
     except (TypeError, ValueError, ZeroDivisionError) as exc:
         raise InvalidRhoError(f"rho must be a number, got {rho!r}") from exc
     if not (value > 0 or (allow_zero and value == 0)) or value == float("inf"):

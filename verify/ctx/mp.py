@@ -117,6 +117,8 @@ class MPContext(ObjectArrayContext):
 
     def eigvals(self, A):
         ev = self.mp.eig(self._to_mp(A), left=False, right=False)
+        if isinstance(ev, tuple):  # mpmath's n = 1 case ignores left/right: (E, ER, EL)
+            ev = ev[0]
         return np.array(sorted((self.mp.mpc(e) for e in ev), key=lambda z: (z.real, z.imag)),
                         dtype=object)
 
