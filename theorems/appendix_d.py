@@ -36,6 +36,7 @@ from collections import Counter
 
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
+from verify.core.operators import SamPoint
 from verify.ctx import get_context
 from verify.core.results import Certificate
 
@@ -212,7 +213,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     cert.add(compare("nothing_else_minimal", "f > 0 on the grid away from the arc (smallest f at grid "
                      "points more than 0.05 from it)", fmin, ">", 0, ctx))
     # 3. the curve at rho = 2.8 (tracing)
-    gmax = max(ctx.to_float(ctx.norm(obj.grad(y + RHO * sam.unit_gradient(obj, y, ctx), ctx))) for y in H.points)
+    gmax = max(ctx.to_float(ctx.norm(sam.shifted_gradient(obj, y, RHO, ctx))) for y in H.points)
     cert.add(compare("curve_traced", "the traced set at rho = 2.8 consists of zeros of grad f(x+) "
                      f"({len(H.points)} points; largest ||grad f(y+)||)", gmax, "<=", 1e-12, ctx))
     xs_pts = [ctx.to_float(y[0]) for y in H.points]
@@ -307,27 +308,25 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
 # ------------------------------------------------------------------------------------------------
 def batch_runs(rho, eta, steps, n, gd_fraction=0.0, box=BOX):
     """Vectorized float64 SAM (optionally: plain GD for the first fraction of steps) from an n x n
-    grid of starts. Returns start and end arrays and a few sampled paths."""
+    grid of starts, by the driver :func:`verify.core.iterate.run_batch`. Returns start and end
+    arrays and a few sampled paths."""
     import numpy as np
-    from verify.report.figures import grad_grid, grid, shifted_gradient_grid
+    from verify.core import iterate
+    from verify.geometry.superlevel import grads
+    from verify.report.figures import grid
     obj = objective()
     X0, Y0 = grid(box, n)
-    X, Y = X0.copy(), Y0.copy()
-    gd = int(gd_fraction * steps)
     pick = [(n // 2, n - 2), (n // 3, 3 * n // 4), (2 * n // 3, n // 4), (n - 2, n // 2)]
-    paths = [[(X[i, j], Y[i, j])] for i, j in pick]
-    for k in range(steps):
-        if k < gd:
-            G = grad_grid(obj, X, Y)
-            U, V = G[0], G[1]
-        else:
-            U, V = shifted_gradient_grid(obj, X, Y, rho)
-        X = X - eta * np.nan_to_num(U)
-        Y = Y - eta * np.nan_to_num(V)
-        if k % 5 == 0 or k == steps - 1:
-            for p, (i, j) in zip(paths, pick):
-                p.append((X[i, j], Y[i, j]))
-    return X0, Y0, X, Y, [np.array(p) for p in paths]
+    rows = [i * n + j for i, j in pick]
+    paths = [[(X0[i, j], Y0[i, j])] for i, j in pick]
+
+    def sample(k, W):
+        if (k - 1) % 5 == 0 or k == steps:
+            for p, r in zip(paths, rows):
+                p.append((W[r, 0], W[r, 1]))
+    W = iterate.run_batch(lambda P: np.nan_to_num(grads(obj, P)), np.stack([X0.ravel(), Y0.ravel()], axis=1),
+                          "sam", rho, eta, steps, switch_step=int(gd_fraction * steps), on_step=sample)
+    return X0, Y0, W[:, 0].reshape(X0.shape), W[:, 1].reshape(X0.shape), [np.array(p) for p in paths]
 
 
 def classify_endpoint(ctx, x, rho, H=None, tol_w=1e-8):
@@ -335,11 +334,11 @@ def classify_endpoint(ctx, x, rho, H=None, tol_w=1e-8):
     obj = objective()
     xv = ctx.vector([float(x[0]), float(x[1])])
     try:
-        gr = sam.gradient(obj, xv, ctx)
+        point = SamPoint(obj, xv, rho, ctx)
+        xp = point.x_plus
     except Exception:  # noqa: BLE001 - u undefined: x itself is critical (plateau or a critical point)
         return "x itself critical (u undefined)", None
-    xp = xv + rho * gr.u
-    w = ctx.to_float(ctx.norm(obj.grad(xp, ctx)))
+    w = ctx.to_float(ctx.norm(point.shifted_grad))
     if w > tol_w:
         xm = maximizer(ctx)
         if math.hypot(ctx.to_float(xv[0] - xm[0]), ctx.to_float(xv[1] - xm[1])) <= 0.8:

@@ -30,6 +30,7 @@ import pathlib
 
 import numpy as np
 
+from verify.core import sam
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 
@@ -196,7 +197,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     cert.objects["matrix_free_converged"] = pc.converged   # unconverged numbers are estimates
     # where x+ sits: near-uniform outputs explain a Hessian nullity far above the symmetry count
     with torch.no_grad():
-        logits = obj.logits_fn(theta + rho * obj.grad(theta, ctx) / obj.grad(theta, ctx).norm(), obj.X)
+        logits = obj.logits_fn(sam.perturbed_point(obj, theta, rho, ctx), obj.X)
         spread = float((logits.max(-1).values - logits.min(-1).values).max())
     cert.objects["f(x+) - ln 10"] = D["f_sam"] - math.log(10)
     cert.objects["max logit spread at x+"] = spread

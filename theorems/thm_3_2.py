@@ -47,7 +47,9 @@ import sympy as sp
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
-from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
+from verify.core import iterate
+from verify.core.operators import SamPoint
+from verify.errors import ConvergenceError, NonFiniteError, SamVerifyError, ZeroGradientError
 from verify.core.results import Certificate
 
 from . import thm_3_1 as t31
@@ -186,11 +188,10 @@ def repulsion_determinants(obj, y, rho, ctx) -> Repulsion:
     I - eta M then has the eigenvalue 1 - eta mu > 1 for every eta > 0: x_h repels SAM, whatever the
     step size. In odd d >= 3 the determinant is positive and this argument decides nothing."""
     import numpy as np
-    gr = sam.gradient(obj, y, ctx)
-    A = ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx, gr)
-    Hs = obj.hess(y + rho * gr.u, ctx)
+    p = SamPoint(obj, y, rho, ctx)
+    A, Hs = p.I_plus_rho_Du.dense(), p.H_plus.dense()
     S = sam.sym_du(obj, y, ctx)
-    P = ctx.eye(obj.dim) - ctx.outer(gr.u, gr.u)
+    P = ctx.eye(obj.dim) - ctx.outer(p.u, p.u)
     vals = sorted((ctx.to_float(v) for v in ctx.to_list(ctx.eigvalsh(P @ S @ P))), key=abs)[1:]
     tang = float(np.prod([1 + ctx.to_float(rho) * v for v in vals]))
     d = obj.dim
@@ -229,10 +230,8 @@ class Exact:
 
 def exact_criterion(obj, y, rho, eta, ctx, m: int, T=None) -> Exact:
     """Spectral data of the linearized SAM map at y in H (see the module docstring)."""
-    gr = sam.gradient(obj, y, ctx)
-    yp = y + rho * gr.u
-    A = ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx, gr)
-    Hp = obj.hess(yp, ctx)
+    p = SamPoint(obj, y, rho, ctx)
+    A, Hp = p.I_plus_rho_Du.dense(), p.H_plus.dense()
     vals, vecs = ctx.eigh(Hp)
     d = obj.dim
     order = sorted(range(d), key=lambda i: abs(ctx.to_float(vals[i])), reverse=True)
@@ -368,13 +367,12 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
     """SAM x <- x - eta grad f(x+) with the descent inequality of the proof checked at every step."""
     obj, rho, ctx = H.obj, H.rho, H.ctx
     eta_c = ctx.scalar(eta)
-    x = x0
     hint: dict = {}
     au = Audit(eta, 0, [], [], [], [], [], [], 0, -math.inf, [x0])
-    gr = sam.gradient(obj, x, ctx)
-    xp = x + rho * gr.u
-    fs, w = obj.value(xp, ctx), obj.grad(xp, ctx)
+    run = iterate.iterates(obj, x0, ctx, "sam", rho, eta)
+    cur = next(run)                      # x_0 with its SamPoint: f(x_0+), grad f(x_0+)
     for k in range(steps):
+        x, fs, w = cur.x, cur.point.sam_value, cur.direction
         dist = ctx.to_float(H.distance(x, hint))
         wn2 = w @ w
         au.dist.append(dist)
@@ -386,14 +384,15 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
         if dist >= diverge_dist or not math.isfinite(dist):
             au.stop = f"left the neighbourhood: d(x_k, H) = {dist:.3g} at step {k}"
             break
-        x1 = x - eta_c * w
         try:
-            gr1 = sam.gradient(obj, x1, ctx)
+            cur = next(run)              # x_{k+1} = x_k - eta grad f(x_k+)
         except ZeroGradientError:
             au.stop = f"critical point of f at step {k + 1}"
             break
-        xp1 = x1 + rho * gr1.u
-        fs1, w1 = obj.value(xp1, ctx), obj.grad(xp1, ctx)
+        except NonFiniteError:
+            au.stop = f"diverged: non-finite values at step {k + 1}"
+            break
+        fs1 = cur.point.sam_value
         drop = eta_c * wn2
         res = ctx.tol(max(1.0, abs(ctx.to_float(fs))), 64)
         if ctx.to_float(drop) > 1e3 * ctx.to_float(res):
@@ -406,8 +405,7 @@ def audited_sam(H: HSet, x0, eta: float, steps: int, gamma: float, L: float, L_s
                                     ctx.to_float((fs1 - (fs - drop * ctx.scalar(gamma - L * eta / 2))) / drop))
             if ctx.to_float(fs1 - fs) > ctx.to_float(res):
                 au.increases.append(k)
-        x, fs, w = x1, fs1, w1
-        au.xs.append(x)
+        au.xs.append(cur.x)
         au.steps = k + 1
     return au
 
@@ -463,9 +461,9 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     # H is made of hallucinated minimizers
     worst_w, min_g = 0.0, math.inf
     for y in H.points:
-        gr = sam.gradient(obj, y, ctx)
-        worst_w = max(worst_w, ctx.to_float(ctx.norm(obj.grad(y + rho * gr.u, ctx))))
-        min_g = min(min_g, ctx.to_float(gr.norm))
+        p = SamPoint(obj, y, rho, ctx)
+        worst_w = max(worst_w, ctx.to_float(ctx.norm(p.shifted_grad)))
+        min_g = min(min_g, ctx.to_float(p.grad_norm))
     cert.add(compare("H_stationary", "grad f(y+) = 0 on H (largest norm)", worst_w, "<=", 0, ctx,
                      tol=ctx.tol(1, 1024) if ctx.dps < 20 else 10.0 ** (-(ctx.dps - 8))))
     cert.add(compare("H_not_critical", "grad f(y) != 0 on H (smallest norm)", min_g, ">", 1e-6, ctx))
@@ -486,10 +484,10 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         cert.objects["paper_verdict"] = f"{which} applies (condition min {cmin:.6g} > 0)"
     if H.m == 0:
         # Lemma B.2: I + rho Du(x_h) invertible, so grad f(y+) has an isolated zero at x_h
-        A = t31.i_plus_rho_du(obj, H.points[0], rho, ctx)
+        p = SamPoint(obj, H.points[0], rho, ctx)
+        A = p.I_plus_rho_Du.dense()
         svA = ctx.to_list(ctx.svdvals(A))
-        gr = sam.gradient(obj, H.points[0], ctx)
-        JF = obj.hess(H.points[0] + rho * gr.u, ctx) @ A
+        JF = p.H_plus.dense() @ A
         svF = ctx.to_list(ctx.svdvals(JF))
         cert.add(compare("lemma_B2_invertible", "Lemma B.2: I + rho Du(x_h) invertible (sigma_min)",
                          svA[-1], ">", 1e-6, ctx))

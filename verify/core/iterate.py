@@ -12,13 +12,22 @@ Every step logs f, ||grad f(x)||, ||grad f(x+)||, GradRatio = ||grad f(x+)|| / |
 LossGap = f(x+) - f(x) (x+ the SAM point for the given rho). The run stops at a fixed point when
 ||eta v|| <= tol (stated in the result), at a critical point of f where u is undefined, or when
 the run diverges (non-finite values); ``stop_reason`` says which.
+
+This module is the one iteration driver of the library (switching and momentum are coded here
+only): :func:`iterates` yields the steps of one run in any context (the caller's loop is its
+per-step hook: audit, record, stop), :func:`run` records a :class:`Trajectory` from it, and
+:func:`run_batch` advances many float64 starts at once (the rows of an array; ``on_step`` hook),
+which :mod:`verify.core.stochastic` uses for its noisy chains.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from . import sam
+from .operators import SamPoint
 from ..errors import NonFiniteError, SamVerifyError, ZeroGradientError
 
 METHODS = ("gd", "sam", "usam")
@@ -52,13 +61,61 @@ class Trajectory:
 
 
 def direction(obj, x, method: str, rho, ctx):
+    return _direction(obj, x, method, rho, ctx)[1]
+
+
+def _direction(obj, x, method: str, rho, ctx):
+    """(the SamPoint at x for a "sam" step, else None; the step direction)."""
     if method == "gd":
-        return obj.grad(x, ctx)
+        return None, obj.grad(x, ctx)
     if method == "sam":
-        return sam.shifted_gradient(obj, x, rho, ctx)
+        point = SamPoint(obj, x, rho, ctx)
+        return point, point.shifted_grad
     if method == "usam":
-        return obj.grad(sam.usam_point(obj, x, rho, ctx), ctx)
+        return None, obj.grad(sam.usam_point(obj, x, rho, ctx), ctx)
     raise SamVerifyError(f"unknown method {method!r}; use one of {METHODS}")
+
+
+def active_method(k: int, method: str, switch_step: int) -> str:
+    """Switching: plain GD for the steps k < switch_step, then ``method``."""
+    return "gd" if k < switch_step else method
+
+
+def heavy_ball(v, d, beta):
+    """The momentum buffer after a step with direction d: beta v + d (d itself at the first step,
+    v None, or without momentum, beta None)."""
+    return d if v is None or beta is None else beta * v + d
+
+
+@dataclass
+class Step:
+    """One step of a run, handed to the caller: the iterate x_k, the method active there, the
+    SamPoint at x_k (``sam`` steps: grad f(x+), f(x+), ... cached), the direction and the next
+    iterate x_{k+1} = x_k - eta v."""
+    k: int
+    x: Any
+    method: str
+    point: SamPoint | None
+    direction: Any
+    step: Any
+    x_next: Any
+
+
+def iterates(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, momentum: float = 0.0,
+             switch_step: int = 0):
+    """The steps of a run from ``x0``, without end (the caller stops); ZeroGradientError where u is
+    undefined at a SAM iterate, NonFiniteError where the direction is not finite."""
+    x = obj.point(x0, ctx)
+    eta_c, beta = ctx.scalar(eta), (ctx.scalar(momentum) if momentum else None)
+    v, k = None, 0
+    while True:
+        active = active_method(k, method, switch_step)
+        point, d = _direction(obj, x, active, rho, ctx)
+        d = ctx.check_finite(d, "step direction")
+        v = heavy_ball(v, d, beta)
+        step = eta_c * v
+        yield Step(k, x, active, point, d, step, x - step)
+        x, k = x - step, k + 1
 
 
 def run(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, steps: int = 1000,
@@ -76,31 +133,58 @@ def run(obj, x0, ctx, method: str = "sam", rho=None, eta: float = 0.01, steps: i
     x = obj.point(x0, ctx)
     tol = ctx.to_float(ctx.tol(1, tier="solver")) if tol is None else tol
     traj = Trajectory(method, rho, eta, momentum, int(switch_fraction * steps), tol=tol)
-    v = None
-    eta_c, beta = ctx.scalar(eta), ctx.scalar(momentum)
+    run_steps = iterates(obj, x, ctx, method, rho, eta, momentum, traj.switch_step)
     for k in range(steps + 1):
         if k % record_every == 0 or k == steps:
             _record(traj, obj, x, rho, ctx)
         if k == steps:
             break
-        active = "gd" if k < traj.switch_step else method
         try:
-            d = ctx.check_finite(direction(obj, x, active, rho, ctx), "step direction")
+            st = next(run_steps)
         except ZeroGradientError:
             traj.stop_reason = f"critical point of f reached at step {k} (u undefined)"
             break
         except NonFiniteError:
             traj.stop_reason = f"diverged: non-finite values at step {k}"
             break
-        v = d if v is None or momentum == 0 else beta * v + d
-        step = eta_c * v
-        x = x - step
+        x = st.x_next
         traj.steps = k + 1
-        if ctx.to_float(ctx.norm(step)) <= tol:
+        if ctx.to_float(ctx.norm(st.step)) <= tol:
             traj.stop_reason = f"fixed point: ||step|| <= {tol:.3g} at step {k + 1}"
             _record(traj, obj, x, rho, ctx)
             break
     return traj
+
+
+# -- many starts at once (float64 numpy rows) --------------------------------------------------------
+def batch_direction(grad, W, method: str, rho):
+    """The noise-free step direction of ``method`` at every row of W; ``grad(W)`` is vectorised
+    over rows. Where grad f = 0 a SAM row is not perturbed (practical implementations' convention)."""
+    if method == "gd":
+        return grad(W)
+    if method in ("sam", "usam"):
+        return grad(sam.perturbed_points_batch(W, grad(W), rho, method))
+    raise SamVerifyError(f"unknown method {method!r}; use one of {METHODS}")
+
+
+def run_batch(grad, W0, method: str = "sam", rho=0.0, eta: float = 0.01, steps: int = 100,
+              momentum: float = 0.0, switch_step: int = 0, noise=None, on_step=None) -> np.ndarray:
+    """Advance every row of ``W0`` (an (n, d) float array) ``steps`` times and return the last
+    iterates. ``rho`` a number or a column of radii, one per row; ``noise(shape)`` (optional) is
+    added to each direction before momentum; ``on_step(k, W)`` sees the iterates after step k.
+    Overflow is not an error here: rows that blow up become inf / nan and the caller judges them."""
+    W = np.array(W0, dtype=float, copy=True)
+    V = None
+    with np.errstate(over="ignore", invalid="ignore"):
+        for k in range(1, steps + 1):
+            D = batch_direction(grad, W, active_method(k - 1, method, switch_step), rho)
+            if noise is not None:
+                D = D + noise(W.shape)
+            V = heavy_ball(V, D, momentum or None)
+            W = W - eta * V
+            if on_step is not None:
+                on_step(k, W)
+    return W
 
 
 def _record(traj: Trajectory, obj, x, rho, ctx) -> None:

@@ -242,6 +242,21 @@ def perturbed_rows(X, G, rho, eps: float = 0.0):
     return X + rho * G / (G.norm(dim=-1, keepdim=True) + eps)
 
 
+def perturbed_points_batch(X, G, rho, method: str = "sam", undefined: float = 0.0):
+    """Many points at once in float64 numpy: the rows of X (any leading shape, coordinates on the
+    last axis) with their gradient rows G. ``"sam"``: x+ = x + rho g / ||g||, where g = 0 (or is not
+    finite) the direction is ``undefined`` — 0 as practical implementations do, or nan to mark the
+    row; ``"usam"``: x + rho g (Kim et al.). ``rho`` a number or an array broadcasting to the rows
+    (one radius per row). The numpy form of :func:`perturbed_point` / :func:`usam_point`."""
+    import numpy as np
+    if method == "usam":
+        return X + rho * G
+    norm = np.linalg.norm(G, axis=-1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        U = np.where(norm > 0, G / np.where(norm > 0, norm, 1.0), undefined)
+    return X + rho * U
+
+
 def diagnostics_rows(f, G, f_plus, W):
     """Batched :func:`diagnostics` numbers from values and gradients already evaluated at x and
     x+: (||g||, ||grad f(x+)||, GradRatio, LossGap) per row."""

@@ -32,6 +32,7 @@ from typing import Callable
 import numpy as np
 from scipy import stats
 
+from . import iterate
 from ..errors import SamVerifyError, ShapeError
 
 METHODS = ("gd", "sam", "usam")
@@ -61,16 +62,7 @@ def rng(seed: int) -> np.random.Generator:
 
 def direction(grad: Callable, W: np.ndarray, method: str, rho: float) -> np.ndarray:
     """The step direction of ``method`` at every row of W (noise-free)."""
-    if method == "gd":
-        return grad(W)
-    G = grad(W)
-    if method == "usam":
-        return grad(W + rho * G)
-    if method == "sam":
-        norm = np.linalg.norm(G, axis=1, keepdims=True)
-        safe = np.where(norm > 0, norm, 1.0)
-        return grad(W + rho * np.where(norm > 0, G / safe, 0.0))
-    raise SamVerifyError(f"unknown method {method!r}; use one of {METHODS}")
+    return iterate.batch_direction(grad, W, method, rho)
 
 
 def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0.01,
@@ -79,28 +71,26 @@ def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0
     """Advance every row of ``W0`` ``steps`` times; ``record_at`` lists steps to snapshot. ``rho``
     is a number or a column ``(n_chains, 1)`` of radii, one per chain (a whole rho sweep in one run).
     ``sampled``: ``grad(W, gen)`` is a mini-batch gradient drawing its own batch from ``gen`` at
-    every call, so the perturbation and the update use independent batches."""
-    W = np.array(W0, dtype=float, copy=True)
-    if W.ndim != 2:
-        raise ShapeError(f"W0 must be an (n_chains, d) array, got shape {W.shape}")
+    every call, so the perturbation and the update use independent batches. The steps are those of
+    :func:`verify.core.iterate.run_batch`."""
+    W0 = np.array(W0, dtype=float, copy=True)
+    if W0.ndim != 2:
+        raise ShapeError(f"W0 must be an (n_chains, d) array, got shape {W0.shape}")
     _check_numbers(method, rho, eta, steps, momentum)
-    sd = None if noise_sd is None else np.broadcast_to(np.asarray(noise_sd, float), (W.shape[1],))
+    sd = None if noise_sd is None else np.broadcast_to(np.asarray(noise_sd, float), (W0.shape[1],))
     if sd is not None and (not np.all(np.isfinite(sd)) or np.any(sd < 0)):
         raise SamVerifyError(f"noise_sd must be finite and >= 0, got {noise_sd!r}")
     gen = rng(seed) if (sd is not None or sampled) else None
     g = (lambda X: grad(X, gen)) if sampled else grad
-    V = np.zeros_like(W)
+    noise = None if sd is None else (lambda shape: sd * gen.standard_normal(shape))
     record_at = set(record_at)
-    snaps = [W.copy()] if 0 in record_at else []
-    with np.errstate(over="ignore", invalid="ignore"):
-        for k in range(1, steps + 1):
-            D = direction(g, W, method, rho)
-            if sd is not None:
-                D = D + sd * gen.standard_normal(W.shape)
-            V = D if momentum == 0 else momentum * V + D
-            W = W - eta * V
-            if k in record_at:
-                snaps.append(W.copy())
+    snaps = [W0.copy()] if 0 in record_at else []
+
+    def record(k, W):
+        if k in record_at:
+            snaps.append(W.copy())
+    W = iterate.run_batch(g, W0, method, rho, eta, steps, momentum, noise=noise,
+                          on_step=record if record_at else None)
     W[~np.all(np.isfinite(W), axis=1)] = np.nan
     return Chains(W, method, rho, eta, steps, momentum, seed, snaps or None)
 

@@ -67,7 +67,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .. import progress
-from ..core import sam
+from ..core import iterate, sam
 from ..ctx.torch import TorchContext
 from ..errors import ConvergenceError, PrecisionError, SamVerifyError, ZeroGradientError
 from ..linalg.subspace import Space
@@ -642,17 +642,18 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
 # -- local attraction test -----------------------------------------------------------------------
 def sam_run(obj, theta, rho, steps: int, lr: float = 0.01, momentum: float = 0.9, ctx=None,
             record_every: int = 0):
-    """Heavy-ball SAM from theta using :func:`verify.core.sam.shifted_gradient`; returns (final, path)."""
+    """Heavy-ball SAM from theta by the driver :func:`verify.core.iterate.iterates`; returns
+    (final, path)."""
     ctx = _ctx_for(obj, ctx)
     x = theta.clone()
-    m = ctx.torch.zeros_like(x)
     path = [x.clone()]
+    if steps <= 0:
+        return x, path
     with ctx.torch.no_grad():
-        for k in progress.bar(range(steps), desc="SAM steps (attraction test)", unit="step"):
-            w = sam.shifted_gradient(obj, x, rho, ctx)
-            m = momentum * m + w
-            x = x - lr * m
-            if record_every and (k + 1) % record_every == 0:
+        run = iterate.iterates(obj, x, ctx, "sam", rho, lr, momentum)
+        for _, st in zip(progress.bar(range(steps), desc="SAM steps (attraction test)", unit="step"), run):
+            x = st.x_next
+            if record_every and (st.k + 1) % record_every == 0:
                 path.append(x.clone())
     return x, path
 
