@@ -32,7 +32,7 @@ from verify.ctx import get_context
 from verify.errors import ZeroGradientError
 from verify.objectives.objective import SympyObjective
 from verify.core.results import Certificate
-from verify.core.sam import gradient, sam_value
+from verify.core.sam import gradient, perturbed_point, sam_value
 from verify.core.solve import critical_point
 
 from . import thm_2_1 as T
@@ -124,15 +124,14 @@ def construct(obj, x_star, x_max, ctx=None, *, box=None, example: str = "", quic
 def _claims(con, delta, r, L, factor, r_star, quick):
     obj, ctx, cert = con.objective, con.ctx, con.certificate
     xh_f = T.floats(con.x_h, ctx)
-    gr = gradient(obj, con.x_h, ctx)
-    Th = con.x_h + con.rho * gr.u
+    Th = perturbed_point(obj, con.x_h, con.rho, ctx)
     n = 48 if quick else 160
     # Lemma A.5 on fresh samples of B_r(x_h)
     worst = None
     for p in list(S.random_ball(xh_f, r, n, seed=7)) + list(S.sphere_points(xh_f, r / 50, 16)):
         y = obj.point(list(p), ctx)
         try:
-            Ty = y + con.rho * gradient(obj, y, ctx).u
+            Ty = perturbed_point(obj, y, con.rho, ctx)
         except ZeroGradientError:
             continue
         q = ctx.norm(Ty - Th) / (factor * ctx.norm(y - con.x_h))
@@ -151,7 +150,7 @@ def _claims(con, delta, r, L, factor, r_star, quick):
     for p in list(S.random_ball(xh_f, rs, n, seed=11)) + list(S.sphere_points(xh_f, rs, 32)):
         y = obj.point(list(p), ctx)
         try:
-            Ty = y + con.rho * gradient(obj, y, ctx).u
+            Ty = perturbed_point(obj, y, con.rho, ctx)
         except ZeroGradientError:
             continue
         dist = ctx.norm(Ty - con.x_star)

@@ -76,12 +76,6 @@ def objective(source):
     return SympyObjective(*source)
 
 
-def usam_jacobian(obj, d, rho, ctx):
-    """Jacobian of w -> grad f(w + rho grad f(w)): H(w+)(I + rho H(w))."""
-    H = obj.hess(d, ctx)
-    return obj.hess(sam.usam_point(obj, d, rho, ctx), ctx) @ (ctx.eye(obj.dim) + rho * H)
-
-
 def threshold(eigenvalues, ctx):
     """max over negative lambda_j of -1/lambda_j: the smallest rho making every lambda + rho lambda^2 > 0."""
     return max((-1 / e for e in eigenvalues if ctx.to_float(e) < 0), key=ctx.to_float)
@@ -101,7 +95,7 @@ def certify(source, point, start, rho, eta: float, steps: int, ctx=None, expecte
     tol = ctx.tol(10, units=64)
     eig = _hypotheses(cert, obj, d, ctx, tol)
     predicted = [e + rho_c * e * e for e in eig]
-    measured = ctx.eigvalsh(usam_jacobian(obj, d, rho_c, ctx))  # symmetric at a critical point
+    measured = ctx.eigvalsh(sam.usam_jacobian(obj, d, rho_c, ctx))  # symmetric at a critical point
     bound = threshold(eig, ctx)
     radius = max(abs(1 - ctx.scalar(repr(eta)) * p) for p in predicted)
     cert.objects.update({"critical point": [ctx.to_str(v) for v in d], "rho": ctx.to_str(rho_c),

@@ -32,11 +32,13 @@ from typing import Any, Sequence
 
 from verify.geometry import superlevel as S
 from verify.core.claims import boolean, compare
+from verify.core import sam
+from verify.core.operators import SamPoint
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError
 from verify.objectives.objective import SympyObjective
 from verify.core.results import Certificate
-from verify.core.sam import gradient, shifted_jacobian
+from verify.core.sam import shifted_jacobian
 
 THEOREM = "Prop. A.1"
 TITLE = "Convex f: no hallucinated minimizers; ||grad f(x+)|| >= ||grad f(x)|| + mu rho"
@@ -93,10 +95,8 @@ def certify(obj, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=None, m
     for rho_t in rhos:
         rho = ctx.scalar(_frac(rho_t))
         for x in P:
-            gr = gradient(obj, x, ctx)
-            xp = x + rho * gr.u
-            fx, fp = obj.value(x, ctx), obj.value(xp, ctx)
-            gp = obj.grad(xp, ctx)
+            p = SamPoint(obj, x, rho, ctx)
+            gr, fx, fp, gp = p.gradient, p.value, p.sam_value, p.shifted_grad
             chain1.append(fp - fx - rho * gr.norm)
             chain2.append(fp - fx)
             proj.append(gp @ gr.u - gr.norm - mu_c * rho)
@@ -133,7 +133,7 @@ def certify(obj, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=None, m
             try:
                 x = obj.point([float(v) for v in x_end], ctx)
                 rho = ctx.scalar(_frac(rho_t))
-                residuals.append(ctx.norm(obj.grad(x + rho * gradient(obj, x, ctx).u, ctx)))
+                residuals.append(ctx.norm(sam.shifted_gradient(obj, x, rho, ctx)))
             except SamVerifyError:
                 residuals.append(ctx.scalar(0))
     cert.objects["zeros found"] = found[:5]
@@ -151,7 +151,7 @@ def certify(obj, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=None, m
 def _search_zero(obj, rho, x, ctx, iters: int = 30):
     """Damped Newton on F(x) = grad f(x + rho u(x)); returns (best point, converged)."""
     def F(y):
-        return obj.grad(y + rho * gradient(obj, y, ctx).u, ctx)
+        return sam.shifted_gradient(obj, y, rho, ctx)
     try:
         r = F(x)
     except SamVerifyError:

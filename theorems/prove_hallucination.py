@@ -62,6 +62,7 @@ import numpy as np
 import sympy as sp
 
 from verify import sam
+from verify.core.operators import SamPoint
 from verify.ctx import get_context
 from verify.errors import SamVerifyError
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
@@ -103,7 +104,7 @@ def _G(obj, rho, xs, ctx):
         return sam.perturbed_point(obj, y, rho, ctx) - xs
 
     def jac(Y):
-        return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, Y, ctx)
+        return SamPoint(obj, Y, rho, ctx).I_plus_rho_Du.dense()
     return res, jac
 
 

@@ -116,7 +116,7 @@ def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin
             # cheap filter: only candidates whose shift already lands near x* go to Newton
             try:
                 gv = ctx.vector([float(v) for v in g])
-                r0 = ctx.to_float(ctx.norm(gv + rho * sam.unit_gradient(obj, gv, ctx) - xs))
+                r0 = ctx.to_float(ctx.norm(sam.perturbed_point(obj, gv, rho, ctx) - xs))
             except (SamVerifyError, ArithmeticError, ValueError):
                 continue
             if r0 > 0.25 * rho:
@@ -124,7 +124,7 @@ def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin
             try:
                 y = t31.preimage(obj, xs, rho, ctx, gv, max_iter=25).x
                 gn = ctx.to_float(ctx.norm(obj.grad(y, ctx)))
-                res = ctx.to_float(ctx.norm(y + rho * sam.unit_gradient(obj, y, ctx) - xs))
+                res = ctx.to_float(ctx.norm(sam.perturbed_point(obj, y, rho, ctx) - xs))
             except (SamVerifyError, ArithmeticError, ValueError):
                 continue
             if gn > grad_margin and res <= 1e-10:
@@ -216,7 +216,7 @@ def exhibit_above(zf, geo: Geometric, ctx, rel_gap: float = 1e-9):
     allowance = ctx.tol(1 / rel_gap, 1024)
     y0 = guess_near_critical(obj, geo.critical, geo.x_star, rho, ctx)
     y = t31.preimage(obj, geo.x_star, rho, ctx, y0, tol=allowance, max_iter=60).x
-    res = ctx.norm(y + rho * sam.unit_gradient(obj, y, ctx) - geo.x_star)
+    res = ctx.norm(sam.perturbed_point(obj, y, rho, ctx) - geo.x_star)
     return rho, y, res, ctx.norm(obj.grad(y, ctx)), allowance
 
 

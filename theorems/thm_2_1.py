@@ -43,6 +43,7 @@ from typing import Any, Callable
 
 from verify.geometry import superlevel as S
 from verify.core.claims import boolean, compare
+from verify.core.operators import SamPoint
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ZeroGradientError
 from verify.objectives.expr import constant
@@ -418,9 +419,10 @@ def certify(con: Construction, containment: str | None = None) -> Certificate:
                      gn, ">", tol, ctx, tol=0))
     # identity, f_SAM
     try:
-        u = gradient(obj, x_h, ctx).u
-        ident = ctx.norm(x_h + rho * u - xs)
-        fsam = sam_value(obj, x_h, rho, ctx)
+        at_h = SamPoint(obj, x_h, rho, ctx)
+        u = at_h.u
+        ident = ctx.norm(at_h.x_plus - xs)
+        fsam = at_h.sam_value
     except ZeroGradientError as exc:
         u, ident, fsam = None, None, None
         cert.finding(cert.theorem, "grad f(x_h) = 0", str(exc))
@@ -632,9 +634,8 @@ def figure(con: Construction, figdir: pathlib.Path, stem: str) -> str | None:
         return None
     ctx = con.ctx
     xs, xh = floats(con.x_star, ctx), floats(con.x_h, ctx)
-    u = floats(gradient(con.objective, con.x_h, ctx).u, ctx)
     rho = ctx.to_float(con.rho)
-    xp = [xh[i] + rho * u[i] for i in range(2)]
+    xp = floats(SamPoint(con.objective, con.x_h, con.rho, ctx).x_plus, ctx)
     xm = floats(con.x_max, ctx) if con.x_max is not None else None
     centre = xm or (S.centroid(con.set_points) if con.set_points is not None else xh)
     half = 1.15 * max(math.dist(centre, xs), con.outer_radius, rho)

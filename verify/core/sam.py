@@ -85,6 +85,12 @@ def usam_point(obj, x, rho, ctx):
     return x + check_rho(rho, ctx) * ctx.check_finite(obj.grad(x, ctx), "grad f(x)")
 
 
+def usam_jacobian(obj, x, rho, ctx):
+    """Jacobian of the USAM direction w -> grad f(w + rho grad f(w)): H(w+)(I + rho H(w))."""
+    H = obj.hess(x, ctx)
+    return obj.hess(usam_point(obj, x, rho, ctx), ctx) @ (ctx.eye(obj.dim) + check_rho(rho, ctx) * H)
+
+
 def sam_value(obj, x, rho, ctx):
     """f_SAM(x) = f(x + rho u(x))."""
     return ctx.check_finite(obj.value(perturbed_point(obj, x, rho, ctx), ctx), "f_SAM(x) = f(x+)")
