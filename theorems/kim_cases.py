@@ -36,6 +36,7 @@ import sympy as sp
 
 from verify import zoo
 from verify.core import stochastic as st
+from verify.core.sam import perturbed_points_batch
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
@@ -76,10 +77,9 @@ def trace(method: str, start, rho: float, steps: int = STEPS) -> dict:
     P = np.stack(st.run_chains(grad, np.array([start]), method, rho, ETA, steps,
                                record_at=tuple(range(steps + 1))).record)[:, 0, :]
     G = grad(P)
-    norm = np.linalg.norm(G, axis=1, keepdims=True)
-    Pp = P + rho * (G if method == "usam" else G / np.where(norm > 0, norm, 1.0))
+    Pp = perturbed_points_batch(P, G, rho, method)
     Gp = grad(Pp)
-    cos = np.sum(G * Gp, axis=1) / np.maximum(norm[:, 0] * np.linalg.norm(Gp, axis=1), 1e-300)
+    cos = np.sum(G * Gp, axis=1) / np.maximum(np.linalg.norm(G, axis=1) * np.linalg.norm(Gp, axis=1), 1e-300)
     lam_u, e_u = unstable_direction(obj)
     across = ((P - SADDLE) @ e_u) * ((Pp - SADDLE) @ e_u) < 0
     dist = np.linalg.norm(P - SADDLE, axis=1)

@@ -124,11 +124,14 @@ def identity(ctx, dim: int) -> Operator:
 class SamPoint:
     """The SAM quantities at x for radius rho, each computed once (see the module docstring)."""
 
-    def __init__(self, objective, x, rho, ctx):
+    def __init__(self, objective, x, rho, ctx, gradient: sam.Gradient | None = None):
+        """``gradient``: the :class:`~verify.core.sam.Gradient` at x when the caller has it already."""
         self.objective, self.ctx = objective, ctx
         self.x = objective.point(x, ctx)
         self.rho = sam.check_rho(rho, ctx)
         self.dim = objective.dim
+        if gradient is not None:
+            self.__dict__["gradient"] = gradient     # fills the cached property below
 
     # -- vectors and numbers --------------------------------------------------------------------------
     @cached_property
@@ -191,7 +194,12 @@ class SamPoint:
             Hv = H(v)
             return (Hv - u * (u @ Hv)) / n
         return Operator(self.ctx, self.dim, matvec, lambda v: H(v - u * (u @ v)) / n,
-                        lambda: sam.du_matrix(self.objective, self.x, self.ctx, self.gradient), "Du")
+                        lambda: self.du_dense, "Du")
+
+    @cached_property
+    def du_dense(self):
+        """The matrix of Du (one dense Hessian at x), kept: Du, Du^T and I + rho Du share it."""
+        return sam.du_matrix(self.objective, self.x, self.ctx, self.gradient)
 
     @property
     def DuT(self) -> Operator:

@@ -209,6 +209,12 @@ def i_plus_rho_du_matvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
     return v + check_rho(rho, ctx) * du_matvec(obj, x, v, ctx, grad)
 
 
+def i_plus_rho_du_rows(X, HX, u, c):
+    """(I + rho Du) applied to each row of X at once (block Krylov code), from the rows HX of H X,
+    the unit gradient as a row u of shape (1, d) and c = rho / ||g||: X + c P (H X) row by row."""
+    return X + c * (HX - (HX @ u.T) @ u)
+
+
 def i_plus_rho_du_rmatvec(obj, x, rho, v, ctx, grad: Gradient | None = None):
     """(I + rho Du)^T v."""
     return v + check_rho(rho, ctx) * du_rmatvec(obj, x, v, ctx, grad)

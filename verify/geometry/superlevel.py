@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 
+from ..core.sam import perturbed_points_batch
 from ..ctx.float64 import FloatContext
 
 FLOAT = FloatContext()
@@ -48,7 +49,7 @@ def perturbed_points(obj, P, rho: float, min_grad: float = 1e-6):
     G = grads(obj, P)
     with np.errstate(all="ignore"):
         nrm = np.sqrt((G * G).sum(axis=1))
-        Pp = P + rho * G / nrm[:, None]
+        Pp = perturbed_points_batch(P, G, rho, undefined=np.nan)
     ok = np.isfinite(Pp).all(axis=1) & (nrm > min_grad)
     return P[ok], Pp[ok]
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from .. import progress
 from ..core import sam
+from ..core.operators import SamPoint
 from .block_krylov import BlockKrylov, small_dense_blas
 from ..errors import SamVerifyError
 from .subspace import as_space
@@ -140,18 +141,16 @@ def sam_map_spectrum(obj, x, rho, eta: float, momentum: float | None = None, ctx
     from them those of the SAM and heavy-ball SAM Jacobians. Converged means residual <= ``tol`` times the largest Ritz modulus for the
     Ritz values that set the ``k`` leading eigenvalues of each map (and the extremes)."""
     torch = ctx.torch
-    gr = grad or sam.gradient(obj, x, ctx)
-    rho_s = sam.check_rho(rho, ctx)
+    point = SamPoint(obj, x, rho, ctx, grad)
+    gr = point.gradient
     u = gr.u.reshape(1, -1)
     H = obj.hessian_rows(x, ctx)
-    Hp = obj.hessian_rows(x + rho_s * gr.u, ctx)
-    c = rho_s / gr.norm
+    Hp = obj.hessian_rows(point.x_plus, ctx)
+    c = point.rho / gr.norm
     V = as_space(symmetries, columns=True)     # columns (d, k), or a space of verify.linalg.subspace
 
     def apply(X):
-        hx = H(X)
-        mx = X + c * (hx - (hx @ u.T) @ u)          # (I + rho Du) X, rows
-        return Hp(mx)
+        return Hp(sam.i_plus_rho_du_rows(X, H(X), u, c))
 
     gen = torch.Generator(device="cpu").manual_seed(seed)
     start = torch.randn(block, obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)

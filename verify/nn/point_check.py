@@ -68,6 +68,7 @@ import numpy as np
 
 from .. import progress
 from ..core import iterate, sam
+from ..core.operators import SamPoint
 from ..ctx.torch import TorchContext
 from ..errors import ConvergenceError, PrecisionError, SamVerifyError, ZeroGradientError
 from ..linalg.subspace import Space
@@ -588,14 +589,15 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     import torch
     ctx = _ctx_for(obj, ctx)
     theta = _point_for(obj, theta, ctx, rho, order2="the dense cross-check (Hessians)", float64=True)
-    gr = sam.gradient(obj, theta, ctx)
+    point = SamPoint(obj, theta, rho, ctx)
+    gr = point.gradient
     out = {}
 
     def put(name, mf, dn):
         mf, dn = float(mf), float(dn)
         out[name] = (mf, dn, abs(mf - dn) / max(abs(dn), 1e-300))
 
-    J = sam.du_matrix(obj, theta, ctx, gr)
+    J = point.du_dense
     I = ctx.eye(obj.dim)
     gen = torch.Generator(device="cpu").manual_seed(seed)
     v = torch.randn(obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
@@ -614,7 +616,7 @@ def cross_check_dense(obj, theta, rho, eta: float = 0.01, momentum: float = 0.9,
     put("du_lambda_min", lo, ev_du.real.min())
     put("du_lambda_max", hi, ev_du.real.max())
     out["du_max_imag"] = (0.0, float(ev_du.imag.abs().max()), 0.0)
-    M = I + rho * J
+    M = point.I_plus_rho_Du.dense()
     put("sigma_min", sigma_min_i_plus_rho_du(obj, theta, rho, ctx, tol, gr), ctx.svdvals(M)[-1])
     # the SAM map: Ritz values of A = H+ (I + rho Du) against its dense eigenvalues (the kernel,
     # |lambda| <= 1e-8 max|lambda|, excluded on both sides), and the heavy-ball root formula
@@ -666,9 +668,8 @@ def distance_to_stationary_set(obj, x, rho, ctx=None, maxiter: int = 200, atol: 
     from scipy.sparse.linalg import LinearOperator, lsmr
     ctx = _ctx_for(obj, ctx)
     torch = ctx.torch
-    gr = sam.gradient(obj, x, ctx)
-    xp = x + sam.check_rho(rho, ctx) * gr.u
-    F = obj.grad(xp, ctx)
+    point = SamPoint(obj, x, rho, ctx)
+    gr, xp, F = point.gradient, point.x_plus, point.shifted_grad
     obj = SharedLinearizations(obj, (x, xp), ctx)       # LSMR takes hundreds of products
 
     def conv(fn):

@@ -52,6 +52,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..core.sam import perturbed_points_batch
+
 DPI = 90  # enough for a 1400 px page; savefig time grows with the pixel count
 PANEL = (4.6, 4.0)  # inches per panel
 MARK_STYLES = [  # cycled for marks given without a style
@@ -233,10 +235,8 @@ def grad_grid(obj, X, Y):
 def perturbed_grid(obj, X, Y, rho: float):
     """x+ = x + rho grad f / ||grad f|| on the grid, as (Xp, Yp); nan where grad f = 0."""
     G = grad_grid(obj, X, Y)
-    with np.errstate(all="ignore"):
-        n = np.hypot(G[0], G[1])
-        n = np.where(n > 0, n, np.nan)
-        return X + rho * G[0] / n, Y + rho * G[1] / n
+    Pp = perturbed_points_batch(np.stack([X, Y], axis=-1), np.moveaxis(G, 0, -1), rho, undefined=np.nan)
+    return Pp[..., 0], Pp[..., 1]
 
 
 def f_sam_grid(obj, X, Y, rho: float):
@@ -601,7 +601,7 @@ def ratio_field_figure(path, obj, box, rho: float, title: str = "") -> str:
     G = grads(obj, P)
     n = np.linalg.norm(G, axis=1)
     with np.errstate(all="ignore"):
-        Pp = P + rho * G / n[:, None]
+        Pp = perturbed_points_batch(P, G, rho, undefined=np.nan)
         R = np.linalg.norm(grads(obj, Pp), axis=1) / n
     fig, axes = new_figure(1, 1, panel=(5.4, 4.6))
     ax = axes[0, 0]
