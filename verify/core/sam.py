@@ -246,12 +246,19 @@ def diagnostics(obj, x, rho, ctx, grad: Gradient | None = None) -> SamDiagnostic
 
 
 # -- batched rows (many points at once; torch tensors of shape (S, d)) -------------------------------
+def perturbation_scale(rho, grad_norm, eps: float = 0.0):
+    """The factor c with x+ = x + c g: rho / (||g|| + eps) (``eps`` guards ||g|| = 0 as practical
+    SAM implementations do; eps = 0 is the exact u = g / ||g||). The one formula behind the torch
+    trainer (:func:`perturbed_rows`) and the ``SAM`` optimizer of :mod:`verify.nn.sam_optimizer`."""
+    return rho / (grad_norm + eps)
+
+
 def perturbed_rows(X, G, rho, eps: float = 0.0):
     """x+ = x + rho g / ||g|| for each row of X with its gradient row of G (rho a scalar or an
     (S, 1) column); ``eps`` guards ||g|| = 0 as practical SAM implementations do. The batched form
     of :func:`perturbed_point`, for training many seeds at once (no decisions, so it works under
     torch.func.vmap and on GPU without synchronization)."""
-    return X + rho * G / (G.norm(dim=-1, keepdim=True) + eps)
+    return X + G * perturbation_scale(rho, G.norm(dim=-1, keepdim=True), eps)
 
 
 def perturbed_points_batch(X, G, rho, method: str = "sam", undefined: float = 0.0):

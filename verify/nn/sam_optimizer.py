@@ -75,7 +75,7 @@ from dataclasses import dataclass, field
 import torch
 
 from ..errors import NonFiniteError, SamVerifyError
-from ..core.sam import check_rho
+from ..core.sam import check_rho, perturbation_scale
 
 NORM_STATS = ("freeze", "update")
 
@@ -348,7 +348,8 @@ class SAM(torch.optim.Optimizer):
             for p in params:
                 self.state[p]["old_p"] = p.detach().clone()
             # one foreach call per operation, not one kernel call per parameter
-            e = torch._foreach_mul([p.grad for p in params], group["rho"] / (scaled_norm + self.eps))
+            e = torch._foreach_mul([p.grad for p in params],
+                                   perturbation_scale(group["rho"], scaled_norm, self.eps))
             if group["adaptive"]:
                 torch._foreach_mul_(e, [_scaling(p, group).square_() for p in params])
             torch._foreach_add_(params, e)
