@@ -60,10 +60,6 @@ class Trajectory:
                                               "shifted_grad_norm", "grad_ratio", "loss_gap")}
 
 
-def direction(obj, x, method: str, rho, ctx):
-    return _direction(obj, x, method, rho, ctx)[1]
-
-
 def _direction(obj, x, method: str, rho, ctx):
     """(the SamPoint at x for a "sam" step, else None; the step direction)."""
     if method == "gd":

@@ -60,11 +60,6 @@ def rng(seed: int) -> np.random.Generator:
     return np.random.Generator(np.random.PCG64(seed))
 
 
-def direction(grad: Callable, W: np.ndarray, method: str, rho: float) -> np.ndarray:
-    """The step direction of ``method`` at every row of W (noise-free)."""
-    return iterate.batch_direction(grad, W, method, rho)
-
-
 def run_chains(grad: Callable, W0, method: str = "usam", rho=0.0, eta: float = 0.01,
                steps: int = 100, noise_sd=None, momentum: float = 0.0, seed: int | None = 0,
                record_at: tuple = (), sampled: bool = False) -> Chains:
