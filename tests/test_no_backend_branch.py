@@ -12,6 +12,8 @@ fails too, so the list can only shrink.
 import ast
 import pathlib
 
+from ast_scan import scan_sources
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCANNED = ("verify", "theorems")
 CONTEXT_FILES = ROOT / "verify" / "ctx"
@@ -62,17 +64,7 @@ def backend_branches(tree: ast.AST):
 
 
 def scan():
-    found = {}
-    for top in SCANNED:
-        for path in sorted((ROOT / top).rglob("*.py")):
-            if CONTEXT_FILES in path.parents:
-                continue
-            text = path.read_text()
-            lines = text.splitlines()
-            for lineno, what in backend_branches(ast.parse(text)):
-                key = (str(path.relative_to(ROOT)), lines[lineno - 1].strip())
-                found[key] = f"line {lineno}: {what}"
-    return found
+    return scan_sources(ROOT, SCANNED, CONTEXT_FILES, backend_branches)
 
 
 def test_no_backend_branch_outside_the_context_files():

@@ -20,6 +20,8 @@ site fails too, so the list can only shrink.
 import ast
 import pathlib
 
+from ast_scan import scan_sources
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SCANNED = ("verify", "theorems")
 CORE = ("verify", "core")
@@ -108,17 +110,7 @@ def violations(tree: ast.AST):
 
 
 def scan(root: pathlib.Path = ROOT):
-    found = {}
-    for top in SCANNED:
-        for path in sorted((root / top).rglob("*.py")):
-            if root.joinpath(*CORE) in path.parents:
-                continue
-            text = path.read_text()
-            lines = text.splitlines()
-            for lineno, what in violations(ast.parse(text)):
-                key = (str(path.relative_to(root)), lines[lineno - 1].strip())
-                found[key] = f"line {lineno}: {what}"
-    return found
+    return scan_sources(root, SCANNED, root.joinpath(*CORE), violations)
 
 
 def test_sam_is_formed_and_iterated_only_in_the_core():
