@@ -65,12 +65,7 @@ SEED = 20230115
 
 
 # -- closed forms (lam, rho, eta, B, t); all vectorised over numpy arrays --------------------------
-def _ou(lam, kappa, eta, B, t):
-    """eta |lam| / (2 B kappa) (1 - exp(-2 kappa t)), with its kappa -> 0 limit eta |lam| t / B."""
-    kappa = np.asarray(kappa, float)
-    safe = np.where(kappa == 0, 1.0, kappa)
-    ratio = np.where(kappa == 0, 2 * t, -np.expm1(-2 * safe * t) / safe)
-    return eta * np.abs(lam) / (2 * B) * ratio
+_ou = st.ou_variance  # the OU variance lives in the engine (Theorem 3 uses it too)
 
 
 def kim_variance(lam, rho, eta, B, t):

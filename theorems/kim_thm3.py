@@ -38,7 +38,6 @@ from verify.core.claims import boolean
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
-from .kim_thm2 import _ou
 
 THEOREM = "Kim et al. Thm 3"
 TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
@@ -62,7 +61,7 @@ def msd17(lam, rho, eta, B, t, gamma, c2_reading: str = "statement"):
     g = 1 - np.asarray(gamma, float)
     # second term C3 (1 - exp(-C4/g)) / (g B) = Theorem 2's form at time t/g, divided by g
     # (one implementation, with its kappa -> 0 limit at rho = -1/lambda)
-    second = _ou(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
+    second = st.ou_variance(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
     return c["C1"] * (-np.expm1(-c["C2"] * g)) ** 2 / (g ** 3 * B) + second
 
 

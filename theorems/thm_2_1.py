@@ -50,6 +50,7 @@ from verify.objectives.parse import split_vector
 from verify.objectives.objective import Objective
 from verify.core.results import Certificate
 from verify.core.sam import du_matrix, gradient, sam_value
+from verify.core.display import decimal_text
 from verify.core.solve import critical_point, newton
 
 THEOREM = "Thm. 2.1"
@@ -119,8 +120,7 @@ def as_point(values, obj, ctx):
     return obj.point(values, ctx)
 
 
-def _decimal(value: float, digits: int = 6) -> str:
-    return f"{value:.{digits}g}"
+_decimal = decimal_text
 
 
 def new_certificate(example: str, ctx, theorem: str = THEOREM, title: str = TITLE,

@@ -34,6 +34,7 @@ from typing import Any, Sequence
 
 from verify.geometry import superlevel as S
 from verify.core.claims import compare
+from verify.core.display import decimal_text
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ShapeError
 from verify.objectives.expr import compile_expr, parse
@@ -211,7 +212,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     lx = [math.log(ctx.to_float(a)) for a, _ in fit]
     ly = [math.log(ctx.to_float(b)) for _, b in fit]
     a, q_fit, r2, max_res = S.linear_fit(lx, ly)
-    q = ctx.scalar(T._decimal(q_fit, 4))
+    q = ctx.scalar(decimal_text(q_fit, 4))
     ratios = [ctx.exp(q * ctx.log(df)) / gn for df, gn in fit]
     C = T.scalar_from_text(LOJ_SAFETY, ctx) * _max(ratios, ctx)
     cert.objects.update({"f(X)": fX, "delta": delta, "Lojasiewicz q": q, "Lojasiewicz C": C,

@@ -43,7 +43,7 @@ from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
 from verify.objectives.expr import as_expr, compile_expr
 from verify.core.results import Certificate
-from verify.core.solve import newton
+from verify.core.solve import newton, solve_columns
 from verify import zoo
 
 THEOREM = "Thm 3.1"
@@ -497,9 +497,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     return cert.finish()
 
 
-def _solve_cols(ctx, A, B):
-    cols = [ctx.solve(A, B[:, j]) for j in range(B.shape[1])]
-    return ctx.stack(cols).T
+_solve_cols = solve_columns
 
 
 def _max_col_norm(ctx, M):

@@ -46,6 +46,8 @@ import sympy as sp
 
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
+from verify.core.display import point_text
+from verify.core.solve import solve_columns
 from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
 from verify.core.results import Certificate
@@ -82,7 +84,7 @@ class HSet:
         if self.m == 0:
             return None
         A = t31.i_plus_rho_du(self.obj, self.points[k], self.rho, self.ctx)
-        return t31._solve_cols(self.ctx, A, self.chart.dphi(self.params[k]))
+        return solve_columns(self.ctx, A, self.chart.dphi(self.params[k]))
 
     def nearest(self, x) -> int:
         ctx = self.ctx
@@ -99,7 +101,7 @@ class HSet:
         t, y = hint["t"], hint["y"]
         for _ in range(40):  # Gauss-Newton: linear rate ~ curvature x distance
             A = t31.i_plus_rho_du(self.obj, y, self.rho, ctx)
-            T = t31._solve_cols(ctx, A, self.chart.dphi(t))
+            T = solve_columns(ctx, A, self.chart.dphi(t))
             r = x - y
             dt = ctx.solve(T.T @ T, T.T @ r)
             step = ctx.to_float(ctx.norm(dt))
@@ -738,8 +740,7 @@ def _normal(H: HSet, k: int, gr) -> Any:
     return v / ctx.norm(v)
 
 
-def _pt(ctx, x) -> str:
-    return "(" + ", ".join(f"{ctx.to_float(v):.8g}" for v in ctx.to_list(x)) + ")"
+_pt = point_text
 
 
 # ------------------------------------------------------------------------------------------------
