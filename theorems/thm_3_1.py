@@ -493,7 +493,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
                         "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
     if keep_trace:
-        cert.trace = tr  # for figures (an attribute, not serialized)
+        cert.artifacts["trace"] = tr  # for figures (never serialized)
     return cert.finish()
 
 
