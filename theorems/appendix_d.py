@@ -483,3 +483,18 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         FG._legend(ax)
     name = FG.save(fig, figdir / "appendix_d_runs.png")
     cz.figures.append(name)
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("paper statements", "Theorem 3.1 on the curve", "Theorem 3.2 on the curve",
+            "zeros of grad f_SAM")
+
+
+def certify(ctx=None, quick: bool = False) -> Certificate:
+    """The paper's statements about its fixed 2-D example at rho = 2.8 (a model: no function to
+    pass), in ``ctx`` (default float64); the traced curve H is ``cert.artifacts["hset"]``."""
+    ctx = get_context(ctx or "float64")
+    H = trace_H(ctx, n_steps=4 if quick else 11)
+    cert = certificate_statements(ctx, quick, H)
+    cert.artifacts["hset"] = H
+    return cert

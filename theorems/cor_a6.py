@@ -196,3 +196,16 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs.append(run_example(ctx, quick=quick, r_star_factor=40, expected=False,
                              example="negative control: radius r_star inflated 40x").certificate)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"tilted_double_well": run_example}
+
+
+def certify(objective, x_star, x_max, ctx=None, **options) -> Certificate:
+    """Corollary A.6 on ``objective`` with a local minimizer ``x_star`` and an isolated local
+    maximizer ``x_max`` in ``ctx``: :func:`construct` (``options`` are its keywords) and its
+    certificate; the construction is ``cert.artifacts["construction"]``."""
+    con = construct(objective, x_star, x_max, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

@@ -326,3 +326,14 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     return [certify_variance(quick), certify_cor1(quick),
             certify_cor1(quick, coefficient=1.0),  # the coefficient the algorithm's drift gives
             certify_wrong_formula()]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"variance (15)": certify_variance, "Corollary 1": certify_cor1,
+            "wrong formula (negative control)": certify_wrong_formula}
+
+
+def certify(quick: bool = False, n_chains: int | None = None, seed: int = SEED) -> Certificate:
+    """Kim et al.'s variance formula (15) against simulated chains (a model: the noisy quadratic
+    saddle; float64)."""
+    return certify_variance(quick, n_chains, seed)

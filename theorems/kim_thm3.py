@@ -222,3 +222,13 @@ def _value_row(v) -> list:
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     return [certify_formula(), certify_dynamics(quick), certify_dynamics(True, flip=True)]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"formula (17)": certify_formula, "dynamics": certify_dynamics}
+
+
+def certify(quick: bool = False, n_chains: int | None = None, seed: int = SEED) -> Certificate:
+    """Formula (17)'s monotonicity in momentum, batch size and rho against paired simulated chains
+    (a model: the noisy quadratic saddle; float64)."""
+    return certify_dynamics(quick, n_chains, seed)

@@ -571,3 +571,16 @@ if __name__ == "__main__":
         t0 = time.perf_counter()
         print(cert)
         print()
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("tilted_ring (isolated)", "ring (manifold)", "appendix_d (manifold)")  # cases(quick=True)
+
+
+def certify(objective, x, rho, ctx=None, **options) -> Certificate:
+    """:func:`prove` a hallucinated minimizer of ``objective`` near ``x`` for radius ``rho``. The
+    proof always runs in Arb; ``ctx`` only gives its precision (its ``dps``); ``options`` are
+    :func:`prove`'s keywords."""
+    if ctx is not None:
+        options.setdefault("dps", get_context(ctx).dps)
+    return prove(objective, x, rho, **options)

@@ -573,3 +573,16 @@ def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
     certs = [run_at_xh(c) for c in cases_at_xh() + negative_controls()]
     certs += [refute_appendix_d(n_boxes=120)] + curve_controls()
     return certs + [refute_descent()] + descent_controls()
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("ring", "tilted_ring", "tilted double well", "appendix_d curve", "circle_max descent")
+
+
+def certify(objective, x, rho, ctx=None, **options) -> Certificate:
+    """Prove that the eigenvalue hypothesis fails at the hallucinated minimizer of ``objective``
+    near ``x`` (:func:`refute_at_xh`). The proof always runs in Arb; ``ctx`` only gives its
+    precision (its ``dps``); ``options`` are :func:`refute_at_xh`'s keywords."""
+    if ctx is not None:
+        options.setdefault("dps", get_context(ctx).dps)
+    return refute_at_xh(objective, x, rho, **options)

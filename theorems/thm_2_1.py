@@ -365,7 +365,7 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
 # ------------------------------------------------------------------------------------------------
 # claims
 # ------------------------------------------------------------------------------------------------
-def certify(con: Construction, containment: str | None = None) -> Certificate:
+def certificate_of(con: Construction, containment: str | None = None) -> Certificate:
     """Add the claims of the proof to ``con.certificate`` for the objects stored in ``con`` (which a
     negative control may have tampered with) and finish the certificate."""
     obj, ctx, cert = con.objective, con.ctx, con.certificate
@@ -675,3 +675,17 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
         c.refuse(str(exc))
     certs.append(c)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+def certify(objective, x_star=None, x_max=None, ctx=None, *, containment: str | None = None,
+            **options) -> Certificate:
+    """Theorem 2.1 on ``objective`` with minimizer ``x_star`` and isolated local maximizer ``x_max``
+    in ``ctx``: :func:`construct` (``options`` are its keywords) and its certificate; the
+    construction is ``cert.artifacts["construction"]``. Given a finished :class:`Construction`
+    instead (``certify(con[, containment])``, the form of earlier releases), its claims again."""
+    if isinstance(objective, Construction):
+        return certificate_of(objective, containment if containment is not None else x_star)
+    con = construct(objective, x_star, x_max, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

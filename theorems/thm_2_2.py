@@ -343,3 +343,16 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
             c.refuse(str(exc))
         certs.append(c)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"circle_max": run_circle_max, "elliptic circle_max": run_ellipse}
+
+
+def certify(objective, x_star, max_set: MaximizerSet, ctx=None, **options) -> Certificate:
+    """Theorem 2.2 on ``objective`` with minimizer ``x_star`` and the bounded local maximizer set
+    ``max_set`` in ``ctx``: :func:`construct` (``options`` are its keywords) and its certificate;
+    the construction is ``cert.artifacts["construction"]``."""
+    con = construct(objective, x_star, max_set, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

@@ -437,7 +437,7 @@ def observed_rate(dist: list) -> float | None:
 # ------------------------------------------------------------------------------------------------
 # the certificate
 # ------------------------------------------------------------------------------------------------
-def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
+def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
             eta_factor: float = 0.9, offset: float | None = None, steps: int | None = 400,
             constructed: bool = False, expected: bool = True, quick: bool = False,
             analytic_required: bool = True, keep_run: bool = False) -> Certificate:
@@ -905,3 +905,29 @@ def _figures(certs, figdir):
         ax[1].set_ylabel("||grad f(x_k+)||")
         fig.suptitle(textwrap.fill(cert.example, 110), fontsize=8)
         cert.figures.append(FG.save(fig, figdir / f"thm_3_2_run_{i}.png", started))
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("circle_max", "ring", "tilted_circle_max", "tilted_ring", "step too large",
+            "elliptic mixed")
+
+
+def certify(objective, x_star=None, rho=None, ctx=None, *, guess=None, delta: float = 0.2,
+            chart=None, half_width: float = 0.6, n_steps: int = 6, **options) -> Certificate:
+    """Theorem 3.2 (Corollary B.3 where H is a point) for ``objective`` with minimizer ``x_star``
+    and radius ``rho`` in ``ctx`` (default float64): x_h is the preimage of x_star nearest
+    ``guess``; with a ``chart`` of the minimizer manifold, H is traced from x_h over ``half_width``
+    in ``n_steps``, else H = {x_h}. ``options`` are :func:`certify_set`'s keywords. Given an
+    :class:`HSet` instead (``certify(H, delta)``, the form of earlier releases), that set is audited."""
+    if isinstance(objective, HSet):
+        return certify_set(objective, delta if x_star is None else x_star, **options)
+    ctx = get_context(ctx or "float64")
+    xs = objective.point(x_star, ctx)
+    if chart is None:
+        H = isolated_H(objective, xs, rho, ctx, guess)
+    else:
+        rho_c = sam.check_rho(rho, ctx)
+        x_h = t31.find_preimage(objective, xs, rho_c, ctx, guess=guess)
+        H = hset_from_trace(objective, rho_c, ctx, chart, t31.chart_parameter(chart, xs, ctx), x_h,
+                            half_width, n_steps)
+    return certify_set(H, delta, **options)
