@@ -35,6 +35,7 @@ from typing import Any, Sequence
 from verify.geometry import superlevel as S
 from verify.core.claims import compare
 from verify.core.display import decimal_text
+from verify.geometry.lagrange import solve_lagrange
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ShapeError
 from verify.objectives.expr import compile_expr, parse
@@ -242,7 +243,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     boundary = S.rays_to_points_each(O, s, D)
     dist_b = S.where(found, s, delta)
     x0_f, _ = T.far_sample(boundary, xs_f)
-    x_h, lam, info = T.solve_lagrange(obj, ctx, xs, level, obj.point(list(x0_f), ctx))
+    x_h, lam, info = solve_lagrange(obj, ctx, xs, level, obj.point(list(x0_f), ctx))
     rho = ctx.norm(x_h - xs)
     con = T.Construction(obj, ctx, xs, None, max_set.description, eps_c, x_h, rho, lam, cert,
                          f_max=fX, level=level, outer_radius=delta, boundary=boundary,

@@ -612,7 +612,11 @@ def num_html(value: Any, sig: int = display.SIG):
 
 
 def margin_html(claim: dict):
-    """A claim's margin (positive: it holds by that much), short, full on hover; "—" if it has none."""
+    """A claim's margin (positive: it holds by that much), short, full on hover; "—" if it has none.
+    The margin the deciding arithmetic recorded (an Arb ball stays a ball) comes first; claims
+    without one (older results) get it from their strings."""
+    if claim.get("margin"):
+        return num_html(claim["margin"])
     m = display.margin(claim.get("value"), claim.get("relation", ""), claim.get("bound"),
                        claim.get("tolerance"))
     return "—" if m is None else num_html(str(m))
