@@ -37,6 +37,7 @@ from collections import Counter
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
 from verify.core.operators import SamPoint
+from verify.core.display import point_text
 from verify.ctx import get_context
 from verify.core.results import Certificate
 
@@ -179,7 +180,7 @@ def traced_point_at(H, target, ctx):
     dist = [ctx.to_float(ctx.norm(p - target)) for p in H.points]
     k = min(range(len(dist)), key=dist.__getitem__)
     if dist[k] > 1e-9:
-        raise ValueError(f"no traced point at {t32._pt(ctx, target)} (nearest at distance {dist[k]:.3g})")
+        raise ValueError(f"no traced point at {point_text(ctx, target)} (nearest at distance {dist[k]:.3g})")
     return H.points[k], dist[k]
 
 
@@ -189,7 +190,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                        __doc__.split("\n\n")[0], context=ctx.name, precision=ctx.precision_label)
     H = H or trace_H(ctx, n_steps=4 if quick else 11)
     xm = maximizer(ctx)
-    cert.objects["maximizer"] = t32._pt(ctx, xm)
+    cert.objects["maximizer"] = point_text(ctx, xm)
     cert.objects["f(maximizer)"] = f"{ctx.to_float(obj.value(xm, ctx)):.10g}"
     cert.objects["seams"] = SEAMS_TEXT
     # 1. C^1, not C^2
@@ -286,7 +287,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
         cert.finding("Appendix D", "The conditions of Theorem 3.2 are satisfied on this example.",
                      f"1 + rho lambda_min(Sym Du) ranges over [{min(conds):.4g}, {max(conds):.4g}] along "
                      f"the traced hallucinated curve at rho = 2.8 ({len(H.points)} points, arc parameter "
-                     f"|t| <= 0.55): negative everywhere. At x_h = {t32._pt(ctx, x_h)} the level set's "
+                     f"|t| <= 0.55): negative everywhere. At x_h = {point_text(ctx, x_h)} the level set's "
                      f"tangential t^T Du t = {kap:.4g} <= -1/rho = {-1 / RHO:.4g}, as forced for a "
                      "Theorem 2.1 point. "
                      "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)")
@@ -481,3 +482,18 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         FG._legend(ax)
     name = FG.save(fig, figdir / "appendix_d_runs.png")
     cz.figures.append(name)
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("paper statements", "Theorem 3.1 on the curve", "Theorem 3.2 on the curve",
+            "zeros of grad f_SAM")
+
+
+def certify(ctx=None, quick: bool = False) -> Certificate:
+    """The paper's statements about its fixed 2-D example at rho = 2.8 (a model: no function to
+    pass), in ``ctx`` (default float64); the traced curve H is ``cert.artifacts["hset"]``."""
+    ctx = get_context(ctx or "float64")
+    H = trace_H(ctx, n_steps=4 if quick else 11)
+    cert = certificate_statements(ctx, quick, H)
+    cert.artifacts["hset"] = H
+    return cert

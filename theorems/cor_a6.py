@@ -33,6 +33,8 @@ from verify.errors import ZeroGradientError
 from verify.objectives.objective import SympyObjective
 from verify.core.results import Certificate
 from verify.core.sam import gradient, perturbed_point, sam_value
+from verify.core.sam import gradient, sam_value
+from verify.core.display import decimal_text
 from verify.core.solve import critical_point
 
 from . import thm_2_1 as T
@@ -102,7 +104,7 @@ def construct(obj, x_star, x_max, ctx=None, *, box=None, example: str = "", quic
         from verify.errors import HypothesisError
         raise HypothesisError(f"{THEOREM}: could not certify delta or r")
     L_est = lipschitz_estimate(obj, ctx, xh_f, r, 64 if quick else 400)
-    L = ctx.scalar(T._decimal(L_SAFETY * L_est, 8)) if L_override is None else ctx.scalar(L_override)
+    L = ctx.scalar(decimal_text(L_SAFETY * L_est, 8)) if L_override is None else ctx.scalar(L_override)
     cert.hypothesis("grad f locally Lipschitz", "L bounds ||grad f(y) - grad f(x_h)|| / ||y - x_h|| on "
                     "B_r(x_h)", True, f"max Hessian spectral norm on samples {L_est:.6g}; L = "
                     f"{L_SAFETY} x that = {ctx.to_str(L)[:12]}" + ("" if L_override is None else
@@ -194,3 +196,16 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs.append(run_example(ctx, quick=quick, r_star_factor=40, expected=False,
                              example="negative control: radius r_star inflated 40x").certificate)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"tilted_double_well": run_example}
+
+
+def certify(objective, x_star, x_max, ctx=None, **options) -> Certificate:
+    """Corollary A.6 on ``objective`` with a local minimizer ``x_star`` and an isolated local
+    maximizer ``x_max`` in ``ctx``: :func:`construct` (``options`` are its keywords) and its
+    certificate; the construction is ``cert.artifacts["construction"]``."""
+    con = construct(objective, x_star, x_max, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

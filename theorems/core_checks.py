@@ -263,3 +263,13 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
         for arith in ARITHMETICS:
             certs.append(transpose_control(name, point, rho, arith))
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = GRADIENT_CASES
+
+
+def certify(objective: str, x, rho, ctx=None) -> Certificate:
+    """Every derivative and SAM operator of the zoo function ``objective`` at ``x`` (decimal
+    strings) against finite differences, in ``ctx`` (default float64)."""
+    return operators_certificate(objective, tuple(x), rho, (ctx or "float64", {}))

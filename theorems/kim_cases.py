@@ -165,3 +165,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
         certs.append(certify(method, figdir=figdir))
         certs.append(certify(method, rho=rho_low, expected=False))
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = RUNS

@@ -270,3 +270,13 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
         certs.append(certify_table(variant, n))
     certs.append(certify_table(next(iter(VARIANTS)), n, rhos=[0.0], expected=False))
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("threshold",) + tuple(VARIANTS)
+
+
+def certify(mu: int = 1, dps: int = 50) -> Certificate:
+    """The double well's critical radius rho_c at ``dps`` digits against the paper's sqrt(mu/2) (a
+    model: the double well with parameter ``mu``)."""
+    return certify_threshold(mu, dps)

@@ -209,3 +209,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs.append(certify_figure6(0.1, figdir=figdir))
     certs.append(certify_figure6(0.02, expected=False))
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = CASES

@@ -65,12 +65,7 @@ SEED = 20230115
 
 
 # -- closed forms (lam, rho, eta, B, t); all vectorised over numpy arrays --------------------------
-def _ou(lam, kappa, eta, B, t):
-    """eta |lam| / (2 B kappa) (1 - exp(-2 kappa t)), with its kappa -> 0 limit eta |lam| t / B."""
-    kappa = np.asarray(kappa, float)
-    safe = np.where(kappa == 0, 1.0, kappa)
-    ratio = np.where(kappa == 0, 2 * t, -np.expm1(-2 * safe * t) / safe)
-    return eta * np.abs(lam) / (2 * B) * ratio
+_ou = st.ou_variance  # the OU variance lives in the engine (Theorem 3 uses it too)
 
 
 def kim_variance(lam, rho, eta, B, t):
@@ -331,3 +326,14 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     return [certify_variance(quick), certify_cor1(quick),
             certify_cor1(quick, coefficient=1.0),  # the coefficient the algorithm's drift gives
             certify_wrong_formula()]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"variance (15)": certify_variance, "Corollary 1": certify_cor1,
+            "wrong formula (negative control)": certify_wrong_formula}
+
+
+def certify(quick: bool = False, n_chains: int | None = None, seed: int = SEED) -> Certificate:
+    """Kim et al.'s variance formula (15) against simulated chains (a model: the noisy quadratic
+    saddle; float64)."""
+    return certify_variance(quick, n_chains, seed)

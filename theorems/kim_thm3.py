@@ -38,7 +38,6 @@ from verify.core.claims import boolean
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
-from .kim_thm2 import _ou
 
 THEOREM = "Kim et al. Thm 3"
 TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
@@ -62,7 +61,7 @@ def msd17(lam, rho, eta, B, t, gamma, c2_reading: str = "statement"):
     g = 1 - np.asarray(gamma, float)
     # second term C3 (1 - exp(-C4/g)) / (g B) = Theorem 2's form at time t/g, divided by g
     # (one implementation, with its kappa -> 0 limit at rho = -1/lambda)
-    second = _ou(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
+    second = st.ou_variance(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
     return c["C1"] * (-np.expm1(-c["C2"] * g)) ** 2 / (g ** 3 * B) + second
 
 
@@ -223,3 +222,13 @@ def _value_row(v) -> list:
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     return [certify_formula(), certify_dynamics(quick), certify_dynamics(True, flip=True)]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"formula (17)": certify_formula, "dynamics": certify_dynamics}
+
+
+def certify(quick: bool = False, n_chains: int | None = None, seed: int = SEED) -> Certificate:
+    """Formula (17)'s monotonicity in momentum, batch size and rho against paired simulated chains
+    (a model: the noisy quadratic saddle; float64)."""
+    return certify_dynamics(quick, n_chains, seed)

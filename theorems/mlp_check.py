@@ -439,3 +439,19 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     c2 = certificate_point(ctx, quick, data, sw, figdir)
     c3 = certificate_dense(ctx, quick)
     return [c1, c2, c3] + certificate_controls(ctx, quick, sw)
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"quick": QUICK, "full": FULL}
+
+
+def certify(rhos=None, ctx=None, quick: bool = True) -> Certificate:
+    """The rho sweep, SAM-only vs switching, on the digits MLP (a model: its parameters are the
+    radii ``rhos``, default those of ``EXAMPLES``), in a torch ``ctx`` (default CPU float64); the
+    sweep and the data are ``cert.artifacts["sweep"]``, ``["data"]``."""
+    from verify.ctx.torch import TorchContext
+    ctx = ctx or TorchContext("cpu", "float64")
+    data, sw = run_sweep(quick, rhos=rhos)
+    cert = certificate_sweep(ctx, quick, data, sw)
+    cert.artifacts.update(sweep=sw, data=data)
+    return cert

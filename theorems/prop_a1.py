@@ -244,3 +244,7 @@ def _figure(figdir) -> str | None:
     FG.ratio_field_figure(path, zoo.get("convex_lse").objective, ((-2, 2), (-2, 2)), rho=0.5,
                           title="Prop. A.1: ||grad f(x+)||/||grad f(x)|| on convex_lse, rho = 1/2")
     return path.name
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("convex_lse", "convex_lse3", "generated convex quadratic + log-sum-exp")

@@ -52,7 +52,6 @@ solution of F = 0 (or G = 0) started at the centre is checked to lie inside the 
 """
 from __future__ import annotations
 
-import functools
 import math
 import time
 from fractions import Fraction
@@ -64,6 +63,7 @@ import sympy as sp
 from verify import sam
 from verify.core.operators import SamPoint
 from verify.ctx import get_context
+from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,
                              exact_vector, krawczyk, local_minimizer_box, mid_floats,
@@ -87,10 +87,7 @@ STATEMENT = ("On the reported box X: grad f != 0, and X holds a point x_h that i
              "x_star holds a strict local minimizer x*' of f and y + rho u(y) = x*').")
 
 
-@functools.lru_cache(maxsize=None)
-def _context(kind: str, dps: int):
-    """One context per (kind, dps), so that objectives compile their closures once per context."""
-    return get_context(kind, dps=dps)
+_context = shared_context
 
 
 # -- residuals ----------------------------------------------------------------------------------------
@@ -576,3 +573,16 @@ if __name__ == "__main__":
         t0 = time.perf_counter()
         print(cert)
         print()
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("tilted_ring (isolated)", "ring (manifold)", "appendix_d (manifold)")  # cases(quick=True)
+
+
+def certify(objective, x, rho, ctx=None, **options) -> Certificate:
+    """:func:`prove` a hallucinated minimizer of ``objective`` near ``x`` for radius ``rho``. The
+    proof always runs in Arb; ``ctx`` only gives its precision (its ``dps``); ``options`` are
+    :func:`prove`'s keywords."""
+    if ctx is not None:
+        options.setdefault("dps", get_context(ctx).dps)
+    return prove(objective, x, rho, **options)

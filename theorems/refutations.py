@@ -49,6 +49,7 @@ import numpy as np
 from verify import sam, zoo
 from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
+from verify.ctx import shared_context
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, excludes_zero, krawczyk, mid_floats,
                                       positive_definite, range_lower_bound, smooth_near,
                                       to_fraction, upper_float)
@@ -130,7 +131,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
                        example or f"{obj.name}, x_h near {tuple(map(str, x))}, rho = {rho}",
                        statement=f"A box X holds a hallucinated minimizer x_h (proved), and "
                                  f"{CONDITION} fails at every point of X.", expected=expected)
-    ctx = ph._context("arb", dps)
+    ctx = shared_context("arb", dps)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     rho_q = to_fraction(rho, "rho")
     existence = ph.prove(obj, x, rho_q, x_star=x_star, dps=dps, crosscheck=False)
@@ -270,8 +271,8 @@ def curve_certificate(obj, arc, rho, s_range, n_boxes: int, guess, *, example: s
                        statement=(f"For every s in [{lo}, {hi}] the curve point y(s) (y + rho u(y) = "
                                   f"x*(s), {arc_text}) lies in a box proved to hold exactly one such "
                                   f"point, and {CONDITION} fails on every box."), expected=expected)
-    ctx = ph._context("arb", dps)
-    mp = ph._context("mpmath", max(dps, 30))
+    ctx = shared_context("arb", dps)
+    mp = shared_context("mpmath", max(dps, 30))
     cert.context, cert.precision = ctx.name, ctx.precision_label
     if not (hi > lo and n_boxes >= 1):
         return cert.refuse(f"need s_lo < s_hi and n_boxes >= 1, got [{lo}, {hi}], {n_boxes}")
@@ -412,7 +413,7 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
                        statement=("f_SAM(x1) > f_SAM(x0) - eta (gamma - L eta/2) ||grad f(x0+)||^2 for "
                                   "the SAM step x1 = x0 - eta grad f(x0+), with eta admissible"),
                        expected=expected)
-    ctx = ph._context("arb", dps)
+    ctx = shared_context("arb", dps)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     P = ctx.precision_label
     if min(rho_q, eta_q, delta_q) <= 0 or len(x0) != obj.dim:
@@ -572,3 +573,16 @@ def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
     certs = [run_at_xh(c) for c in cases_at_xh() + negative_controls()]
     certs += [refute_appendix_d(n_boxes=120)] + curve_controls()
     return certs + [refute_descent()] + descent_controls()
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("ring", "tilted_ring", "tilted double well", "appendix_d curve", "circle_max descent")
+
+
+def certify(objective, x, rho, ctx=None, **options) -> Certificate:
+    """Prove that the eigenvalue hypothesis fails at the hallucinated minimizer of ``objective``
+    near ``x`` (:func:`refute_at_xh`). The proof always runs in Arb; ``ctx`` only gives its
+    precision (its ``dps``); ``options`` are :func:`refute_at_xh`'s keywords."""
+    if ctx is not None:
+        options.setdefault("dps", get_context(ctx).dps)
+    return refute_at_xh(objective, x, rho, **options)

@@ -463,3 +463,10 @@ def _figure(certs, figdir):
     ax.legend(fontsize=7)
     name = FG.save(fig, figdir / "rho_threshold.png")
     certs[0].figures.append(name)
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+def certify(objective: str, ctx=None, quick: bool = False) -> Certificate:
+    """The smallest rho with hallucinated minimizers for the zoo function named ``objective`` (the
+    check needs the zoo's recorded minimizers and maximizers), in ``ctx`` (default float64)."""
+    return certify_example(objective, ctx, quick)

@@ -192,3 +192,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     if not quick:
         out.append(summary(certs, rhos))
     return out
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("ring", "tilted_ring", "double_well2")  # the quick survey; the full one: surveyed()

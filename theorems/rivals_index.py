@@ -163,3 +163,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     ghost = Entry(KIM, "a result claimed checked by a module that does not exist", CHECKED,
                   "kim_no_such_module")
     return [certify(), certify(ENTRIES + [ghost], expected=False)]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("the numbered results of Kim et al. (2023) and Zhou et al. (2025)",)

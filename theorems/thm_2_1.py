@@ -51,7 +51,9 @@ from verify.objectives.parse import split_vector
 from verify.objectives.objective import Objective
 from verify.core.results import Certificate
 from verify.core.sam import du_matrix, gradient, sam_value
-from verify.core.solve import critical_point, newton
+from verify.core.display import decimal_text
+from verify.core.solve import critical_point
+from verify.geometry.lagrange import lagrange_system, solve_lagrange  # noqa: F401 (re-exported)
 
 THEOREM = "Thm. 2.1"
 TITLE = "Hallucinated minimizer from an isolated local maximizer (Lagrange construction)"
@@ -120,8 +122,7 @@ def as_point(values, obj, ctx):
     return obj.point(values, ctx)
 
 
-def _decimal(value: float, digits: int = 6) -> str:
-    return f"{value:.{digits}g}"
+_decimal = decimal_text
 
 
 def new_certificate(example: str, ctx, theorem: str = THEOREM, title: str = TITLE,
@@ -253,40 +254,7 @@ def choose_eps(M: float, m: float, fraction: float) -> str:
 # ------------------------------------------------------------------------------------------------
 # construction
 # ------------------------------------------------------------------------------------------------
-def lagrange_system(obj, ctx, x_star, level):
-    """Residual and Jacobian of [2 (x_star - x) - lam grad f(x); f(x) - level] in z = (x, lam)."""
-    d = obj.dim
-    zero, two = ctx.scalar(0), ctx.scalar(2)
-
-    def split(z):
-        return ctx.stack([z[i] for i in range(d)]), z[d]
-
-    def residual(z):
-        x, lam = split(z)
-        g = obj.grad(x, ctx)
-        r = two * (x_star - x) - lam * g
-        return ctx.stack([r[i] for i in range(d)] + [obj.value(x, ctx) - level])
-
-    def jacobian(z):
-        x, lam = split(z)
-        g, H = obj.grad(x, ctx), obj.hess(x, ctx)
-        rows = [ctx.stack([(-two if i == j else zero) - lam * H[i][j] for j in range(d)] + [-g[i]])
-                for i in range(d)]
-        rows.append(ctx.stack([g[j] for j in range(d)] + [zero]))
-        return ctx.stack(rows)
-
-    return residual, jacobian, split
-
-
-def solve_lagrange(obj, ctx, x_star, level, x0):
-    """Newton on the Lagrange system from x0 (lambda0 by least squares). Returns (x_h, lam, info)."""
-    residual, jacobian, split = lagrange_system(obj, ctx, x_star, level)
-    g0 = obj.grad(x0, ctx)
-    lam0 = ctx.scalar(2) * ((x_star - x0) @ g0) / (g0 @ g0)
-    z0 = ctx.stack([x0[i] for i in range(obj.dim)] + [lam0])
-    res = newton(residual, jacobian, z0, ctx, what="Lagrange-system Newton (Thm 2.1)", require_isolated=True)
-    x_h, lam = split(res.x)
-    return x_h, lam, {"iterations": res.iterations, "residual": res.residual, "tol": res.tol}
+# lagrange_system and solve_lagrange live in the engine (verify.geometry.lagrange).
 
 
 def far_sample(boundary, x_star_f):
@@ -366,7 +334,7 @@ def construct(objective, x_star, x_max, ctx=None, *, eps=None, eps_fraction: flo
 # ------------------------------------------------------------------------------------------------
 # claims
 # ------------------------------------------------------------------------------------------------
-def certify(con: Construction, containment: str | None = None) -> Certificate:
+def certificate_of(con: Construction, containment: str | None = None) -> Certificate:
     """Add the claims of the proof to ``con.certificate`` for the objects stored in ``con`` (which a
     negative control may have tampered with) and finish the certificate."""
     obj, ctx, cert = con.objective, con.ctx, con.certificate
@@ -676,3 +644,17 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
         c.refuse(str(exc))
     certs.append(c)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+def certify(objective, x_star=None, x_max=None, ctx=None, *, containment: str | None = None,
+            **options) -> Certificate:
+    """Theorem 2.1 on ``objective`` with minimizer ``x_star`` and isolated local maximizer ``x_max``
+    in ``ctx``: :func:`construct` (``options`` are its keywords) and its certificate; the
+    construction is ``cert.artifacts["construction"]``. Given a finished :class:`Construction`
+    instead (``certify(con[, containment])``, the form of earlier releases), its claims again."""
+    if isinstance(objective, Construction):
+        return certificate_of(objective, containment if containment is not None else x_star)
+    con = construct(objective, x_star, x_max, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

@@ -34,6 +34,8 @@ from typing import Any, Sequence
 
 from verify.geometry import superlevel as S
 from verify.core.claims import compare
+from verify.core.display import decimal_text
+from verify.geometry.lagrange import solve_lagrange
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError, ShapeError
 from verify.objectives.expr import compile_expr, parse
@@ -211,7 +213,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     lx = [math.log(ctx.to_float(a)) for a, _ in fit]
     ly = [math.log(ctx.to_float(b)) for _, b in fit]
     a, q_fit, r2, max_res = S.linear_fit(lx, ly)
-    q = ctx.scalar(T._decimal(q_fit, 4))
+    q = ctx.scalar(decimal_text(q_fit, 4))
     ratios = [ctx.exp(q * ctx.log(df)) / gn for df, gn in fit]
     C = T.scalar_from_text(LOJ_SAFETY, ctx) * _max(ratios, ctx)
     cert.objects.update({"f(X)": fX, "delta": delta, "Lojasiewicz q": q, "Lojasiewicz C": C,
@@ -241,7 +243,7 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     boundary = S.rays_to_points_each(O, s, D)
     dist_b = S.where(found, s, delta)
     x0_f, _ = T.far_sample(boundary, xs_f)
-    x_h, lam, info = T.solve_lagrange(obj, ctx, xs, level, obj.point(list(x0_f), ctx))
+    x_h, lam, info = solve_lagrange(obj, ctx, xs, level, obj.point(list(x0_f), ctx))
     rho = ctx.norm(x_h - xs)
     con = T.Construction(obj, ctx, xs, None, max_set.description, eps_c, x_h, rho, lam, cert,
                          f_max=fX, level=level, outer_radius=delta, boundary=boundary,
@@ -342,3 +344,16 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
             c.refuse(str(exc))
         certs.append(c)
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"circle_max": run_circle_max, "elliptic circle_max": run_ellipse}
+
+
+def certify(objective, x_star, max_set: MaximizerSet, ctx=None, **options) -> Certificate:
+    """Theorem 2.2 on ``objective`` with minimizer ``x_star`` and the bounded local maximizer set
+    ``max_set`` in ``ctx``: :func:`construct` (``options`` are its keywords) and its certificate;
+    the construction is ``cert.artifacts["construction"]``."""
+    con = construct(objective, x_star, max_set, ctx, **options)
+    con.certificate.artifacts["construction"] = con
+    return con.certificate

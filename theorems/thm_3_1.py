@@ -38,12 +38,12 @@ import sympy as sp
 from verify import sam
 
 from verify.geometry import superlevel
+from verify.geometry.charts import Chart, chart_parameter, zoo_chart  # noqa: F401 (re-exported)
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
-from verify.objectives.expr import as_expr, compile_expr
 from verify.core.results import Certificate
-from verify.core.solve import newton
+from verify.core.solve import newton, solve_columns
 from verify import zoo
 
 THEOREM = "Thm 3.1"
@@ -151,49 +151,7 @@ def residual_bound(ctx) -> float:
 # ------------------------------------------------------------------------------------------------
 # charts of the minimizer manifold
 # ------------------------------------------------------------------------------------------------
-@dataclass
-class Chart:
-    """phi: R^m -> R^d parametrizing M, compiled in one context, with its Jacobian Dphi (d x m)."""
-    m: int
-    phi: Callable
-    dphi: Callable
-    source: str
-
-
-def zoo_chart(zf: "zoo.ZooFunction", ctx) -> Chart | None:
-    if zf.minimizer_manifold is None:
-        return None
-    m = zf.manifold_dim
-    ts = sp.symbols(f"t0:{m}", real=True)
-    comps = [as_expr(c, [t.name for t in ts]) for c in zf.minimizer_manifold(ts)]
-    fns = [compile_expr(c, ts, ctx) for c in comps]
-    dfns = [[compile_expr(sp.diff(c, t), ts, ctx) for t in ts] for c in comps]
-    phi = lambda t: ctx.stack([fn(t) for fn in fns])  # noqa: E731
-    dphi = lambda t: ctx.stack([ctx.stack([g(t) for g in row]) for row in dfns])  # noqa: E731
-    return Chart(m, phi, dphi, f"zoo parametrization of {zf.name}")
-
-
-def chart_parameter(chart: Chart, x_star, ctx, span: float = math.pi, n: int = 121):
-    """t with phi(t) = x_star: a float grid proposal refined by Gauss-Newton in ctx."""
-    import itertools
-    best, t_best = math.inf, None
-    axis = [-span + 2 * span * i / (n - 1) for i in range(n)] if chart.m == 1 else \
-        [-span + 2 * span * i / 40 for i in range(41)]
-    xs = [ctx.to_float(v) for v in ctx.to_list(x_star)]
-    for t in itertools.product(axis, repeat=chart.m):
-        p = [ctx.to_float(v) for v in ctx.to_list(chart.phi(ctx.vector(list(t))))]
-        r = sum((a - b) ** 2 for a, b in zip(p, xs))
-        if r < best:
-            best, t_best = r, t
-    t = ctx.vector(list(t_best))
-    for _ in range(60):
-        J = chart.dphi(t)
-        r = x_star - chart.phi(t)
-        step = ctx.solve(J.T @ J, J.T @ r)
-        t = t + step
-        if ctx.to_float(ctx.norm(step)) <= 16 * ctx.eps * max(1.0, ctx.to_float(ctx.norm(t))):
-            break
-    return t
+# Chart, zoo_chart and chart_parameter live in the engine (verify.geometry.charts).
 
 
 # ------------------------------------------------------------------------------------------------
@@ -493,13 +451,11 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
                         "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
     if keep_trace:
-        cert.trace = tr  # for figures (an attribute, not serialized)
+        cert.artifacts["trace"] = tr  # for figures (never serialized)
     return cert.finish()
 
 
-def _solve_cols(ctx, A, B):
-    cols = [ctx.solve(A, B[:, j]) for j in range(B.shape[1])]
-    return ctx.stack(cols).T
+_solve_cols = solve_columns
 
 
 def _max_col_norm(ctx, M):

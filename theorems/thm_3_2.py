@@ -46,6 +46,8 @@ import sympy as sp
 
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
+from verify.core.display import point_text
+from verify.core.solve import solve_columns
 from verify.ctx import get_context
 from verify.core import iterate
 from verify.core.operators import SamPoint
@@ -84,7 +86,7 @@ class HSet:
         if self.m == 0:
             return None
         A = t31.i_plus_rho_du(self.obj, self.points[k], self.rho, self.ctx)
-        return t31._solve_cols(self.ctx, A, self.chart.dphi(self.params[k]))
+        return solve_columns(self.ctx, A, self.chart.dphi(self.params[k]))
 
     def nearest(self, x) -> int:
         ctx = self.ctx
@@ -101,7 +103,7 @@ class HSet:
         t, y = hint["t"], hint["y"]
         for _ in range(40):  # Gauss-Newton: linear rate ~ curvature x distance
             A = t31.i_plus_rho_du(self.obj, y, self.rho, ctx)
-            T = t31._solve_cols(ctx, A, self.chart.dphi(t))
+            T = solve_columns(ctx, A, self.chart.dphi(t))
             r = x - y
             dt = ctx.solve(T.T @ T, T.T @ r)
             step = ctx.to_float(ctx.norm(dt))
@@ -205,8 +207,8 @@ def repulsion_determinants(obj, y, rho, ctx) -> Repulsion:
 def repulsion_record(cert, obj, y, rho, ctx, constructed: bool) -> None:
     """Record the determinants at an isolated y; at a constructed 2-D point, state the finding."""
     r = repulsion_determinants(obj, y, rho, ctx)
-    cert.objects["det(I + rho Du(x_h))"] = f"{r.det_a:.6g}"
-    cert.objects["det Hess f(x_h+)"] = f"{r.det_h_star:.6g}"
+    cert.add_object("det_map", f"{r.det_a:.6g}", label="det(I + rho Du(x_h))")
+    cert.add_object("det_hess_plus", f"{r.det_h_star:.6g}", label="det Hess f(x_h+)")
     if constructed and obj.dim == 2 and r.det_a < 0 < r.det_h_star and r.negative_eigenvalue is not None:
         cert.finding(
             "Theorem 2.1 with Lemma B.2 / Corollary B.3 (d = 2)",
@@ -433,7 +435,7 @@ def observed_rate(dist: list) -> float | None:
 # ------------------------------------------------------------------------------------------------
 # the certificate
 # ------------------------------------------------------------------------------------------------
-def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
+def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None = None,
             eta_factor: float = 0.9, offset: float | None = None, steps: int | None = 400,
             constructed: bool = False, expected: bool = True, quick: bool = False,
             analytic_required: bool = True, keep_run: bool = False) -> Certificate:
@@ -551,7 +553,8 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     cert.objects["exact_normal_eigenvalues_range"] = (
         f"Re mu in [{min(a for a, _ in mus):.6g}, {max(a for a, _ in mus):.6g}], "
         f"max |Im mu| {max(abs(b) for _, b in mus):.3g}")
-    cert.objects["exact_eta_bound (contraction iff eta < 2 Re mu/|mu|^2)"] = f"{eta_exact:.6g}"
+    cert.add_object("exact_eta_bound", f"{eta_exact:.6g}",
+                    label="exact_eta_bound (contraction iff eta < 2 Re mu/|mu|^2)")
     if H.m:
         cert.add(compare("tangent_neutral", "tangent directions of H lie in the kernel of "
                          "H(y+)(I + rho Du): neutral for the SAM map (largest ||J T||)",
@@ -571,9 +574,11 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         steps = steps_to_converge(rate_pred)
     exact_says = rate_pred < 1
     cert.objects["eta"] = f"{eta:.6g} ({eta_source})"
-    cert.objects["eta / paper bound"] = f"{eta / cst.eta_bound:.4g}" if cst.eta_bound > 0 else "no bound"
-    cert.objects["eta / exact bound"] = f"{eta / eta_exact:.4g}" if eta_exact > 0 else "no bound"
-    cert.objects["predicted normal rate max|1 - eta mu|"] = f"{rate_pred:.6g}"
+    cert.add_object("eta_over_paper_bound", f"{eta / cst.eta_bound:.4g}" if cst.eta_bound > 0 else
+                    "no bound", label="eta / paper bound")
+    cert.add_object("eta_over_exact_bound", f"{eta / eta_exact:.4g}" if eta_exact > 0 else "no bound",
+                    label="eta / exact bound")
+    cert.add_object("predicted_rate", f"{rate_pred:.6g}", label="predicted normal rate max|1 - eta mu|")
     cert.objects["exact_verdict"] = "attracts (normal directions contract)" if exact_says else \
         "repels (some normal direction expands)"
 
@@ -594,8 +599,9 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
             x0 = y0 + ctx.scalar(off) * nvec
             gap0 = ctx.to_float(sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
     cert.objects["x0"] = _pt(ctx, x0)
-    cert.objects["f_SAM(x0) - f_SAM(H)"] = f"{gap0:.6g}"
-    cert.objects["epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))"] = f"{eps:.6g}"
+    cert.add_object("fsam_gap_x0", f"{gap0:.6g}", label="f_SAM(x0) - f_SAM(H)")
+    cert.add_object("epsilon", f"{eps:.6g}",
+                    label="epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))")
     if applies:
         cert.add(compare("x0_in_C_eps", "x_0 lies in the proof's sublevel set C_eps: f_SAM(x_0) - f_SAM(H) "
                          "< epsilon", gap0, "<", eps, ctx))
@@ -619,7 +625,8 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
     if min(mus_all) <= 0 < max(mus_all):
         cert.objects["exact_verdict_detail"] = ("H is not uniformly attracting: mu > 0 on part of the traced "
                                                 "set and mu <= 0 elsewhere")
-    cert.objects["predicted rate at the end point's foot on H"] = f"{rate_local:.6g}"
+    cert.add_object("predicted_rate_end", f"{rate_local:.6g}",
+                    label="predicted rate at the end point's foot on H")
     converged = dN <= 1e-8 * d0
     attracting = converged or (rate_obs is not None and rate_obs < 1 and dN < d0)
     # the first steps, where the run is still near its starting point x_h: linear regime
@@ -631,8 +638,8 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
         rate_start = exact_criterion(obj, H.points[0], rho, eta, ctx, H.m).rate
     except (SamVerifyError, ZeroGradientError):
         rate_start = rate_pred
-    cert.objects["initial rate (first steps) vs |1 - eta mu| at x_h"] = (
-        f"{rate_init:.6g} vs {rate_start:.6g}" if rate_init else f"n/a vs {rate_start:.6g}")
+    cert.add_object("initial_rate", f"{rate_init:.6g} vs {rate_start:.6g}" if rate_init else
+                    f"n/a vs {rate_start:.6g}", label="initial rate (first steps) vs |1 - eta mu| at x_h")
     left_then_converged = rate_init is not None and rate_init > 1 and converged
     cert.objects.update({"sam_steps": au.steps, "sam_stop": au.stop or "step budget exhausted",
                          "d(x_0,H)": f"{d0:.3e}", "d(x_N,H)": f"{dN:.3e}",
@@ -683,9 +690,10 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                          len(au.violations_Lsam), "==", 0, ctx, note=f"{au.resolved} steps resolved"))
         if au.violations_L and eta < cst.eta_bound:
             small = audited_sam(H, x0, eta / 10, 60 if quick else 200, cst.gamma, cst.L, cst.L_sam)
-            cert.objects["audit at eta/10"] = {"steps resolved": small.resolved,
-                                               "violations with the paper's L": len(small.violations_L),
-                                               "violations with L_SAM": len(small.violations_Lsam)}
+            cert.add_object("audit_small_eta", {"steps resolved": small.resolved,
+                                                "violations with the paper's L": len(small.violations_L),
+                                                "violations with L_SAM": len(small.violations_Lsam)},
+                            label="audit at eta/10")
             cert.finding(
                 "Theorem 3.2, proof (Appendix B.2)",
                 "With 0 < eta < min(delta/2M, 2 gamma/L) and L = max ||Hess f|| on N_delta(H), every "
@@ -699,8 +707,7 @@ def certify(H: HSet, delta: float, *, example: str = "", eta: float | None = Non
                 f"{len(small.violations_L)} of {small.resolved} resolved steps. The convergence conclusion still holds here "
                 f"(d(x_N,H) = {dN:.2e}); the proof's step bound should use L_SAM (2 gamma/L_SAM = "
                 f"{2 * cst.gamma / cst.L_sam:.4g}).")
-    cert.run = au  # the audited trajectory, for figures (not serialized)
-    cert.hset = H
+    cert.artifacts.update(run=au, hset=H)  # the audited trajectory and the set, for figures
     return cert.finish()
 
 
@@ -736,8 +743,7 @@ def _normal(H: HSet, k: int, gr) -> Any:
     return v / ctx.norm(v)
 
 
-def _pt(ctx, x) -> str:
-    return "(" + ", ".join(f"{ctx.to_float(v):.8g}" for v in ctx.to_list(x)) + ")"
+_pt = point_text
 
 
 # ------------------------------------------------------------------------------------------------
@@ -880,7 +886,7 @@ def _figures(certs, figdir):
     import time
     from verify.report import figures as FG
     for i, cert in enumerate(certs):
-        run = getattr(cert, "run", None)
+        run = cert.artifacts.get("run")
         if run is None:
             continue
         started = time.perf_counter()
@@ -897,3 +903,29 @@ def _figures(certs, figdir):
         ax[1].set_ylabel("||grad f(x_k+)||")
         fig.suptitle(textwrap.fill(cert.example, 110), fontsize=8)
         cert.figures.append(FG.save(fig, figdir / f"thm_3_2_run_{i}.png", started))
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("circle_max", "ring", "tilted_circle_max", "tilted_ring", "step too large",
+            "elliptic mixed")
+
+
+def certify(objective, x_star=None, rho=None, ctx=None, *, guess=None, delta: float = 0.2,
+            chart=None, half_width: float = 0.6, n_steps: int = 6, **options) -> Certificate:
+    """Theorem 3.2 (Corollary B.3 where H is a point) for ``objective`` with minimizer ``x_star``
+    and radius ``rho`` in ``ctx`` (default float64): x_h is the preimage of x_star nearest
+    ``guess``; with a ``chart`` of the minimizer manifold, H is traced from x_h over ``half_width``
+    in ``n_steps``, else H = {x_h}. ``options`` are :func:`certify_set`'s keywords. Given an
+    :class:`HSet` instead (``certify(H, delta)``, the form of earlier releases), that set is audited."""
+    if isinstance(objective, HSet):
+        return certify_set(objective, delta if x_star is None else x_star, **options)
+    ctx = get_context(ctx or "float64")
+    xs = objective.point(x_star, ctx)
+    if chart is None:
+        H = isolated_H(objective, xs, rho, ctx, guess)
+    else:
+        rho_c = sam.check_rho(rho, ctx)
+        x_h = t31.find_preimage(objective, xs, rho_c, ctx, guess=guess)
+        H = hset_from_trace(objective, rho_c, ctx, chart, t31.chart_parameter(chart, xs, ctx), x_h,
+                            half_width, n_steps)
+    return certify_set(H, delta, **options)

@@ -149,3 +149,12 @@ def certify_run(eta: float = 2.5, rho: float = 0.5, steps: int = 3000, expected:
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     return [certify_assumptions(), certify_run(), certify_run(rho=0.02, expected=False)]
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = {"assumptions": certify_assumptions, "two-phase run": certify_run}
+
+
+def certify(eta: float = 2.5, rho: float = 0.5, steps: int = 3000) -> Certificate:
+    """The two-phase run on tanh(v tanh u) (a model: Zhou et al.'s Example 4.1; float64)."""
+    return certify_run(eta, rho, steps)

@@ -307,3 +307,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
               certify_c2("log(cosh(10*z))/100", 1.0, 0.5, 22.5, 0.3, "eta 1.5x above (2 - eps) b / "
                          "max_V |L'|, all else kept", steps=steps, expected=False)]
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = CASES

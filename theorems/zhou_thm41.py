@@ -300,3 +300,7 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs.append(certify(name, data[name], gamma_factor=2.0, n_chains=n, expected=False))
     certs += [certify_lemma_c2(n), certify_lemma_c2(n, formula=lambda t: 2 + 2 * t, expected=False)]
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = tuple(datasets())

@@ -143,3 +143,8 @@ def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None)
     certs += [certify_lemma_c1(n, data[n]) for n in names]
     certs.append(certify_lemma_c1(names[0], data[names[0]], mu_factor=2.0, expected=False))
     return certs
+
+
+# -- uniform entry point (theorems.REGISTRY) --------------------------------------------------------
+EXAMPLES = ("d = 3, n = 6 (Gaussian rows)", "d = 1, n = 3", "d = 5, n = 3 (over-parameterized)",
+            "c tanh(a x + b) linearized at an interpolating minimum")  # zhou_thm41.datasets()

@@ -74,3 +74,14 @@ def box_arg(text: str | None, dim: int):
     if any(lo >= hi for lo, hi in box):
         raise ShapeError(f"--box {text!r}: every lo must be below its hi")
     return box
+
+
+def theorem(name: str):
+    """The module of the theorem ``name``, found through the registry at run time: commands never
+    import ``theorems`` when ``verify`` is imported (the dependency runs theorems -> verify)."""
+    from ..report.build import registry
+    table = registry()
+    if name not in table:
+        from ..errors import SamVerifyError
+        raise SamVerifyError(f"no theorem named {name!r}; known: {', '.join(table)}")
+    return table[name].module

@@ -23,14 +23,13 @@ hypotheses.
 """
 from __future__ import annotations
 
-import importlib
 import json
 import sys
 
 from ..core.results import Certificate
 from ..errors import ShapeError
 from .common import (add_function_args, box_arg, context_from_args, number_arg, objective_from_args,
-                     parse_vector)
+                     parse_vector, theorem)
 
 
 def register(sub) -> None:
@@ -63,8 +62,7 @@ def register(sub) -> None:
 def _section3(module: str):
     """theorems.<module>.certify_construction, or None (with a one-line error) if absent."""
     try:
-        mod = importlib.import_module(f"theorems.{module}")
-        fn = getattr(mod, "certify_construction")
+        fn = getattr(theorem(module), "certify_construction")
     except (ImportError, AttributeError):
         print(f"sam-verify: error: theorems.{module}.certify_construction is not available",
               file=sys.stderr)
@@ -92,15 +90,15 @@ def run(args) -> int:
         if fns[flag] is None:
             return 2
     if args.max_set:
-        from theorems import thm_2_2
+        thm_2_2 = theorem("thm_2_2")
         X = thm_2_2.MaximizerSet.curve(args.max_set)
         con = thm_2_2.construct(obj, x_star, X, ctx, set_value=args.set_value, eps=args.eps,
                                 eps_fraction=fraction, box=box)
     elif args.local_min:
-        from theorems import cor_a6
+        cor_a6 = theorem("cor_a6")
         con = cor_a6.construct(obj, x_star, x_max, ctx, box=box)
     else:
-        from theorems import thm_2_1
+        thm_2_1 = theorem("thm_2_1")
         con = thm_2_1.construct(obj, x_star, x_max, ctx, eps=args.eps, eps_fraction=fraction,
                                 box=box)
     cert = con.certificate

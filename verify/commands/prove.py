@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ..objectives.parse import parse_rational
 from ..validate import check_dps
-from .common import add_function_args, objective_from_args, parse_vector
+from .common import add_function_args, objective_from_args, parse_vector, theorem
 
 
 def register(sub) -> None:
@@ -36,7 +36,7 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from theorems.prove_hallucination import prove
+    prove = theorem("prove_hallucination").prove
     check_dps(args.dps, "--dps")
     obj = objective_from_args(args)
     x = [parse_rational(v, "--x") for v in parse_vector(args.x, obj.dim, "--x")]

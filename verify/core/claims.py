@@ -32,9 +32,23 @@ def compare(claim_id: str, statement: str, value: Any, relation: str, bound: Any
             verdict = _decide_rigorous(value_n, relation, bound_n, ctx)
         else:
             verdict = _decide_point(value_n, relation, bound_n, tol, ctx)
+        margin = _margin(value_n, relation, bound_n, None if ctx.rigorous else _native(tol, ctx))
     return Claim(claim_id, statement, ctx.to_str(value_n), relation, ctx.to_str(bound_n),
                  ctx.to_str(_native(tol, ctx)), verdict, ctx.name, ctx.precision_label, note,
-                 tier=tier)
+                 tier=tier, native_value=value_n, margin=margin,
+                 margin_text="" if margin is None else ctx.to_str(margin))
+
+
+def _margin(v, rel, b, tol):
+    """How far ``v rel b`` is from failing, in the deciding arithmetic (positive: it holds by that
+    much); rigorous contexts decide without allowance (``tol`` None), so their margin is a ball of
+    the plain difference. None where the sides do not subtract (non-numeric values)."""
+    try:
+        t = 0 if tol is None else tol
+        return {"<=": b + t - v, "<": b + t - v, ">=": v - b + t, ">": v - b + t,
+                "==": t - abs(v - b), "!=": abs(v - b) - t}[rel]
+    except (TypeError, ValueError, ArithmeticError):
+        return None
 
 
 def _allowance(ctx, tol, tier, scale):

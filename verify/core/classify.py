@@ -82,7 +82,19 @@ class Classification:
     seams: list = field(default_factory=list)
 
     def to_dict(self) -> dict:
-        return dict(self.__dict__)
+        from .results import SCHEMA_VERSION
+        return {"schema_version": SCHEMA_VERSION, **self.__dict__}
+
+    def certificate(self):
+        """This classification as a :class:`~verify.core.results.Certificate` (the library's one
+        result type): every field an object under its name, the decisive quantities labelled."""
+        from .results import Certificate
+        cert = Certificate("classify", "Classification of a point for a radius rho",
+                           f"x = ({', '.join(self.x)}), rho = {self.rho}", context=self.context,
+                           precision=self.precision)
+        for key, value in self.__dict__.items():
+            cert.add_object(key, value, label=_LABELS.get(key, ""))
+        return cert.finish()
 
     def __str__(self) -> str:
         """Readable: 6 significant digits, whole vectors; ``to_dict`` keeps every digit."""
@@ -103,6 +115,10 @@ class Classification:
                       "verdicts use a one-sided Hessian"]
         lines += [f"  - {in_text(str(r))}" for r in self.reasons]
         return "\n".join(lines)
+
+
+_LABELS = {"grad_norm": "||grad f(x)||", "shifted_grad_norm": "||grad f(x+)||",
+           "grad_ratio": "GradRatio", "loss_gap": "LossGap", "f_sam": "f_SAM(x)", "x_plus": "x+"}
 
 
 def default_tol(ctx, scale: float = 1.0):

@@ -172,3 +172,14 @@ def wrapped(label: str, value: Any, width: int = 100, indent: str = "  ") -> str
                                    subsequent_indent=indent + " " * (len(label) + 4),
                                    break_long_words=False, break_on_hyphens=False))
     return "\n".join(lines)
+
+
+def decimal_text(value: float, digits: int = 6) -> str:
+    """A float as a short decimal string (``digits`` significant), e.g. to pass a measured constant
+    on as an exact decimal into a construction."""
+    return f"{value:.{digits}g}"
+
+
+def point_text(ctx, x, digits: int = 8) -> str:
+    """A point of any context as ``(x1, x2, ...)`` with ``digits`` significant digits."""
+    return "(" + ", ".join(f"{ctx.to_float(v):.{digits}g}" for v in ctx.to_list(x)) + ")"

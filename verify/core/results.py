@@ -4,13 +4,21 @@ A :class:`Claim` is a single checked statement: a measured value, a relation, a 
 tolerance allowed by the arithmetic that measured it. A :class:`Certificate` gathers, for one theorem
 run on one example, the hypotheses as checked, the objects the proof constructs and the claims.
 pytest asserts on these objects, the HTML report renders them and a user prints them; ``to_dict``
-keeps every number as a string so that 50-digit values and interval endpoints survive JSON.
+keeps every number as a string so that 50-digit values and interval endpoints survive JSON, in the
+format :data:`SCHEMA_VERSION` of ``verify/report/certificate.schema.json``.
+
+Objects are keyed by short identifiers (``cert.add_object("eta_bound", value, label="...")``); the
+label is what a reader sees. A claim keeps its value and its margin (how far it is from failing) in
+the arithmetic that decided it, e.g. an Arb ball, beside the strings. What a theorem run leaves
+for figures or further checks (a trajectory, the traced set) goes into ``cert.artifacts``, which is
+never serialized.
 """
 from __future__ import annotations
 
 import enum
 import json
 import time
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +36,9 @@ class Verdict(str, enum.Enum):
 
 RELATIONS = ("<", "<=", ">", ">=", "==", "!=")
 EVIDENCE_LEVELS = ("sampled", "high-precision", "PROVED")
+# The version of the JSON written by ``to_dict`` (certificates.json, ``--json``); raise it when a
+# field changes meaning or disappears, and update verify/report/certificate.schema.json with it.
+SCHEMA_VERSION = "1.0"
 
 # Callables told about every certificate that finishes; the pytest plugin uses this to put the
 # certificates a test run actually checked into the report written with ``--sam-report``.
@@ -70,6 +81,11 @@ class Claim:
     precision: str = ""
     note: str = ""
     tier: str = ""
+    # the value and the margin (positive: holds by that much) in the deciding arithmetic, e.g. an
+    # Arb ball; margin_text is the margin as the context writes it (serialized as "margin")
+    native_value: Any = field(default=None, repr=False, compare=False)
+    margin: Any = field(default=None, repr=False, compare=False)
+    margin_text: str = ""
 
     @property
     def passed(self) -> bool:
@@ -81,7 +97,7 @@ class Claim:
             "relation": self.relation, "bound": _as_text(self.bound),
             "tolerance": _as_text(self.tolerance), "verdict": self.verdict.value,
             "context": self.context, "precision": self.precision, "note": self.note,
-            "tier": self.tier,
+            "tier": self.tier, **({"margin": self.margin_text} if self.margin_text else {}),
         }
 
     def __str__(self) -> str:
@@ -131,13 +147,54 @@ class Finding:
         return out
 
 
+class Objects(dict):
+    """A certificate's objects: short identifier -> value, with display labels kept apart.
+
+    A lookup by a label that was a key before (the prose labels of older releases) still works for
+    one release, with a ``DeprecationWarning`` naming the identifier to use."""
+
+    def __init__(self, *args, **kw):
+        super().__init__(*args, **kw)
+        self.labels: dict[str, str] = {}
+
+    def set(self, key: str, value: Any, label: str = "") -> None:
+        self[key] = value
+        if label:
+            self.labels[key] = label
+
+    def label(self, key: str) -> str:
+        return self.labels.get(key, key)
+
+    def _by_label(self, name):
+        for key, label in self.labels.items():
+            if label == name:
+                warnings.warn(f"certificate objects are keyed by identifiers: use {key!r}, not the "
+                              f"label {name!r}", DeprecationWarning, stacklevel=3)
+                return key
+        return None
+
+    def __missing__(self, name):
+        key = self._by_label(name)
+        if key is None:
+            raise KeyError(name)
+        return self[key]
+
+    def __contains__(self, name) -> bool:
+        return super().__contains__(name) or name in self.labels.values()
+
+    def get(self, name, default=None):
+        return self[name] if name in self else default
+
+
 @dataclass
 class Certificate:
     """Everything one theorem run produced on one example.
 
     Fields are fixed: theorem, title, example, statement, hypotheses, objects, claims, findings,
-    figures (paths relative to the report), context, precision, elapsed (seconds), passed.
-    ``passed`` is True when every hypothesis checked is met and every claim holds.
+    figures (paths relative to the report), context, precision, elapsed (seconds), passed, and
+    ``artifacts`` (never serialized: what a run leaves for figures or later checks, e.g. ``run``,
+    ``hset``, ``trace``, ``construction``). ``passed`` is True when every hypothesis checked is met
+    and every claim holds.
     """
 
     theorem: str
@@ -145,7 +202,7 @@ class Certificate:
     example: str
     statement: str = ""
     hypotheses: list[Hypothesis] = field(default_factory=list)
-    objects: dict[str, Any] = field(default_factory=dict)
+    objects: Objects = field(default_factory=Objects)
     claims: list[Claim] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
     figures: list[str] = field(default_factory=list)
@@ -154,12 +211,31 @@ class Certificate:
     elapsed: float = 0.0
     refused: str = ""  # non-empty when the theorem declined to run: the reason
     expected: bool = True  # False for a negative control, which is meant not to pass
+    artifacts: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
     _started: float = field(default_factory=time.perf_counter, repr=False, compare=False)
+
+    def __post_init__(self):
+        if not isinstance(self.objects, Objects):
+            self.objects = Objects(self.objects)
+
+    def __getattr__(self, name: str):
+        """Artifacts were attributes before (``cert.run``): still readable for one release."""
+        artifacts = self.__dict__.get("artifacts")
+        if artifacts is None or name not in artifacts:
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+        warnings.warn(f"cert.{name} is deprecated: use cert.artifacts[{name!r}]", DeprecationWarning,
+                      stacklevel=2)
+        return artifacts[name]
 
     # -- building -----------------------------------------------------------------------------
     def hypothesis(self, name: str, statement: str, met: bool | None, evidence: str = "") -> bool | None:
         self.hypotheses.append(Hypothesis(name, statement, met, evidence))
         return met
+
+    def add_object(self, key: str, value: Any, label: str = "") -> Any:
+        """Record a constructed object under a short identifier, shown to readers as ``label``."""
+        self.objects.set(key, value, label)
+        return value
 
     def add(self, claim: Claim) -> Claim:
         self.claims.append(claim)
@@ -216,12 +292,14 @@ class Certificate:
 
     def to_dict(self) -> dict:
         return {
+            "schema_version": SCHEMA_VERSION,
             "theorem": self.theorem, "title": self.title, "example": self.example,
             "statement": self.statement, "passed": self.passed, "refused": self.refused,
             "expected": self.expected, "as_expected": self.as_expected,
             "explained": self.explained,
             "hypotheses": [h.to_dict() for h in self.hypotheses],
-            "objects": _as_text(self.objects),
+            "objects": _as_text(dict(self.objects)),
+            "object_labels": dict(self.objects.labels),
             "claims": [c.to_dict() for c in self.claims],
             "findings": [f.to_dict() for f in self.findings],
             "figures": list(self.figures), "context": self.context, "precision": self.precision,
@@ -246,7 +324,7 @@ class Certificate:
             lines.append(f"  hypothesis [{mark}] {h.name}: {h.statement}"
                          + (f" — {in_text(h.evidence)}" if h.evidence else ""))
         for k, v in self.objects.items():
-            lines.append(wrapped(k, _as_text(v)))
+            lines.append(wrapped(self.objects.label(k), _as_text(v)))
         lines += ["  " + str(c).replace("\n", "\n  ") for c in self.claims]
         for f in self.findings:
             level = f" [{f.evidence_level}]" if f.evidence_level else ""

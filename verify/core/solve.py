@@ -92,3 +92,9 @@ def critical_point(obj, x0, ctx, tol=None, max_iter: int = 100):
     x0 = obj.point(x0, ctx)
     return newton(lambda x: obj.grad(x, ctx), lambda x: obj.hess(x, ctx), x0, ctx, tol, max_iter,
                   what=f"critical-point Newton on {obj.name}")
+
+
+def solve_columns(ctx, A, B):
+    """A^{-1} B column by column in the context's arithmetic (B a d x k matrix)."""
+    cols = [ctx.solve(A, B[:, j]) for j in range(B.shape[1])]
+    return ctx.stack(cols).T

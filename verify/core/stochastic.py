@@ -162,3 +162,13 @@ def proportion_ci(successes: int, n: int, alpha: float = 0.01) -> Interval:
     half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return Interval(p, max(0.0, centre - half), min(1.0, centre + half), n, 1 - alpha,
                     "Wilson score interval")
+
+
+def ou_variance(lam, kappa, eta, B, t):
+    """Variance at time t of the linear SDE dw = -kappa w dt + sqrt(eta |lam| / B) dW from w = 0:
+    eta |lam| / (2 B kappa) (1 - exp(-2 kappa t)), with its kappa -> 0 limit eta |lam| t / B
+    (vectorised over numpy arrays; the closed forms of Kim et al.'s Theorems 2 and 3 use it)."""
+    kappa = np.asarray(kappa, float)
+    safe = np.where(kappa == 0, 1.0, kappa)
+    ratio = np.where(kappa == 0, 2 * t, -np.expm1(-2 * safe * t) / safe)
+    return eta * np.abs(lam) / (2 * B) * ratio

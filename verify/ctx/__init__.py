@@ -6,6 +6,7 @@ here, and no code elsewhere tests which arithmetic it has.
 """
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -53,3 +54,10 @@ def get_context(kind: str | Context = "float64", dps: int = 50, device: str = "a
     if name is None:
         raise BackendError(f"unknown arithmetic context {kind!r}; choose one of {sorted(REGISTRY)}")
     return REGISTRY[name].factory(check_dps(dps), device, dtype)
+
+
+@functools.lru_cache(maxsize=None)
+def shared_context(kind: str, dps: int = 50) -> Context:
+    """One context per (kind, dps) for the whole process, so that objectives compile their closures
+    once per context (the interval proofs ask for the same precision many times)."""
+    return get_context(kind, dps=dps)

@@ -1,7 +1,11 @@
 """The verification report: run every theorem module, then write a static HTML site.
 
-Contract of a report section. Every module ``theorems.<name>`` (names starting with ``_`` skipped)
-that defines
+Which sections: the theorems of ``theorems.REGISTRY`` (``theorems/__init__.py``), the one list the
+report, the pytest plugin and the command line read (:func:`registry`, :func:`section_names`). A
+package without a ``REGISTRY`` (tests use one) has every module as a candidate section instead.
+
+Contract of a report section. Every listed module ``<package>.<name>`` (names starting with ``_``
+skipped) that defines
 
 * ``report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]``
 * ``THEOREM`` (short label, e.g. ``"Theorem 2.1"``), ``TITLE`` (one line) and ``ORDER`` (a float)
@@ -141,7 +145,9 @@ class Report:
                 f"{len(self.errors)} section errors")
 
     def to_dict(self) -> dict:
-        return {"environment": self.environment, "ok": self.ok, "headline": self.headline(),
+        from ..core.results import SCHEMA_VERSION
+        return {"schema_version": SCHEMA_VERSION, "environment": self.environment, "ok": self.ok,
+                "headline": self.headline(),
                 "sections": [s.to_dict() for s in self.sections]}
 
 
@@ -221,6 +227,19 @@ def section_verdict(sec: Section) -> tuple[str, str]:
 
 
 # -- discovery --------------------------------------------------------------------------------------
+def registry(package: str = PACKAGE) -> dict | None:
+    """The package's ``REGISTRY`` (name -> entry), or None if it has none. The engine reaches the
+    theorems only here and by name, at run time: ``verify`` never imports ``theorems`` when it is
+    imported, so the dependency runs one way (``theorems`` -> ``verify``)."""
+    return getattr(importlib.import_module(package), "REGISTRY", None)
+
+
+def section_names(package: str = PACKAGE) -> list[str]:
+    """The candidate sections: the registry's names, else every public module of ``package``."""
+    table = registry(package)
+    return list(table) if table is not None else module_names(package)
+
+
 def module_names(package: str = PACKAGE) -> list[str]:
     """Short names of the modules of ``package`` (not importing them)."""
     import pkgutil
@@ -244,7 +263,7 @@ def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[
     (case-insensitive); an unknown name raises :class:`SamVerifyError`. A module that fails to
     import is kept as an error spec (it may have been meant as a section)."""
     specs = []
-    for name in module_names(package):
+    for name in section_names(package):
         try:
             mod = importlib.import_module(f"{package}.{name}")
         except (Exception, SystemExit):  # noqa: BLE001 - reported as an error section
@@ -369,6 +388,9 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
     a section running past ``timeout`` seconds becomes an error section."""
     out = pathlib.Path(out)
     specs = discover(only, package)
+    table = registry(package)
+    if quick and table is not None:  # a registry entry may keep its section out of the quick report
+        specs = [s for s in specs if s.name not in table or table[s.name].quick]
     sections = [Section(s.name, s.name, s.theorem, s.title, s.order, s.statement, error=s.error)
                 for s in specs]
     todo = [s for s in sections if not s.error]
@@ -590,7 +612,11 @@ def num_html(value: Any, sig: int = display.SIG):
 
 
 def margin_html(claim: dict):
-    """A claim's margin (positive: it holds by that much), short, full on hover; "—" if it has none."""
+    """A claim's margin (positive: it holds by that much), short, full on hover; "—" if it has none.
+    The margin the deciding arithmetic recorded (an Arb ball stays a ball) comes first; claims
+    without one (older results) get it from their strings."""
+    if claim.get("margin"):
+        return num_html(claim["margin"])
     m = display.margin(claim.get("value"), claim.get("relation", ""), claim.get("bound"),
                        claim.get("tolerance"))
     return "—" if m is None else num_html(str(m))

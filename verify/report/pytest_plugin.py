@@ -7,7 +7,8 @@
   tests) or ``auto`` (default: ``full`` with ``--runslow``, else ``quick``). ``--sam-report-only``
   restricts the theorem sections like ``sam-verify report --only``; ``--sam-report-strict`` makes the
   session fail when the report is not clean (a section raised, or a certificate did not behave as
-  expected).
+  expected). The sections are those of ``theorems.REGISTRY`` (:func:`report_sections`), named in
+  the session header.
 * With ``--sam-report``, every Certificate a test finishes (in its setup, call or teardown) is
   recorded with that test's id and outcome, so the report shows exactly what the suite checked;
   ``--sam-report-mode tests`` renders only those.
@@ -50,6 +51,27 @@ def pytest_configure(config):
     config.stash[_STARTED] = process_started()  # the report's run time is the whole session's
     config.stash[_CERTS] = []
     config.stash[_OUTCOMES] = {}
+
+
+def report_sections(only=None) -> list[str]:
+    """The theorem sections ``--sam-report`` runs: the registry's, filtered like ``--sam-report-only``."""
+    from .build import discover
+    return [s.name for s in discover(only)]
+
+
+def _only(config):
+    only_opt = config.getoption("--sam-report-only")
+    return [s for s in only_opt.split(",") if s.strip()] if only_opt else None
+
+
+def pytest_report_header(config):
+    if not config.getoption("--sam-report") or config.getoption("--sam-report-mode") == "tests":
+        return None
+    from ..errors import SamVerifyError
+    try:
+        return "sam-verify report sections: " + ", ".join(report_sections(_only(config)))
+    except SamVerifyError as exc:  # the session still runs; the report records the error
+        return f"sam-verify report: {exc}"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -143,8 +165,7 @@ def pytest_sessionfinish(session, exitstatus):
     mode = config.getoption("--sam-report-mode")
     if mode == "auto":
         mode = "full" if config.getoption("--runslow") else "quick"
-    only_opt = config.getoption("--sam-report-only")
-    only = [s for s in only_opt.split(",") if s.strip()] if only_opt else None
+    only = _only(config)
     try:
         from .build import clean_previous, collect, environment, extra_section, render
         out = pathlib.Path(out)
