@@ -33,7 +33,6 @@ from verify.errors import ZeroGradientError
 from verify.objectives.objective import SympyObjective
 from verify.core.results import Certificate
 from verify.core.sam import gradient, perturbed_point, sam_value
-from verify.core.sam import gradient, sam_value
 from verify.core.display import decimal_text
 from verify.core.solve import critical_point
 

@@ -62,7 +62,6 @@ import sympy as sp
 
 from verify import sam
 from verify.core.operators import SamPoint
-from verify.ctx import get_context
 from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, Attempt, dyadic_vector, excludes_zero, exact_value,

@@ -49,7 +49,7 @@ import numpy as np
 from verify import sam, zoo
 from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
-from verify.ctx import shared_context
+from verify.ctx import get_context, shared_context
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, excludes_zero, krawczyk, mid_floats,
                                       positive_definite, range_lower_bound, smooth_near,
                                       to_fraction, upper_float)
