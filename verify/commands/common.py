@@ -74,3 +74,13 @@ def box_arg(text: str | None, dim: int):
     if any(lo >= hi for lo, hi in box):
         raise ShapeError(f"--box {text!r}: every lo must be below its hi")
     return box
+
+
+def engine_args(p, default: str = "one per core, or per --threads cores") -> None:
+    """Where the tasks of a command run (:mod:`verify.engine`)."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of an embedded Dask LocalCluster; 0: serial in this "
+                        f"process (default: {default})")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler (e.g. tcp://host:8786) to run the tasks on "
+                        "(default: none)")

@@ -23,6 +23,7 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+from ..engine import read_record, write_json as _write_json
 from ..errors import SamVerifyError
 
 ROW_FORMAT = "sam-verify-sweep-row-1"
@@ -55,20 +56,8 @@ def row_file(out, row) -> Path:
     return Path(out) / "rows" / f"{mode}_rho{rho!r}_seed{seed}.json"
 
 
-def _write_json(path: Path, blob) -> None:
-    """Write atomically (a killed writer leaves no half file that a resume would trust)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(blob, indent=1))
-    os.replace(tmp, path)
-
-
 def _read_row(path: Path):
-    try:
-        blob = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return blob if isinstance(blob, dict) and blob.get("format") == ROW_FORMAT else None
+    return read_record(path, ROW_FORMAT)
 
 
 def _trace(trace_dir, key: str, what: str) -> None:
