@@ -77,18 +77,24 @@ def read_record(path, fmt: str) -> dict | None:
     return blob if isinstance(blob, dict) and blob.get("format") == fmt else None
 
 
-def map_tasks(fn, items, engine: "Engine | None" = None, desc: str = "tasks") -> list:
-    """``[fn(item) for item in items]``, as tasks on ``engine`` when one is given (in this process
-    otherwise). The results come back in the order of ``items`` whatever order the tasks finish
-    in; a failed task raises :class:`SamVerifyError` naming it (a simulation is not half-usable)."""
-    items = list(items)
+def _apply(job):
+    fn, args = job
+    return fn(*args)
+
+
+def map_tasks(fn, arg_tuples, engine: "Engine | None" = None, desc: str = "tasks") -> list:
+    """``[fn(*args) for args in arg_tuples]``, as tasks on ``engine`` when one is given (in this
+    process otherwise). ``fn`` must be importable by the workers (a module-level function). The
+    results come back in the order of ``arg_tuples`` whatever order the tasks finish in; a failed
+    task raises :class:`SamVerifyError` naming it (a simulation with a hole is not usable)."""
+    jobs = [(fn, tuple(args)) for args in arg_tuples]
     if engine is None:
-        return [fn(item) for item in items]
-    token = uuid.uuid4().hex[:8]
-    keys = [f"{getattr(fn, '__name__', 'task')}-{i}-{token}" for i in range(len(items))]
+        return [_apply(job) for job in jobs]
+    token = uuid.uuid4().hex[:8]                   # keys unique on a shared cluster
+    keys = [f"{getattr(fn, '__name__', 'task')}-{i}-{token}" for i in range(len(jobs))]
     index = {k: i for i, k in enumerate(keys)}
-    results = [None] * len(items)
-    for out in engine.run(fn, items, keys, desc=desc):
+    results = [None] * len(jobs)
+    for out in engine.run(_apply, jobs, keys, desc=desc):
         if out.error:
             raise SamVerifyError(f"task {out.key} of {desc} failed: {out.error.splitlines()[0]}")
         results[index[out.key]] = out.value
