@@ -15,8 +15,9 @@ import or raises becomes an error section carrying the traceback — it never st
 
 Two steps, usable separately:
 
-* :func:`collect` runs the modules (optionally in worker processes) and returns :class:`Section`
-  objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
+* :func:`collect` runs the modules as tasks of :mod:`verify.engine` (serially here by default, on
+  a Dask cluster when asked; each finished one recorded in ``out/sections/`` for ``resume``) and
+  returns :class:`Section` objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
   only those dicts, so ``certificates.json`` holds exactly what the pages show, and every number on
   every page is computed in that run;
 * :func:`render` writes ``index.html`` (first the paper statements that fail on cases whose
