@@ -44,7 +44,7 @@ def run_limited(name: str, quick: bool, figdir, package: str, timeout: float) ->
         with open(log, "wb") as err:
             proc = subprocess.Popen([sys.executable, "-m", "verify.report.section_process", job],
                                     stdout=subprocess.PIPE, stderr=err, env=_child_env(),
-                                    start_new_session=True)
+                                    start_new_session=hasattr(os, "killpg"))
         try:
             proc.stdout.readline()                 # READY (or "" if the child died starting up)
             proc.wait(timeout=timeout)
@@ -52,8 +52,8 @@ def run_limited(name: str, quick: bool, figdir, package: str, timeout: float) ->
             return _failure(f"SectionTimeout: the section ran past its time limit of {timeout:g} s "
                             f"(its process was stopped)")
         finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
+            if proc.poll() is None:                # the section's own children go with it (POSIX)
+                os.killpg(proc.pid, signal.SIGKILL) if hasattr(os, "killpg") else proc.kill()
                 proc.wait()
             proc.stdout.close()
         if result.is_file():
