@@ -141,6 +141,7 @@ def test_resume_reuses_finished_sections_only(dask_sections):
     first = build(out=out, quick=True, only=only, progress=False, package="dasksec", resume=True)
     assert _runs(root) == ["alpha", "boom", "later", "boom", "later"]   # alpha read back
     assert (out / "figures" / "alpha" / "xy.png").is_file() and not first.sections[0].error
+    assert [s.reused for s in first.sections] == [True, False, False]
     # controls: other source code, or a missing figure, and the section runs again
     with open(root / "dasksec" / "alpha.py", "a") as fh:
         fh.write("# edited\n")

@@ -85,6 +85,10 @@ def run(args) -> int:
         print("\n".join(profile_lines(report)))
     print(f"report written to {index}: {report.headline()}; {report.summary()} "
           f"({report.timings.get('total', 0):.1f} s)")
+    reused = [s.slug for s in report.sections if s.reused]
+    if reused:
+        print(f"  {len(reused)} sections read back from {os.path.join(args.out, 'sections')} "
+              f"(--resume): {', '.join(reused)}", file=sys.stderr)
     for sec in report.errors:
         print(f"  section {sec.module} raised: {sec.error.strip().splitlines()[-1]}", file=sys.stderr)
     for c in report.unexpected:

@@ -76,6 +76,7 @@ class Section:
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
     figure_log: list[dict] = field(default_factory=list)  # {"file", "seconds", "problems"} per figure
+    reused: bool = False  # read back from an earlier run's record (resume), not run now
 
     @property
     def ok(self) -> bool:
@@ -422,6 +423,7 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
         res = None if sec.error or not resume else _reusable(out, sec.slug, key)
         if res is not None:
             _fill(sec, res)
+            sec.reused = True
         elif not sec.error:
             todo.append(sec)
             if resume:                                # no stale figure of an earlier run survives
@@ -782,7 +784,8 @@ def profile_lines(report: Report) -> list[str]:
     for sec in report.sections:
         fs = sum(float(e.get("seconds", 0)) for e in sec.figure_log)
         fig_total += fs
-        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}")
+        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}"
+                     + ("  (an earlier run's, reused)" if sec.reused else ""))
         for e in sec.figure_log:
             lines.append(f"    {e['file']:40s} {float(e['seconds']):7.2f} s"
                          + (f"  PROBLEMS: {'; '.join(e['problems'])}" if e.get("problems") else ""))
