@@ -16,7 +16,7 @@ pytest.importorskip("distributed")
 
 from verify.engine import Engine                        # noqa: E402
 from verify.errors import SamVerifyError                # noqa: E402
-from verify.nn.sweep_tasks import row_file, run_sweep   # noqa: E402
+from verify.nn.sweep_tasks import compare_rows, row_file, run_sweep   # noqa: E402
 from verify.nn.train import TrainConfig, sweep_rows     # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,6 +46,27 @@ def test_serial_and_two_worker_cluster_give_identical_float64_rows(tmp_path):
     assert [r["mean_train_loss"] for r in a["rows"]] == [r["mean_train_loss"] for r in b["rows"]]
     rec = json.loads(row_file(tmp_path / "cluster", ROWS[0]).read_text())
     assert rec["data"]["sha256"] and rec["version"] and rec["seed"] == 0 and rec["config"]["steps"] == 200
+
+
+def test_float32_rows_bit_equal_per_chunk_and_within_the_stated_tolerance_across_chunkings(tmp_path):
+    cfg = TrainConfig(steps=200, width=4, dtype="float32", device="cpu", log_every=50)
+    rows = ROWS[:4]                                     # one mode, 2 rho x 2 seeds
+    with Engine(workers=0, progress=False) as eng:      # serial: torch's own thread count
+        run_sweep(eng, DATA, rows, cfg, out=tmp_path / "serial", row_chunk=2)
+        run_sweep(eng, DATA, rows, cfg, out=tmp_path / "single", row_chunk=1)
+    with Engine(workers=2, progress=False) as eng:      # workers: one thread each
+        run_sweep(eng, DATA, rows, cfg, out=tmp_path / "cluster", row_chunk=2)
+
+    def rec(name, row):
+        return json.loads(row_file(tmp_path / name, row).read_text())
+    for row in rows:
+        same = compare_rows(rec("serial", row), rec("cluster", row))     # same task, other process
+        assert same == {"gap": 0.0, "tolerance": 0.0, "agree": True}
+        other = compare_rows(rec("serial", row), rec("single", row))     # other batch shape
+        assert other["tolerance"] == 200 * 2.0 ** -23 and other["agree"], other
+    # control: the finals of another seed under this row's name are far outside the tolerance
+    a, b = rec("serial", ROWS[0]), rec("single", ROWS[1])
+    assert a["seed"] != b["seed"] and not compare_rows(a, {**a, "task": "x", "final": b["final"]})["agree"]
 
 
 def test_rerun_skips_finished_rows_and_refuses_other_settings(tmp_path):

@@ -42,6 +42,7 @@ from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
+from verify.engine import map_tasks
 
 from ._rivals import float_certificate
 from verify.errors import SamVerifyError
@@ -115,18 +116,21 @@ def objective_phase(rho: float, mu: float = 1.0, n: int = 200001) -> float:
 
 
 # -- simulation -------------------------------------------------------------------------------------
-def simulate(method: str, rhos, n_starts: int, mu: float = 1.0, seed: int = SEED) -> dict:
-    """Class fractions per rho; every (rho, start) pair is one row of one array."""
+def simulate(method: str, rhos, n_starts: int, mu: float = 1.0, seed: int = SEED,
+             engine=None) -> dict:
+    """Class fractions per rho. One task per rho (its starts are the rows of one array), run on
+    ``engine`` (:mod:`verify.engine`) when given; the starts are drawn here from ``seed``, so the
+    fractions do not depend on where the tasks ran."""
     starts = st.rng(seed).uniform(-SPREAD * np.sqrt(mu), SPREAD * np.sqrt(mu), n_starts)
-    rhos = np.asarray(rhos, float)
-    W0 = np.tile(starts, len(rhos))[:, None]
-    R = np.repeat(rhos, n_starts)[:, None]
-    final = st.run_chains(lambda W: grad(W, mu), W0, method, R, ETA, STEPS).W[:, 0]
-    out = {}
-    for i, rho in enumerate(rhos):
-        th = final[i * n_starts:(i + 1) * n_starts]
-        out[float(rho)] = classify(th, mu)
-    return out
+    rhos = [float(r) for r in rhos]
+    finals = map_tasks(final_thetas, [(method, rho, starts, mu) for rho in rhos], engine,
+                       desc=f"double well, {method}")
+    return {rho: classify(th, mu) for rho, th in zip(rhos, finals)}
+
+
+def final_thetas(method: str, rho: float, starts: np.ndarray, mu: float) -> np.ndarray:
+    """theta after STEPS steps of ``method`` from every start (one task of :func:`simulate`)."""
+    return st.run_chains(lambda W: grad(W, mu), starts[:, None], method, rho, ETA, STEPS).W[:, 0]
 
 
 def classify(theta_T: np.ndarray, mu: float) -> dict:
@@ -173,15 +177,16 @@ def certify_threshold(mu: int = 1, dps: int = 50, compare_to=None, expected: boo
 
 
 def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int = SEED,
-                  rhos=None, expected: bool = True) -> Certificate:
-    """Table 2 by simulation for one SAM variant; fractions with Wilson intervals per rho."""
+                  rhos=None, expected: bool = True, engine=None) -> Certificate:
+    """Table 2 by simulation for one SAM variant; fractions with Wilson intervals per rho (the
+    simulations as tasks of ``engine`` when given)."""
     method = VARIANTS[variant]
     rhos = list(PAPER_TABLE) + list(EXTRA_RHOS) if rhos is None else list(rhos)
     fp = get_context("float64")
     label = (f"{variant}: {n_starts} starts U[-{SPREAD} sqrt(mu), {SPREAD} sqrt(mu)], seed {seed}, "
              f"eta = {ETA}, T = {STEPS}, mu = {mu}")
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[2], expected)
-    sim = simulate(method, [r if r > 0 else 0.0 for r in rhos], n_starts, mu, seed)
+    sim = simulate(method, [r if r > 0 else 0.0 for r in rhos], n_starts, mu, seed, engine)
     rho_c = float(np.sqrt(mu / 2))
     lam = -4 * mu
     cert.objects.update(_thresholds(mu, lam, rho_c))

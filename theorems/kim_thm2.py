@@ -53,6 +53,7 @@ from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
+from verify.engine import map_tasks
 
 from ._rivals import float_certificate
 
@@ -135,13 +136,16 @@ def grid(quick: bool) -> list[Point]:
     return [Point(l, r, e, b, 0.5) for l in lams for r in rhos for e in etas for b in Bs]
 
 
-def variance_table(points, n_chains: int, seed: int = SEED, formulas=None) -> dict:
-    """Simulated variance with its interval and every formula's verdict, per grid point."""
+def variance_table(points, n_chains: int, seed: int = SEED, formulas=None, engine=None) -> dict:
+    """Simulated variance with its interval and every formula's verdict, per grid point. Each
+    point's chains are one task, seeded ``seed + i`` (on ``engine`` when given: the same numbers)."""
     formulas = formulas or FORMULAS
     alpha = FAMILY_ALPHA / len(points)
+    samples = map_tasks(simulate_w2, [(p, n_chains, seed + i) for i, p in enumerate(points)],
+                        engine, desc="Kim Thm 2 grid")
     rows = []
-    for i, p in enumerate(points):
-        ci = st.mean_ci(simulate_w2(p, n_chains, seed + i), alpha)
+    for p, w2 in zip(points, samples):
+        ci = st.mean_ci(w2, alpha)
         values = {name: float(f(*p.args())) for name, f in formulas.items()}
         rows.append({"point": p, "ci": ci, "values": values,
                      "holds": {name: ci.contains(v) for name, v in values.items()}})
@@ -184,12 +188,14 @@ def _sampling_note(table) -> str:
             f"1 - {table['alpha_per_point']:.3g} per point (Bonferroni, family-wise 99%)")
 
 
-def certify_variance(quick: bool = False, n_chains: int | None = None, seed: int = SEED) -> Certificate:
-    """Theorem 2: simulated variance vs Kim (15), the OU form and the exact discrete form."""
+def certify_variance(quick: bool = False, n_chains: int | None = None, seed: int = SEED,
+                     engine=None) -> Certificate:
+    """Theorem 2: simulated variance vs Kim (15), the OU form and the exact discrete form (the
+    grid's simulations as tasks of ``engine`` when given)."""
     n_chains = n_chains or (4000 if quick else 20000)
     points = grid(quick)
     cert = _new(f"{len(points)} grid points (lambda, rho, eta, B), t = 0.5, seed {seed}")
-    table = variance_table(points, n_chains, seed)
+    table = variance_table(points, n_chains, seed, engine=engine)
     fp = get_context("float64")
     _hypotheses(cert)
     cert.objects.update({"sampling": _sampling_note(table), "seed": seed,
@@ -259,8 +265,9 @@ def _kim_finding(cert, rows) -> None:
 
 
 def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = SEED + 7,
-                 coefficient: float = 2.0, expected: bool = True) -> Certificate:
-    """Corollary 1's leading term vs the paired (common-noise) simulated SGD - SAM difference."""
+                 coefficient: float = 2.0, expected: bool = True, engine=None) -> Certificate:
+    """Corollary 1's leading term vs the paired (common-noise) simulated SGD - SAM difference (the
+    simulations as tasks of ``engine`` when given)."""
     n_chains = n_chains or (4000 if quick else 20000)
     points = [Point(l, r, 2.5e-5, 1, 0.005) for l in (-1.0, 0.5) for r in (0.05, 0.2)]
     alpha = FAMILY_ALPHA / len(points)
@@ -270,9 +277,10 @@ def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = S
     _hypotheses(cert)
     rows = []
     algebra_ratio = []
+    w2 = map_tasks(simulate_w2, [(p, n_chains, seed + i, m) for i, p in enumerate(points)
+                                 for m in ("gd", "usam")], engine, desc="Kim Cor 1 pairs")
     for i, p in enumerate(points):
-        diff = simulate_w2(p, n_chains, seed + i, "gd") - simulate_w2(p, n_chains, seed + i, "usam")
-        ci = st.mean_ci(diff, alpha)
+        ci = st.mean_ci(w2[2 * i] - w2[2 * i + 1], alpha)     # GD - USAM on shared noise
         lead = float(cor1_leading(*p.args(), coefficient=coefficient))
         kim_exact = float(kim_variance(p.lam, 0, p.eta, p.B, p.t) - kim_variance(*p.args()))
         algebra_ratio.append(kim_exact / float(cor1_leading(*p.args())))
@@ -304,14 +312,14 @@ def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = S
 
 
 def certify_wrong_formula(quick: bool = True, n_chains: int | None = None,
-                          seed: int = SEED + 13) -> Certificate:
+                          seed: int = SEED + 13, engine=None) -> Certificate:
     """Negative control: the OU form with 2B -> B goes through the same comparison and fails."""
     n_chains = n_chains or 4000
     points = [p for p in grid(quick) if p.rho in (0.0, 0.02)]
     cert = _new("OU form with 2B replaced by B", expected=False)
     table = variance_table(points, n_chains, seed,
                            formulas={"discrete chain": discrete_variance, "wrong (B for 2B)":
-                                     wrong_variance})
+                                     wrong_variance}, engine=engine)
     fp = get_context("float64")
     _hypotheses(cert)
     cert.objects.update({"sampling": _sampling_note(table), "variance table": table_object(table)})

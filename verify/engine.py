@@ -22,11 +22,14 @@ that dies mid-task has its task retried on another worker by the Dask scheduler 
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
 import traceback
+import uuid
 from dataclasses import dataclass
+from pathlib import Path
 
 from .errors import SamVerifyError
 
@@ -52,6 +55,50 @@ def _call(fn, item, threads):
         return fn(item), None
     except Exception as exc:     # noqa: BLE001 - any failure of a task is recorded, the rest run on
         return None, _error_line(exc) + "\n" + traceback.format_exc(limit=6)
+
+
+def write_json(path, blob) -> None:
+    """Write a task's result atomically (a killed writer leaves no half file that a resume would
+    trust)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps(blob, indent=1))
+    os.replace(tmp, path)
+
+
+def read_record(path, fmt: str) -> dict | None:
+    """A result written by :func:`write_json` whose ``format`` is ``fmt``; None when absent or
+    unreadable (the task then runs again)."""
+    try:
+        blob = json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return None
+    return blob if isinstance(blob, dict) and blob.get("format") == fmt else None
+
+
+def _apply(job):
+    fn, args = job
+    return fn(*args)
+
+
+def map_tasks(fn, arg_tuples, engine: "Engine | None" = None, desc: str = "tasks") -> list:
+    """``[fn(*args) for args in arg_tuples]``, as tasks on ``engine`` when one is given (in this
+    process otherwise). ``fn`` must be importable by the workers (a module-level function). The
+    results come back in the order of ``arg_tuples`` whatever order the tasks finish in; a failed
+    task raises :class:`SamVerifyError` naming it (a simulation with a hole is not usable)."""
+    jobs = [(fn, tuple(args)) for args in arg_tuples]
+    if engine is None:
+        return [_apply(job) for job in jobs]
+    token = uuid.uuid4().hex[:8]                   # keys unique on a shared cluster
+    keys = [f"{getattr(fn, '__name__', 'task')}-{i}-{token}" for i in range(len(jobs))]
+    index = {k: i for i, k in enumerate(keys)}
+    results = [None] * len(jobs)
+    for out in engine.run(_apply, jobs, keys, desc=desc):
+        if out.error:
+            raise SamVerifyError(f"task {out.key} of {desc} failed: {out.error.splitlines()[0]}")
+        results[index[out.key]] = out.value
+    return results
 
 
 def machine_cores() -> int:

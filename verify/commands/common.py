@@ -85,3 +85,13 @@ def theorem(name: str):
         from ..errors import SamVerifyError
         raise SamVerifyError(f"no theorem named {name!r}; known: {', '.join(table)}")
     return table[name].module
+
+
+def engine_args(p, default: str = "one per core, or per --threads cores") -> None:
+    """Where the tasks of a command run (:mod:`verify.engine`)."""
+    p.add_argument("--workers", type=int, default=None,
+                   help="worker processes of an embedded Dask LocalCluster; 0: serial in this "
+                        f"process (default: {default})")
+    p.add_argument("--scheduler", default=None,
+                   help="address of a running Dask scheduler (e.g. tcp://host:8786) to run the tasks on "
+                        "(default: none)")

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 
 from ..errors import SamVerifyError
-from .common import numbers_arg
+from .common import engine_args, numbers_arg
 
 
 def _model_args(p) -> None:
@@ -102,16 +102,6 @@ def register(sub) -> None:
                         "trains only the missing rows (default: none, nothing saved)")
     engine_args(w)
     w.set_defaults(run=run_sweep)
-
-
-def engine_args(p) -> None:
-    """Where the tasks run (:mod:`verify.engine`)."""
-    p.add_argument("--workers", type=int, default=None,
-                   help="worker processes of an embedded Dask LocalCluster; 0: serial in this "
-                        "process (default: one per core, or per --threads cores)")
-    p.add_argument("--scheduler", default=None,
-                   help="address of a running Dask scheduler (e.g. tcp://host:8786) to run the tasks on "
-                        "(default: none, an embedded cluster)")
 
 
 def _threads(args):

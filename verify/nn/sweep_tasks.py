@@ -8,7 +8,11 @@ written atomically as soon as its task completes (by the worker when it sees the
 the client otherwise). A re-run with the same folder trains only the rows without a file; a retried
 task (its worker died after writing) reads its rows back instead of training again. Rows are seeded
 per row (each seed's own initialization), never per worker: the numbers do not depend on where a
-task ran (float64: equal; float32: equal for the same chunking on the same hardware).
+task ran. What "the same numbers" means is stated by :func:`compare_rows`: a row computed by a task
+of the same chunk (the same rows trained together) is bit-equal wherever it ran, in float64 and in
+float32 (tested: serial with torch's threads vs 2 single-threaded workers); a row trained in another
+chunking (another batch shape, hence another summation order in the batched kernels) agrees to
+``steps * eps`` of its dtype, relative (:func:`row_tolerance`).
 
 ``SAM_VERIFY_TASK_TRACE=<dir>`` makes each task that trains write ``<key>.start.<pid>.<n>`` and
 ``<key>.done.<pid>.<n>`` marker files there (tests count task executions with it).
@@ -23,6 +27,7 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+from ..engine import read_record, write_json as _write_json
 from ..errors import SamVerifyError
 
 ROW_FORMAT = "sam-verify-sweep-row-1"
@@ -55,20 +60,8 @@ def row_file(out, row) -> Path:
     return Path(out) / "rows" / f"{mode}_rho{rho!r}_seed{seed}.json"
 
 
-def _write_json(path: Path, blob) -> None:
-    """Write atomically (a killed writer leaves no half file that a resume would trust)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps(blob, indent=1))
-    os.replace(tmp, path)
-
-
 def _read_row(path: Path):
-    try:
-        blob = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return blob if isinstance(blob, dict) and blob.get("format") == ROW_FORMAT else None
+    return read_record(path, ROW_FORMAT)
 
 
 def _trace(trace_dir, key: str, what: str) -> None:
@@ -110,6 +103,32 @@ def _record(row, res, elapsed: float, task) -> dict:
     return {"format": ROW_FORMAT, "mode": mode, "rho": rho, "seed": seed, "switch_step": switch_step,
             "config": task["config"], "data": task["identity"], "version": library_version(),
             "final": fin, "task": task["key"], "elapsed_s": elapsed}
+
+
+EPS = {"float32": 2.0 ** -23, "float64": 2.0 ** -52}     # machine epsilon of the training dtype
+
+
+def row_tolerance(a: dict, b: dict) -> float:
+    """Relative tolerance within which two records of the same row agree: 0 when the same task
+    (same chunk of rows, same settings: equal task keys) produced both, since the arithmetic is
+    then the same operation for operation; otherwise ``steps * eps`` of the training dtype: another
+    batch shape changes the summation order, a perturbation of a few eps per step, carried to first
+    order through ``steps`` steps of a training map taken as non-expansive. It is a stated model,
+    not a bound: a chaotic run (SAM near a stall) can amplify beyond it, and then says so."""
+    if a["task"] == b["task"]:
+        return 0.0
+    return a["config"]["steps"] * EPS[a["config"]["dtype"]]
+
+
+def compare_rows(a: dict, b: dict) -> dict:
+    """How far two records of one row are apart: the largest ``|x - y| / max(1, |x|, |y|)`` over
+    their final numbers, the tolerance of :func:`row_tolerance`, and whether they agree."""
+    if (a["mode"], a["rho"], a["seed"]) != (b["mode"], b["rho"], b["seed"]) or a["config"] != b["config"]:
+        raise SamVerifyError(f"records of different rows or settings: {a['task']} vs {b['task']}")
+    gap = max(0.0 if x == y or (x != x and y != y) else abs(x - y) / max(1.0, abs(x), abs(y))
+              for x, y in ((a["final"][k], b["final"][k]) for k in a["final"]))  # NaN == NaN here
+    tol = row_tolerance(a, b)
+    return {"gap": gap, "tolerance": tol, "agree": gap <= tol}
 
 
 def _task_key(rows, config: dict) -> str:

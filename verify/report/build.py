@@ -19,8 +19,9 @@ import or raises becomes an error section carrying the traceback — it never st
 
 Two steps, usable separately:
 
-* :func:`collect` runs the modules (optionally in worker processes) and returns :class:`Section`
-  objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
+* :func:`collect` runs the modules as tasks of :mod:`verify.engine` (serially here by default, on
+  a Dask cluster when asked; each finished one recorded in ``out/sections/`` for ``resume``) and
+  returns :class:`Section` objects whose certificates are already converted by ``Certificate.to_dict`` — the renderer reads
   only those dicts, so ``certificates.json`` holds exactly what the pages show, and every number on
   every page is computed in that run;
 * :func:`render` writes ``index.html`` (first the paper statements that fail on cases whose
@@ -38,6 +39,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import html
 import importlib
 import json
@@ -50,6 +52,7 @@ import subprocess
 import sys
 import time
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Sequence
 
@@ -77,6 +80,7 @@ class Section:
     elapsed: float = 0.0
     warnings: list[str] = field(default_factory=list)
     figure_log: list[dict] = field(default_factory=list)  # {"file", "seconds", "problems"} per figure
+    reused: bool = False  # read back from an earlier run's record (resume), not run now
 
     @property
     def ok(self) -> bool:
@@ -290,37 +294,15 @@ def discover(only: Sequence[str] | None = None, package: str = PACKAGE) -> list[
 
 
 # -- running ----------------------------------------------------------------------------------------
-class SectionTimeout(Exception):
-    """A section ran past the report's per-section time limit."""
-
-
-@contextlib.contextmanager
-def _time_limit(seconds: float | None):
-    """Raise :class:`SectionTimeout` in the running section after ``seconds`` (SIGALRM: Unix, main
-    thread; elsewhere no limit). A long call inside C code is interrupted when it returns."""
-    import signal
-    import threading
-    if not seconds or not hasattr(signal, "SIGALRM") or \
-            threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise SectionTimeout(f"the section ran past its time limit of {seconds:g} s")
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
 def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str = PACKAGE,
                 timeout: float | None = None) -> dict:
     """Run one module's ``report_certificates`` and return plain data (picklable): certificates as
-    dicts, figures resolved into ``figdir``, the error text if it raised or ran past ``timeout``
-    seconds. Used in worker processes."""
+    dicts, figures resolved into ``figdir``, the error text if it raised. With ``timeout`` it runs
+    in a child process that is stopped after that many seconds
+    (:func:`verify.report.section_process.run_limited`), an error section then."""
+    if timeout:
+        from .section_process import run_limited
+        return run_limited(name, quick, figdir, package, timeout)
     import warnings
     from . import figures
     figdir = pathlib.Path(figdir)
@@ -331,10 +313,9 @@ def run_section(name: str, quick: bool, figdir: str | os.PathLike, package: str 
         warnings.simplefilter("always")
         try:
             figdir.mkdir(parents=True, exist_ok=True)
-            with _time_limit(timeout):
-                mod = importlib.import_module(f"{package}.{name}")
-                produced = mod.report_certificates(quick=quick, figdir=figdir)
-                certs = certificate_dicts(produced, figdir)
+            mod = importlib.import_module(f"{package}.{name}")
+            produced = mod.report_certificates(quick=quick, figdir=figdir)
+            certs = certificate_dicts(produced, figdir)
         except (Exception, SystemExit):  # noqa: BLE001 - one module must not kill the report
             error = traceback.format_exc()
     seen: dict[str, int] = {}
@@ -381,11 +362,76 @@ def _localize_figure(fig: str, figdir: pathlib.Path) -> str:
     return "missing:" + str(fig)
 
 
+SECTION_FORMAT = "sam-verify-report-section-1"
+
+
+def _section_task(job: dict) -> dict:
+    """One section as an engine task (module level: Dask workers import it by name)."""
+    from .. import progress as nested
+    with nested.shown(job["nested_progress"]):  # long loops inside the section show their own bars
+        return run_section(job["name"], job["quick"], job["figdir"], job["package"], job["timeout"])
+
+
+def _versions() -> dict:
+    from importlib import metadata
+    versions = {"python": platform.python_version()}
+    for dist in VERSIONED:
+        try:
+            versions[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            versions[dist] = "not installed"
+    return versions
+
+
+def code_identity(package: str = PACKAGE) -> dict:
+    """What a section's result depends on besides the mode: the source files of the library and of
+    the section package (hashed) and the versions of the libraries. A finished section is reused
+    by ``resume`` only under the same identity."""
+    digest = hashlib.sha256()
+    roots = [pathlib.Path(__file__).resolve().parents[1],
+             pathlib.Path(importlib.import_module(package).__file__).resolve().parent]
+    for root in roots:
+        for f in sorted(root.rglob("*.py")):
+            digest.update(f"{root.name}/{f.relative_to(root)}\0".encode() + f.read_bytes())
+    return {"source_sha256": digest.hexdigest(), "versions": _versions()}
+
+
+def section_record(out: pathlib.Path, slug: str) -> pathlib.Path:
+    return out / "sections" / f"{slug}.json"
+
+
+def _reusable(out: pathlib.Path, slug: str, key: dict) -> dict | None:
+    """The result of a finished, error-free run of this section under ``key``, when its record and
+    every figure it names are still in ``out``."""
+    from ..engine import read_record
+    rec = read_record(section_record(out, slug), SECTION_FORMAT)
+    if not rec or rec.get("key") != key or rec["result"].get("error"):
+        return None
+    figdir = out / "figures" / slug
+    figs = [f for c in rec["result"]["certificates"] for f in c.get("figures", [])
+            if not str(f).startswith("missing:")]
+    return rec["result"] if all((figdir / f).is_file() for f in figs) else None
+
+
+def _engine_for(engine, jobs: int, tasks: int):
+    """The caller's engine (already started), or serial / a LocalCluster of ``jobs`` workers."""
+    if engine is not None:
+        return contextlib.nullcontext(engine)
+    from ..engine import Engine
+    return Engine(workers=jobs if jobs > 1 and tasks > 1 else 0, progress=False)
+
+
 def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | os.PathLike = "reports",
             jobs: int = 1, progress: bool = True, package: str = PACKAGE,
-            timeout: float | None = None) -> list[Section]:
-    """Run every section module (figures under ``out/figures/<module>/``) and return the sections;
-    a section running past ``timeout`` seconds becomes an error section."""
+            timeout: float | None = None, engine=None, resume: bool = False) -> list[Section]:
+    """Run every section module (figures under ``out/figures/<module>/``) and return the sections.
+
+    Sections are tasks of ``engine`` (:class:`verify.engine.Engine`; default: serial here, or an
+    embedded cluster of ``jobs`` workers). A section running past ``timeout`` seconds becomes an
+    error section. Each finished section is written to ``out/sections/<module>.json`` as it
+    completes; with ``resume`` a section whose record has the same mode and
+    :func:`code_identity` and no error is read back instead of run again."""
+    from ..engine import write_json
     out = pathlib.Path(out)
     specs = discover(only, package)
     table = registry(package)
@@ -393,38 +439,43 @@ def collect(quick: bool = False, only: Sequence[str] | None = None, out: str | o
         specs = [s for s in specs if s.name not in table or table[s.name].quick]
     sections = [Section(s.name, s.name, s.theorem, s.title, s.order, s.statement, error=s.error)
                 for s in specs]
-    todo = [s for s in sections if not s.error]
+    key = {"package": package, "quick": bool(quick), "code": code_identity(package)}
+    todo = []
+    for sec in sections:
+        res = None if sec.error or not resume else _reusable(out, sec.slug, key)
+        if res is not None:
+            _fill(sec, res)
+            sec.reused = True
+        elif not sec.error:
+            todo.append(sec)
+            if resume:                                # no stale figure of an earlier run survives
+                shutil.rmtree(out / "figures" / sec.slug, ignore_errors=True)
     bar = _progress(len(todo), progress)
-
-    def done(sec: Section, res: dict) -> None:
-        sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
-        sec.warnings = res.get("warnings", [])
-        sec.figure_log = res.get("figure_log", [])
-        bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
-        bar.update(1)
-
-    if jobs > 1 and len(todo) > 1:
-        from concurrent.futures import ProcessPoolExecutor
-        import multiprocessing as mp
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as pool:
-            futures = {pool.submit(run_section, s.slug, quick, str(out / "figures" / s.slug), package,
-                                   timeout): s for s in todo}
-            from concurrent.futures import as_completed
-            for fut in as_completed(futures):
-                sec = futures[fut]
-                try:
-                    res = fut.result()
-                except Exception:  # noqa: BLE001 - e.g. a worker that died
-                    res = {"certificates": [], "error": traceback.format_exc(), "elapsed": 0.0}
-                done(sec, res)
-    else:
-        from .. import progress as nested
-        for sec in todo:
-            bar.set_description(f"report: {sec.slug}")
-            with nested.shown(progress):  # long loops inside the section show their own bars
-                done(sec, run_section(sec.slug, quick, out / "figures" / sec.slug, package, timeout))
+    with _engine_for(engine, jobs, len(todo)) as eng:
+        token = uuid.uuid4().hex[:8]                  # task keys unique on a shared cluster
+        by_key = {f"section-{s.slug}-{token}": s for s in todo}
+        tasks = [{"name": s.slug, "quick": quick, "figdir": str(out / "figures" / s.slug),
+                  "package": package, "timeout": timeout, "nested_progress": progress and eng.serial}
+                 for s in todo]
+        for outcome in eng.run(_section_task, tasks, list(by_key), desc="report sections"):
+            sec = by_key[outcome.key]
+            _fill(sec, outcome.value if not outcome.error else
+                  {"certificates": [], "error": outcome.error, "elapsed": 0.0})
+            write_json(section_record(out, sec.slug),
+                       {"format": SECTION_FORMAT, "key": key, "module": sec.module,
+                        "result": {"certificates": sec.certificates, "error": sec.error,
+                                   "elapsed": sec.elapsed, "warnings": sec.warnings,
+                                   "figure_log": sec.figure_log}})
+            bar.set_postfix_str(f"{sec.slug} {'error' if sec.error else 'ok' if sec.ok else 'NOT OK'}")
+            bar.update(1)
     bar.close()
     return sections
+
+
+def _fill(sec: Section, res: dict) -> None:
+    sec.certificates, sec.error, sec.elapsed = res["certificates"], res["error"], res["elapsed"]
+    sec.warnings = res.get("warnings", [])
+    sec.figure_log = res.get("figure_log", [])
 
 
 class _NoBar:
@@ -464,13 +515,7 @@ def extra_section(certificates: Iterable, out: str | os.PathLike, slug: str = "t
 def environment(sections: Sequence[Section] = (), command: str | None = None, quick: bool | None = None,
                 started: float | None = None) -> dict:
     """Versions, precisions, seeds, git commit, date and command line of this run."""
-    from importlib import metadata
-    versions = {"python": platform.python_version()}
-    for dist in VERSIONED:
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = "not installed"
+    versions = _versions()
     precisions, contexts, seeds = set(), set(), {}
     for sec in sections:
         for c in sec.certificates:
@@ -698,9 +743,11 @@ def render(sections: Sequence[Section], out: str | os.PathLike, env_info: dict |
     return report
 
 
-def clean_previous(out: pathlib.Path) -> None:
+def clean_previous(out: pathlib.Path, keep_figures: bool = False) -> None:
     """Remove what an earlier report wrote into ``out`` (its pages and figure folders, as listed in
-    its certificates.json), so that no stale page or figure survives; nothing else is touched."""
+    its certificates.json), so that no stale page or figure survives; nothing else is touched.
+    ``keep_figures``: a resumed run keeps the figures of the sections it may reuse (:func:`collect`
+    empties the folder of each section it runs again)."""
     manifest = pathlib.Path(out) / "certificates.json"
     if not manifest.is_file():
         return
@@ -712,7 +759,8 @@ def clean_previous(out: pathlib.Path) -> None:
         if not re.fullmatch(r"[A-Za-z0-9_.-]+", str(slug)) or slug in (".", ".."):
             continue
         (out / f"{slug}.html").unlink(missing_ok=True)
-        shutil.rmtree(out / "figures" / slug, ignore_errors=True)
+        if not keep_figures:
+            shutil.rmtree(out / "figures" / slug, ignore_errors=True)
     manifest.unlink(missing_ok=True)
 
 
@@ -734,15 +782,17 @@ def process_started() -> float:
 
 def build(out: str | os.PathLike = "reports", quick: bool = False, only: Sequence[str] | None = None,
           jobs: int = 1, progress: bool = True, extra: Sequence[Section] = (), command: str | None = None,
-          package: str = PACKAGE, timeout: float | None = None, started: float | None = None) -> Report:
+          package: str = PACKAGE, timeout: float | None = None, started: float | None = None,
+          engine=None, resume: bool = False) -> Report:
     """Collect every section (plus ``extra`` ones) and render the site into ``out``; ``timeout``
-    limits each section's seconds. Run times count from ``started`` (a ``time.perf_counter()``
-    value, e.g. :func:`process_started`; default: now)."""
+    limits each section's seconds, ``engine`` / ``jobs`` say where sections run and ``resume``
+    reuses sections finished by an earlier run into ``out`` (see :func:`collect`). Run times count
+    from ``started`` (a ``time.perf_counter()`` value, e.g. :func:`process_started`; default: now)."""
     started = time.perf_counter() if started is None else started
     out = pathlib.Path(out)
-    clean_previous(out)
+    clean_previous(out, keep_figures=resume)
     sections = collect(quick=quick, only=only, out=out, jobs=jobs, progress=progress, package=package,
-                       timeout=timeout)
+                       timeout=timeout, engine=engine, resume=resume)
     sections += list(extra)
     collected = time.perf_counter()
     info = environment(sections, command=command, quick=quick, started=started)
@@ -760,7 +810,8 @@ def profile_lines(report: Report) -> list[str]:
     for sec in report.sections:
         fs = sum(float(e.get("seconds", 0)) for e in sec.figure_log)
         fig_total += fs
-        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}")
+        lines.append(f"{sec.slug:24s} {sec.elapsed:9.2f} {len(sec.figure_log):8d} {fs:8.2f}"
+                     + ("  (an earlier run's, reused)" if sec.reused else ""))
         for e in sec.figure_log:
             lines.append(f"    {e['file']:40s} {float(e['seconds']):7.2f} s"
                          + (f"  PROBLEMS: {'; '.join(e['problems'])}" if e.get("problems") else ""))
