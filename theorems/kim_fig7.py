@@ -27,6 +27,7 @@ rho = 0 in place of 0.1 (SAM reduced to SGD, the only change) fail.
 """
 from __future__ import annotations
 
+import functools
 import pathlib
 
 import numpy as np
@@ -74,6 +75,7 @@ def starts(n: int = CHAINS) -> np.ndarray:
     return np.stack([g.uniform(-0.1, 0.1, n), g.uniform(0.0, 1.0, n)], axis=1)
 
 
+@functools.lru_cache(maxsize=64)          # the certificate and its control share the runs
 def run(eta: float, rho: float, steps: int = STEPS, n: int = CHAINS) -> dict:
     method = "gd" if rho == 0 else "sam"
     W = st.run_chains(same_sample_gradient(1 if rho == 0 else 2), starts(n), method, rho, eta, steps,
