@@ -15,7 +15,8 @@ fixed per-step cost in Python shows most, and a wider one. Timing: ``--rounds`` 
 running every optimizer for ``--steps`` steps, in alternating order (the machine may be shared);
 the ratio printed is the median over rounds of ours / minimal within a round. With one torch thread
 (the default) the clock is the CPU time of the compute thread, which other processes on a shared
-machine disturb far less than the wall time. A second, identical copy of the minimal wrapper runs
+machine disturb far less than the wall time (but not fully: caches and memory bandwidth are
+shared, so the load average is printed with the ratios). A second, identical copy of the minimal wrapper runs
 in the same rounds: its ratio to the first (ideally 1) is the noise floor, printed beside. All
 start from the same weights and see the same batches; the largest parameter difference between
 ours and the wrapper at the end checks that they do the same arithmetic.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import statistics
 import time
 
@@ -183,14 +185,18 @@ def main(argv=None):
     clock, clock_name = ((time.thread_time, "CPU time of the compute thread") if args.threads == 1
                          else (time.perf_counter, "wall time"))
     widths = [int(w) for w in args.widths.split(",")]
+    load_before = os.getloadavg()[0]
     rows = [bench(s, X, y, args.steps, args.rounds, args.batch, w, args.depth, clock)
             for w in widths for s in ("plain", "batchnorm", "amp")]
+    load = {"load_average_1min_before": load_before, "load_average_1min_after": os.getloadavg()[0],
+            "cores": os.cpu_count()}
     if args.json:
-        print(json.dumps(rows, indent=2))
+        print(json.dumps({"rows": rows, **load}, indent=2))
         return 0
     print(f"SAM optimizer vs a minimal first_step/second_step wrapper: MLP 64-(width x {args.depth})-10, "
           f"batch {args.batch}; median over {args.rounds} rounds of {args.steps} steps; "
-          f"{args.threads} thread(s), {clock_name}")
+          f"{args.threads} thread(s), {clock_name}; load average {load['load_average_1min_before']:.1f} "
+          f"before, {load['load_average_1min_after']:.1f} after, on {load['cores']} cores")
     for r in rows:
         print(f"  width {r['width']:5d} {r['setting']:9s} ours {r['ours_ms_per_step']:7.3f} ms/step  minimal "
               f"{r['minimal_ms_per_step']:7.3f} ms/step  ratio {r['ratio']:.3f} (goal <= 1.05; "

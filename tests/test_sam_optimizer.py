@@ -103,6 +103,61 @@ def test_batchnorm_guard_leaves_eval_and_other_modules_alone():
     assert int(after["1.num_batches_tracked"]) == int(before["1.num_batches_tracked"]) + 1
 
 
+def _two_pass(opt, closure):
+    loss = closure()
+    opt.first_step(zero_grad=True, loss=loss)
+    hooked = opt._guard.active
+    opt.second_step(zero_grad=True, loss=closure())
+    return hooked
+
+
+def test_batchnorm_layers_found_once_then_saved_without_the_hook():
+    """The first SAM step finds the BatchNorm layers with the global hook; later steps save and
+    restore them directly (no hook), and every step still advances the statistics by one batch.
+    Control: norm_stats="update" advances them by two a step."""
+    X, y = _bn_data("1d")
+    for norm_stats, per_step in (("freeze", 1), ("update", 2)):
+        model = _bn_model("1d", 0.1)
+        opt = SAM(model.parameters(), rho=0.5, lr=0.1, norm_stats=norm_stats)
+        closure = _closure(opt, model, X, y)
+        hooked = [_two_pass(opt, closure) for _ in range(3)]
+        assert int(model[1].num_batches_tracked) == 3 * per_step
+        if norm_stats == "freeze":
+            assert hooked == [True, False, False]
+
+
+class _Branches(nn.Module):
+    """Two heads; the second (with its own BatchNorm) is used only when ``second`` is set."""
+
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.a = nn.Linear(6, 3).double()
+        self.b = nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.Linear(5, 3)).double()
+        self.second = False
+
+    def forward(self, x):
+        return self.b(x) if self.second else self.a(x)
+
+
+@pytest.mark.parametrize("stale", [False, True])
+def test_batchnorm_layers_found_again_when_the_perturbed_parameters_change(stale, monkeypatch):
+    """A BatchNorm first forwarded in a later step (a branch switched on: other parameters get
+    gradients) is found again and frozen in the perturbed pass. Control (stale): with the layer
+    list never refreshed it is updated twice in that step."""
+    import verify.nn.sam_optimizer as so
+    if stale:
+        monkeypatch.setattr(so, "_same_tensors", lambda a, b: a is not None)
+    X, y = _bn_data("1d")
+    model = _Branches()
+    opt = SAM(model.parameters(), rho=0.5, lr=0.1)
+    closure = _closure(opt, model, X, y)
+    _two_pass(opt, closure)
+    model.second = True
+    _two_pass(opt, closure)
+    assert int(model.b[1].num_batches_tracked) == (2 if stale else 1)
+
+
 # ---------------------------------------------------------------- mixed precision
 
 def _mlp32(seed=0):

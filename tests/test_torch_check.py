@@ -63,6 +63,21 @@ def test_dense_hessian_helper(tiny):
     assert torch.allclose(H, torch.func.hessian(obj.fn)(th), atol=1e-11)
 
 
+def test_hessian_extremes_are_the_dense_ones(tiny):
+    """Lanczos' lambda_min / lambda_max of H equal the dense eigenvalues to 1e-9 relative, with
+    residuals at rounding level; control: the eigenvalue next to lambda_min (what a Lanczos run
+    stopped early would report) is farther than the tolerance from it."""
+    obj, th = tiny
+    got = mc.hessian_extremes(obj, th, CTX)
+    w = torch.linalg.eigvalsh(mc.dense_hessian(obj, th, CTX))
+    scale = float(w.abs().max())
+    assert abs(got["lambda_min"] - float(w[0])) <= 1e-9 * scale
+    assert abs(got["lambda_max"] - float(w[-1])) <= 1e-9 * scale
+    assert got["converged_min"] and got["converged_max"]
+    assert max(got["residual_min"], got["residual_max"]) <= 1e-8 * scale
+    assert abs(got["lambda_min"] - float(w[1])) > 1e-6 * scale     # the extreme, not a neighbour
+
+
 def test_check_point_and_budget(tiny):
     obj, th = tiny
     pc = mc.check_point(obj, th, 2.0, ctx=CTX, sigma_budget=5)

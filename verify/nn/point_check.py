@@ -231,6 +231,42 @@ def sigma_min_i_plus_rho_du(obj, theta, rho, ctx=None, tol: float = 1e-10, grad=
     return sigma_summary(sp, lower_bound)
 
 
+def hessian_extremes(obj, theta, ctx=None, tol: float = 1e-10, maxiter: int = 3000) -> dict:
+    """lambda_min and lambda_max of the Hessian of f at theta, matrix-free: ARPACK's Lanczos
+    (``scipy.sparse.linalg.eigsh``, smallest and largest algebraic) on Hessian-vector products
+    through one linearization at theta. Each comes with its residual ||H v - lambda v|| recomputed
+    with a fresh product, so an eigenvalue of H lies within it whatever the convergence
+    (``converged`` says whether ARPACK met ``tol``; otherwise its last Ritz pair is returned)."""
+    from scipy.sparse.linalg import ArpackNoConvergence, LinearOperator, eigsh
+    ctx = _ctx_for(obj, ctx)
+    torch = ctx.torch
+    x = _point_for(obj, theta, ctx, order2="the Hessian's extreme eigenvalues", float64=True)
+    rows = obj.hessian_rows(x, ctx)
+
+    def matvec(v):
+        t = torch.as_tensor(np.asarray(v, dtype=np.float64).reshape(1, -1), dtype=ctx.dtype,
+                            device=ctx.device)
+        return rows(t)[0].detach().to("cpu", torch.float64).numpy()
+    op = LinearOperator((obj.dim, obj.dim), matvec=matvec, dtype=np.float64)
+    v0 = np.random.default_rng(0).standard_normal(obj.dim)
+    out = {}
+    for which, key in (("SA", "min"), ("LA", "max")):
+        try:
+            lam, vec = eigsh(op, k=1, which=which, tol=tol, maxiter=maxiter, v0=v0,
+                             ncv=min(obj.dim, 40))     # the default 3 Lanczos vectors crawl
+            converged = True
+        except ArpackNoConvergence as exc:
+            if not len(exc.eigenvalues):
+                raise ConvergenceError(f"Lanczos found no Ritz pair for lambda_{key} of the Hessian "
+                                       f"in {maxiter} iterations") from exc
+            lam, vec, converged = exc.eigenvalues, exc.eigenvectors, False
+        v = vec[:, 0] / np.linalg.norm(vec[:, 0])
+        out[f"lambda_{key}"] = float(lam[0])
+        out[f"residual_{key}"] = float(np.linalg.norm(matvec(v) - lam[0] * v))
+        out[f"converged_{key}"] = converged
+    return out
+
+
 def dense_hessian(obj, x, ctx=None, chunk: int = 128):
     """The dense Hessian (for a :class:`ModelObjective`: assembled from HVPs in chunks)."""
     ctx = _ctx_for(obj, ctx)

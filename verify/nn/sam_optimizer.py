@@ -42,8 +42,10 @@ What users of SAM wrappers run into, and what this optimizer does about it:
   exactly those of one plain step. Saving and restoring is chosen over setting momentum to 0 (the
   davda54/sam recipe) because it is exact (it also keeps ``num_batches_tracked``, the
   ``momentum=None`` cumulative average and statistics a NaN batch would poison through 0 * NaN) and
-  needs no reference to the model: a global forward pre-hook, installed only during the perturbed
-  pass, finds the layers. ``norm_stats="update"`` keeps the wrappers' behaviour.
+  needs no reference to the model: a global forward pre-hook, installed only during the first
+  perturbed pass (and again whenever the set of perturbed parameters changes), finds the layers;
+  the other steps save and restore the layers found directly, so a model without such layers pays
+  nothing. ``norm_stats="update"`` keeps the wrappers' behaviour.
 * **Mixed precision**: pass the ``torch.amp.GradScaler`` as ``scaler=`` to ``step`` (or to both
   ``first_step`` and ``second_step``), call ``scaler.scale(loss).backward()`` in the closure and
   ``scaler.update()`` after the step, as with any optimizer (do not call ``scaler.step(opt)``).
@@ -205,27 +207,60 @@ def adaptive_param_groups(model: torch.nn.Module, exclude_bias_and_norm: bool = 
     return [g for g in groups if g["params"]]
 
 
+_STATS = ("running_mean", "running_var", "num_batches_tracked")
+
+
+def _tracks_stats(module) -> bool:
+    return isinstance(module, torch.nn.modules.batchnorm._NormBase) and module.track_running_stats
+
+
+def _same_tensors(a, b) -> bool:
+    return a is not None and len(a) == len(b) and all(x is y for x, y in zip(a, b))
+
+
 class _NormStatsGuard:
-    """Saves the running statistics of every normalization layer forwarded in training mode while
-    active (a global forward pre-hook) and puts them back on ``restore``."""
+    """Keeps the running statistics of normalization layers out of the perturbed pass: saved on
+    ``start`` (or when a layer is forwarded), put back on ``restore``.
+
+    Which layers: the first ``start`` (and any ``start`` whose ``key`` — the perturbed parameters —
+    differs from the last one's) finds them with a global forward pre-hook during the pass (it
+    records every layer with running statistics that is forwarded, in either mode, and saves
+    those in training mode); later passes save and restore those layers directly, without the
+    hook (a global hook sends every module of the model through torch's slow call path). A model
+    without such layers then costs nothing, and a changed model is found again when the set of
+    perturbed parameters changes. ``key=None`` always uses the hook (the probe)."""
 
     def __init__(self):
         self._handle = None
         self._saved = {}
+        self._known = None          # the layers found by the last hooked pass
+        self._key = None            # the perturbed parameters of that pass
 
     @property
     def active(self) -> bool:
         return self._handle is not None
 
-    def start(self) -> None:
+    def start(self, key=None) -> None:
         self.restore()
+        if key is not None and _same_tensors(self._key, key):
+            for module in self._known:
+                self._save_module(module)
+            return
+        self._known, self._key = [], (list(key) if key is not None else None)
         self._handle = torch.nn.modules.module.register_module_forward_pre_hook(self._save)
 
     def _save(self, module, args) -> None:
-        if (isinstance(module, torch.nn.modules.batchnorm._NormBase) and module.training
-                and module.track_running_stats and module not in self._saved):
-            self._saved[module] = {name: buf.detach().clone() for name, buf in module.named_buffers(
-                recurse=False) if name in ("running_mean", "running_var", "num_batches_tracked")}
+        if _tracks_stats(module) and module not in self._saved:
+            if self._key is not None:
+                self._known.append(module)
+            self._save_module(module)
+
+    def _save_module(self, module) -> None:
+        if module.training:
+            self._saved[module] = [(name, getattr(module, name).detach().clone()) for name in _STATS
+                                   if getattr(module, name, None) is not None]
+        else:
+            self._saved[module] = []      # seen, not saved: eval mode does not update it
 
     def restore(self) -> None:
         if self._handle is not None:
@@ -234,7 +269,7 @@ class _NormStatsGuard:
         if self._saved:
             with torch.no_grad():
                 for module, saved in self._saved.items():
-                    for name, value in saved.items():
+                    for name, value in saved:
                         getattr(module, name).copy_(value)
             self._saved = {}
 
@@ -291,6 +326,8 @@ class SAM(torch.optim.Optimizer):
         self.process_group = process_group
         self.probe_closure, self.probe_every = probe_closure, probe_every
         self._guard = _NormStatsGuard()
+        self._saved = None            # the parameters perturbed in this step (theta in _backup)
+        self._backup = []
         self._pending = None          # (loss at theta, ||grad f(theta)||, skipped) between the steps
         self._warned_no_loss = False
 
@@ -341,12 +378,11 @@ class SAM(torch.optim.Optimizer):
         """theta -> theta + rho T^2 g / (||T g|| + eps), remembering theta."""
         if self.eps == 0 and scaled_norm == 0:
             return                        # exact normalization of a zero gradient: no direction
-        for group in self.param_groups:
-            params = self._grads(group)
+        groups = [(group, self._grads(group)) for group in self.param_groups]
+        self._save_params([p for _, params in groups for p in params])
+        for group, params in groups:
             if not params:
                 continue
-            for p in params:
-                self.state[p]["old_p"] = p.detach().clone()
             # one foreach call per operation, not one kernel call per parameter
             e = torch._foreach_mul([p.grad for p in params],
                                    perturbation_scale(group["rho"], scaled_norm, self.eps))
@@ -354,22 +390,26 @@ class SAM(torch.optim.Optimizer):
                 torch._foreach_mul_(e, [_scaling(p, group).square_() for p in params])
             torch._foreach_add_(params, e)
 
+    def _save_params(self, params: list) -> None:
+        """Copy theta into buffers kept from step to step (one foreach copy, no allocation and no
+        per-parameter state look-up while the perturbed parameters stay the same)."""
+        buffers = self._backup
+        if not (len(buffers) == len(params) and all(
+                b.shape == p.shape and b.dtype == p.dtype and b.device == p.device
+                for b, p in zip(buffers, params))):
+            buffers = self._backup = [torch.empty_like(p, memory_format=torch.preserve_format)
+                                      for p in params]
+        torch._foreach_copy_(buffers, params)           # the callers hold no_grad
+        self._saved = params
+
     def _forget_saved(self) -> None:
-        """Drop saved copies of theta: only this step's perturbed parameters are restored."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                self.state[p].pop("old_p", None)
+        """Drop the record of saved parameters: only this step's perturbed ones are restored."""
+        self._saved = None
 
     def _restore(self) -> bool:
-        params, saved = [], []
-        for group in self.param_groups:
-            for p in group["params"]:
-                old = self.state[p].pop("old_p", None)
-                if old is not None:
-                    params.append(p)
-                    saved.append(old)
+        params, self._saved = self._saved, None
         if params:
-            torch._foreach_copy_(params, saved)     # in place: views and DDP buckets stay valid
+            torch._foreach_copy_(params, self._backup)  # in place: views and DDP buckets stay valid
         return bool(params)
 
     @torch.no_grad()
@@ -388,7 +428,7 @@ class SAM(torch.optim.Optimizer):
         if sam and finite:
             self._perturb(scaled_norm)
         if self.norm_stats == "freeze":
-            self._guard.start()
+            self._guard.start(self._saved if self._saved is not None else [])
         self._pending = (_detached(loss), gnorm, not finite)
         if zero_grad:
             self.zero_grad()
@@ -474,8 +514,8 @@ class SAM(torch.optim.Optimizer):
             raise SamVerifyError("SAM.step needs a closure that re-evaluates the loss "
                                  "(two gradient evaluations per step); with a GradScaler call "
                                  "opt.step(closure, scaler=scaler), not scaler.step(opt)")
-        closure = torch.enable_grad()(closure)
-        loss = closure()
+        with torch.enable_grad():
+            loss = closure()
         if not self._sam_active:
             self._plain_step(scaler)
             return loss
@@ -483,7 +523,8 @@ class SAM(torch.optim.Optimizer):
         if self._pending[2]:              # the scaler found inf/NaN: no second pass
             self.second_step(zero_grad=True, scaler=scaler)
             return loss
-        loss_plus = closure()
+        with torch.enable_grad():
+            loss_plus = closure()
         self.second_step(loss=loss_plus.detach(), scaler=scaler)
         return loss
 
