@@ -112,6 +112,7 @@ REGISTRY: dict[str, Entry] = {e.name: e for e in (
     Entry("kim_cases", kind="model"),
     Entry("kim_thm2", kind="model"),
     Entry("kim_thm3", kind="model"),
+    Entry("kim_fig7", kind="model"),
     Entry("kim_double_well", kind="model"),
     Entry("zhou_prop41"),
     Entry("zhou_thm41", kind="model"),

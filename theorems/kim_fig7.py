@@ -101,13 +101,13 @@ def certify(etas=ETAS, rhos=RHOS, rho_sam: float = 0.1, steps: int = STEPS, n: i
              f"normalized SAM rho in {list(rhos)}; SAM's claims at rho = {rho_sam}")
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     runs = {(eta, rho): run(eta, rho, steps, n) for eta in etas for rho in sorted(set(rhos) | {0.0, rho_sam})}
-    cert.objects["runs"] = {
+    cert.add_object("runs", {
         "columns": ["eta", "rho", "mean final loss (99% CI)", "on the saddle set |w1| <= 0.01 (99% CI)",
                     "diverged"],
         "rows": [[repr(e), repr(r), str(v["loss"]), str(v["on_saddle"]), str(v["diverged"])]
-                 for (e, r), v in runs.items()]}
+                 for (e, r), v in runs.items()]}, label="runs")
     shown = [eta for eta in etas if picture(runs[(eta, 0.0)], runs[(eta, rho_sam)])]
-    cert.objects["eta at which Fig. 7b's picture appears"] = shown
+    cert.add_object("eta_shown", shown, label="eta at which Fig. 7b's picture appears")
     cert.add(compare("figure_7b", f"number of step sizes of the grid at which SGD ends at the minima "
                      f"(mean loss within 0.1 of {MINIMUM}) while SAM (rho = {rho_sam}) ends on the "
                      f"saddle set (loss CI above 2.45, >= 90 % of chains with |w1| <= {ON_SADDLE})",
@@ -118,13 +118,17 @@ def certify(etas=ETAS, rhos=RHOS, rho_sam: float = 0.1, steps: int = STEPS, n: i
                      - runs[(eta, 0.0)]["loss"].high, ">", 0, fp))
     trapped_sgd = [e for e in etas if runs[(e, 0.0)]["on_saddle"].low >= 0.5]
     if trapped_sgd:       # a note, not a finding: the paper's own step size is unknown
-        cert.objects["where SGD ends on the saddle set too"] = (
+        cert.add_object("sgd_trapped_too", (
             f"eta = {trapped_sgd}: most one-sample SGD chains end on the saddle set as well (the "
             "saddle attracts SGD when eta w2 lies in (1/8, 0.32)); there the figure's contrast "
-            "does not appear, so the figure needs a step size the paper does not give")
+            "does not appear, so the figure needs a step size the paper does not give"),
+            label="where SGD ends on the saddle set too")
     return cert.finish()
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list:
     etas, rhos = ((0.01, 0.1), (0.0, 0.1)) if quick else (ETAS, RHOS)
     return [certify(etas, rhos), certify(etas, rhos, rho_sam=0.0, expected=False)]
+
+
+EXAMPLES = ("figure_7",)
