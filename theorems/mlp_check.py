@@ -46,7 +46,7 @@ STALL_LOSS, RATIO_TOL = 1.0, 1e-2
 GRAD_TOL = 1e-3          # ||grad f|| below this: f is stationary at the scale of these runs
 
 
-def _threads():
+def use_thread_setting():
     """Leave torch's thread count alone unless SAM_VERIFY_TORCH_THREADS is set (on an
     oversubscribed 2-core machine 1 thread avoids 10-100x slowdowns; on an idle one 2 threads are
     ~1.8x faster than 1)."""
@@ -437,7 +437,7 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
     from verify import progress
     from verify.ctx.torch import TorchContext
-    _threads()
+    use_thread_setting()
     ctx = TorchContext("cpu", "float64")
     data, sw = shared_sweep(quick)             # training steps: a nested bar
     c1 = certificate_sweep(ctx, quick, data, sw)

@@ -344,8 +344,8 @@ def mlp_certificates(quick: bool = False) -> list:
     """The stalled point (claims expected to hold) and the switching point (negative control)."""
     from verify.ctx.torch import TorchContext
     from verify.objectives.torch_model import mlp_objective
-    from .mlp_check import _threads
-    _threads()
+    from .mlp_check import use_thread_setting
+    use_thread_setting()
     ctx = TorchContext("cpu", "float64")
     data, cfg, found = mlp_points(quick)
     obj, _ = mlp_objective(data, cfg["width"], 1, "tanh", seed=0)
