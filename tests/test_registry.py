@@ -209,3 +209,10 @@ def test_no_theorem_uses_another_theorems_private_names():
 def test_private_name_scan_finds_planted_uses(source, expected):
     """Negative control of the scan above: it sees each planted private use, and only those."""
     assert private_cross_imports(source) == expected
+
+
+def test_an_entry_can_keep_its_section_out_of_the_quick_report(monkeypatch, tmp_path):
+    from verify.report.build import collect
+    monkeypatch.setitem(REGISTRY, "zhou_thm43", theorems.Entry("zhou_thm43", kind="model", quick=False))
+    assert collect(quick=True, only=["zhou_thm43"], out=tmp_path, progress=False) == []
+    assert [s.name for s in discover(["zhou_thm43"])] == ["zhou_thm43"]  # still listed for the full one
