@@ -23,6 +23,7 @@ sharing); ``tests/test_compiled.py`` checks it in float64 and at 50 digits on th
 """
 from __future__ import annotations
 
+import functools
 import types
 from collections import OrderedDict
 from fractions import Fraction
@@ -48,6 +49,7 @@ CODE_CACHE_SIZE = 256
 _code_cache: OrderedDict = OrderedDict()
 
 
+@functools.lru_cache(maxsize=4096)  # asked again for every fresh context of an objective
 def is_compilable(expr: sp.Expr) -> bool:
     """True when every node of ``expr`` is one compiled code evaluates as the interpreter does."""
     return all(isinstance(node, _COMPILABLE) for node in sp.preorder_traversal(expr))
@@ -60,7 +62,7 @@ def can_compile(exprs: Sequence[sp.Expr], ctx) -> bool:
 def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) -> Callable:
     """``fn(x) -> list`` of the values of ``exprs`` at the native vector ``x`` of ctx (or a float grid
     of shape (d, ...)), as one compiled function with shared subexpressions. Constant entries come
-    back as scalars of ctx.
+    back as scalars of ctx (on a grid: filled to its shape).
 
     Two variants, each built on first use: for a point, code on the context's scalar functions
     (float64: Python floats and ``math``, several times faster than numpy on scalars); for a grid,
@@ -90,6 +92,8 @@ def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) ->
             constants = {i: ctx.scalar(q) for i, q in _rational_entries(exprs).items()}
         for i, c in constants.items():
             values[i] = c
+        if grid:  # constant entries fill the grid, so that entries stack into one array
+            values = [np.broadcast_to(np.asarray(v), np.shape(x)[1:]) for v in values]
         return values
     return evaluate
 
