@@ -84,7 +84,7 @@ def i_plus_rho_du(obj, y, rho, ctx):
 
 def preimage_residual(obj, y, rho, x, ctx):
     """y + rho u(y) - x."""
-    return SamPoint(obj, y, rho, ctx).x_plus - x
+    return sam.perturbed_point(obj, y, rho, ctx) - x
 
 
 def preimage(obj, x, rho, ctx, guess, tol=None, max_iter: int = 60):
