@@ -14,10 +14,14 @@
    warm-up to whichever pass ran first). The machine's load is printed with the numbers: other
    processes on the cores inflate CPU time too (cache sharing), if far less than wall time;
    ``SAM_VERIFY_TORCH_THREADS=1`` keeps torch's idle threads from spinning on a crowded machine.
-   ``--skip-report`` skips 2.
+   ``--skip-report`` skips 2;
+3. the Thm 3.1 preimage solves y + rho u(y) = x for ``--preimages`` targets near the elliptic ring,
+   one by one (``thm_3_1.preimage``) and as one vectorized float64 Newton (``thm_3_1.preimages``),
+   with the agreement of their results.
 
     python benchmarks/bench_compiled.py [--calls 2000] [--repeat 5] [--only thm_2_1,...]
                                         [--interpreter] [--skip-report] [--out /tmp/rq]
+                                        [--preimages 400]
 """
 from __future__ import annotations
 
@@ -65,6 +69,36 @@ def per_gradient(source, ctx, calls: int, repeat: int, interpreted: bool) -> flo
                 f.grad(x, ctx)
             best = min(best, (time.perf_counter() - t0) / calls)
     return best
+
+
+def preimage_timings(n: int) -> None:
+    """Seconds for n preimage solves one by one and batched, and whether their results agree."""
+    from theorems import thm_3_1
+    from verify.core.solve import NewtonResult
+    fp = get_context("float64")
+    obj, rho = zoo.get("elliptic_ring").objective, 1.3
+    rng = np.random.default_rng(0)
+    a = rng.uniform(0.3, 2.8, n)
+    X = np.stack([1.5 * np.cos(a), np.sin(a)], axis=1) * (1 + 0.02 * rng.standard_normal((n, 1)))
+    Y0 = X * (1 - rho / np.linalg.norm(X, axis=1, keepdims=True))
+    t0 = time.process_time()
+    single = []
+    for x, y in zip(X, Y0):
+        try:
+            single.append(thm_3_1.preimage(obj, x, rho, fp, y))
+        except Exception as exc:  # noqa: BLE001 - compared by outcome
+            single.append(exc)
+    t1 = time.process_time()
+    batch = thm_3_1.preimages(obj, X, rho, Y0)
+    t2 = time.process_time()
+    same = all(isinstance(s, NewtonResult) == isinstance(b, NewtonResult) and
+               (not isinstance(s, NewtonResult) or (s.iterations == b.iterations and
+                                                    np.abs(s.x - b.x).max() <= 1e3 * s.tol))
+               for s, b in zip(single, batch))
+    ok = sum(isinstance(s, NewtonResult) for s in single)
+    print(f"\nThm 3.1 preimages, {n} targets near the elliptic ring ({ok} converge): one by one "
+          f"{t1 - t0:.3f} s CPU, batched {t2 - t1:.3f} s CPU, ratio {(t1 - t0) / max(t2 - t1, 1e-9):.1f}x; "
+          f"same outcomes and iterations: {same}")
 
 
 def report_cpu(only, out: str) -> tuple[list[tuple[str, float, float, bool]], float]:
@@ -118,6 +152,7 @@ def main(argv=None) -> int:
     ap.add_argument("--skip-report", action="store_true")
     ap.add_argument("--out", default="/tmp/rq")
     ap.add_argument("--skip-gradients", action="store_true")
+    ap.add_argument("--preimages", type=int, default=400, help="targets for 3 (0: skip)")
     ap.add_argument("--report-pass", choices=["compiled", "interpreter"], default=None,
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
@@ -135,6 +170,8 @@ def main(argv=None) -> int:
             goal = "   (goal >= 10x)" if ctx.name == "float64" else ""
             print(f"  {ctx.name:8s} per gradient: compiled {comp * 1e6:9.1f} us, interpreter "
                   f"{interp * 1e6:9.1f} us, ratio {interp / comp:6.1f}x{goal}")
+    if args.preimages and not args.report_pass:
+        preimage_timings(args.preimages)
     if args.skip_report:
         return 0
     only = args.only.split(",") if args.only else None
