@@ -93,7 +93,8 @@ def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) ->
         for i, c in constants.items():
             values[i] = c
         if grid:  # constant entries fill the grid, so that entries stack into one array
-            values = [np.broadcast_to(np.asarray(v), np.shape(x)[1:]) for v in values]
+            shape = np.shape(x)[1:]
+            values = [v if np.shape(v) == shape else np.full(shape, v) for v in values]
         return values
     return evaluate
 
