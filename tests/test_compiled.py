@@ -132,3 +132,15 @@ def test_shared_code_is_rebound_to_each_mpmath_precision():
             ctx = get_context("mpmath", dps=dps)
             err = abs(float(sp.Float(str(g.value(g.point(["1", "1"], ctx), ctx)), 100) - exact))
             assert err < 10.0 ** (2 - dps) and (dps == 80 or err > 10.0 ** (-dps - 12))
+
+
+def test_constant_entries_fill_a_grid():
+    """On a grid, a constant derivative entry is a (writable) array of the grid's shape, so the
+    Hessian of x**2 + 3 y stacks to (2, 2, ...) in one vectorized call."""
+    f = SympyObjective("x**2 + 3*y", "x,y")
+    P = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(0, 2, 4)))
+    G, H = f.grad(P, FP), f.hess(P, FP)
+    assert G.shape == (2, 4, 5) and H.shape == (2, 2, 4, 5)
+    assert (G[1] == 3).all() and (H[0, 0] == 2).all() and (H[1, 1] == 0).all()
+    assert (G[0] == 2 * P[0]).all()  # the variable entry is still the point's own value
+    G[1][0, 0] = 0.0  # writable, as the interpreter's arrays are
