@@ -103,3 +103,44 @@ def test_piecewise_branches_are_decided_like_the_interpreter():
         p = np.array(x)
         assert f.value(p, FP) == pytest.approx(g.value(p, FP), abs=1e-15)
         assert _rel_err(f.grad(p, FP), g.grad(p, FP), FP) < 1e-13
+
+
+def test_generated_code_is_shared_across_contexts_and_objectives(monkeypatch):
+    """Fresh contexts (get_context makes one per call) and a second objective with the same
+    expression reuse the generated code; another expression does not."""
+    from verify.objectives import compiled
+    calls = []
+    real = sp.lambdify
+    monkeypatch.setattr(compiled.sp, "lambdify", lambda *a, **k: calls.append(a[1]) or real(*a, **k))
+    monkeypatch.setattr(compiled, "_code_cache", compiled.OrderedDict())
+    text = "exp(x*y)/7 + atan(x - y)"
+    values = [SympyObjective(text, "x,y").grad(np.array([0.4, -0.2]), get_context("float64"))
+              for _ in range(3)]
+    assert len(calls) == 1 and all((v == values[0]).all() for v in values)
+    other = SympyObjective("exp(x*y)/7 + atan(x + y)", "x,y").grad(np.array([0.4, -0.2]), FP)
+    assert len(calls) == 2 and not np.allclose(other, values[0])  # a different expression compiles
+
+
+def test_shared_code_is_rebound_to_each_mpmath_precision():
+    """Code generated for 80 digits and reused at 20 runs at 20 (the private mpmath functions of
+    the context at hand), and the reverse: each context keeps its own precision."""
+    f = SympyObjective("exp(x)/3 + pi*y - log(1 + x**2)", "x,y")
+    exact = sp.N(sp.exp(1) / 3 + sp.pi - sp.log(2), 100)
+    for order in ((80, 20), (20, 80)):
+        g = SympyObjective(f.expr, "x,y")
+        for dps in order:
+            ctx = get_context("mpmath", dps=dps)
+            err = abs(float(sp.Float(str(g.value(g.point(["1", "1"], ctx), ctx)), 100) - exact))
+            assert err < 10.0 ** (2 - dps) and (dps == 80 or err > 10.0 ** (-dps - 12))
+
+
+def test_constant_entries_fill_a_grid():
+    """On a grid, a constant derivative entry is a (writable) array of the grid's shape, so the
+    Hessian of x**2 + 3 y stacks to (2, 2, ...) in one vectorized call."""
+    f = SympyObjective("x**2 + 3*y", "x,y")
+    P = np.stack(np.meshgrid(np.linspace(-1, 1, 5), np.linspace(0, 2, 4)))
+    G, H = f.grad(P, FP), f.hess(P, FP)
+    assert G.shape == (2, 4, 5) and H.shape == (2, 2, 4, 5)
+    assert (G[1] == 3).all() and (H[0, 0] == 2).all() and (H[1, 1] == 0).all()
+    assert (G[0] == 2 * P[0]).all()  # the variable entry is still the point's own value
+    G[1][0, 0] = 0.0  # writable, as the interpreter's arrays are

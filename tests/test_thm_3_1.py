@@ -7,7 +7,9 @@ import sympy as sp
 
 from theorems import thm_3_1 as T
 from verify import zoo
+from verify.core.solve import NewtonResult
 from verify.ctx import get_context
+from verify.errors import ConvergenceError, ZeroGradientError
 
 
 @pytest.fixture(scope="module")
@@ -95,3 +97,54 @@ def test_hypotheses_proved_on_arb_balls():
         assert c.passed, str(c)
         assert c.claim("nonsingular").verdict.value == "proved"
         assert c.claim("x_h_preimage").verdict.value == "proved"
+
+
+def _one_by_one(obj, X, rho, Y0, max_iter=60):
+    fp = get_context("float64")
+    out = []
+    for x, y0 in zip(X, Y0):
+        try:
+            out.append(T.preimage(obj, fp.vector(list(x)), rho, fp, fp.vector(list(y0)), max_iter=max_iter))
+        except Exception as exc:  # noqa: BLE001 - compared by outcome below
+            out.append(exc)
+    return out
+
+
+@pytest.mark.parametrize("expr, variables, x_star, rho", [
+    ("(x**2/(9/4) + y**2 - 1)**2", "x,y", (0.0, 1.0), 1.3),
+    ("(x**2 + y**2 + z**2 - 1)**2", "x,y,z", (0.0, 0.6, 0.8), 1.5),
+    ("(x**2 - 1)**2 + x/10", "x", (-1.0,), 1.5)])
+def test_batched_preimages_match_the_one_by_one_solve(expr, variables, x_star, rho):
+    """Every row of the vectorized Newton ends as the scalar Newton does: converged (to the same
+    point, within the solver tolerance both stop at) or not; one step short of the fastest row,
+    every row fails in both (a control that the budget counts per row). d = 1, 2, 3."""
+    import numpy as np
+    from verify.objectives.objective import SympyObjective
+    obj = SympyObjective(expr, variables)
+    rng = np.random.default_rng(1)
+    X = np.array(x_star) + 0.05 * rng.standard_normal((40, obj.dim))  # targets near x*, off M too
+    Y0 = X * (1 - rho / np.linalg.norm(X, axis=1, keepdims=True)) + 0.05 * rng.standard_normal(X.shape)
+    budgets = [60]
+    for max_iter in budgets:
+        batch = T.preimages(obj, X, rho, Y0, max_iter=max_iter)
+        single = _one_by_one(obj, X, rho, Y0, max_iter)
+        ok = [isinstance(s, NewtonResult) for s in single]
+        assert [isinstance(b, NewtonResult) for b in batch] == ok
+        for b, s in zip(batch, single):
+            if isinstance(s, NewtonResult):
+                assert b.iterations == s.iterations and b.tol == s.tol
+                assert np.abs(b.x - s.x).max() <= 1e3 * s.tol and b.residual <= b.tol
+        if max_iter == 60:
+            assert sum(ok) >= 30
+            budgets.append(min(s.iterations for s in single if isinstance(s, NewtonResult)) - 1)
+        else:  # one step short of the fastest row: every row fails, in both
+            assert not any(ok)
+
+
+def test_batched_preimages_stop_at_a_zero_gradient():
+    import numpy as np
+    obj = zoo.get("ring").objective  # grad f = 0 at the origin: u undefined there
+    out = T.preimages(obj, np.array([[1.0, 0.0], [1.0, 0.0]]), 1.5, np.array([[0.0, 0.0], [-0.45, 0.01]]))
+    assert isinstance(out[0], ConvergenceError) and isinstance(out[1], NewtonResult)
+    with pytest.raises(ZeroGradientError):
+        T.preimage(obj, np.array([1.0, 0.0]), 1.5, get_context("float64"), np.array([0.0, 0.0]))

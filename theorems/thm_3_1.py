@@ -29,10 +29,10 @@ from __future__ import annotations
 
 import math
 import pathlib
-import sys
 from dataclasses import dataclass, field
 from typing import Any, Callable, Sequence
 
+import numpy as np
 import sympy as sp
 
 from verify import sam
@@ -43,7 +43,8 @@ from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
 from verify.core.results import Certificate
-from verify.core.solve import newton, solve_columns
+from verify.core.operators import SamPoint
+from verify.core.solve import newton, newton_batch, solve_columns
 from verify import zoo
 
 THEOREM = "Thm 3.1"
@@ -77,12 +78,12 @@ def small(claim_id: str, statement: str, vec, tol, ctx, note: str = ""):
 
 def i_plus_rho_du(obj, y, rho, ctx):
     """The Jacobian of y -> y + rho u(y)."""
-    return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx)
+    return SamPoint(obj, y, rho, ctx).I_plus_rho_Du.dense()
 
 
 def preimage_residual(obj, y, rho, x, ctx):
     """y + rho u(y) - x."""
-    return y + rho * sam.unit_gradient(obj, y, ctx) - x
+    return sam.perturbed_point(obj, y, rho, ctx) - x
 
 
 def preimage(obj, x, rho, ctx, guess, tol=None, max_iter: int = 60):
@@ -92,6 +93,24 @@ def preimage(obj, x, rho, ctx, guess, tol=None, max_iter: int = 60):
     return newton(lambda y: preimage_residual(obj, y, rho, x, ctx),
                   lambda y: i_plus_rho_du(obj, y, rho, ctx), y0, ctx, tol=tol, max_iter=max_iter,
                   what="preimage Newton for y + rho u(y) = x")
+
+
+def preimages(obj, X, rho, Y0, tol=None, max_iter: int = 60) -> list:
+    """:func:`preimage` for many targets at once, in float64: y_i + rho u(y_i) = x_i from Y0[i]
+    (X, Y0: arrays (n, d)), all rows in one vectorized Newton (:func:`newton_batch`, the same
+    iteration and stopping rule per row). Returns a NewtonResult or ConvergenceError a row (a row
+    that meets grad f = 0 stops with an error, as :func:`preimage` raises there)."""
+    fctx = get_context("float64")
+    rho = fctx.to_float(sam.check_rho(rho, fctx))
+    X = np.atleast_2d(np.asarray(X, dtype=float))
+
+    def residual(Y, rows):
+        return sam.perturbed_point_rows(Y, superlevel.grads(obj, Y), rho) - X[rows]
+
+    def jacobian(Y, rows):
+        return sam.i_plus_rho_du_rows(superlevel.grads(obj, Y), superlevel.hessians(obj, Y), rho)
+    return newton_batch(residual, jacobian, np.atleast_2d(np.asarray(Y0, dtype=float)), fctx, tol=tol,
+                        max_iter=max_iter, what="preimage Newton for y + rho u(y) = x")
 
 
 def _native(v, ctx) -> bool:
@@ -279,14 +298,14 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     g_star = obj.grad(x_star, ctx)
     cert.add(small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
                    g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx))
+    at_h = SamPoint(obj, x_h, rho, ctx)
     try:
-        gr_h = sam.gradient(obj, x_h, ctx)
+        r_h = at_h.x_plus - x_star
     except ZeroGradientError as exc:
         return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
-    r_h = x_h + rho * gr_h.u - x_star
     cert.add(small("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
                    r_h, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 256), ctx))
-    A_h = ctx.eye(d) + rho * sam.du_matrix(obj, x_h, ctx, gr_h)
+    A_h = at_h.I_plus_rho_Du.dense()
     sv_h = ctx.svdvals(A_h)
     smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
     cert.objects["sigma_I_plus_rho_Du_x_h"] = [ctx.to_str(v) for v in ctx.to_list(sv_h)]
@@ -371,12 +390,11 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     worst = {}
     for p in tr.points:
         y = p.y
-        gr = sam.gradient(obj, y, ctx)
-        yp = y + rho * gr.u
+        at = SamPoint(obj, y, rho, ctx)
+        yp = at.x_plus
         res = ctx.norm(yp - p.x)
         w = obj.grad(yp, ctx)
-        Du = sam.du_matrix(obj, y, ctx, gr)
-        A = ctx.eye(d) + rho * Du
+        A = at.I_plus_rho_Du.dense()
         svA = ctx.to_list(ctx.svdvals(A))
         JF = obj.hess(yp, ctx) @ A                   # Jacobian of F(y) = grad f(y+)
         svF = ctx.svdvals(JF)
@@ -389,7 +407,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         else:
             tan_res, tsig = 0.0, math.inf
             min_sig_F = ctx.to_float(ctx.to_list(svF)[-1]) / max(1e-300, ctx.to_float(ctx.to_list(svF)[0]))
-        vals = dict(res=ctx.to_float(res), g=ctx.to_float(gr.norm), w=ctx.to_float(ctx.norm(w)),
+        vals = dict(res=ctx.to_float(res), g=ctx.to_float(at.grad_norm), w=ctx.to_float(ctx.norm(w)),
                     fgap=abs(ctx.to_float(obj.value(yp, ctx) - fm)), sig=ctx.to_float(svA[-1]),
                     tsig=tsig)
         if vals["res"] > max_res:
@@ -399,7 +417,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         if vals["fgap"] >= max_gap_f:
             max_gap_f, worst["fgap"] = vals["fgap"], obj.value(yp, ctx) - fm
         if vals["g"] < min_g:
-            min_g, worst["g"] = vals["g"], gr.norm
+            min_g, worst["g"] = vals["g"], at.grad_norm
         if vals["sig"] < min_sig:
             min_sig, worst["sig"] = vals["sig"], svA[-1]
         min_tan_sig = min(min_tan_sig, vals["tsig"])

@@ -25,6 +25,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
+
 from ..errors import ExpressionError, InvalidRhoError, NonFiniteError, ZeroGradientError
 from ..objectives.expr import constant
 from ..objectives.parse import parse_number
@@ -281,6 +283,29 @@ def diagnostics_rows(f, G, f_plus, W):
     x+: (||g||, ||grad f(x+)||, GradRatio, LossGap) per row."""
     gn, wn = G.norm(dim=-1), W.norm(dim=-1)
     return gn, wn, wn / gn, f_plus - f
+
+# -- float64 rows (numpy arrays of shape (k, d): many points at once) ---------------------------------
+def unit_gradient_rows(G):
+    """(u, ||g||) for each row g of G: the rows of :func:`gradient`; a row with g = 0 comes back
+    NaN (u undefined), for the caller to refuse."""
+    n = np.linalg.norm(G, axis=1)
+    with np.errstate(all="ignore"):
+        return G / n[:, None], n
+
+
+def perturbed_point_rows(X, G, rho):
+    """x+ = x + rho u(x) for each row of X with its gradient row of G (:func:`perturbed_point`)."""
+    return X + rho * unit_gradient_rows(G)[0]
+
+
+def i_plus_rho_du_rows(G, H, rho):
+    """I + rho Du with Du = (I - u u^T) H / ||g|| (:func:`du_matrix`) for each row g of G and its
+    Hessian H (k, d, d)."""
+    u, n = unit_gradient_rows(G)
+    with np.errstate(all="ignore"):
+        Du = (H - u[:, :, None] * np.einsum("kj,kji->ki", u, H)[:, None, :]) / n[:, None, None]
+    return np.eye(G.shape[1]) + rho * Du
+
 
 def _show(x, ctx) -> str:
     try:

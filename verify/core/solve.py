@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable
 
+import numpy as np
+
 from ..errors import ConvergenceError
 
 
@@ -98,3 +100,86 @@ def solve_columns(ctx, A, B):
     """A^{-1} B column by column in the context's arithmetic (B a d x k matrix)."""
     cols = [ctx.solve(A, B[:, j]) for j in range(B.shape[1])]
     return ctx.stack(cols).T
+
+
+def newton_batch(residual: Callable, jacobian: Callable, X0, ctx, tol=None, max_iter: int = 100,
+                 what: str = "Newton") -> list:
+    """:func:`newton` on n independent systems at once, in float64 (``ctx`` a float64 context).
+
+    ``X0`` is (n, d); ``residual(X, rows)`` gives the (k, d) residuals of the systems ``rows`` (an
+    index array) at their points X (k, d), ``jacobian(X, rows)`` their (k, d, d) Jacobians; both are
+    asked only for the rows still iterating. Each row follows :func:`newton`'s iteration (a step
+    damped by halving until its residual decreases) and its stopping rule (||r|| <= tol, default
+    the ``solver`` tier times max(1, ||x||)); a row whose residual is not finite stops with an
+    error. Returns one :class:`NewtonResult` or :class:`ConvergenceError` a row."""
+    X = np.array(X0, dtype=float, copy=True)
+    active = np.arange(X.shape[0])
+    with np.errstate(all="ignore"):
+        R = residual(X, active)
+        rn = np.linalg.norm(R, axis=1)
+        out: list = [None] * X.shape[0]
+        for k in range(max_iter + 1):
+            active = _settle(out, active, X, rn, k, ctx, tol, what)
+            if not active.size or k == max_iter:
+                break
+            step = _newton_steps(jacobian(X[active], active), R[active])
+            singular = ~np.isfinite(step).all(axis=1)
+            for i in active[singular]:
+                out[i] = ConvergenceError(f"{what}: the Jacobian is singular at {X[i].tolist()}")
+            active, step = active[~singular], step[~singular]
+            _damped_steps(residual, X, R, rn, active, step)
+    for i in active:
+        out[i] = ConvergenceError(f"{what} did not converge in {max_iter} steps: residual "
+                                  f"{rn[i]:.3e} > tolerance {_target(X[i], ctx, tol):.3e}")
+    return out
+
+
+def _newton_steps(J, R):
+    """J^-1 r for each row; rows whose Jacobian is exactly singular (or not finite) get NaN."""
+    try:
+        return np.linalg.solve(J, R[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # one singular matrix fails the whole stack: solve one by one
+        steps = np.full(R.shape, np.nan)
+        for j in range(len(R)):
+            try:
+                steps[j] = np.linalg.solve(J[j], R[j])
+            except np.linalg.LinAlgError:
+                pass
+        return steps
+
+
+def _target(x, ctx, tol) -> float:
+    return ctx.to_float(tol if tol is not None else
+                        ctx.tol(max(1.0, float(np.linalg.norm(x))), tier="solver"))
+
+
+def _settle(out: list, rows, X, rn, k: int, ctx, tol, what: str):
+    """Close the rows that meet their tolerance at iteration k (or whose residual is not finite);
+    return the others."""
+    limit = np.array([_target(X[i], ctx, tol) for i in rows])
+    finite = np.isfinite(rn[rows])
+    for i, lim in zip(rows[rn[rows] <= limit], limit[rn[rows] <= limit]):
+        out[i] = NewtonResult(X[i].copy(), float(rn[i]), k, lim)
+    for i in rows[~finite]:
+        out[i] = ConvergenceError(f"{what}: the residual is not finite at {X[i].tolist()} "
+                                  f"(after {k} steps)")
+    return rows[(rn[rows] > limit) & finite]
+
+
+def _damped_steps(residual, X, R, rn, rows, step) -> None:
+    """X[rows] <- X[rows] - t step for the first t = 1, 1/2, ... (30 tries) that lowers the row's
+    residual (the last try otherwise), as :func:`newton` does; R and rn follow. In place."""
+    t = np.ones(len(rows))
+    pending = np.ones(len(rows), dtype=bool)
+    trial, r_trial, rn_trial = X[rows].copy(), R[rows].copy(), rn[rows].copy()
+    for _ in range(30):
+        idx = np.flatnonzero(pending)
+        if not idx.size:
+            break
+        trial[idx] = X[rows[idx]] - t[idx, None] * step[idx]
+        r_trial[idx] = residual(trial[idx], rows[idx])
+        rn_trial[idx] = np.linalg.norm(r_trial[idx], axis=1)
+        better = (rn_trial[idx] < rn[rows[idx]]) | (rn[rows[idx]] == 0)
+        t[idx[~better]] /= 2
+        pending[idx[better]] = False
+    X[rows], R[rows], rn[rows] = trial, r_trial, rn_trial

@@ -26,6 +26,12 @@ class FloatContext(GridDecisions, Context):
     def lambdify_modules(self, grid: bool = False):
         return ["numpy"] if grid else ["math"]  # Python floats: several times faster on points
 
+    def check_finite(self, value, what: str):
+        # one vectorized test; the element-wise loop of the base class names the culprit
+        if np.isfinite(value).all():
+            return value
+        return super().check_finite(value, what)
+
     def rational(self, p: int, q: int = 1):
         return p / q
 

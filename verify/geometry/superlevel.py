@@ -42,6 +42,20 @@ def grads(obj, P) -> np.ndarray:
     return np.array([np.asarray(obj.grad(p, FLOAT), dtype=float) for p in P])
 
 
+def hessians(obj, P) -> np.ndarray:
+    """Hess f at each row of ``P``; shape (N, d, d)."""
+    P = np.atleast_2d(np.asarray(P, dtype=float))
+    d = P.shape[1]
+    try:
+        with np.errstate(all="ignore"):
+            H = np.asarray(obj.hess(P.T, FLOAT), dtype=float)
+        if H.shape == (d, d, P.shape[0]):
+            return np.moveaxis(H, -1, 0).copy()
+    except Exception:
+        pass
+    return np.array([np.asarray(obj.hess(p, FLOAT), dtype=float) for p in P])
+
+
 def perturbed_points(obj, P, rho: float, min_grad: float = 1e-6):
     """The SAM points x+ = x + rho u(x) of the rows of ``P``: returns (P, P+) restricted to the rows
     where grad f is finite and at least ``min_grad`` in norm (u is meaningless below that)."""

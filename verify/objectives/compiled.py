@@ -11,11 +11,21 @@ decided by the same comparisons the interpreter makes. The interval context keep
 which decides a branch by endpoints (or raises :class:`UndecidedError` when a ball straddles a seam),
 and so does torch (its tensors stay on their device).
 
+Code generation (sympy printing and ``cse``) costs far more than a few evaluations, and contexts are
+cheap objects made afresh (``get_context("float64")`` on every call), so the generated functions are
+cached by the expressions, the variables and the shape of the context's modules (module names, and
+the names a context supplies itself): another context of the same kind, or another objective with the
+same expression, reuses the code, rebound to that context's own functions (an mpmath context's private
+``exp`` at its precision).
+
 Compiled and interpreted results agree to rounding (the operations are the same up to order and
 sharing); ``tests/test_compiled.py`` checks it in float64 and at 50 digits on the zoo.
 """
 from __future__ import annotations
 
+import functools
+import types
+from collections import OrderedDict
 from fractions import Fraction
 from typing import Callable, Sequence
 
@@ -34,6 +44,12 @@ _COMPILABLE = (sp.Symbol, sp.Number, sp.Add, sp.Mul, sp.Pow, sp.exp, sp.log, sp.
                sp.Piecewise, ExprCondPair, Relational, sp.And, sp.Or, BooleanAtom)
 
 
+# generated functions kept across contexts and objectives; a report compiles a few dozen
+CODE_CACHE_SIZE = 256
+_code_cache: OrderedDict = OrderedDict()
+
+
+@functools.lru_cache(maxsize=4096)  # asked again for every fresh context of an objective
 def is_compilable(expr: sp.Expr) -> bool:
     """True when every node of ``expr`` is one compiled code evaluates as the interpreter does."""
     return all(isinstance(node, _COMPILABLE) for node in sp.preorder_traversal(expr))
@@ -46,24 +62,23 @@ def can_compile(exprs: Sequence[sp.Expr], ctx) -> bool:
 def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) -> Callable:
     """``fn(x) -> list`` of the values of ``exprs`` at the native vector ``x`` of ctx (or a float grid
     of shape (d, ...)), as one compiled function with shared subexpressions. Constant entries come
-    back as scalars of ctx.
+    back as scalars of ctx (on a grid: filled to its shape).
 
     Two variants, each built on first use: for a point, code on the context's scalar functions
     (float64: Python floats and ``math``, several times faster than numpy on scalars); for a grid,
     code on numpy. Where the scalar code stops on a domain or overflow error (``math.log(-1)``), the
     numpy code gives the NaN or inf that the interpreter gives, for ``check_finite`` to name."""
-    exprs = [exact_constants(sp.sympify(e)) for e in exprs]
-    constants = {i: ctx.scalar(Fraction(int(e.p), int(e.q)))
-                 for i, e in enumerate(exprs) if e.is_Rational}
+    exprs, symbols = tuple(exprs), tuple(symbols)
     variants: dict[bool, Callable] = {}
+    constants = None
 
     def variant(grid: bool) -> Callable:
         if grid not in variants:
-            variants[grid] = sp.lambdify([list(symbols)], exprs, cse=True,
-                                         modules=ctx.lambdify_modules(grid=grid))
+            variants[grid] = compiled_code(exprs, symbols, ctx.lambdify_modules(grid=grid))
         return variants[grid]
 
     def evaluate(x):
+        nonlocal constants
         grid = np.ndim(x) > 1
         if grid:
             values = variant(True)(x)
@@ -73,7 +88,50 @@ def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) ->
             except (ValueError, OverflowError, ZeroDivisionError):
                 with np.errstate(all="ignore"):
                     values = variant(True)(x)
+        if constants is None:
+            constants = {i: ctx.scalar(q) for i, q in _rational_entries(exprs).items()}
         for i, c in constants.items():
             values[i] = c
+        if grid:  # constant entries fill the grid, so that entries stack into one array
+            shape = np.shape(x)[1:]
+            values = [v if np.shape(v) == shape else np.full(shape, v) for v in values]
         return values
     return evaluate
+
+
+def _rational_entries(exprs: tuple) -> dict[int, Fraction]:
+    """{index: value} of the entries of ``exprs`` that are rational constants (returned exactly)."""
+    out = {}
+    for i, e in enumerate(exprs):
+        if isinstance(e, (sp.Rational, sp.Float)):  # sympy folds every other constant of these
+            e = exact_constants(e)
+            out[i] = Fraction(int(e.p), int(e.q))
+    return out
+
+
+def _modules_signature(modules) -> tuple:
+    """What the generated code depends on in ``modules``: module names as given, and for a
+    namespace a context supplies, the names only (their values are bound per context)."""
+    return tuple(("names", tuple(sorted(m))) if isinstance(m, dict) else m for m in modules)
+
+
+def compiled_code(exprs: tuple, symbols: tuple, modules) -> Callable:
+    """``sp.lambdify([symbols], exprs, cse=True, modules=modules)``, generated once per expressions,
+    variables and module signature; a hit is rebound to the namespaces in ``modules``."""
+    key = (exprs, symbols, _modules_signature(modules))
+    fn = _code_cache.get(key)
+    if fn is None:
+        processed = [exact_constants(sp.sympify(e)) for e in exprs]
+        fn = sp.lambdify([list(symbols)], processed, cse=True, modules=modules)
+        _code_cache[key] = fn
+        while len(_code_cache) > CODE_CACHE_SIZE:
+            _code_cache.popitem(last=False)
+        return fn
+    _code_cache.move_to_end(key)
+    own = [m for m in modules if isinstance(m, dict)]
+    if not own:
+        return fn
+    namespace = dict(fn.__globals__)
+    for m in reversed(own):  # the first namespace wins, as in lambdify
+        namespace.update(m)
+    return types.FunctionType(fn.__code__, namespace, fn.__name__, fn.__defaults__, fn.__closure__)

@@ -186,6 +186,9 @@ class SympyObjective(Objective):
     def _fn(self, key, ctx):
         """``fn(x) -> flat list`` of the values of ``_exprs(key)``: compiled straight-line code where
         the context allows it, else the interpreter run at the context's precision."""
+        last = self._compiled.get(id(ctx))
+        if last is not None and last["ctx"] is ctx and key in last:  # the common case: no bookkeeping
+            return last[key]
         cache = self._compiled.setdefault(id(ctx), {"ctx": ctx})
         if cache["ctx"] is not ctx:  # an id reused by a new context after the old one was freed
             cache = self._compiled[id(ctx)] = {"ctx": ctx}
