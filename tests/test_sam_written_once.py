@@ -35,11 +35,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "a point at distance rho from x* on the ray to a critical point (geometry, not a gradient)",
     ("verify/nn/train.py", "theta = theta - lr * buf"):
         "the batched torch trainer keeps its in-place loop for speed; its SAM point is sam.perturbed_rows",
-    ("theorems/thm_3_1.py", "return ctx.eye(obj.dim) + rho * sam.du_matrix(obj, y, ctx)"): PARALLEL,
-    ("theorems/thm_3_1.py", "return y + rho * sam.unit_gradient(obj, y, ctx) - x"): PARALLEL,
-    ("theorems/thm_3_1.py", "r_h = x_h + rho * gr_h.u - x_star"): PARALLEL,
-    ("theorems/thm_3_1.py", "A_h = ctx.eye(d) + rho * sam.du_matrix(obj, x_h, ctx, gr_h)"): PARALLEL,
-    ("theorems/thm_3_1.py", "yp = y + rho * gr.u"): PARALLEL,
     ("theorems/refutations.py", "return ctx.eye(obj.dim) + rho * sam.sym_du(obj, X, ctx)"): PARALLEL,
     ("theorems/refutations.py", "jac = lambda Y: mp.eye(obj.dim) + rho * sam.du_matrix(obj, Y, mp)  # noqa: E731"):
         PARALLEL,
