@@ -38,7 +38,7 @@ from verify.core.claims import boolean
 from verify.core.results import Certificate
 from verify.ctx import get_context
 
-from .kim_thm2 import _ou
+from .kim_thm2 import _ou, kim_drift
 
 THEOREM = "Kim et al. Thm 3"
 TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
@@ -51,7 +51,7 @@ ETA, T = 0.01, 0.5
 
 def constants(lam, rho, eta, t, c2_reading: str = "statement") -> dict:
     """C1..C4 of Theorem 3; ``c2_reading`` 'statement' (eta / t) or 'proof' (t / eta)."""
-    kappa = lam * (1 + rho * lam) ** 2
+    kappa = kim_drift(lam, rho)
     return {"C1": eta ** 2 * abs(lam) / 2, "C2": eta / t if c2_reading == "statement" else t / eta,
             "C3": eta * abs(lam) / (2 * kappa) if kappa else float("inf"), "C4": 2 * kappa * t}
 
