@@ -154,9 +154,11 @@ def excluded(bh: BranchHull, box, eps, ctx) -> str | None:
     return None
 
 
-def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes: int = 400_000) -> dict:
+def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes: int = 400_000,
+          keep: list | None = None) -> dict:
     """Bisect [-3/5, 3/5] x [rho_min, rho_lo] x [-16/5, 16/5] until every box is excluded; stops at the
-    first box narrower than MIN_WIDTH that is not (status 'undecided') or after max_boxes."""
+    first box narrower than MIN_WIDTH that is not (status 'undecided') or after max_boxes. ``keep``
+    collects (box, reason) of every excluded box (for the tests' independent re-check)."""
     stack = [((-S_END, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF))]
     counts = {"cross": 0, "dot": 0, "f<eps": 0}
     n = 0
@@ -167,6 +169,8 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
             why = excluded(bh, box, eps, ctx)
             if why:
                 counts[why] += 1
+                if keep is not None:
+                    keep.append((box, why))
                 continue
             widths = [iv[1] - iv[0] for iv in box]
             if max(widths) < MIN_WIDTH or n >= max_boxes:
