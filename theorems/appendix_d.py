@@ -37,7 +37,7 @@ from collections import Counter
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
-from verify.core.results import Certificate
+from verify.core.results import Certificate, sampled_evidence
 
 from . import thm_3_1 as t31
 from . import thm_3_2 as t32
@@ -204,7 +204,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                  "of Theorem 3.2 hold on this example.",
                  f"The example is only C^1 (Hessian jumps up to {hj:.3g} across {SEAMS_TEXT}); Theorems 3.1 "
                  "and 3.2 assume real-analytic f, so neither applies as stated. The curve structure is "
-                 "verified here directly (Theorem 3.1's continuation off the seams).")
+                 "verified here directly (Theorem 3.1's continuation off the seams).", sampled_evidence(ctx))
     # 2. the minimizer set
     fmin, on = min_f_off_arc(ctx, n=81 if quick else 201)
     cert.add(compare("arc_is_minimal", "f = 0 on the arc x = -1.55 cos(y/1.5), |y| <= 0.6 (largest |f| on "
@@ -271,7 +271,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                          f"maximizer is {regimes[r][2]:.4g} but near the minimizer arc it is "
                          f"{regimes[r][3]:.4g} (grid argmin at ({regimes[r][0][0]:.2f}, "
                          f"{regimes[r][0][1]:.2f}), value {regimes[r][1]:.4g}, just past the arc's end "
-                         "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.")
+                         "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.", "sampled")  # a float64 grid
     # 5. the conditions of Theorem 3.2 and attraction
     conds = [ctx.to_float(t32.paper_condition(obj, y, RHO, ctx)) for y in H.points]
     cert.objects["1 + rho lambda_min(Sym Du) along the curve"] = f"[{min(conds):.6g}, {max(conds):.6g}]"
@@ -288,7 +288,8 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                      f"|t| <= 0.55): negative everywhere. At x_h = {t32._pt(ctx, x_h)} the level set's "
                      f"tangential t^T Du t = {kap:.4g} <= -1/rho = {-1 / RHO:.4g}, as forced for a "
                      "Theorem 2.1 point. "
-                     "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)")
+                     "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)",
+                     sampled_evidence(ctx))
     ex = [t32.exact_criterion(obj, y, RHO, None, ctx, 1, H.tangent(k)) for k, y in enumerate(H.points)]
     mus = [m[0] for e in ex for m in e.mu]
     cert.objects["exact normal eigenvalue mu along the curve"] = f"[{min(mus):.6g}, {max(mus):.6g}]"

@@ -47,6 +47,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from verify import sam, zoo
+from verify.core.operators import SamPoint
 from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
 from verify.rigorous.krawczyk import (INTERVAL_FAILURES, excludes_zero, krawczyk, mid_floats,
@@ -69,8 +70,9 @@ CONDITION_STATEMENT = ("The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)
 
 # -- the Rayleigh bound ---------------------------------------------------------------------------------
 def condition_matrix(obj, X, rho, ctx):
-    """I + rho Sym Du(y), enclosed over the box X (Arb)."""
-    return ctx.eye(obj.dim) + rho * sam.sym_du(obj, X, ctx)
+    """I + rho Sym Du(y) = Sym(I + rho Du), enclosed over the box X (Arb)."""
+    A = SamPoint(obj, X, rho, ctx).I_plus_rho_Du.dense()
+    return (A + A.T) / 2
 
 
 def rayleigh_decision(obj, X, rho, ctx) -> dict:
@@ -197,9 +199,7 @@ def circle_arc(radius_sq):
 
 def _curve_point(obj, arc, s: float, rho, guess, mp):
     """y(s) with y + rho u(y) = x*(s), by mpmath Newton (a centre only; the proof is Krawczyk's)."""
-    xs = arc(mp.scalar(s), mp)
-    res = lambda y: sam.perturbed_point(obj, y, rho, mp) - xs  # noqa: E731
-    jac = lambda Y: mp.eye(obj.dim) + rho * sam.du_matrix(obj, Y, mp)  # noqa: E731
+    res, jac = ph._G(obj, rho, arc(mp.scalar(s), mp), mp)
     return [float(v) for v in newton(res, jac, mp.vector(guess), mp, what="curve point").x]
 
 
@@ -224,9 +224,7 @@ def curve_box(obj, arc, s_lo: Fraction, s_hi: Fraction, rho_q: Fraction, ctx, mp
             out["minimizers"] = on_minimizers(s_lo, s_hi, xs, ctx) if on_minimizers else True
             out["grad_index"] = excludes_zero(obj.grad(X, ctx))
             out["smooth"] = smooth_near(obj, [X], ctx)
-            kr = krawczyk(lambda y: sam.perturbed_point(obj, y, rho, ctx) - xs,
-                          lambda Y: ctx.eye(obj.dim) + rho * sam.du_matrix(obj, Y, ctx),
-                          ctx.vector(c), r, ctx)
+            kr = krawczyk(*ph._G(obj, rho, xs, ctx), ctx.vector(c), r, ctx)
         except INTERVAL_FAILURES as exc:
             out["status"], out["reason"] = "unknown", f"interval evaluation failed: {exc}"
             return out

@@ -29,6 +29,15 @@ class Verdict(str, enum.Enum):
 RELATIONS = ("<", "<=", ">", ">=", "==", "!=")
 EVIDENCE_LEVELS = ("sampled", "high-precision", "PROVED")
 
+
+
+def sampled_evidence(ctx) -> str:
+    """The evidence level of a finding decided by evaluating at sample points in ``ctx``: many-digit
+    arithmetic (mpmath, Arb at points) gives 'high-precision', float64 / torch 'sampled'; 'PROVED'
+    needs an interval certificate over the whole set (theorems/refutations.py)."""
+    return "high-precision" if ctx.name in ("mpmath", "arb") else "sampled"
+
+
 # Callables told about every certificate that finishes; the pytest plugin uses this to put the
 # certificates a test run actually checked into the report written with ``--sam-report``.
 FINISH_LISTENERS: list = []
