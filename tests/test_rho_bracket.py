@@ -149,3 +149,15 @@ def test_shifted_down_bracket_does_not_certify():
     cert = B.certify_bracket("1.87", "1.89", expected=False)
     assert not cert.passed and cert.claim("exists_at_hi").verdict.value != "proved"
     assert cert.claim("none_below").verdict.value == "proved"
+
+
+# -- generated negatives: a lower end above rho* is never proved --------------------------------------------
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+
+@settings(max_examples=6, deadline=None)
+@given(rho_lo=hs.fractions(min_value=Fraction(1902, 1000), max_value=Fraction(14, 5), max_denominator=997),
+       rho_min=hs.fractions(min_value=Fraction(1, 4), max_value=Fraction(18, 10), max_denominator=97))
+def test_generated_lower_ends_above_the_threshold_are_not_proved(rho_lo, rho_min):
+    res = B.cover(B.BranchHull(OBJ), rho_min, rho_lo, Fraction(1, 1000), _arb(), max_boxes=40_000)
+    assert res["status"] == "undecided"

@@ -77,3 +77,34 @@ def test_thm3_constants_rechecked():
 def test_controls_fail_as_claims(make):
     cert = make()
     assert cert.claims[0].verdict.value == "fail"
+
+
+# -- generated negatives: never a false PROVED ------------------------------------------------------------
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+_q = hs.fractions(min_value=Fraction(1, 50), max_value=5, max_denominator=97)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lam=_q, rho=_q, eta=_q, t=_q, neg=hs.booleans())
+def test_generated_agreements_are_never_proved(lam, rho, eta, t, neg):
+    lam = -lam if neg else lam
+    for cert in (RR.refute_drift(lam=lam, rho=Fraction(0), expected=False),
+                 RR.refute_cor1(lam=lam, rho=Fraction(0), expected=False),
+                 RR.refute_c2(eta=eta, t=eta, expected=False),
+                 RR.refute_signs(lam=abs(lam), rho=rho, expected=False),
+                 RR.refute_rho_monotone(lam=-abs(lam), rho=rho / (abs(lam) * (1 + rho)), expected=False)):
+        assert cert.claims[0].verdict.value != "proved", str(cert)
+
+
+@settings(max_examples=25, deadline=None)
+@given(lam=_q, rho=_q)
+def test_generated_disagreements_match_mpmath(lam, rho):
+    """Where the drift certificate proves a disagreement, mpmath at 60 digits sees the same sign."""
+    lam = -lam
+    cert = RR.refute_drift(lam=lam, rho=rho)
+    with mpmath.workdps(DPS):
+        stated = lam * (1 + rho * lam) ** 2          # exact Fraction
+        diff = mpmath.mpf(stated.numerator) / stated.denominator - _usam_drift_mp(lam, rho)
+    proved = cert.claims[0].verdict.value == "proved"
+    assert proved == (diff != 0)
