@@ -64,10 +64,13 @@ def _certificate(title, example, statement, expected) -> tuple[Certificate, obje
     return cert, ctx
 
 
-def _decide(cert, ctx, cid, text, diff, finding, evidence) -> None:
-    """PROVED when the enclosure (or the exact value) of ``diff`` excludes 0; FAIL when it is exactly
-    0; else UNDECIDED. A proof records the PROVED finding."""
-    d = ctx.scalar(diff)
+def _decide(cert, ctx, cid, text, sides: dict, finding, evidence) -> None:
+    """Record the two sides (stated, exact; by name) and decide stated - exact != 0: PROVED when its
+    enclosure (or exact value) excludes 0, FAIL when it is exactly 0, else UNDECIDED. A proof
+    records the PROVED finding."""
+    (_, stated), (_, exact) = sides.items()
+    cert.objects.update({k: str(v) if isinstance(v, Fraction) else ctx.to_str(v) for k, v in sides.items()})
+    d = ctx.scalar(stated - exact) if isinstance(stated, Fraction) else stated - exact
     verdict = (Verdict.PROVED if (d > 0 or d < 0) else
                Verdict.FAIL if (d.is_exact() and d == 0) else Verdict.UNDECIDED)
     cert.add(ph._claim(cid, text, ctx.to_str(d), "!=", "0", verdict, ctx.name, ctx.precision_label))
@@ -94,10 +97,9 @@ def refute_drift(lam=LAM, rho=RHO, expected: bool = True, example: str = "") -> 
     with ctx.working():
         exact = usam_drift(lam, rho, ctx)
         stated = kim_drift(ctx.scalar(lam), ctx.scalar(rho))
-        cert.objects.update({"stated drift lambda (1 + rho lambda)^2": ctx.to_str(stated),
-                             "USAM drift d/dw grad f(w + rho grad f(w))": ctx.to_str(exact)})
         _decide(cert, ctx, "drift_differs", "stated drift - USAM drift (Arb enclosure excludes 0)",
-                stated - exact, DRIFT_FINDING,
+                {"stated drift lambda (1 + rho lambda)^2": stated,
+                 "USAM drift d/dw grad f(w + rho grad f(w))": exact}, DRIFT_FINDING,
                 f"Decided in Arb at lambda = {lam}, rho = {rho}: (15)'s drift lambda (1 + rho lambda)^2 = "
                 f"{ctx.to_str(stated)}, the USAM step's d/dw grad f(w + rho grad f(w)) = "
                 f"{ctx.to_str(exact)} (= lambda (1 + rho lambda)); the difference excludes 0.")
@@ -114,9 +116,8 @@ def refute_cor1(lam=LAM, rho=RHO, eta=ETA, batch=B, expected: bool = True, examp
         stated = ctx.scalar(cor1_leading(lam, rho, eta, batch, 1))
         # the OU variance is eta |lam| / B (t - kappa t^2 + O(t^3)); SGD's kappa is lam
         exact = ctx.scalar(eta * abs(lam) / batch) * (usam_drift(lam, rho, ctx) - ctx.scalar(lam))
-        cert.objects.update({"(16) t^2 coefficient": ctx.to_str(stated), "exact t^2 coefficient": ctx.to_str(exact)})
         _decide(cert, ctx, "cor1_coefficient_differs", "(16)'s t^2 coefficient - the exact one (excludes 0)",
-                stated - exact, COR1_FINDING,
+                {"(16) t^2 coefficient": stated, "exact t^2 coefficient": exact}, COR1_FINDING,
                 f"Decided in Arb at lambda = {lam}, rho = {rho}, eta = {eta}, B = {batch}: (16) gives the "
                 f"t^2 coefficient {ctx.to_str(stated)}; the OU variances with the USAM drift give "
                 f"{ctx.to_str(exact)} = eta |lambda|^3 rho / B, half of it.")
@@ -129,9 +130,8 @@ def refute_c2(eta=ETA, t=T, expected: bool = True, example: str = "") -> Certifi
                              "the statement's C2 = eta / t differs from the proof's t / eta", expected)
     stated = kim_thm3.constants(LAM, RHO, eta, t)["C2"]
     proof = kim_thm3.constants(LAM, RHO, eta, t, "proof")["C2"]
-    cert.objects.update({"C2 (statement)": str(stated), "C2 (proof)": str(proof)})
-    _decide(cert, ctx, "c2_differs", "statement's C2 - proof's C2 (exact rationals)", stated - proof,
-            C2_FINDING, f"Exact at eta = {eta}, t = {t}: the statement's C2 = eta / t = {stated}, the "
+    _decide(cert, ctx, "c2_differs", "statement's C2 - proof's C2 (exact rationals)",
+            {"C2 (statement)": stated, "C2 (proof)": proof}, C2_FINDING, f"Exact at eta = {eta}, t = {t}: the statement's C2 = eta / t = {stated}, the "
                         f"proof's exponent gives C2 = t / eta = {proof}.")
     return cert.finish()
 
