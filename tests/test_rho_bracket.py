@@ -121,6 +121,21 @@ def test_existence_at_rho_hi_rechecked_by_newton():
     assert abs(float(OBJ.value(xs, mp))) < 1e-50 and float(mp.norm(OBJ.grad(y, mp))) > 1e-3
 
 
+def test_axis_existence_rechecked_by_mpmath():
+    """Every rho in [1.93, 2.8]: y = (rho - 1.55, 0) sent by one SAM perturbation onto x*(0) (60
+    digits, at 25 values of rho), with grad f(y) != 0; the range may not start below the axis
+    threshold ~ 1.92642 (control)."""
+    ok, why = B.axis_existence(Fraction(193, 100), Fraction(14, 5), _arb())
+    assert ok, why
+    for k in range(25):
+        rho = Fraction(193, 100) + (Fraction(14, 5) - Fraction(193, 100)) * k / 24
+        y = mp.vector([mp.scalar(rho - Fraction(31, 20)), mp.scalar(0)])
+        landing = sam.perturbed_point(OBJ, y, mp.scalar(rho), mp)
+        assert float(mp.norm(landing - mp.vector([mp.scalar(Fraction(-31, 20)), mp.scalar(0)]))) < 1e-50
+        assert float(OBJ.grad(y, mp)[0]) < 0
+    assert not B.axis_existence(Fraction(192, 100), Fraction(14, 5), _arb())[0]
+
+
 def test_no_existence_below_the_threshold():
     assert not B._existence_proved(B.exists_at(Fraction(189, 100), _arb()))
 
@@ -141,7 +156,7 @@ def test_bad_input_is_refused():
 def test_bracket_is_proved():
     cert = B.certify_bracket()
     assert cert.passed, str(cert)
-    assert [c.verdict.value for c in cert.claims] == ["proved"] * 3
+    assert [c.verdict.value for c in cert.claims] == ["proved"] * 4
 
 
 @pytest.mark.slow

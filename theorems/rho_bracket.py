@@ -28,8 +28,11 @@ sympy here), so at a seam point grad f equals each adjacent branch formula's gra
 
 Above rho_hi (existence). At rho_hi, Krawczyk on G(y) = y + rho u(y) - x*(3/5) (x*(3/5) enclosed)
 proves a box with exactly one y, with grad f != 0 on it and x*(3/5) a global minimizer: a
-hallucinated minimizer exists at rho_hi (:func:`theorems.refutations.curve_box`). The proof is at
-the single value rho_hi; the Appendix D curve at rho = 2.8 is proved in :mod:`theorems.refutations`.
+hallucinated minimizer exists at rho_hi (:func:`theorems.refutations.curve_box`). That proof is at
+the single value rho_hi (Krawczyk over a rho interval fails near rho*, where Du ~ 1/dist to the
+maximizer varies too fast). For every rho in [1.93, 2.8] existence is proved on the symmetry axis
+(:func:`axis_existence`): y = (rho - 1.55, 0) lands on x*(0); 1.93 is just above the axis threshold
+|x*(0) - maximizer| ~ 1.92642, so (1.91, 1.93) is covered at rho_hi only.
 
 Negative controls: a bracket with the ends swapped (or shifted past rho*) must not certify: the cover
 meets a box it cannot decide, and the existence proof fails below rho*.
@@ -57,6 +60,7 @@ TITLE = "Appendix D's rho threshold in a bracket proved in Arb: none below, one 
 ORDER = 4.15
 DPS = 30
 RHO_LO, RHO_HI, RHO_MIN, EPS = "1.89", "1.91", "1/4", "1/1000"
+RHO_AXIS, RHO_TOP = "1.93", "2.8"     # existence for every rho in [RHO_AXIS, RHO_TOP], on the axis
 S_END = Fraction(3, 5)
 T_HALF = Fraction(16, 5)              # t in [-16/5, 16/5] covers the circle (32/5 > 2 pi)
 MIN_WIDTH = Fraction(1, 2 ** 14)     # a box narrower than this in every direction stops the cover
@@ -209,6 +213,27 @@ def exists_at(rho_hi: Fraction, ctx) -> dict:
                 "smooth": (None, ""), "minimizers": None}
 
 
+def axis_existence(rho_a: Fraction, rho_b: Fraction, ctx, n: int = 64) -> tuple[bool, str]:
+    """For every rho in [rho_a, rho_b], y = (rho - 31/20, 0) is a hallucinated minimizer: on the axis
+    f_y = 0 (f is mirror symmetric in y) and f_x < 0 on [rho_a - 31/20, rho_b - 31/20] x {0} (n
+    interval boxes, right of the maximizer), so u(y) = (-1, 0) and y + rho u(y) = x*(0) = (-31/20, 0),
+    a point of argmin f: f_SAM(y) = min f, with grad f(y) != 0."""
+    a, b = rho_a - Fraction(31, 20), rho_b - Fraction(31, 20)
+    cuts = [a + (b - a) * k / n for k in range(n + 1)]
+    obj = zoo.get("appendix_d").objective
+    worst = None
+    with ctx.working():
+        for lo, hi in zip(cuts, cuts[1:]):
+            try:
+                fx = obj.grad(ctx.vector([ctx.ball((lo + hi) / 2, (hi - lo) / 2), ctx.scalar(0)]), ctx)[0]
+            except INTERVAL_FAILURES as exc:
+                return False, f"f_x not enclosed on [{lo}, {hi}] x {{0}}: {exc}"
+            if not fx < 0:
+                return False, f"f_x < 0 not proved on [{float(lo):.6g}, {float(hi):.6g}] x {{0}}: {fx}"
+            worst = fx.upper() if worst is None else max(worst, fx.upper())
+    return True, f"f_x <= {float(worst):.4g} < 0 on [{float(a):.6g}, {float(b):.6g}] x {{0}} ({n} boxes)"
+
+
 def _existence_proved(ex: dict) -> bool:
     kr = ex.get("krawczyk")
     return bool(kr is not None and kr.unique and ex.get("grad_index") is not None
@@ -216,7 +241,8 @@ def _existence_proved(ex: dict) -> bool:
 
 
 # -- the certificate ---------------------------------------------------------------------------------------
-def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, expected: bool = True,
+def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, rho_axis=RHO_AXIS,
+                    rho_top=RHO_TOP, expected: bool = True,
                     example: str = "", max_boxes: int = 400_000) -> Certificate:
     lo, hi, rmin, eps_q = (to_fraction(v, k) for v, k in ((rho_lo, "rho_lo"), (rho_hi, "rho_hi"),
                                                            (rho_min, "rho_min"), (eps, "eps")))
@@ -259,6 +285,12 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, e
                       "x*(3/5) in argmin f and grad f != 0 on it (Krawczyk)",
                       "proved" if ok else "not proved", "==", "proved",
                       Verdict.PROVED if ok else Verdict.UNDECIDED, P, ex.get("reason", "")))
+    ra, rt = to_fraction(rho_axis, "rho_axis"), to_fraction(rho_top, "rho_top")
+    on_axis, why = axis_existence(ra, rt, ctx) if mirror else (False, "needs the mirror symmetry")
+    cert.add(R._claim("exists_on_axis", f"for every rho in [{ra}, {rt}] the point y = (rho - 1.55, 0) is a "
+                      "hallucinated minimizer (y + rho u(y) = x*(0), grad f(y) != 0)",
+                      "proved" if on_axis else "not proved", "==", "proved",
+                      Verdict.PROVED if on_axis else Verdict.UNDECIDED, P, why))
     cert.add(R._claim("ordered", "rho_lo < rho_hi", str(lo), "<", str(hi),
                       Verdict.PROVED if lo < hi else Verdict.FAIL, P))
     if cert.passed:
