@@ -1,7 +1,8 @@
 """Time per proved refutation (issue 16; goal: each certificate under 30 s on 2 cores).
 
 Usage: ``python benchmarks/bench_refutations.py [--repeat N]``. Runs every certificate of
-:mod:`theorems.refutations` (the PROVED refutations and their negative controls) N times and prints
+:mod:`theorems.refutations`, :mod:`theorems.rho_bracket` and :mod:`theorems.rival_refutations` (the
+PROVED refutations and their negative controls) N times and prints
 its verdict, the median wall time and its ratio to the 30 s goal, plus the load average at the
 start, since on a shared machine the times scale with the load.
 """
@@ -13,6 +14,8 @@ import statistics
 import time
 
 from theorems import refutations as R
+from theorems import rho_bracket as B
+from theorems import rival_refutations as RR
 
 GOAL_S = 30.0
 
@@ -24,6 +27,13 @@ def certificates():
     out.append(("control: circle_max curve, 128 boxes", lambda: R.curve_controls()[0]))
     out.append(("descent inequality, circle_max", R.refute_descent))
     out.append(("control: descent with L_SAM", lambda: R.descent_controls()[0]))
+    out.append(("appendix_d rho bracket [1.89, 1.91]", B.certify_bracket))
+    out += [(f"control: {c}", lambda c=c: B.certify_bracket(*c, expected=False))
+            for c in ((B.RHO_HI, B.RHO_LO), ("1.905", "1.93"), ("1.87", "1.89"))]
+    out += [(f"rival closed form: {name}", fn) for name, fn in (
+        ("Kim (15) drift", RR.refute_drift), ("Kim Cor 1 coefficient", RR.refute_cor1),
+        ("Kim Thm 3 C2", RR.refute_c2), ("Kim Thm 3 signs", RR.refute_signs),
+        ("Kim Thm 3 rho", RR.refute_rho_monotone))]
     return out
 
 

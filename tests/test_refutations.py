@@ -132,7 +132,7 @@ def curve(request):
 def test_appendix_d_curve_is_a_proved_refutation(curve):
     assert _proved(curve), str(curve)
     assert (curve.findings[0].source, curve.findings[0].statement) == R.APPENDIX_D_FINDING
-    assert len(curve.boxes) == curve.objects["boxes"]
+    assert len(curve.artifacts["boxes"]) == curve.objects["boxes"]
     assert all(h.met for h in curve.hypotheses)
 
 
@@ -140,7 +140,7 @@ def test_appendix_d_curve_rechecked_by_mpmath(curve):
     obj = zoo.get("appendix_d").objective
     rho = mp.scalar(Fraction(14, 5))
     guess = None
-    for box in curve.boxes:
+    for box in curve.artifacts["boxes"]:
         lo, hi = box["s"]
         for s in (lo, (lo + hi) / 2, hi):
             xs = R.appendix_d_arc(mp.scalar(s), mp)
@@ -257,3 +257,24 @@ def test_zero_false_proved_over_generated_negatives():
             dec = R.rayleigh_decision(obj, ctx.box([float(v) for v in y], radius), ctx.scalar(rho), ctx)
             assert dec["status"] != "fails", (obj.name, y, rho, dec)
     assert checked >= 16
+
+
+# -- evidence levels of the sampled findings ------------------------------------------------------------
+def test_sampled_evidence_follows_the_arithmetic():
+    from verify.core.results import sampled_evidence
+    assert sampled_evidence(get_context("float64")) == "sampled"
+    assert sampled_evidence(get_context("mpmath", dps=30)) == "high-precision"
+
+
+@pytest.mark.parametrize("module", ["thm_3_2", "appendix_d", "rho_threshold", "rival_refutations", "refutations"])
+def test_every_finding_names_its_evidence_level(module):
+    """Each cert.finding(...) call passes a fourth argument (the level): source inspection, since
+    most findings appear only on the slow examples."""
+    import ast
+    import pathlib
+    tree = ast.parse(pathlib.Path(f"theorems/{module}.py").read_text())
+    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "finding"]
+    assert calls
+    for c in calls:
+        given = sum(2 if isinstance(a, ast.Starred) else 1 for a in c.args) + len(c.keywords)
+        assert given >= 4, f"{module}.py line {c.lineno}: a finding without an evidence level"

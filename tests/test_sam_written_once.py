@@ -27,7 +27,6 @@ SCANNED = ("verify", "theorems")
 CORE = ("verify", "core")
 UNIT_NAMES = {"u", "unit_gradient", "grad", "du_matrix", "sym_du"}
 STEP_NAMES = ("eta", "lr", "step_size")
-PARALLEL = "migrated by parallel branch"
 
 # (path relative to the repository, text of the flagged line) -> why it may stay
 ALLOWED: dict[tuple[str, str], str] = {
@@ -35,10 +34,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "a point at distance rho from x* on the ray to a critical point (geometry, not a gradient)",
     ("verify/nn/train.py", "theta = theta - lr * buf"):
         "the batched torch trainer keeps its in-place loop for speed; its SAM point is sam.perturbed_rows",
-    ("theorems/refutations.py", "return ctx.eye(obj.dim) + rho * sam.sym_du(obj, X, ctx)"): PARALLEL,
-    ("theorems/refutations.py", "jac = lambda Y: mp.eye(obj.dim) + rho * sam.du_matrix(obj, Y, mp)  # noqa: E731"):
-        PARALLEL,
-    ("theorems/refutations.py", "lambda Y: ctx.eye(obj.dim) + rho * sam.du_matrix(obj, Y, ctx),"): PARALLEL,
 }
 
 

@@ -39,7 +39,7 @@ from verify.core.claims import boolean, compare
 from verify.core.operators import SamPoint
 from verify.core.display import point_text
 from verify.ctx import get_context
-from verify.core.results import Certificate
+from verify.core.results import Certificate, sampled_evidence
 
 from . import thm_3_1 as t31
 from . import thm_3_2 as t32
@@ -206,7 +206,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                  "of Theorem 3.2 hold on this example.",
                  f"The example is only C^1 (Hessian jumps up to {hj:.3g} across {SEAMS_TEXT}); Theorems 3.1 "
                  "and 3.2 assume real-analytic f, so neither applies as stated. The curve structure is "
-                 "verified here directly (Theorem 3.1's continuation off the seams).")
+                 "verified here directly (Theorem 3.1's continuation off the seams).", sampled_evidence(ctx))
     # 2. the minimizer set
     fmin, on = min_f_off_arc(ctx, n=81 if quick else 201)
     cert.add(compare("arc_is_minimal", "f = 0 on the arc x = -1.55 cos(y/1.5), |y| <= 0.6 (largest |f| on "
@@ -273,7 +273,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                          f"maximizer is {regimes[r][2]:.4g} but near the minimizer arc it is "
                          f"{regimes[r][3]:.4g} (grid argmin at ({regimes[r][0][0]:.2f}, "
                          f"{regimes[r][0][1]:.2f}), value {regimes[r][1]:.4g}, just past the arc's end "
-                         "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.")
+                         "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.", "sampled")  # a float64 grid
     # 5. the conditions of Theorem 3.2 and attraction
     conds = [ctx.to_float(t32.paper_condition(obj, y, RHO, ctx)) for y in H.points]
     cert.objects["1 + rho lambda_min(Sym Du) along the curve"] = f"[{min(conds):.6g}, {max(conds):.6g}]"
@@ -290,7 +290,8 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                      f"|t| <= 0.55): negative everywhere. At x_h = {point_text(ctx, x_h)} the level set's "
                      f"tangential t^T Du t = {kap:.4g} <= -1/rho = {-1 / RHO:.4g}, as forced for a "
                      "Theorem 2.1 point. "
-                     "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)")
+                     "(Attraction is real, but it follows from the exact criterion, not from Theorem 3.2.)",
+                     sampled_evidence(ctx))
     ex = [t32.exact_criterion(obj, y, RHO, None, ctx, 1, H.tangent(k)) for k, y in enumerate(H.points)]
     mus = [m[0] for e in ex for m in e.mu]
     cert.objects["exact normal eigenvalue mu along the curve"] = f"[{min(mus):.6g}, {max(mus):.6g}]"
@@ -399,7 +400,7 @@ def certificate_zeros(ctx, quick=False, H=None, figdir=None) -> Certificate:
     cert.add(boolean("classified", "every SAM end point is classified", sum(sam_k.values()) == n * n, ctx))
     cert.objects["note"] = ("runs that reach no zero within the budget are listed by where they are still "
                             "moving; zeros are classified by where x+ lands")
-    cert.paths = {lab: out[lab][2] for lab in out}
+    cert.artifacts["paths"] = {lab: out[lab][2] for lab in out}
     return cert.finish()
 
 
@@ -430,7 +431,7 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
     xm = [float(v) for v in maximizer(ctx)]
     n = 81 if quick else 181
     marks = {"maximizer": {"points": np.array([xm]), "marker": "^", "color": "#ff7f0e", "s": 70}}
-    paths = cz.paths
+    paths = cz.artifacts["paths"]
     trajs = {"SAM": paths["SAM"][0], "switching": paths["switching (GD for 10%, then SAM)"][0]}
     name = FG.landscape_figure(obj, RHO, figdir / "appendix_d_fig1.png", box=BOX, n=n,
                                marks=marks, curves={"minimizer arc": arc, "hallucinated curve (traced)": Hpts},

@@ -69,9 +69,14 @@ SEED = 20230115
 _ou = st.ou_variance  # the OU variance lives in the engine (Theorem 3 uses it too)
 
 
+def kim_drift(lam, rho):
+    """The drift of Kim et al. (15): lambda (1 + rho lambda)^2 (any numbers: floats, Fractions, balls)."""
+    return lam * (1 + rho * lam) ** 2
+
+
 def kim_variance(lam, rho, eta, B, t):
     """Kim et al. (15): drift lambda (1 + rho lambda)^2."""
-    return _ou(lam, lam * (1 + rho * lam) ** 2, eta, B, t)
+    return _ou(lam, kim_drift(lam, rho), eta, B, t)
 
 
 def ou_variance(lam, rho, eta, B, t):
@@ -97,9 +102,9 @@ FORMULAS = {"Kim (15)": kim_variance, "OU (USAM drift)": ou_variance,
             "discrete chain": discrete_variance}
 
 
-def cor1_leading(lam, rho, eta, B, t, coefficient: float = 2.0):
+def cor1_leading(lam, rho, eta, B, t, coefficient: float = 2):
     """Corollary 1's leading term coefficient * eta t^2 |lam|^3 rho / B (Kim: coefficient 2)."""
-    return coefficient * eta * t ** 2 * np.abs(lam) ** 3 * rho / B
+    return coefficient * eta * t ** 2 * abs(lam) ** 3 * rho / B   # abs: exact for Fractions too
 
 
 # -- simulation -------------------------------------------------------------------------------------

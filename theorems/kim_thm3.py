@@ -39,6 +39,7 @@ from verify.core.results import Certificate
 from verify.ctx import get_context
 from verify.engine import map_tasks
 
+from .kim_thm2 import kim_drift
 
 THEOREM = "Kim et al. Thm 3"
 TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
@@ -51,7 +52,7 @@ ETA, T = 0.01, 0.5
 
 def constants(lam, rho, eta, t, c2_reading: str = "statement") -> dict:
     """C1..C4 of Theorem 3; ``c2_reading`` 'statement' (eta / t) or 'proof' (t / eta)."""
-    kappa = lam * (1 + rho * lam) ** 2
+    kappa = kim_drift(lam, rho)
     return {"C1": eta ** 2 * abs(lam) / 2, "C2": eta / t if c2_reading == "statement" else t / eta,
             "C3": eta * abs(lam) / (2 * kappa) if kappa else float("inf"), "C4": 2 * kappa * t}
 
@@ -62,7 +63,7 @@ def msd17(lam, rho, eta, B, t, gamma, c2_reading: str = "statement"):
     g = 1 - np.asarray(gamma, float)
     # second term C3 (1 - exp(-C4/g)) / (g B) = Theorem 2's form at time t/g, divided by g
     # (one implementation, with its kappa -> 0 limit at rho = -1/lambda)
-    second = st.ou_variance(lam, lam * (1 + rho * lam) ** 2, eta, B, t / g) / g
+    second = st.ou_variance(lam, kim_drift(lam, rho), eta, B, t / g) / g
     return c["C1"] * (-np.expm1(-c["C2"] * g)) ** 2 / (g ** 3 * B) + second
 
 

@@ -95,7 +95,7 @@ def _F(obj, rho, ctx):
             lambda Y: sam.shifted_jacobian(obj, Y, rho, ctx))
 
 
-def _G(obj, rho, xs, ctx):
+def preimage_system(obj, rho, xs, ctx):
     def res(y):
         return sam.perturbed_point(obj, y, rho, ctx) - xs
 
@@ -110,14 +110,14 @@ def _mp_solve(obj, route, x0, rho_q, xs_q, dps, max_iter=60):
     rho = mp.scalar(rho_q)
     x = mp.vector([v if mp.is_native(v) else to_fraction(v) for v in x0])
     if route == "manifold":
-        res, jac = _G(obj, rho, mp.vector(xs_q), mp)
+        res, jac = preimage_system(obj, rho, mp.vector(xs_q), mp)
     else:
         res, jac = _F(obj, rho, mp)
     return newton(res, jac, x, mp, max_iter=max_iter, what=f"{route} Newton").x, mp
 
 
 # -- claims ---------------------------------------------------------------------------------------------
-def _claim(cid, statement, value, relation, bound, verdict, context="arb", precision="", note=""):
+def interval_claim(cid, statement, value, relation, bound, verdict, context="arb", precision="", note=""):
     return Claim(cid, statement, str(value), relation, str(bound), "0", verdict, context, precision,
                  note)
 
@@ -154,7 +154,7 @@ def _attempt(obj, route, c, r, rho, xs, ctx) -> Attempt:
         boxes = [X, Xp] if route == "isolated" else [X]
         d["X_plus"] = Xp
         d["smooth"] = smooth_near(obj, boxes, ctx)
-        res, jac = _F(obj, rho, ctx) if route == "isolated" else _G(obj, rho, xs, ctx)
+        res, jac = _F(obj, rho, ctx) if route == "isolated" else preimage_system(obj, rho, xs, ctx)
         kr = krawczyk(res, jac, c, r, ctx)
     except INTERVAL_FAILURES as exc:
         return Attempt(r, "unknown", f"interval evaluation over X failed: {exc}", d)
@@ -368,18 +368,18 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
     # (a)
     idx = d.get("grad_index")
     if idx is not None:
-        cert.add(_claim("grad_nonzero", f"(a) grad f != 0 on X: component {idx + 1} of its "
+        cert.add(interval_claim("grad_nonzero", f"(a) grad f != 0 on X: component {idx + 1} of its "
                         "enclosure over X excludes 0", _iv(d["grad"][idx]), "!=", "0",
                         Verdict.PROVED, precision=P))
     else:
-        cert.add(_claim("grad_nonzero", "(a) grad f != 0 on X", d.get("grad_error", "enclosure "
+        cert.add(interval_claim("grad_nonzero", "(a) grad f != 0 on X", d.get("grad_error", "enclosure "
                         "contains 0"), "!=", "0", Verdict.UNDECIDED, precision=P))
     # (b)
     kr = d.get("krawczyk")
     name = "F(x) = grad f(x + rho u(x))" if route == "isolated" else "G(y) = y + rho u(y) - x_star"
     if kr is not None:
         v = {"unique": Verdict.PROVED, "none": Verdict.FAIL}.get(kr.status, Verdict.UNDECIDED)
-        cert.add(_claim("krawczyk", f"(b) Krawczyk: K(X) in int X, so {name} has exactly one zero "
+        cert.add(interval_claim("krawczyk", f"(b) Krawczyk: K(X) in int X, so {name} has exactly one zero "
                         "in X", f"max_i |K_i - c_i| / r = {kr.margin:.6g}", "<", "1", v,
                         precision=P, note=kr.reason))
         if kr.K is not None:
@@ -388,7 +388,7 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
         cert.objects["residual_at_centre"] = [ctx.to_str(v) for v in kr.residual] \
             if kr.residual is not None else None
     else:
-        cert.add(_claim("krawczyk", f"(b) Krawczyk on {name}", "not reached", "<", "1",
+        cert.add(interval_claim("krawczyk", f"(b) Krawczyk on {name}", "not reached", "<", "1",
                         Verdict.UNDECIDED, precision=P, note=final.reason))
     # (c) / (g)
     if route == "isolated":
@@ -396,12 +396,12 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
         if pd is not None:
             v = {"positive": Verdict.PROVED, "not_positive": Verdict.FAIL}.get(pd.status,
                                                                              Verdict.UNDECIDED)
-            cert.add(_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X "
+            cert.add(interval_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X "
                             "(least Gershgorin edge of Q^T S Q)", _iv(pd.bound)
                             if pd.bound is not None else "n/a", ">", "0", v, precision=P,
                             note=pd.reason))
         else:
-            cert.add(_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X",
+            cert.add(interval_claim("sam_hessian_pd", "(c) the Hessian of f_SAM is positive definite on X",
                             "not reached", ">", "0", Verdict.UNDECIDED, precision=P,
                             note=final.reason))
     else:
@@ -414,13 +414,13 @@ def _minimality_claims(cert, gmin, ctx, P) -> None:
     enc = ctx.to_str(gmin["enclosure"]) if gmin.get("enclosure") is not None else "not enclosed"
     value = str(gmin["value"]) if gmin["value"] is not None else "not evaluated exactly"
     if L is not None or status != "local":
-        cert.add(_claim("f_lower_bound", f"f >= L on all of R^d ({gmin['method']})",
+        cert.add(interval_claim("f_lower_bound", f"f >= L on all of R^d ({gmin['method']})",
                         "inf f" if L is not None else "no finite lower bound found", ">=",
                         str(L) if L is not None else "-inf", Verdict.PROVED if L is not None
                         else Verdict.UNDECIDED, context="arb / exact rationals", precision=P))
     if status != "local":
         ok = {"proved": Verdict.PROVED, "fails": Verdict.FAIL}.get(status, Verdict.UNDECIDED)
-        cert.add(_claim("x_star_minimum", "f(x_star) = L exactly, so x_star is a global minimizer "
+        cert.add(interval_claim("x_star_minimum", "f(x_star) = L exactly, so x_star is a global minimizer "
                         "of f", value, "==", str(L) if L is not None else "min f (not bounded)", ok,
                         context="sympy (exact)", precision="exact",
                         note=f"{gmin.get('reason', '')}; Arb enclosure of f(x_star): {enc}"))
@@ -428,7 +428,7 @@ def _minimality_claims(cert, gmin, ctx, P) -> None:
     if local is not None:
         v = {"proved": Verdict.PROVED}.get(local["status"], Verdict.UNDECIDED)
         radius = f"2^-{local['radius'].denominator.bit_length() - 1}" if local["radius"] else "none"
-        cert.add(_claim("x_star_local_minimizer", "(g') a box X* around x_star holds exactly one "
+        cert.add(interval_claim("x_star_local_minimizer", "(g') a box X* around x_star holds exactly one "
                         "critical point x*' of f, with Hess f positive definite on X*: a strict "
                         "local minimizer, and (b) holds for every x_star in X*",
                         f"X* radius {radius}", "holds", "strict local minimizer", v, precision=P,
@@ -464,7 +464,7 @@ def tilted_ring_case(rho="3/2", dps=60):
     xs = critical_point(z.objective, z.minimizers[0], mp).x
     rq = to_fraction(rho)
     guess = [xs[0] + mp.scalar(rq), xs[1]]
-    res, jac = _G(z.objective, mp.scalar(rq), xs, mp)
+    res, jac = preimage_system(z.objective, mp.scalar(rq), xs, mp)
     xh = newton(res, jac, mp.vector(guess), mp).x
     return z.objective, [mp.mp.nstr(v, 25) for v in xh], rho
 

@@ -47,6 +47,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from verify import sam, zoo
+from verify.core.operators import SamPoint
 from verify.core.results import Certificate, Claim, Verdict
 from verify.core.solve import newton
 from verify.ctx import get_context, shared_context
@@ -70,8 +71,9 @@ CONDITION_STATEMENT = ("The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)
 
 # -- the Rayleigh bound ---------------------------------------------------------------------------------
 def condition_matrix(obj, X, rho, ctx):
-    """I + rho Sym Du(y), enclosed over the box X (Arb)."""
-    return ctx.eye(obj.dim) + rho * sam.sym_du(obj, X, ctx)
+    """I + rho Sym Du(y) = Sym(I + rho Du), enclosed over the box X (Arb)."""
+    A = SamPoint(obj, X, rho, ctx).I_plus_rho_Du.dense()
+    return (A + A.T) / 2
 
 
 def rayleigh_decision(obj, X, rho, ctx) -> dict:
@@ -111,7 +113,7 @@ def _iv(b) -> str:
 _CONDITION_VERDICT = {"fails": Verdict.PROVED, "holds": Verdict.FAIL, "unknown": Verdict.UNDECIDED}
 
 
-def _claim(cid, statement, value, relation, bound, verdict, precision, note="") -> Claim:
+def exact_claim(cid, statement, value, relation, bound, verdict, precision, note="") -> Claim:
     return Claim(cid, statement, str(value), relation, str(bound), "0", verdict, "arb", precision,
                  note, "exact")
 
@@ -137,7 +139,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
     existence = ph.prove(obj, x, rho_q, x_star=x_star, dps=dps, crosscheck=False)
     if existence.refused:
         return cert.refuse(existence.refused)
-    cert.add(_claim("x_h_enclosed", "a box X holds exactly one hallucinated minimizer x_h "
+    cert.add(exact_claim("x_h_enclosed", "a box X holds exactly one hallucinated minimizer x_h "
                     f"({existence.objects.get('route')} route of the existence prover)",
                     existence.objects.get("verdict"), "==", "PROVED",
                     {"PROVED": Verdict.PROVED, "FAILS": Verdict.FAIL}.get(
@@ -163,7 +165,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
 
 
 def _condition_claim(cert, dec, where: str, ctx) -> None:
-    cert.add(_claim("condition_fails", f"{CONDITION} fails on {where}: the Rayleigh quotient "
+    cert.add(exact_claim("condition_fails", f"{CONDITION} fails on {where}: the Rayleigh quotient "
                     "t^T (I + rho Sym Du) t / t^T t, an upper bound of 1 + rho lambda_min, is < 0",
                     _iv(dec["bound"]), "<", "0", _CONDITION_VERDICT[dec["status"]],
                     ctx.precision_label, dec["reason"]))
@@ -198,9 +200,7 @@ def circle_arc(radius_sq):
 
 def _curve_point(obj, arc, s: float, rho, guess, mp):
     """y(s) with y + rho u(y) = x*(s), by mpmath Newton (a centre only; the proof is Krawczyk's)."""
-    xs = arc(mp.scalar(s), mp)
-    res = lambda y: sam.perturbed_point(obj, y, rho, mp) - xs  # noqa: E731
-    jac = lambda Y: mp.eye(obj.dim) + rho * sam.du_matrix(obj, Y, mp)  # noqa: E731
+    res, jac = ph.preimage_system(obj, rho, arc(mp.scalar(s), mp), mp)
     return [float(v) for v in newton(res, jac, mp.vector(guess), mp, what="curve point").x]
 
 
@@ -225,9 +225,7 @@ def curve_box(obj, arc, s_lo: Fraction, s_hi: Fraction, rho_q: Fraction, ctx, mp
             out["minimizers"] = on_minimizers(s_lo, s_hi, xs, ctx) if on_minimizers else True
             out["grad_index"] = excludes_zero(obj.grad(X, ctx))
             out["smooth"] = smooth_near(obj, [X], ctx)
-            kr = krawczyk(lambda y: sam.perturbed_point(obj, y, rho, ctx) - xs,
-                          lambda Y: ctx.eye(obj.dim) + rho * sam.du_matrix(obj, Y, ctx),
-                          ctx.vector(c), r, ctx)
+            kr = krawczyk(*ph.preimage_system(obj, rho, xs, ctx), ctx.vector(c), r, ctx)
         except INTERVAL_FAILURES as exc:
             out["status"], out["reason"] = "unknown", f"interval evaluation failed: {exc}"
             return out
@@ -280,7 +278,7 @@ def curve_certificate(obj, arc, rho, s_range, n_boxes: int, guess, *, example: s
         return cert.refuse(f"rho must be > 0, got {rho}")
     cuts = [lo + (hi - lo) * k / n_boxes for k in range(n_boxes + 1)]
     boxes = cover_curve(obj, arc, rho_q, cuts, guess, ctx, mp, on_minimizers)
-    cert.boxes = boxes  # for the tests' independent re-check (not serialized)
+    cert.artifacts["boxes"] = boxes  # for the independent re-check
     _cover_record(cert, obj, boxes, rho_q, lo, hi, ctx, on_minimizers, finding)
     return cert.finish()
 
@@ -310,13 +308,13 @@ def _cover_record(cert, obj, boxes, rho_q, lo, hi, ctx, on_minimizers, finding) 
                         f"f >= {lb.value} on R^2 ({lb.method}); f(x*(s)) = 0 decided per interval "
                         f"({'all' if on_arc else 'not all'} intervals) by {on_minimizers.__name__}")
     kr_ok = sum(bool(b.get("krawczyk") and b["krawczyk"].unique) for b in boxes)
-    cert.add(_claim("curve_enclosed", "on every parameter interval S_k, Krawczyk proves a box X_k with "
+    cert.add(exact_claim("curve_enclosed", "on every parameter interval S_k, Krawczyk proves a box X_k with "
                     "exactly one y(s) for each s in S_k, and grad f != 0 on X_k (count of intervals)",
                     sum(bool(b.get("krawczyk") and b["krawczyk"].unique and b.get("grad_index")
                              is not None) for b in boxes), "==", n,
                     Verdict.PROVED if kr_ok == n else Verdict.UNDECIDED, ctx.precision_label))
     holds = any(b["condition"].get("status") == "holds" for b in boxes)
-    cert.add(_claim("condition_fails", f"{CONDITION} fails on every box X_k (count of boxes with a "
+    cert.add(exact_claim("condition_fails", f"{CONDITION} fails on every box X_k (count of boxes with a "
                     "negative Rayleigh quotient)", sum(b["condition"].get("status") == "fails"
                                                        for b in boxes), "==", n,
                     Verdict.PROVED if n_ok == n else (Verdict.FAIL if holds else Verdict.UNDECIDED),
@@ -432,7 +430,7 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
         cert.objects.update({k2: repr(v) for k2, v in k.items()})
         cert.objects.update({"annulus_N_delta(H)": [str(r_lo), str(r_hi)], "disc_for_M": str(r_m),
                              "L_used": repr(L)})
-        cert.add(_claim("eta_admissible", "eta < min(delta / 2 M_hi, 2 gamma_lo / L_hi) <= the paper's "
+        cert.add(exact_claim("eta_admissible", "eta < min(delta / 2 M_hi, 2 gamma_lo / L_hi) <= the paper's "
                         "bound min(delta/2M, 2 gamma/L)", str(eta_q), "<",
                         f"{min(float(delta_q) / (2 * k['M_hi']), 2 * k['gamma_lo'] / k['L_hi']):.6g}",
                         Verdict.PROVED if (eta_b < ctx.scalar(delta_q) / (2 * ctx.scalar(k["M_hi"])) and
@@ -440,7 +438,7 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
                         else Verdict.UNDECIDED, P))
         x = ctx.vector([to_fraction(v, "x0") for v in x0])
         fsam0, fsam_b = sam.sam_value(obj, x, rho_b, ctx), _boundary_fsam(obj, rho_b, r0, d, ctx)
-        cert.add(_claim("x0_in_start_region", "x0 lies in N_{delta/2}(H) and f_SAM(x0) is below f_SAM on "
+        cert.add(exact_claim("x0_in_start_region", "x0 lies in N_{delta/2}(H) and f_SAM(x0) is below f_SAM on "
                         "the boundary of N_{delta/2}(H) (the start region of the proof)",
                         _iv(fsam0), "<", _iv(fsam_b),
                         Verdict.PROVED if (abs(ctx.norm(x) - r0) < d / 2 and fsam0 < fsam_b)
@@ -451,7 +449,7 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
         rhs = fsam0 - eta_b * (ctx.scalar(k["gamma_lo"]) - ctx.scalar(L) * eta_b / 2) * (w @ w)
         gap = lhs - rhs
         verdict = Verdict.PROVED if gap > 0 else (Verdict.FAIL if gap < 0 else Verdict.UNDECIDED)
-        cert.add(_claim("descent_fails", "f_SAM(x1) - [f_SAM(x0) - eta (gamma - L eta/2) ||w||^2] > 0 "
+        cert.add(exact_claim("descent_fails", "f_SAM(x1) - [f_SAM(x0) - eta (gamma - L eta/2) ||w||^2] > 0 "
                         f"with gamma >= gamma_lo and L <= {L:.6g} ({which}); w = grad f(x0 + rho u(x0))",
                         _iv(gap), ">", "0", verdict, P,
                         f"f_SAM(x1) in {_iv(lhs)}; right side in {_iv(rhs)}; x1 = "

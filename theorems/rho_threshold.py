@@ -36,7 +36,7 @@ from verify.geometry import superlevel
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import SamVerifyError
-from verify.core.results import Certificate
+from verify.core.results import Certificate, sampled_evidence
 
 from . import thm_3_1 as t31
 
@@ -398,7 +398,8 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
                          f"||grad f(y)|| = {gn:.3g} and y + rho u(y) = {_pt(yctx, xs)} in argmin f "
                          f"(residual {res:.1e}). It appears next to a saddle at distance {dsad:.5g}: near "
                          "any nondegenerate critical point u takes every direction. The statement holds "
-                         "for the Theorem 2.1 construction, not as a necessary condition.")
+                         "for the Theorem 2.1 construction, not as a necessary condition.",
+                         sampled_evidence(yctx))
     return cert.finish()
 
 

@@ -105,10 +105,10 @@ def preimages(obj, X, rho, Y0, tol=None, max_iter: int = 60) -> list:
     X = np.atleast_2d(np.asarray(X, dtype=float))
 
     def residual(Y, rows):
-        return sam.perturbed_point_rows(Y, superlevel.grads(obj, Y), rho) - X[rows]
+        return sam.perturbed_points_batch(Y, superlevel.grads(obj, Y), rho, undefined=np.nan) - X[rows]
 
     def jacobian(Y, rows):
-        return sam.i_plus_rho_du_rows(superlevel.grads(obj, Y), superlevel.hessians(obj, Y), rho)
+        return sam.i_plus_rho_du_batch(superlevel.grads(obj, Y), superlevel.hessians(obj, Y), rho)
     return newton_batch(residual, jacobian, np.atleast_2d(np.asarray(Y0, dtype=float)), fctx, tol=tol,
                         max_iter=max_iter, what="preimage Newton for y + rho u(y) = x")
 

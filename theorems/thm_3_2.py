@@ -52,7 +52,7 @@ from verify.ctx import get_context
 from verify.core import iterate
 from verify.core.operators import SamPoint
 from verify.errors import ConvergenceError, NonFiniteError, SamVerifyError, ZeroGradientError
-from verify.core.results import Certificate
+from verify.core.results import Certificate, sampled_evidence
 
 from . import thm_3_1 as t31
 
@@ -218,7 +218,7 @@ def repulsion_record(cert, obj, y, rho, ctx, constructed: bool) -> None:
             f"product {r.one_plus_rho_kappa:.4g}), negative because the farthest-point construction "
             f"forces t^T Du t <= -1/rho; det Hess f(x*) = {r.det_h_star:.4g} > 0, so H(x*)(I + rho Du) "
             f"has the real eigenvalue {r.negative_eigenvalue:.4g} < 0 and the SAM step I - eta H(x*)"
-            "(I + rho Du) expands along it for every eta > 0.")
+            "(I + rho Du) expands along it for every eta > 0.", sampled_evidence(ctx))
 
 
 @dataclass
@@ -522,7 +522,7 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                 "level set, and the second-order condition of that problem bounds every tangential "
                 "t^T Du t by -1/rho; so for d >= 2 and f C^2 near x_h the hypothesis never holds at a "
                 "constructed point, and Theorem 3.2 cannot be applied to the manifold G(M) of "
-                "Theorem 3.1 (it contains x_h).")
+                "Theorem 3.1 (it contains x_h).", sampled_evidence(ctx))
 
     # (b) the proof's constants
     cst = proof_constants(H, delta, n_dirs=8 if quick else 16, n_radii=3 if quick else 5,
@@ -706,7 +706,7 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                 f"{len(au.violations_Lsam)} violations. At eta/10 the paper's form still fails at "
                 f"{len(small.violations_L)} of {small.resolved} resolved steps. The convergence conclusion still holds here "
                 f"(d(x_N,H) = {dN:.2e}); the proof's step bound should use L_SAM (2 gamma/L_SAM = "
-                f"{2 * cst.gamma / cst.L_sam:.4g}).")
+                f"{2 * cst.gamma / cst.L_sam:.4g}).", "sampled")  # the constants are sampled
     cert.artifacts.update(run=au, hset=H)  # the audited trajectory and the set, for figures
     return cert.finish()
 

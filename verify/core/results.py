@@ -40,6 +40,16 @@ EVIDENCE_LEVELS = ("sampled", "high-precision", "PROVED")
 # field changes meaning or disappears, and update verify/report/certificate.schema.json with it.
 SCHEMA_VERSION = "1.0"
 
+
+
+def sampled_evidence(ctx) -> str:
+    """The evidence level of a finding decided by evaluating at sample points in ``ctx``: arithmetic
+    finer than double precision (unit roundoff below 2^-60: mpmath, Arb at points) gives
+    'high-precision', float64 / torch 'sampled'; 'PROVED' needs an interval certificate over the
+    whole set (theorems/refutations.py)."""
+    return "high-precision" if float(ctx.eps) < 2.0 ** -60 else "sampled"
+
+
 # Callables told about every certificate that finishes; the pytest plugin uses this to put the
 # certificates a test run actually checked into the report written with ``--sam-report``.
 FINISH_LISTENERS: list = []

@@ -284,6 +284,7 @@ def diagnostics_rows(f, G, f_plus, W):
     gn, wn = G.norm(dim=-1), W.norm(dim=-1)
     return gn, wn, wn / gn, f_plus - f
 
+
 # -- float64 rows (numpy arrays of shape (k, d): many points at once) ---------------------------------
 def unit_gradient_rows(G):
     """(u, ||g||) for each row g of G: the rows of :func:`gradient`; a row with g = 0 comes back
@@ -293,13 +294,8 @@ def unit_gradient_rows(G):
         return G / n[:, None], n
 
 
-def perturbed_point_rows(X, G, rho):
-    """x+ = x + rho u(x) for each row of X with its gradient row of G (:func:`perturbed_point`)."""
-    return X + rho * unit_gradient_rows(G)[0]
-
-
-def i_plus_rho_du_rows(G, H, rho):
-    """I + rho Du with Du = (I - u u^T) H / ||g|| (:func:`du_matrix`) for each row g of G and its
+def i_plus_rho_du_batch(G, H, rho):
+    """The matrices I + rho Du with Du = (I - u u^T) H / ||g|| (:func:`du_matrix`) for each row g of G and its
     Hessian H (k, d, d)."""
     u, n = unit_gradient_rows(G)
     with np.errstate(all="ignore"):
