@@ -119,3 +119,80 @@ def test_critical_points_sample_maximizer_sets():
     assert sum(k == "maximizer" for k, _ in pts) == len(zf.maximizers) + 12
     ring_pts = R.critical_points(zoo.get("double_well2"), fp)
     assert [k for k, _ in ring_pts].count("saddle") == 4
+
+
+# -- appendix D: seam samples stay in their windows; the trajectory runs descend -------------------------
+def test_seam_samples_are_cell_midpoints_inside_their_windows():
+    """Vertical-seam samples are midpoints of n cells of [-3, 3], horizontal ones of [-3.5, 3.5]
+    (crossings left out): none may fall outside its window (a shifted cell index would)."""
+    pts = D._seam_points(get_context("float64"), 12)
+    along = [p[1] if nv == (1.0, 0.0) else p[0] for p, nv in pts]
+    windows = [3.0 if nv == (1.0, 0.0) else 3.5 for _, nv in pts]
+    assert all(abs(s) < w for s, w in zip(along, windows))
+    xs = sorted({p[0] for p, nv in pts if nv == (0.0, 1.0)})
+    assert xs[0] == pytest.approx(-3.5 + 3.5 / 12) and xs[-1] == pytest.approx(3.5 - 3.5 / 12)
+
+
+@pytest.mark.parametrize("gd_fraction", [1.0, 0.0])
+def test_batch_runs_take_descent_steps(gd_fraction):
+    """One step of D.batch_runs is x - eta g with g = grad f(x) (GD) or grad f(x + rho u) (SAM),
+    in both coordinates: an ascent step in either one is a different algorithm."""
+    fp = get_context("float64")
+    obj, rho, eta = D.objective(), D.RHO, 1e-3
+    X0, Y0, X1, Y1, _ = D.batch_runs(rho, eta, 1, 5, gd_fraction)
+    for x0, y0, x1, y1 in zip(X0.ravel(), Y0.ravel(), X1.ravel(), Y1.ravel()):
+        p = np.array([x0, y0])
+        if gd_fraction == 0.0:
+            g0 = np.array([fp.to_float(v) for v in obj.grad(fp.vector(list(p)), fp)])
+            p = p + rho * g0 / np.linalg.norm(g0)
+        g = [fp.to_float(v) for v in obj.grad(fp.vector(list(p)), fp)]
+        assert x1 == pytest.approx(x0 - eta * g[0], abs=1e-12)
+        assert y1 == pytest.approx(y0 - eta * g[1], abs=1e-12)
+
+
+# -- Cor. A.6: the radius r_star is claimed positive with no allowance ------------------------------------
+def test_r_star_positivity_is_strict():
+    """r_star = 0 (the r_star_factor control) must FAIL 'r_star > 0': an allowance on a strict
+    positivity claim would let a zero radius through."""
+    from theorems import cor_a6
+    mp = get_context("mpmath", dps=50)
+    zero = cor_a6.run_example(mp, quick=True, r_star_factor=0, expected=False).certificate
+    assert not zero.claim("r_star").passed
+
+
+# -- Section 4: the sweep certificate decides on the sweep's numbers ---------------------------------------
+def _sweep_row(mode, rho, acc, loss, ratio, stalled):
+    return dict(mode=mode, rho=rho, mean_train_acc=acc, min_train_acc=acc, mean_test_acc=acc,
+                mean_train_loss=loss, median_train_loss=loss, median_grad_ratio=ratio,
+                stalled_fraction=stalled, outcomes={})
+
+
+def _fake_sweep(sw_acc_hi, sam_acc_hi):
+    from types import SimpleNamespace
+    from theorems import mlp_check as M
+    lo, hi = min(M.QUICK["rhos"]), max(M.QUICK["rhos"])
+    rows = [_sweep_row("sam-only", lo, 1.0, 0.01, 1.0, 0.0),
+            _sweep_row("switching", lo, 1.0, 0.01, 1.0, 0.0),
+            _sweep_row("sam-only", hi, sam_acc_hi, 2.0, 1e-3, 1.0),
+            _sweep_row("switching", hi, sw_acc_hi, 0.01, 1.0, 0.0)]
+    result = SimpleNamespace(extra={"rho_rows": [lo, lo, hi, hi], "switch_rows": [0, 1, 0, 1]},
+                             select=lambda idx: idx)
+    transition = {"rho": hi, "bracket": (lo, hi), "monotone": True}
+    return dict(rows=rows, transition=transition, loss_transition=transition, elapsed_s=1.0,
+                result=result)
+
+
+@pytest.mark.parametrize("sw_acc,sam_acc,passes", [(0.9, 0.3, True), (0.5, 0.3, False),
+                                                   (0.8, 0.3, True), (0.79, 0.3, False)])
+def test_switching_lead_is_a_difference_of_accuracies(monkeypatch, sw_acc, sam_acc, passes):
+    """'switching beats SAM-only by 0.5' compares the difference of the mean train accuracies at the
+    largest rho with 0.5 (0.5 - 0.3 = 0.2 fails although the sum 0.8 exceeds 0.5)."""
+    from types import SimpleNamespace
+    from theorems import mlp_check as M
+    import verify.nn.train as train
+    monkeypatch.setattr(train, "check_against_core",
+                        lambda sub, data, seed: {"rel_diff": {"loss": 0.0, "grad_norm": 0.0}})
+    cert = M.certificate_sweep(get_context("float64"), True, SimpleNamespace(n_train=400),
+                               _fake_sweep(sw_acc, sam_acc))
+    assert cert.claim("switching_beats_sam_large_rho").passed is passes
+    assert cert.claim("sam_only_high_loss_large_rho").passed

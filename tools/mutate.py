@@ -459,6 +459,8 @@ def main(argv=None) -> int:
     ap.add_argument("--match", nargs="*", help="only mutants whose 'path:line key' contains one of "
                                                "these strings (e.g. krawczyk.py:138)")
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
+    ap.add_argument("--per-file", type=int, default=0,
+                    help="run a random sample of N mutants of each target file (a quick, even spread)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
                     help="a mutant's timeout is this times its tests' baseline time, plus the floor")
@@ -481,10 +483,8 @@ def main(argv=None) -> int:
             m.status = "equivalent"
     known = {m.key for m in every}
     stale = [k for k in equivalents if k.split(" | ")[0] in targets and k not in known]
-    if args.sample:
-        pool = [m for m in mutants if m.status != "equivalent"]
-        chosen = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
-        mutants = sorted(chosen, key=lambda m: (m.path, m.line))
+    if args.sample or args.per_file:
+        mutants = _sample(mutants, targets, args.sample, args.per_file, args.seed)
     tmap = test_map(targets)
     if args.list:
         for t in targets:
@@ -539,6 +539,21 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps([m.__dict__ for m in mutants], indent=1, default=str))
     return 0
+
+
+def _sample(mutants, targets, total, per_file, seed):
+    """A seeded random sample of the non-equivalent mutants: ``total`` overall, or ``per_file`` of each
+    target file (so a large file does not crowd out the small ones)."""
+    rng = random.Random(seed)
+    pool = [m for m in mutants if m.status != "equivalent"]
+    if per_file:
+        chosen = []
+        for t in targets:
+            mine = [m for m in pool if m.path == t]
+            chosen += rng.sample(mine, min(per_file, len(mine)))
+    else:
+        chosen = rng.sample(pool, min(total, len(pool)))
+    return sorted(chosen, key=lambda m: (m.path, m.line))
 
 
 def _interrupt(signum, frame):
