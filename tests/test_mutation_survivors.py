@@ -160,6 +160,18 @@ def test_r_star_positivity_is_strict():
     assert not zero.claim("r_star").passed
 
 
+def test_lipschitz_bound_is_the_sampled_constant_with_a_stated_margin():
+    """L must bound the sampled Hessian norms on B_r(x_h) (soundness) and exceed them by the stated
+    25 % safety margin only (a larger L shrinks r_star for nothing)."""
+    from theorems import cor_a6, thm_2_1 as T21
+    mp = get_context("mpmath", dps=50)
+    con = cor_a6.run_example(mp, quick=True)
+    o = con.certificate.objects
+    sampled = cor_a6.lipschitz_estimate(con.objective, mp, T21.floats(con.x_h, mp), o["r"], 64)
+    assert sampled > 0
+    assert 1.0 <= float(o["L"]) / sampled <= 1.25 + 1e-6
+
+
 # -- Section 4: the sweep certificate decides on the sweep's numbers ---------------------------------------
 def _sweep_row(mode, rho, acc, loss, ratio, stalled):
     return dict(mode=mode, rho=rho, mean_train_acc=acc, min_train_acc=acc, mean_test_acc=acc,
@@ -196,3 +208,12 @@ def test_switching_lead_is_a_difference_of_accuracies(monkeypatch, sw_acc, sam_a
                                _fake_sweep(sw_acc, sam_acc))
     assert cert.claim("switching_beats_sam_large_rho").passed is passes
     assert cert.claim("sam_only_high_loss_large_rho").passed
+
+
+# -- rival sections: a certificate is a real example unless it says otherwise ------------------------------
+def test_float_certificate_defaults_to_a_real_example():
+    from theorems._rivals import float_certificate
+    real = float_certificate("T", "title", "an example", "statement")
+    assert real.expected and real.example == "an example"
+    control = float_certificate("T", "title", "an example", "statement", expected=False)
+    assert not control.expected and control.example == "negative control: an example"
