@@ -63,3 +63,21 @@ def test_claim_lookup_and_counts():
         c.claim("c9")
     assert c.counts() == {"passed": 2, "failed": 1, "undecided": 1}
     assert c.elapsed >= 0.0
+
+
+def test_a_finding_names_a_known_evidence_level_or_none():
+    from verify.core.results import EVIDENCE_LEVELS, Finding
+    for level in EVIDENCE_LEVELS + (None,):
+        assert Finding("S", "statement", "evidence", level).evidence_level == level
+    with pytest.raises(ValueError, match="evidence_level"):
+        Finding("S", "statement", "evidence", "proved-ish")
+
+
+def test_certificates_compare_by_content_not_by_start_time():
+    """Two certificates with the same content are equal although built at different moments; the
+    start time is bookkeeping (not shown, not compared), and an unfinished one took no time yet."""
+    a = Certificate("T", "title", "example")
+    b = Certificate("T", "title", "example")
+    assert a == b and "_started" not in repr(a)
+    assert a.elapsed == 0.0 and a.finish().elapsed > 0.0
+    assert Certificate("T", "title", "example").expected is True
