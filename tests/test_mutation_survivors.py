@@ -217,3 +217,41 @@ def test_float_certificate_defaults_to_a_real_example():
     assert real.expected and real.example == "an example"
     control = float_certificate("T", "title", "an example", "statement", expected=False)
     assert not control.expected and control.example == "negative control: an example"
+
+
+# -- Kim et al., the Beale cases: the traced perturbed points are the method's own ------------------------
+@pytest.mark.parametrize("method", ["sam", "usam"])
+def test_beale_trace_perturbs_by_the_methods_radius(method):
+    """SAM's x+ lies at distance exactly rho from x (normalized gradient), USAM's at rho ||grad f||;
+    near the saddle ||grad f|| < 1, where dividing by anything but the norm shows."""
+    from theorems import kim_cases
+    rho = 0.1
+    t = kim_cases.trace(method, (0.002, 1.001), rho, steps=20)
+    step = np.linalg.norm(t["Pp"] - t["P"], axis=1)
+    grad, _ = kim_cases.beale_grad()
+    gnorm = np.linalg.norm(grad(t["P"]), axis=1)
+    assert np.all(gnorm < 1) and np.all(gnorm > 0)
+    expected = np.full_like(step, rho) if method == "sam" else rho * gnorm
+    assert step == pytest.approx(expected, rel=1e-12)
+
+
+# -- Kim et al. Thm 1, Figure 6: positivity means > 0, however small -------------------------------------
+def test_figure6_positivity_holds_just_above_the_threshold():
+    """At rho = 0.04, just above Beale's threshold, min (lambda + rho lambda^2) over the disc is small
+    but positive (about 0.47): the claim must pass; at rho = 0.03 it is negative and must fail."""
+    from theorems import kim_thm1
+    near = kim_thm1.certify_figure6(0.04, n=61)
+    assert 0 < float(near.objects["min over the disc of min_j (lambda_j + rho lambda_j^2)"]) < 1
+    assert near.claim("positive near the saddle").passed
+    assert not kim_thm1.certify_figure6(0.03, expected=False, n=61).claim("positive near the saddle").passed
+
+
+# -- the rivals' explanations: every run is counted once, under its explanation -------------------------
+def test_explanation_counts_count_each_run_once():
+    from theorems import rivals_explanations as E
+    kinds = ["hallucinated_minimizer", "sam_stationary", "critical_point", "minimizer", "minimizer",
+             "not settled", "something else"]
+    rows = [{"kind": k, "flatter than GD": i % 2 == 0} for i, k in enumerate(kinds)]
+    out = E.counts({"rows": rows, "name": "test"})
+    assert out == {"main paper": 2, "Kim": 1, "Zhou": 2, "not settled": 1, "unresolved": 1,
+                   "flatter than GD": 4}

@@ -468,6 +468,8 @@ def main(argv=None) -> int:
                     help="seconds added to every timeout (pytest start-up on a busy machine)")
     ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
     ap.add_argument("--json", help="write every mutant's result to this file")
+    ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file by an earlier "
+                                       "run of the same targets (unchanged sources), or save it there")
     args = ap.parse_args(argv)
     targets = [str(Path(f)) for f in (args.files or target_files())]
     for t in targets:
@@ -499,11 +501,18 @@ def main(argv=None) -> int:
         wanted = {m.path for m in mutants if m.status != "equivalent"}
         test_files = sorted({f for t in wanted for f in tmap[t]})
         t0 = time.perf_counter()
+        saved = Path(args.baseline) if args.baseline else None
         base = tmp / "baseline.json"
-        baseline(tmp, test_files, targets, base)
-        if not base.exists():
-            raise SystemExit("the baseline run crashed")
-        data = json.loads(base.read_text())
+        if saved and saved.exists():
+            data = json.loads(saved.read_text())
+            data["verify_file"] = str(tmp / "verify" / "__init__.py")   # recorded in another copy
+        else:
+            baseline(tmp, test_files, targets, base)
+            if not base.exists():
+                raise SystemExit("the baseline run crashed")
+            data = json.loads(base.read_text())
+            if saved:
+                saved.write_text(base.read_text())
         if data["rc"] not in (0, 1):
             raise SystemExit(f"the baseline test run broke (pytest exit {data['rc']})")
         if data["failed"]:   # e.g. a timing assert under tracing: such a test cannot judge mutants
@@ -523,6 +532,7 @@ def main(argv=None) -> int:
                      if n.split("::")[0] in tmap[m.path]]
             if not tests and m.import_time:   # every test that imports the module runs it
                 tests = [n for n in data["durations"] if n.split("::")[0] in tmap[m.path]]
+            tests = _cheap_files_first(tests, data["durations"])
             if not tests:
                 m.status = "not_covered"
                 continue
@@ -558,6 +568,15 @@ def _sample(mutants, targets, total, per_file, seed):
 
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _cheap_files_first(tests, durations) -> list[str]:
+    """The tests grouped by file (module fixtures are built once), files in order of their time in
+    the baseline: a killed mutant usually fails in a quick unit test, not after the slow ones."""
+    cost: dict = {}
+    for n in tests:
+        cost[n.split("::")[0]] = cost.get(n.split("::")[0], 0.0) + durations.get(n, 1.0)
+    return sorted(tests, key=lambda n: cost[n.split("::")[0]])   # stable: file order kept inside
 
 
 def _covering_tests(data) -> dict:
