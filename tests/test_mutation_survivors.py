@@ -255,3 +255,14 @@ def test_explanation_counts_count_each_run_once():
     out = E.counts({"rows": rows, "name": "test"})
     assert out == {"main paper": 2, "Kim": 1, "Zhou": 2, "not settled": 1, "unresolved": 1,
                    "flatter than GD": 4}
+
+
+# -- the rivals' index: each result is counted under its own status -----------------------------------------
+def test_index_status_counts_partition_the_entries():
+    from collections import Counter
+
+    from theorems import rivals_index as I
+    counts = I.certify().objects["status counts"]
+    by_status = Counter(e.status for e in I.ENTRIES)
+    assert sum(counts.values()) == len(I.ENTRIES)
+    assert all(counts[s] == by_status[s] for s in counts)
