@@ -266,3 +266,15 @@ def test_index_status_counts_partition_the_entries():
     by_status = Counter(e.status for e in I.ENTRIES)
     assert sum(counts.values()) == len(I.ENTRIES)
     assert all(counts[s] == by_status[s] for s in counts)
+
+
+# -- Zhou et al. Example 4.1: where L'' stops decreasing, in closed form -------------------------------------
+@pytest.mark.parametrize("u", [0.5, 1.0, 2.0])
+def test_subquadratic_reach_matches_the_closed_form(u):
+    """Along v, L = tanh^2(c v)/2 (c = tanh u) has L'' = c^2 (1 - t^2)(1 - 3 t^2), t = tanh(c v),
+    whose derivative -2 c^3 t (1 - t^2)(4 - 6 t^2) turns positive at t^2 = 2/3: the reach is
+    atanh(sqrt(2/3)) / c, found on the grid to within a step."""
+    from theorems import zhou_example41 as Z
+    n, vmax = 20001, 20.0
+    assert Z.subquadratic_reach(u, n, vmax) == pytest.approx(
+        math.atanh(math.sqrt(2 / 3)) / math.tanh(u), abs=2 * vmax / (n - 1))
