@@ -278,3 +278,32 @@ def test_subquadratic_reach_matches_the_closed_form(u):
     n, vmax = 20001, 20.0
     assert Z.subquadratic_reach(u, n, vmax) == pytest.approx(
         math.atanh(math.sqrt(2 / 3)) / math.tanh(u), abs=2 * vmax / (n - 1))
+
+
+# -- Zhou et al. Thm 4.3 / Lemma C.1: the constants and the upper bound, on data small enough to do by hand ---
+def test_noise_constant_is_zero_for_one_sample_and_exact_for_two():
+    """One sample: every mini-batch gradient is the full gradient, sigma^2 = 0. Samples 1 and 3
+    (d = 1): G = 5, E[x^4] - G^2 = 41 - 25 = 16, sigma^2 = 2 * 16 / 5."""
+    from theorems import zhou_thm43 as Z
+    assert Z.constants(np.array([[2.0]])) == {"L": 4.0, "mu": 4.0, "sigma^2": 0.0}
+    two = Z.constants(np.array([[1.0], [3.0]]))
+    assert two["L"] == pytest.approx(5.0) and two["sigma^2"] == pytest.approx(6.4, rel=1e-12)
+
+
+def test_lemma_c1_upper_bound_fails_with_a_false_pl_constant():
+    """d = 1, G = 4: ||grad L||^2 / L = 2 G = 8 exactly. With mu doubled (a false PL constant) the
+    bound 2 L^2 / mu = 4 is below 8 and the 'upper' claim must fail (L^3 in place of L^2 would pass)."""
+    from theorems import zhou_thm43 as Z
+    control = Z.certify_lemma_c1("one point", np.array([[2.0]]), mu_factor=2.0, expected=False)
+    assert not control.claim("upper").passed and control.as_expected
+    assert float(control.objects["2 L^2 / mu"]) == float(control.claim("upper").bound) == 4.0
+    assert float(control.objects["2 mu"]) == float(control.claim("lower").bound) == 16.0
+    assert Z.certify_lemma_c1("one point", np.array([[2.0]])).passed
+
+
+def test_thm43_report_runs_its_controls():
+    from theorems import zhou_thm43 as Z
+    certs = Z.report_certificates(quick=True)
+    assert all(c.as_expected for c in certs)
+    assert [c.expected for c in certs] == [True, False, True, False]
+    assert "PL constant 2 mu" in certs[-1].example       # the control doubles mu, no more
