@@ -81,3 +81,15 @@ def test_certificates_compare_by_content_not_by_start_time():
     assert a == b and "_started" not in repr(a)
     assert a.elapsed == 0.0 and a.finish().elapsed > 0.0
     assert Certificate("T", "title", "example").expected is True
+
+
+def test_counts_tell_failed_from_undecided():
+    c = cert(verdicts=(Verdict.FAIL, Verdict.FAIL, Verdict.UNDECIDED, Verdict.PASS))
+    assert c.counts() == {"passed": 1, "failed": 2, "undecided": 1}
+
+
+def test_elapsed_is_the_time_between_construction_and_finish():
+    import time
+    t0 = time.perf_counter()
+    c = Certificate("T", "title", "example").finish()
+    assert 0.0 <= c.elapsed <= time.perf_counter() - t0      # a duration, not a clock reading
