@@ -468,6 +468,10 @@ def main(argv=None) -> int:
                     help="seconds added to every timeout (pytest start-up on a busy machine)")
     ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
     ap.add_argument("--json", help="write every mutant's result to this file")
+    ap.add_argument("--tests", nargs="*", help="test files to use instead of the mapped ones")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the coverage run: every mutant runs its test files whole (-x), with a "
+                         "timeout of 5 x the floor; for a small sample on a busy machine")
     ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file by an earlier "
                                        "run of the same targets (unchanged sources), or save it there")
     args = ap.parse_args(argv)
@@ -487,7 +491,7 @@ def main(argv=None) -> int:
     stale = [k for k in equivalents if k.split(" | ")[0] in targets and k not in known]
     if args.sample or args.per_file:
         mutants = _sample(mutants, targets, args.sample, args.per_file, args.seed)
-    tmap = test_map(targets)
+    tmap = test_map(targets) if not args.tests else {t: sorted(args.tests) for t in targets}
     if args.list:
         for t in targets:
             print(f"{t}: {len([m for m in mutants if m.path == t])} mutants; tests {tmap[t]}")
@@ -500,6 +504,10 @@ def main(argv=None) -> int:
         copy_tree(tmp)
         wanted = {m.path for m in mutants if m.status != "equivalent"}
         test_files = sorted({f for t in wanted for f in tmap[t]})
+        if args.no_baseline:
+            _run_whole_files(tmp, [m for m in mutants if m.status != "equivalent"], tmap,
+                             5 * args.timeout_floor)
+            raise _Done
         t0 = time.perf_counter()
         saved = Path(args.baseline) if args.baseline else None
         base = tmp / "baseline.json"
@@ -540,6 +548,8 @@ def main(argv=None) -> int:
             m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + args.timeout_floor)
             print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
                   f"({len(tests)} tests, {m.seconds:.1f} s)", flush=True)
+    except _Done:
+        pass
     except KeyboardInterrupt:      # Ctrl-C or SIGTERM: report the mutants run so far
         print("\ninterrupted: the score covers the mutants run so far")
     finally:
@@ -564,6 +574,22 @@ def _sample(mutants, targets, total, per_file, seed):
     else:
         chosen = rng.sample(pool, min(total, len(pool)))
     return sorted(chosen, key=lambda m: (m.path, m.line))
+
+
+class _Done(Exception):
+    """The mutants ran without a coverage baseline (--no-baseline)."""
+
+
+def _run_whole_files(tmp, todo, tmap, timeout) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    for i, m in enumerate(todo, 1):
+        tests = sorted(tmap[m.path], key=lambda t: (tmp / t).stat().st_size)   # small files first
+        if not tests:
+            m.status = "not_covered"
+            continue
+        m.status = run_mutant(tmp, m, tests, timeout)
+        print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
+              f"({len(tests)} test files, {m.seconds:.1f} s)", flush=True)
 
 
 def _interrupt(signum, frame):
