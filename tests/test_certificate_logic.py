@@ -63,3 +63,33 @@ def test_claim_lookup_and_counts():
         c.claim("c9")
     assert c.counts() == {"passed": 2, "failed": 1, "undecided": 1}
     assert c.elapsed >= 0.0
+
+
+def test_a_finding_names_a_known_evidence_level_or_none():
+    from verify.core.results import EVIDENCE_LEVELS, Finding
+    for level in EVIDENCE_LEVELS + (None,):
+        assert Finding("S", "statement", "evidence", level).evidence_level == level
+    with pytest.raises(ValueError, match="evidence_level"):
+        Finding("S", "statement", "evidence", "proved-ish")
+
+
+def test_certificates_compare_by_content_not_by_start_time():
+    """Two certificates with the same content are equal although built at different moments; the
+    start time is bookkeeping (not shown, not compared), and an unfinished one took no time yet."""
+    a = Certificate("T", "title", "example")
+    b = Certificate("T", "title", "example")
+    assert a == b and "_started" not in repr(a)
+    assert a.elapsed == 0.0 and a.finish().elapsed > 0.0
+    assert Certificate("T", "title", "example").expected is True
+
+
+def test_counts_tell_failed_from_undecided():
+    c = cert(verdicts=(Verdict.FAIL, Verdict.FAIL, Verdict.UNDECIDED, Verdict.PASS))
+    assert c.counts() == {"passed": 1, "failed": 2, "undecided": 1}
+
+
+def test_elapsed_is_the_time_between_construction_and_finish():
+    import time
+    t0 = time.perf_counter()
+    c = Certificate("T", "title", "example").finish()
+    assert 0.0 <= c.elapsed <= time.perf_counter() - t0      # a duration, not a clock reading

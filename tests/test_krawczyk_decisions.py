@@ -110,6 +110,29 @@ def test_gershgorin_uses_the_off_diagonal_mass(arb):
     assert out.status == "unknown" and "not finite" in out.reason
 
 
+@pytest.mark.parametrize("v", [(1, 3), (2, 5), (1, 2, 3), (3, -1, 4, 1)])
+def test_gershgorin_edges_subtract_the_off_diagonal_mass(arb, v):
+    """S = v v^T is singular (rank one), never positive definite. Q from eigh only nearly
+    diagonalises it: Q^T S Q has off-diagonal entries ~1e-16 next to a diagonal entry ~1e-32, so
+    only subtracting the off-diagonal mass keeps the least Gershgorin edge below 0."""
+    S = arb.matrix([[a * b for b in v] for a in v])
+    out = positive_definite(S, arb)
+    assert out.status != "positive" and out.bound < 0
+
+
+def test_smooth_near_refuses_a_branch_that_is_not_finite_near_the_box(arb):
+    """A piecewise f whose branch on the box is 1/x, evaluated near x = 0: every condition is
+    decided (y < 1 on the whole box) but the value is not finite, so smoothness is not shown."""
+    x, y = sp.symbols("x y", real=True)
+    from verify.objectives.objective import objective_from
+    obj = objective_from(sp.Piecewise((1 / x, y < 1), (y, True)), [x, y])
+    at_pole = np.array([arb.ball(0, "0.1"), arb.ball(0, "0.1")], dtype=object)
+    away = np.array([arb.ball(2, "0.1"), arb.ball(0, "0.1")], dtype=object)
+    ok, why = smooth_near(obj, [at_pole], arb)
+    assert ok is None and "not finite" in why
+    assert smooth_near(obj, [away], arb)[0] is True
+
+
 def test_excludes_zero(arb):
     touching = flint.arb(0, 1).nonnegative_part()            # exactly [0, 1]
     assert excludes_zero([touching, -touching]) is None

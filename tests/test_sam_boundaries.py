@@ -85,3 +85,13 @@ def test_diagnostics(fp):
     assert float(d.grad_ratio) == 2.0 and float(d.loss_gap) == 37.5
     assert math.isclose(float(sam.sam_value(f, fp.vector([3.0, 4.0]), 5.0, fp)), 50.0)
     assert list(sam.usam_point(f, fp.vector([3.0, 4.0]), 0.5, fp)) == [4.5, 6.0]
+
+
+@pytest.mark.parametrize("kind,kw", [("float64", {}), ("mpmath", {"dps": 40}), ("arb", {"dps": 30})])
+def test_an_irrational_rho_string_is_evaluated_in_the_arithmetic(kind, kw):
+    """'sqrt(2)' is exact until it reaches the context, then evaluated to the context's precision
+    (an Arb ball holding sqrt(2)); a rational string gives the rational."""
+    ctx = get_context(kind, **kw)
+    r = sam.check_rho("sqrt(2)", ctx)
+    assert abs(ctx.to_float(r * r - 2)) <= 8 * ctx.to_float(ctx.tol(1))
+    assert ctx.to_float(sam.check_rho("6/5", ctx)) == 1.2

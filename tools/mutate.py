@@ -459,6 +459,8 @@ def main(argv=None) -> int:
     ap.add_argument("--match", nargs="*", help="only mutants whose 'path:line key' contains one of "
                                                "these strings (e.g. krawczyk.py:138)")
     ap.add_argument("--sample", type=int, default=0, help="run a random sample of N mutants")
+    ap.add_argument("--per-file", type=int, default=0,
+                    help="run a random sample of N mutants of each target file (a quick, even spread)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--timeout-factor", type=float, default=3.0,
                     help="a mutant's timeout is this times its tests' baseline time, plus the floor")
@@ -466,6 +468,12 @@ def main(argv=None) -> int:
                     help="seconds added to every timeout (pytest start-up on a busy machine)")
     ap.add_argument("--list", action="store_true", help="list the mutants and the test map; run nothing")
     ap.add_argument("--json", help="write every mutant's result to this file")
+    ap.add_argument("--tests", nargs="*", help="test files to use instead of the mapped ones")
+    ap.add_argument("--no-baseline", action="store_true",
+                    help="skip the coverage run: every mutant runs its test files whole (-x), with a "
+                         "timeout of 5 x the floor; for a small sample on a busy machine")
+    ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file by an earlier "
+                                       "run of the same targets (unchanged sources), or save it there")
     args = ap.parse_args(argv)
     targets = [str(Path(f)) for f in (args.files or target_files())]
     for t in targets:
@@ -481,11 +489,9 @@ def main(argv=None) -> int:
             m.status = "equivalent"
     known = {m.key for m in every}
     stale = [k for k in equivalents if k.split(" | ")[0] in targets and k not in known]
-    if args.sample:
-        pool = [m for m in mutants if m.status != "equivalent"]
-        chosen = random.Random(args.seed).sample(pool, min(args.sample, len(pool)))
-        mutants = sorted(chosen, key=lambda m: (m.path, m.line))
-    tmap = test_map(targets)
+    if args.sample or args.per_file:
+        mutants = _sample(mutants, targets, args.sample, args.per_file, args.seed)
+    tmap = test_map(targets) if not args.tests else {t: sorted(args.tests) for t in targets}
     if args.list:
         for t in targets:
             print(f"{t}: {len([m for m in mutants if m.path == t])} mutants; tests {tmap[t]}")
@@ -498,12 +504,23 @@ def main(argv=None) -> int:
         copy_tree(tmp)
         wanted = {m.path for m in mutants if m.status != "equivalent"}
         test_files = sorted({f for t in wanted for f in tmap[t]})
+        if args.no_baseline:
+            _run_whole_files(tmp, [m for m in mutants if m.status != "equivalent"], tmap,
+                             5 * args.timeout_floor)
+            raise _Done
         t0 = time.perf_counter()
+        saved = Path(args.baseline) if args.baseline else None
         base = tmp / "baseline.json"
-        baseline(tmp, test_files, targets, base)
-        if not base.exists():
-            raise SystemExit("the baseline run crashed")
-        data = json.loads(base.read_text())
+        if saved and saved.exists():
+            data = json.loads(saved.read_text())
+            data["verify_file"] = str(tmp / "verify" / "__init__.py")   # recorded in another copy
+        else:
+            baseline(tmp, test_files, targets, base)
+            if not base.exists():
+                raise SystemExit("the baseline run crashed")
+            data = json.loads(base.read_text())
+            if saved:
+                saved.write_text(base.read_text())
         if data["rc"] not in (0, 1):
             raise SystemExit(f"the baseline test run broke (pytest exit {data['rc']})")
         if data["failed"]:   # e.g. a timing assert under tracing: such a test cannot judge mutants
@@ -523,6 +540,7 @@ def main(argv=None) -> int:
                      if n.split("::")[0] in tmap[m.path]]
             if not tests and m.import_time:   # every test that imports the module runs it
                 tests = [n for n in data["durations"] if n.split("::")[0] in tmap[m.path]]
+            tests = _cheap_files_first(tests, data["durations"])
             if not tests:
                 m.status = "not_covered"
                 continue
@@ -530,6 +548,8 @@ def main(argv=None) -> int:
             m.status = run_mutant(tmp, m, tests, args.timeout_factor * budget + args.timeout_floor)
             print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
                   f"({len(tests)} tests, {m.seconds:.1f} s)", flush=True)
+    except _Done:
+        pass
     except KeyboardInterrupt:      # Ctrl-C or SIGTERM: report the mutants run so far
         print("\ninterrupted: the score covers the mutants run so far")
     finally:
@@ -541,8 +561,48 @@ def main(argv=None) -> int:
     return 0
 
 
+def _sample(mutants, targets, total, per_file, seed):
+    """A seeded random sample of the non-equivalent mutants: ``total`` overall, or ``per_file`` of each
+    target file (so a large file does not crowd out the small ones)."""
+    rng = random.Random(seed)
+    pool = [m for m in mutants if m.status != "equivalent"]
+    if per_file:
+        chosen = []
+        for t in targets:
+            mine = [m for m in pool if m.path == t]
+            chosen += rng.sample(mine, min(per_file, len(mine)))
+    else:
+        chosen = rng.sample(pool, min(total, len(pool)))
+    return sorted(chosen, key=lambda m: (m.path, m.line))
+
+
+class _Done(Exception):
+    """The mutants ran without a coverage baseline (--no-baseline)."""
+
+
+def _run_whole_files(tmp, todo, tmap, timeout) -> None:
+    signal.signal(signal.SIGTERM, _interrupt)
+    for i, m in enumerate(todo, 1):
+        tests = sorted(tmap[m.path], key=lambda t: (tmp / t).stat().st_size)   # small files first
+        if not tests:
+            m.status = "not_covered"
+            continue
+        m.status = run_mutant(tmp, m, tests, timeout)
+        print(f"[{i}/{len(todo)}] {m.status:9s} {m.path}:{m.line} {m.description} "
+              f"({len(tests)} test files, {m.seconds:.1f} s)", flush=True)
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
+
+
+def _cheap_files_first(tests, durations) -> list[str]:
+    """The tests grouped by file (module fixtures are built once), files in order of their time in
+    the baseline: a killed mutant usually fails in a quick unit test, not after the slow ones."""
+    cost: dict = {}
+    for n in tests:
+        cost[n.split("::")[0]] = cost.get(n.split("::")[0], 0.0) + durations.get(n, 1.0)
+    return sorted(tests, key=lambda n: cost[n.split("::")[0]])   # stable: file order kept inside
 
 
 def _covering_tests(data) -> dict:
