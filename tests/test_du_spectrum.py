@@ -222,3 +222,31 @@ def test_projection_falls_back_to_dense_when_not_banded():
     assert np.array_equal(D._Problem._banded(pb, A, 1), A) and pb.dense is True
     with pytest.raises(D.NotBanded):
         D._drop_outside_band(A, 1)
+
+
+def test_partial_reorthogonalization_keeps_the_basis_semi_orthogonal(monkeypatch):
+    """Lanczos with partial reorthogonalization (Simon's omega recurrence) keeps |Q Q^T - I| near the
+    level it is given with fewer full passes than full reorthogonalization, and the extreme Ritz
+    values agree; the control: with the recurrence never asking for a pass, orthogonality is lost
+    (which is what the recurrence is there to prevent)."""
+    from verify.linalg import block_krylov as bk
+    d = 600
+    ev = torch.cat([torch.linspace(-5, 10, d - 3), torch.tensor([20., 30., -10.])]).double()
+    start = torch.randn(1, d, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+
+    def run(reorth):
+        r = bk.BlockKrylov(lambda X: X * ev, start, 200, symmetric=True, reorth=reorth, orth_level=1e-10)
+        r.extend(200)
+        Q = r.Q[:r.n + 1]
+        orth = float((Q @ Q.T - torch.eye(r.n + 1, dtype=torch.float64)).abs().max())
+        T = r.projected()
+        return r, orth, np.linalg.eigvalsh((T + T.T) / 2)
+    full, orth_full, e_full = run("full")
+    part, orth_part, e_part = run("partial")
+    assert orth_full < 1e-13 and orth_part < 1e-9
+    assert part.full_passes < 0.7 * full.full_passes
+    assert np.allclose(e_part[[0, 1, -2, -1]], e_full[[0, 1, -2, -1]], rtol=0, atol=1e-10)
+    assert e_part[0] == pytest.approx(-10) and e_part[-1] == pytest.approx(30)
+    monkeypatch.setattr(bk._Semiorthogonality, "needs_full", lambda *a: False)
+    _, orth_none, _ = run("partial")
+    assert orth_none > 1e-4

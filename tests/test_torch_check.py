@@ -141,6 +141,28 @@ def test_distance_to_stationary_set_vs_dense_least_squares():
     assert not short["converged"] and short["relative_residual"] > 1e-3
 
 
+def test_damped_distance_is_the_levenberg_marquardt_step():
+    """With damping the step is the dense Levenberg-Marquardt (Tikhonov) solution at the lambda it
+    reports (lambda = damping times a power-iteration estimate of ||A||, never above ||A||); the
+    residual after the step is that of the linear model; stopped early it is not converged."""
+    from verify import SympyObjective
+    obj = SympyObjective("(x**2+y**2-1)**2 + 3*x*y*z/10 + z**4 - z**2", ["x", "y", "z"])
+    x = torch.tensor([0.4, -0.7, 0.5], dtype=torch.float64)
+    r = mc.distance_to_stationary_set(obj, x, 0.3, CTX, atol=1e-14, damping=0.3)
+    A = sam.shifted_jacobian(obj, x, 0.3, CTX)
+    F = sam.shifted_gradient(obj, x, 0.3, CTX)
+    lam = r["lambda"]
+    assert 0 < lam <= 0.3 * float(torch.linalg.matrix_norm(A, 2)) * (1 + 1e-12)
+    delta = torch.linalg.solve(A.T @ A + lam ** 2 * torch.eye(3, dtype=torch.float64), -A.T @ F)
+    assert r["converged"] and r["distance_estimate"] == pytest.approx(float(delta.norm()), rel=1e-8)
+    assert r["residual_after"] == pytest.approx(float((F + A @ delta).norm() / F.norm()), rel=1e-6)
+    undamped = mc.distance_to_stationary_set(obj, x, 0.3, CTX, atol=1e-14)
+    assert r["distance_estimate"] < undamped["distance_estimate"]      # damping shortens the step
+    assert r["products"] > 0
+    short = mc.distance_to_stationary_set(obj, x, 0.3, CTX, maxiter=1, damping=0.3)
+    assert not short["converged"]
+
+
 def test_shared_linearizations_match_plain_hvps(tiny):
     obj, th = tiny
     xp = sam.perturbed_point(obj, th, 2.0, CTX)

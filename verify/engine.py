@@ -49,8 +49,8 @@ def _call(fn, item, threads):
     """Run one task where it landed; its exception becomes an error string (so that a failing task
     is a recorded outcome on every engine, not a lost future)."""
     if threads:
-        import torch
-        torch.set_num_threads(int(threads))
+        from .nn.threads import fix_threads
+        fix_threads(int(threads))
     try:
         return fn(item), None
     except Exception as exc:     # noqa: BLE001 - any failure of a task is recorded, the rest run on

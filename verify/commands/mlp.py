@@ -106,8 +106,8 @@ def register(sub) -> None:
 
 def _threads(args):
     if getattr(args, "threads", None):
-        import torch
-        torch.set_num_threads(args.threads)
+        from ..nn.threads import fix_threads
+        fix_threads(args.threads)
 
 
 def _data_spec(args) -> dict:
@@ -271,7 +271,9 @@ def run_check(args) -> int:
               f"{a['grad_ratioN']:.3e}")
         ds = a.get("distN_to_stationary_set")
         if ds:
-            print(f"  first-order distance from x_N to the SAM stationary set: {ds['distance_estimate']:.3g} "
+            print(f"  first-order distance from x_N to the SAM stationary set (Levenberg-Marquardt step, "
+                  f"damping {ds['damping']:g} ||A||; residual after it {ds['residual_after']:.2g} of "
+                  f"||F||, {ds['products']} HVPs): {ds['distance_estimate']:.3g} "
                   + ("(LSMR converged)" if ds["converged"] else
                      f"(LSMR NOT converged in {ds['iterations']} iterations, relative residual "
                      f"{ds['relative_residual']:.2g}: a truncated estimate)"))

@@ -25,6 +25,7 @@ halves the memory-bound part of a step; the Arnoldi relation above holds either 
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -66,12 +67,21 @@ _BREAKDOWN = 1e-10        # what Gram-Schmidt leaves of A q, relative, below whi
 
 class BlockKrylov:
     def __init__(self, apply, start, max_vectors: int, constraints=None, seed: int = 0,
-                 range_respects_constraints: bool = False, symmetric: bool = False):
+                 range_respects_constraints: bool = False, symmetric: bool = False,
+                 reorth: str = "full", orth_level: float | None = None):
         import torch
         self.torch = torch
         # symmetric: the operator is (on the constrained space) symmetric, which the cheaper
         # reorthogonalization of :meth:`_gram_schmidt` relies on
         self.symmetric = bool(symmetric)
+        if reorth not in ("full", "partial"):
+            raise SamVerifyError(f"reorth must be 'full' or 'partial', got {reorth!r}")
+        # partial: Simon's partial reorthogonalization (:class:`_Semiorthogonality`), for the
+        # symmetric single-vector (Lanczos) run; Arnoldi (non-symmetric) keeps two full passes: a
+        # second pass only where the first cancelled (the DGKS test) was tried on the SAM-map run
+        # and every step cancelled (its Krylov vectors converge), so it saved nothing
+        self.partial = reorth == "partial" and self.symmetric and int(start.shape[0]) == 1
+        self.full_passes = 0             # full passes over the basis (the memory-bound work)
         self.apply = apply
         self.C = as_space(constraints)        # rows, or a structured space (verify.linalg.subspace)
         # when the operator maps into the complement of the constraints (as A = H+ M does for the
@@ -96,6 +106,11 @@ class BlockKrylov:
         self.on_products = None  # called with the number of new products (e.g. a progress bar)
         self.B = np.zeros((self.b, self.b))
         self.Q[:self.b] = self._orthonormal_block(start.clone(), 0)
+        eps = float(np.finfo(np.float64).eps)
+        # orth_level: the loss of orthogonality allowed (default sqrt(eps), semi-orthogonality); a
+        # caller whose numbers are explicit residuals through the basis asks for less
+        level = min(np.sqrt(eps), orth_level) if orth_level else np.sqrt(eps)
+        self.omega = _Semiorthogonality(eps, d, level) if self.partial else None
 
     # -- orthogonalization ------------------------------------------------------------------------
     def _project_constraints(self, Z):
@@ -119,6 +134,8 @@ class BlockKrylov:
         if not upto:
             return coef
         first = max(0, upto - 2 * self.b) if self.symmetric and krylov else 0
+        if self.partial and krylov:
+            return self._partial_pass(Z, first, upto, coef)
         self._project_rows(Z, first, upto, coef)
         before = float(Z.norm())
         self._project_rows(Z, 0, upto, coef)
@@ -126,9 +143,33 @@ class BlockKrylov:
             self._project_rows(Z, 0, upto, coef)
         return coef
 
+    def _partial_pass(self, Z, first: int, upto: int, coef: np.ndarray) -> np.ndarray:
+        """Lanczos with partial reorthogonalization: the three-term step (twice, against the last
+        two rows), then a full pass only when the estimated loss of orthogonality to an older row
+        exceeds the run's level (:class:`_Semiorthogonality`). Semi-orthogonality is what the
+        reported numbers need: the computed T_n is then the projection of the operator on an orthonormal
+        basis of the Krylov space up to O(eps ||A||) (Simon 1984), so Ritz values and the residuals
+        read from the Lanczos relation keep full accuracy; a residual computed explicitly through
+        the basis (sigma_min's) is accurate only to about the orthogonality level, relative, so such
+        a caller sets ``orth_level`` below its tolerance. The full pass's coefficients on older
+        rows are rounding (O(sqrt eps)) and are not kept in T, which stays exactly banded."""
+        self._project_rows(Z, first, upto, coef)
+        self._project_rows(Z, first, upto, coef)
+        s = upto - 1                                  # the row whose product Z is
+        beta = float(Z.norm())
+        T = self.T
+        if self.omega.needs_full(T, s, coef[s, 0], beta):
+            far = np.zeros_like(coef)
+            self._project_rows(Z, 0, upto, far)
+            self._project_rows(Z, 0, upto, far)
+            coef[first:upto] += far[first:upto]
+            self.omega.reset()
+        return coef
+
     def _project_rows(self, Z, lo: int, hi: int, coef: np.ndarray) -> None:
         """Z -= (Z Q_k^T) Q_k for the rows k in [lo, hi), the coefficients added to coef."""
         Qk = self.Q[lo:hi]
+        self.full_passes += lo == 0 and hi > 2 * self.b
         h = Qk @ Z.T
         Z -= h.T @ Qk
         coef[lo:hi] += h.detach().cpu().numpy()
@@ -138,6 +179,13 @@ class BlockKrylov:
         solves: matrix-matrix work that stays fast with few threads, unlike a tall QR); None when
         Z is numerically rank deficient, or a row's norm is at most ``floor``."""
         torch = self.torch
+        if Z.shape[0] == 1:                  # a single row: normalize (twice, as below)
+            for _ in range(2):
+                nz = float(Z.norm())
+                if not nz > max(floor, 0.0) or not np.isfinite(nz):
+                    return None
+                Z = Z / nz
+            return Z
         for _ in range(2):
             G = Z @ Z.T
             L, info = torch.linalg.cholesky_ex(G)
@@ -186,7 +234,6 @@ class BlockKrylov:
 
     def extend(self, blocks: int = 1) -> None:
         """Take the products of ``blocks`` more blocks (fewer when ``max_vectors`` is reached)."""
-        torch = self.torch
         for _ in range(blocks):
             if self.full:
                 return
@@ -195,9 +242,9 @@ class BlockKrylov:
             self.products += b
             if self.on_products is not None:
                 self.on_products(b)
-            if not torch.isfinite(Z).all():
-                raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
             ref = float(Z.norm(dim=1).max())
+            if not np.isfinite(ref):          # a NaN/inf entry makes its row's norm NaN/inf
+                raise SamVerifyError("the operator returned NaN/inf in the Krylov iteration")
             coef = self._gram_schmidt(Z, s + b)
             Qn = self._orthonormal_block(Z.clone(), s + b, projected=True, ref=ref)
             Bn = Qn @ Z.T                                   # Z = Qn^T Bn after the projection
@@ -222,3 +269,48 @@ class BlockKrylov:
     def residual_norms(self, Y: np.ndarray) -> np.ndarray:
         """||A x - theta x|| for Ritz vectors x = Q_n^T y (columns of Y, complex allowed) of T_n."""
         return np.linalg.norm(self.B @ Y[self.n - self.b:self.n], axis=0)
+
+
+class _Semiorthogonality:
+    """Simon's recurrence for omega_k ~ q_{j+1} . q_k in single-vector Lanczos (Simon 1984,
+    "The Lanczos algorithm with partial reorthogonalization"): it follows the three-term
+    recurrence the rounding errors obey, from alpha = T[k, k] and beta = T[k+1, k], at O(n) a step.
+    When some |omega_k| exceeds ``level`` (sqrt(eps) for semi-orthogonality) the new vector and
+    the next one are orthogonalized against the whole basis (the next too, since the recurrence
+    couples two consecutive vectors)."""
+
+    def __init__(self, eps: float, d: int, level: float):
+        self.eps, self.d, self.level = eps, d, level
+        self.prev = np.zeros(0)                   # omega for q_{j-1}: (j,)
+        self.cur = np.ones(1)                     # omega for q_j: (j + 1,), last entry 1
+        self.again = False
+        self.anorm = 0.0
+
+    def needs_full(self, T: np.ndarray, j: int, alpha_j: float, beta_next: float) -> bool:
+        """Advance to q_{j+1} (its norm before normalization is ``beta_next``); True when a full
+        pass is due."""
+        eps = self.eps
+        alpha = np.append(np.diagonal(T)[:j], alpha_j)                    # alpha_0..alpha_j
+        beta = np.concatenate([[0.0], np.diagonal(T, -1)[:j]])             # beta_0 = 0, beta_k = T[k, k-1]
+        self.anorm = max(self.anorm, abs(alpha_j) + beta[-1] + beta_next)
+        new = np.empty(j + 2)
+        if j:
+            k = np.arange(j)
+            w = self.cur
+            t = beta[k + 1] * w[k + 1] + (alpha[k] - alpha_j) * w[k] - beta[j] * self.prev[k]
+            t[1:] += beta[k[1:]] * w[k[1:] - 1]
+            # the recurrence's own rounding, with the sign that makes it grow (Simon's bound)
+            t += np.sign(t) * eps * self.anorm
+            new[:j] = t / max(beta_next, 1e-300)
+        new[j] = eps * math.sqrt(self.d) * self.anorm / max(beta_next, 1e-300)
+        new[j + 1] = 1.0
+        self.prev, self.cur = self.cur, new
+        # near a breakdown (beta_next at rounding level of ||A||) the recurrence divides by noise
+        weak = beta_next <= 1e-6 * self.anorm
+        due = self.again or weak or bool(j and np.abs(new[:j]).max() > self.level)
+        self.again = due and not self.again
+        return due
+
+    def reset(self) -> None:
+        """After a full pass the new vector is orthogonal to the basis to rounding."""
+        self.cur[:-1] = self.eps

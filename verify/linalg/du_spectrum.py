@@ -65,6 +65,7 @@ class DuSpectrum:
     block: int
     converged: bool
     history: list = field(default_factory=list)
+    full_passes: int = 0       # Gram-Schmidt passes over the whole basis (the memory-bound work)
 
     @property
     def products(self) -> int:
@@ -72,7 +73,7 @@ class DuSpectrum:
 
     def as_dict(self) -> dict:
         out = {k: getattr(self, k) for k in ("rho", "grad_norm", "vectors", "extra_products",
-                                             "block", "converged", "history")}
+                                             "block", "converged", "history", "full_passes")}
         for k in ("du_min", "du_max", "sym_du_min", "sigma_min"):
             v = getattr(self, k)
             out[k] = None if v is None else v.as_dict()
@@ -87,7 +88,7 @@ def _rows(v):
 class _Problem:
     """The Lanczos run on P H P and the projected problems built from it."""
 
-    def __init__(self, obj, x, rho, ctx, grad, block, max_vectors, seed):
+    def __init__(self, obj, x, rho, ctx, grad, block, max_vectors, seed, reorth="partial", tol=1e-8):
         torch = ctx.torch
         self.gr = grad or sam.gradient(obj, x, ctx)
         self.norm = float(self.gr.norm)
@@ -101,7 +102,8 @@ class _Problem:
         if float(self.w.norm()) > 0:
             start[0] = self.w[0]
         self.run = BlockKrylov(lambda X: self.project(self.H(X)), start, max_vectors,
-                                constraints=self.u, seed=seed + 1, symmetric=True)
+                                constraints=self.u, seed=seed + 1, symmetric=True, reorth=reorth,
+                                orth_level=tol / 10)
 
     def project(self, Z):
         return Z - (Z @ self.u.T) @ self.u
@@ -186,9 +188,11 @@ class _Problem:
         R[1 + n:, 1 + n - b:] = c * run.B
         return self._banded(R, 2 * b)
 
-    def sigma_min(self, tol, ctx):
+    def sigma_min(self, tol, ctx, prev: float | None = None, force: bool = False):
         """The smallest singular value of M on the space, with its certified residual (one more
-        product)."""
+        product and two passes over the basis). The residual is computed only when it can decide
+        (``force``, or the value moved by at most the tolerance since ``prev``, the previous
+        check's: the run stops only then); otherwise it is reported as inf, not computed."""
         R = self.m_coordinates()
         # the smallest right singular vector from the Gram matrix (a subset eigensolve, much
         # cheaper than a full SVD at n ~ 2000); sigma itself is then taken as ||R z||, which
@@ -201,6 +205,8 @@ class _Problem:
         sig = float(np.linalg.norm(Rz))
         t = Rz / sig if sig > 0 else Rz
         s_max = math.sqrt(max(_band_eigh(G, bw, G.shape[0] - 1)[0], 0.0))
+        if not (force or (prev is not None and abs(prev - sig) <= tol * s_max)):
+            return RitzValue(sig, math.inf, tol * s_max)
         n = self.run.n
         torch = ctx.torch
         Q = self.run.basis()
@@ -215,7 +221,7 @@ class _Problem:
 
 def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 1, tol: float = 1e-8,
                 max_vectors: int = 2000, check_every: int = 4, seed: int = 0,
-                want_sigma: bool = True) -> DuSpectrum:
+                want_sigma: bool = True, reorth: str = "partial") -> DuSpectrum:
     """lambda_min/max(Du), lambda_min(Sym Du) and (with ``rho``) sigma_min(I + rho Du) at x.
 
     Residual tolerances are relative: ``tol`` times the estimated ||P H P||/||g|| for the
@@ -224,12 +230,18 @@ def du_spectrum(obj, x, rho=None, ctx=None, grad=None, block: int = 1, tol: floa
     says which. Products are taken in blocks of ``block`` vectors; 1 is the default because
     sigma_min is an interior problem whose cost follows the degree of the Krylov polynomial (the
     number of blocks): at a stalled d = 9985 point blocks of 1, 2, 4, 8, 16 needed 425, 544, 1088,
-    1400, 2240 vectors, and a vector in a block is not cheaper on CPU."""
+    1400, 2240 vectors, and a vector in a block is not cheaper on CPU.
+
+    ``reorth="partial"`` (with blocks of 1) keeps the Lanczos basis semi-orthogonal (full passes only
+    when Simon's estimate of the lost orthogonality reaches ``tol`` / 10: sigma_min's residual is
+    computed through the basis, and is accurate to about that level), which keeps every reported
+    Ritz value and residual accurate (:meth:`BlockKrylov._partial_pass`); ``"full"``
+    reorthogonalizes every vector against the whole basis."""
     if rho is not None and not (float(rho) > 0 and math.isfinite(float(rho))):
         raise SamVerifyError(f"rho must be a positive finite number, got {rho}")
     want_sigma = want_sigma and rho is not None
     ctx = ctx or _default_ctx(obj)
-    pb = _Problem(obj, x, rho, ctx, grad, block, max_vectors, seed)
+    pb = _Problem(obj, x, rho, ctx, grad, block, max_vectors, seed, reorth, tol)
     history = []
     with progress.bar(total=pb.run.max_vectors, desc="Krylov: Du spectrum", unit="vec") as bar:
         pb.run.on_products = bar.update
@@ -240,25 +252,28 @@ def _iterate(pb, history, check_every, tol, ctx, want_sigma, block, rho):
     """Grow the Krylov space until every wanted quantity converged (or the budget is spent)."""
     while True:
         # check after check_every blocks, then whenever the space has grown by an eighth: each
-        # check solves the projected problems and spends one product on sigma's residual
+        # check solves the small projected problems (their cost is bounded by a fixed fraction of
+        # the products'); sigma's residual (a product) only where it can decide
         grow = max(check_every, (pb.run.n // 8) // block)
         pb.run.extend(grow)
+        prev = history[-1]["sigma_min"] if history else None
+        last = pb.run.full or pb.run.exhausted
         with small_dense_blas():
             lo, hi = pb.du_extremes(tol)
             sym = pb.sym_du_min(tol)
-            sig = pb.sigma_min(tol, ctx) if want_sigma else None
+            sig = pb.sigma_min(tol, ctx, prev, force=last) if want_sigma else None
         history.append({"vectors": pb.run.n, "du_min": lo.value, "sym_du_min": sym.value,
                         "sigma_min": None if sig is None else sig.value,
-                        "sigma_residual": None if sig is None else sig.residual})
+                        "sigma_residual": None if sig is None or math.isinf(sig.residual) else sig.residual})
         done = all(r.converged for r in (lo, hi, sym) + ((sig,) if sig else ()))
         if sig is not None:
             # sigma_min is an interior problem for Krylov: a small residual certifies a singular
             # value, so also ask that the smallest one found did not move since the last check
-            prev = history[-2]["sigma_min"] if len(history) > 1 else None
             done = done and (pb.run.exhausted or (prev is not None and abs(prev - sig.value) <= sig.tol))
         if done or pb.run.full:
             return DuSpectrum(float(rho) if rho is not None else float("nan"), pb.norm, lo, hi, sym,
-                              sig, pb.run.products, pb.extra, block, done, history)
+                              sig, pb.run.products, pb.extra, block, done, history,
+                              pb.run.full_passes)
 
 
 class NotBanded(SamVerifyError):

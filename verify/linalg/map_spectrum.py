@@ -49,6 +49,7 @@ class MapSpectrum:
     history: list = field(default_factory=list)
     steady: bool = False       # the leftmost Ritz value did not move since the previous check
     k: int = 1                 # leading eigenvalues (of each map) whose Ritz values must converge
+    full_passes: int = 0       # Gram-Schmidt passes over the whole basis (the memory-bound work)
 
     def converged_ritz(self):
         """Converged Ritz values, without those indistinguishable from 0 (kernel directions)."""
@@ -176,6 +177,6 @@ def _iterate(run, history, check_every, block, want, tol, eta, momentum, k, V):
         steady = run.exhausted or (len(history) > 1 and
                                    abs(complex(*history[-2]["leftmost"]) - left) <= tol * scale)
         spec = MapSpectrum(float(eta), momentum, ritz, tol * scale, run.products,
-                           0 if V is None else V.dim, history, steady, int(k))
+                           0 if V is None else V.dim, history, steady, int(k), run.full_passes)
         if spec.converged or run.full:
             return spec

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .data import Dataset
+from .threads import torch_threads
 from ..errors import SamVerifyError
 from ..core.sam import check_rho
 
@@ -253,11 +254,13 @@ class BatchedProblem:
 
 def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
           progress: bool = True, problem: BatchedProblem | None = None,
-          init_theta=None, rho_rows=None, switch_rows=None) -> TrainResult:
+          init_theta=None, rho_rows=None, switch_rows=None, threads: int | None = None) -> TrainResult:
     """Train ``len(config.seeds)`` seeds at once; returns per-seed logs and final parameters.
     ``resume`` continues a checkpointed run up to ``config.steps``; ``init_theta`` (S, d) starts
     from given parameters instead of the seeds' initializations. ``rho_rows`` / ``switch_rows``
-    (length S) give each row its own rho and switching step (used by :func:`sweep`)."""
+    (length S) give each row its own rho and switching step (used by :func:`sweep`). ``threads``:
+    torch threads for the run (default: the thread policy of :mod:`verify.nn.threads`, measured on
+    one batched gradient of these shapes)."""
     import torch
     from tqdm.auto import tqdm
     from ..core import sam
@@ -297,10 +300,11 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
         for k, v in vals.items():
             logs[k].append(v.detach().to("cpu", torch.float64))
 
+    n_threads = train_threads(prob, theta, threads)
     t0 = time.perf_counter()
     bar = tqdm(range(start, config.steps), disable=not progress, leave=False,
                desc=f"{config.mode} rho={rho:g} S={S}")
-    with torch.no_grad():
+    with torch.no_grad(), torch_threads(n_threads):
         for k in bar:
             g, f = prob.grad_and_value(theta)
             if k % config.log_every == 0 and not (logs["step"] and int(logs["step"][-1]) == k):
@@ -326,6 +330,18 @@ def train(data: Dataset, config: TrainConfig, resume: TrainResult | None = None,
         extra.update({"rho_rows": [float(r) for r in rho_v[:, 0]], "switch_rows": [int(s) for s in sw_v]})
     return TrainResult(config, theta, buf, config.steps, out, data.name, data.normalization,
                        elapsed0 + time.perf_counter() - t0, extra)
+
+
+def train_threads(prob, theta, threads: int | None = None) -> int | None:
+    """Torch threads for batched training of ``theta``'s rows by the thread policy (None on a GPU);
+    the probe is one batched gradient, half a SAM step."""
+    import torch
+    from .threads import threads_for
+    if prob.device.type != "cpu":
+        return None
+    key = ("batched gradient", tuple(theta.shape), tuple(prob.obj.X.shape), str(prob.dtype))
+    with torch.no_grad():
+        return threads_for(key, lambda: prob.grad_and_value(theta), threads)
 
 
 def check_against_core(result: TrainResult, data: Dataset, seed_index: int = 0) -> dict:
