@@ -88,8 +88,10 @@ def test_counts_tell_failed_from_undecided():
     assert c.counts() == {"passed": 1, "failed": 2, "undecided": 1}
 
 
-def test_elapsed_is_the_time_between_construction_and_finish():
-    import time
-    t0 = time.perf_counter()
-    c = Certificate("T", "title", "example").finish()
-    assert 0.0 <= c.elapsed <= time.perf_counter() - t0      # a duration, not a clock reading
+def test_elapsed_is_the_time_between_construction_and_finish(monkeypatch):
+    """A duration (finish minus start), not a clock reading: on a stubbed clock, exactly 3.5."""
+    import verify.core.results as results
+    c = Certificate("T", "title", "example")
+    c._started = 100.0
+    monkeypatch.setattr(results.time, "perf_counter", lambda: 103.5)
+    assert c.finish().elapsed == 3.5

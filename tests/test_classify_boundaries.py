@@ -87,3 +87,32 @@ def test_sampling_defaults_are_reproducible(fp):
     assert a.sampled_min_increase == classify(ring, [-0.25, 0.0], 1.25, fp, samples=64,
                                               seed=0).sampled_min_increase
     assert a.sampled_min_increase != classify(ring, [-0.25, 0.0], 1.25, fp, seed=1).sampled_min_increase
+
+
+def test_switching_functions_are_the_seams_of_each_piecewise_part():
+    """lhs - rhs of a Piecewise condition, the argument of Abs / sign / Heaviside, and the
+    differences of Max / Min arguments: each vanishes exactly on a seam."""
+    import sympy as sp
+
+    from verify.core.classify import switching_functions
+    x, y = sp.symbols("x y", real=True)
+    assert switching_functions(sp.Piecewise((x, x < 1), (2 - x, True))) == [x - 1]
+    assert set(switching_functions(sp.Abs(x - 2) + sp.sign(y + 1) + sp.Heaviside(x - y))) == \
+        {x - 2, y + 1, x - y}
+    assert switching_functions(sp.Max(x, y ** 2)) in ([x - y ** 2], [y ** 2 - x])
+    assert switching_functions(x ** 2 + sp.Abs(sp.Integer(3))) == []         # no free symbol: no seam
+
+
+def test_seams_near_reports_only_seams_within_the_radius(fp):
+    """|x - 1| has its seam at distance 0.25 from x = 1.25: reported for radius 0.3, not for 0.2;
+    an analytic objective has none, and neither has a function given as code (no expression)."""
+    from verify.core.classify import seams_near
+    kink = SympyObjective("Abs(x - 1) + y**2", "x,y")
+    at = kink.point(["1.25", "0"], fp)
+    assert len(seams_near(kink, at, fp, 0.3)) == 1 and "x - 1 = 0" in seams_near(kink, at, fp, 0.3)[0]
+    assert seams_near(kink, at, fp, 0.2) == []
+    smooth = SympyObjective("(x - 1)**2 + y**2", "x,y")
+    assert seams_near(smooth, smooth.point(["1", "0"], fp), fp, 1.0) == []
+    from verify.objectives.objective import objective_from
+    opaque = objective_from(lambda v: (v[0] - 1) ** 2, dim=1)    # no expression to read seams from
+    assert not opaque.is_analytic and seams_near(opaque, opaque.point(["1"], fp), fp, 1.0) == []

@@ -95,3 +95,18 @@ def test_an_irrational_rho_string_is_evaluated_in_the_arithmetic(kind, kw):
     r = sam.check_rho("sqrt(2)", ctx)
     assert abs(ctx.to_float(r * r - 2)) <= 8 * ctx.to_float(ctx.tol(1))
     assert ctx.to_float(sam.check_rho("6/5", ctx)) == 1.2
+
+
+def test_batched_rows_work_per_row_under_vmap():
+    """perturbed_rows / diagnostics_rows act on the last axis, so torch.func.vmap (one 1-D row per
+    call, as the batched trainer uses them) gives the same numbers as the (S, d) call."""
+    import torch
+    X, G = torch.randn(4, 3, dtype=torch.float64), torch.randn(4, 3, dtype=torch.float64)
+    f, fp_, W = torch.randn(4, dtype=torch.float64), torch.randn(4, dtype=torch.float64), torch.randn(
+        4, 3, dtype=torch.float64)
+    whole = sam.perturbed_rows(X, G, 0.5)
+    assert torch.allclose(torch.func.vmap(lambda x, g: sam.perturbed_rows(x, g, 0.5))(X, G), whole)
+    assert torch.allclose((whole - X).norm(dim=-1), torch.full((4,), 0.5, dtype=torch.float64))
+    per_row = torch.func.vmap(sam.diagnostics_rows)(f, G, fp_, W)
+    for a, b in zip(per_row, sam.diagnostics_rows(f, G, fp_, W)):
+        assert torch.allclose(a, b)
