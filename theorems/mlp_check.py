@@ -47,14 +47,13 @@ GRAD_TOL = 1e-3          # ||grad f|| below this: f is stationary at the scale o
 
 
 def use_thread_setting():
-    """Leave torch's thread count alone unless SAM_VERIFY_TORCH_THREADS is set (on an
-    oversubscribed 2-core machine 1 thread avoids 10-100x slowdowns; on an idle one 2 threads are
-    ~1.8x faster than 1)."""
-    import os
-    import torch
-    n = os.environ.get("SAM_VERIFY_TORCH_THREADS")
+    """Torch's thread count as the user fixed it (``SAM_VERIFY_TORCH_THREADS``, see
+    :mod:`verify.nn.threads`); left alone otherwise (on an oversubscribed 2-core machine 1 thread
+    avoids 10-100x slowdowns; on an idle one 2 threads are ~1.8x faster than 1)."""
+    from verify.nn.threads import explicit_threads, fix_threads
+    n = explicit_threads()
     if n:
-        torch.set_num_threads(int(n))
+        fix_threads(n)
 
 
 def run_sweep(quick: bool, normalization: str = "scalar", rhos=None, progress: bool = False):
