@@ -93,3 +93,50 @@ def test_ray_reach_rejects_the_axis_value():
     zf = zoo.get("appendix_d")
     reach, where = R.ray_reach(zf, R.manifold_polyline(zf, 401), n_grid=81)
     assert reach < 1.92 and reach > 1.9
+
+
+def _hallucinated_one_by_one(zf, rho, ctx, targets, crit, n_grid, grad_margin=1e-6):
+    """Reference: the former search, one Newton solve at a time in ctx (thm_3_1.preimage)."""
+    from theorems import thm_3_1
+    from verify.core import sam
+    from verify.errors import SamVerifyError
+    Y, Yp = R._grid_shift(zf.objective, rho, zf.box, n_grid)
+    crit_f = [R._floats(ctx, c) for _, c in crit]
+    for xs in targets:
+        for g in R._guesses(Y, Yp, R._floats(ctx, xs), crit_f, rho):
+            try:
+                gv = ctx.vector([float(v) for v in g])
+                if ctx.to_float(ctx.norm(sam.perturbed_point(zf.objective, gv, rho, ctx) - xs)) > 0.25 * rho:
+                    continue
+                y = thm_3_1.preimage(zf.objective, xs, rho, ctx, gv, max_iter=25).x
+                gn = ctx.to_float(ctx.norm(zf.objective.grad(y, ctx)))
+                res = ctx.to_float(ctx.norm(sam.perturbed_point(zf.objective, y, rho, ctx) - xs))
+            except (SamVerifyError, ArithmeticError, ValueError):
+                continue
+            if gn > grad_margin and res <= 1e-10:
+                return y, xs, res, gn
+    return None
+
+
+def _same_hit(a, b, ctx) -> bool:
+    close = lambda u, v: max(abs(ctx.to_float(p) - ctx.to_float(q))  # noqa: E731
+                             for p, q in zip(ctx.to_list(u), ctx.to_list(v))) < 1e-9
+    return close(a[0], b[0]) and close(a[1], b[1]) and abs(a[3] - b[3]) < 1e-9
+
+
+@pytest.mark.parametrize("name,rho", [("double_well2", 1.3), ("ring", 1.5)])
+def test_batched_search_matches_one_by_one(name, rho):
+    """The batched Newton search returns the same first hit (same target, same preimage) as solving
+    the candidates one by one; control: with the targets reversed the first hit is another target, so
+    the comparison can tell hits apart."""
+    from verify.ctx import get_context
+    from verify.objectives import zoo
+    fp = get_context("float64")
+    zf = zoo.get(name)
+    targets, crit = R.argmin_samples(zf, fp, 8), R.critical_points(zf, fp)
+    batched = R.hallucinated_at(zf, rho, fp, targets, crit, 41)
+    serial = _hallucinated_one_by_one(zf, rho, fp, targets, crit, 41)
+    assert batched is not None and serial is not None
+    assert _same_hit(batched, serial, fp)
+    reversed_hit = R.hallucinated_at(zf, rho, fp, targets[::-1], crit, 41)
+    assert reversed_hit is not None and not _same_hit(batched, reversed_hit, fp)

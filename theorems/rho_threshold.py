@@ -95,40 +95,64 @@ def _grid_shift(obj, rho, box, n):
     return Y.T, Yp.T
 
 
-def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin: float = 1e-6):
-    """A hallucinated preimage (y, x*) at this rho, or None. See the module docstring."""
+def _floats(ctx, x):
     import numpy as np
+    return np.array([ctx.to_float(v) for v in ctx.to_list(x)])
+
+
+def _guesses(Y, Yp, xsf, crit_f, rho):
+    """Newton starts for the target xsf: the grid point whose shift lands nearest to it, then the
+    point at distance rho from it on the ray through each critical point closer than rho."""
+    import numpy as np
+    guesses = []
+    if Y.shape[1]:
+        r = np.sqrt(((Yp - xsf[:, None]) ** 2).sum(axis=0))
+        guesses.append(Y[:, int(np.argmin(r))])
+    for cf in crit_f:
+        dv = cf - xsf
+        dn = float(np.linalg.norm(dv))
+        if 0 < dn < rho:
+            guesses.append(xsf + rho * dv / dn)
+    return guesses
+
+
+def hallucinated_at(zf, rho: float, ctx, targets, crit, n_grid: int, grad_margin: float = 1e-6):
+    """A hallucinated preimage (y, x*) at this rho, or None. See the module docstring.
+
+    All Newton starts of all targets go into one batched float64 Newton (:func:`thm_3_1.preimages`);
+    the answer is the first accepted solution in the order targets x starts, as if solved one by one."""
+    import numpy as np
+    from verify.core.solve import NewtonResult
     obj = zf.objective
     Y, Yp = _grid_shift(obj, rho, zf.box, n_grid)
-    for xs in targets:
-        xsf = np.array([ctx.to_float(v) for v in ctx.to_list(xs)])
-        guesses = []
-        if Y.shape[1]:
-            r = np.sqrt(((Yp - xsf[:, None]) ** 2).sum(axis=0))
-            guesses.append(Y[:, int(np.argmin(r))])
-        for _, c in crit:
-            cf = np.array([ctx.to_float(v) for v in ctx.to_list(c)])
-            dv = cf - xsf
-            dn = float(np.linalg.norm(dv))
-            if 0 < dn < rho:
-                guesses.append(xsf + rho * dv / dn)
-        for g in guesses:
-            # cheap filter: only candidates whose shift already lands near x* go to Newton
-            try:
-                gv = ctx.vector([float(v) for v in g])
-                r0 = ctx.to_float(ctx.norm(sam.perturbed_point(obj, gv, rho, ctx) - xs))
-            except (SamVerifyError, ArithmeticError, ValueError):
-                continue
-            if r0 > 0.25 * rho:
-                continue
-            try:
-                y = t31.preimage(obj, xs, rho, ctx, gv, max_iter=25).x
-                gn = ctx.to_float(ctx.norm(obj.grad(y, ctx)))
-                res = ctx.to_float(ctx.norm(sam.perturbed_point(obj, y, rho, ctx) - xs))
-            except (SamVerifyError, ArithmeticError, ValueError):
-                continue
-            if gn > grad_margin and res <= 1e-10:
-                return y, xs, res, gn
+    crit_f = [_floats(ctx, c) for _, c in crit]
+    rows, starts = [], []
+    for i, xs in enumerate(targets):
+        xsf = _floats(ctx, xs)
+        for g in _guesses(Y, Yp, xsf, crit_f, rho):
+            rows.append((i, xsf))
+            starts.append(g)
+    if not starts:
+        return None
+    X, Y0 = np.array([x for _, x in rows]), np.array(starts)
+    # cheap filter: only candidates whose shift already lands near x* go to Newton (nan: grad f = 0)
+    shift = sam.perturbed_points_batch(Y0, superlevel.grads(obj, Y0), rho, undefined=np.nan)
+    with np.errstate(invalid="ignore"):
+        keep = np.flatnonzero(np.linalg.norm(shift - X, axis=1) <= 0.25 * rho)
+    if not len(keep):
+        return None
+    for k, sol in zip(keep, t31.preimages(obj, X[keep], rho, Y0[keep], max_iter=25)):
+        if not isinstance(sol, NewtonResult):
+            continue
+        xs = targets[rows[k][0]]
+        try:
+            y = ctx.vector([float(v) for v in sol.x])
+            gn = ctx.to_float(ctx.norm(obj.grad(y, ctx)))
+            res = ctx.to_float(ctx.norm(sam.perturbed_point(obj, y, rho, ctx) - xs))
+        except (SamVerifyError, ArithmeticError, ValueError):
+            continue
+        if gn > grad_margin and res <= 1e-10:
+            return y, xs, res, gn
     return None
 
 
@@ -339,10 +363,8 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
     # pointer distances (a maximizer set is sampled finely for the distance only)
     fine = critical_points(zf, ctx, 720) if zf.maximizer_set is not None else crit
     dense = argmin_samples(zf, ctx, 720) if zf.minimizer_manifold is not None else targets
-    dmax = min((ctx.to_float(ctx.norm(x - c)) for x in dense for k, c in fine if k == "maximizer"),
-               default=math.inf) if fine else math.inf
-    dsad = min((ctx.to_float(ctx.norm(x - c)) for x in dense for k, c in crit if k == "saddle"),
-               default=math.inf)
+    dmax = _nearest_distance(ctx, dense, [c for k, c in fine if k == "maximizer"])
+    dsad = _nearest_distance(ctx, dense, [c for k, c in crit if k == "saddle"])
     cert.objects.update({"argmin samples": len(targets), "recorded critical points": len(crit),
                          "distance argmin f to nearest maximizer (Theorem 2.1 pointer)": f"{dmax:.6g}",
                          "distance argmin f to nearest saddle": f"{dsad:.6g}"})
@@ -401,6 +423,15 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
                          "for the Theorem 2.1 construction, not as a necessary condition.",
                          sampled_evidence(yctx))
     return cert.finish()
+
+
+def _nearest_distance(ctx, points, centres) -> float:
+    """The smallest float64 distance between ``points`` and ``centres`` (inf if either is empty); all
+    pairs at once (a 720 x 720 table for a sampled maximizer set)."""
+    if not points or not centres:
+        return math.inf
+    from scipy.spatial.distance import cdist
+    return float(cdist([_floats(ctx, x) for x in points], [_floats(ctx, c) for c in centres]).min())
 
 
 def _pt(ctx, x) -> str:
