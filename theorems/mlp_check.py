@@ -50,10 +50,11 @@ def use_thread_setting():
     """Torch's thread count as the user fixed it (``SAM_VERIFY_TORCH_THREADS``, see
     :mod:`verify.nn.threads`); left alone otherwise (on an oversubscribed 2-core machine 1 thread
     avoids 10-100x slowdowns; on an idle one 2 threads are ~1.8x faster than 1)."""
-    from verify.nn.threads import explicit_threads, fix_threads
+    import torch
+    from verify.nn.threads import explicit_threads
     n = explicit_threads()
-    if n:
-        fix_threads(n)
+    if n:        # not fix_threads: a report section must not pin the policy for the whole process
+        torch.set_num_threads(n)
 
 
 def run_sweep(quick: bool, normalization: str = "scalar", rhos=None, progress: bool = False):
