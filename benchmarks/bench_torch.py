@@ -225,14 +225,14 @@ def _attraction(obj, theta, rho, ctx):
         return {**at, "elapsed": time.perf_counter() - t0}
 
 
-def bench_check_widths(data, widths, device, sigma_budget, map_budget, train_steps, say):
+def bench_check_widths(data, widths, device, sigma_budget, map_budget, train_steps, say, rho=3.0):
     """The check's cost (no attraction test) at a stalled point of each hidden width: per-product
     HVP-equivalents and gradient-equivalents by count and by time, with the load average."""
     import os
     rows = []
     for w in widths:
         load = os.getloadavg()[0]
-        c = bench_check(data, w, device, sigma_budget, map_budget, train_steps=train_steps,
+        c = bench_check(data, w, device, sigma_budget, map_budget, rho=rho, train_steps=train_steps,
                         attraction=False)
         c.pop("theta", None)
         c["load_before"], c["load_after"] = load, os.getloadavg()[0]
@@ -242,7 +242,8 @@ def bench_check_widths(data, widths, device, sigma_budget, map_budget, train_ste
             f" HVP-equivalents per product; gradient-equivalents {c['grad_equivalents_by_time']:.0f} by"
             f" time | {c['grad_equivalents_by_count']:.0f} by count ({c['counts']}; HVP "
             f"{c['hvp_over_grad']:.2f} gradients, gradient {1e3 * c['seconds_per_grad']:.1f} ms); P H P"
-            f" {c['du_vectors']} vectors converged {c['du_converged']}, map {c['map_vectors']} "
+            f" {c['du_vectors']} vectors ({c['full_passes']} full reorthogonalization passes) converged"
+            f" {c['du_converged']}, map {c['map_vectors']} "
             f"converged {c['map_converged']}")
     return rows
 
@@ -313,7 +314,8 @@ def main(argv=None):
                    help="comma-separated hidden widths (32 -> d = 2410, 1333 -> d = 99,985): only the "
                         "check's cost at a stalled point of each (no training bench, no attraction test)")
     p.add_argument("--train-steps", type=int, default=4000,
-                   help="SAM-only steps (rho = 3, 4 seeds, float32) to reach the stalled point")
+                   help="SAM-only steps (4 seeds, float32) to reach the stalled point")
+    p.add_argument("--rho", type=float, default=3.0, help="SAM radius of the training and the check")
     p.add_argument("--sigma-routes", action="store_true",
                    help="also compare sigma_min by the P H P Krylov space with ARPACK on M^T M (d = 2410)")
     p.add_argument("--json", action="store_true")
@@ -332,9 +334,10 @@ def main(argv=None):
     say(f"device {out['device']} (torch threads {out['threads']})")
     if args.widths:
         say(f"[3'] the check's cost by width (budgets: P H P {args.sigma_budget}, map {args.map_budget}"
-            f" vectors; stalled point after {args.train_steps} SAM steps):")
+            f" vectors; stalled point after {args.train_steps} SAM steps at rho = {args.rho:g}):")
         out["widths"] = bench_check_widths(data, [int(w) for w in args.widths.split(",")], device,
-                                           args.sigma_budget, args.map_budget, args.train_steps, say)
+                                           args.sigma_budget, args.map_budget, args.train_steps, say,
+                                           args.rho)
         if args.json:
             print(json.dumps(out, indent=2, default=str))
         return 0
@@ -365,7 +368,7 @@ def main(argv=None):
     if not args.skip_check:
         out["check"] = c = bench_check(data, args.check_width, device, args.sigma_budget,
                                        args.map_budget, args.check_point, theta_file=args.theta,
-                                       train_steps=args.train_steps)
+                                       rho=args.rho, train_steps=args.train_steps)
         if args.save_theta:
             torch.save((c.pop("theta"), c["where"]), args.save_theta)
         c.pop("theta", None)
