@@ -20,7 +20,7 @@ def _bench():
 
 def test_widths_mode_reports_per_product_cost(capsys):
     argv = ["--widths", "4", "--train-steps", "20", "--sigma-budget", "30", "--map-budget", "10",
-            "--threads", "1", "--json"]
+            "--json"]   # no --threads: fix_threads is process-wide and would leak into other tests
     assert _bench().main(argv) == 0
     (row,) = json.loads(capsys.readouterr().out)["widths"]
     assert row["d"] == 75 * 4 + 10                   # 64-4-10 tanh MLP on digits
