@@ -22,6 +22,10 @@
                                      [--check-width 133] [--check-point stalled|early]
                                      [--theta FILE] [--save-theta FILE]
                                      [--skip-check] [--sigma-routes] [--json]
+                                     [--widths 32,1333] [--train-steps 4000]
+
+5. (``--widths``) only item 3's cost of the check (no attraction test) at a stalled point of each
+   hidden width, with the load average before and after each.
 """
 from __future__ import annotations
 
@@ -160,7 +164,7 @@ def unit_times(obj, theta, ctx, reps=10):
 
 
 def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", rho=3.0,
-                theta_file=None):
+                theta_file=None, train_steps=4000, attraction=True):
     from verify.nn import point_check as mc
     from verify.nn.threads import torch_threads
     from verify.ctx.torch import TorchContext
@@ -172,7 +176,8 @@ def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", 
         theta, where = torch.load(theta_file)
         theta = theta.to(ctx.device, ctx.dtype)
     elif point == "stalled":
-        theta, where = stalled_point(data, width, rho, device=device)
+        theta, where = stalled_point(data, width, rho, train_steps, device=device)
+        where["train_steps"] = train_steps
         theta = theta.to(ctx.device)
     else:       # a point 100 SAM steps into training (not at initialization)
         theta, _ = mc.sam_run(obj, theta, rho, 100, ctx=ctx)
@@ -184,22 +189,19 @@ def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", 
                         map_budget=map_budget, with_map=map_budget > 0)
     with torch_threads(n):
         after = unit_times(obj, theta, ctx)
-        # the attraction test is a separate item: 1000 SAM steps are 2000 gradients by themselves
-        t0 = time.perf_counter()
-        at = mc.attraction_test(obj, theta, rho, 0.1, 1000, ctx=ctx, record_every=0)
-        t_at = time.perf_counter() - t0
+    at = _attraction(obj, theta, rho, ctx) if attraction else None
     t_grad = (before["grad"] + after["grad"]) / 2          # measured right before and after
     t_hvp = (before["hvp"] + after["hvp"]) / 2
     du = pc.extra["du_spectrum"]
     ms = pc.extra["map_status"][0] if pc.extra["map_status"] else {}
-    ds = at["distN_to_stationary_set"]
     c = pc.counts
     # the check's time over the time its products and gradients take alone: the overhead factor
     alone = c["grad"] * t_grad + c["hvp"] * t_hvp + 0.5 * c["value"] * t_grad
-    return {"attraction_s": t_at, "attraction_grad_equivalents_by_time": t_at / t_grad,
-            "attraction_seconds": at["seconds"], "attraction_distance": ds,
-            "attraction_grad_ratioN": at["grad_ratioN"], "attraction_fN": at["fN"],
-            "threads": n, "unit_times_before": before, "unit_times_after": after,
+    out = {} if at is None else {
+        "attraction_s": at["elapsed"], "attraction_grad_equivalents_by_time": at["elapsed"] / t_grad,
+        "attraction_seconds": at["seconds"], "attraction_distance": at["distN_to_stationary_set"],
+        "attraction_grad_ratioN": at["grad_ratioN"], "attraction_fN": at["fN"]}
+    return {**out, "threads": n, "unit_times_before": before, "unit_times_after": after,
             "hvp_over_grad": t_hvp / t_grad, "per_product_hvp_equivalents": pc.seconds / alone,
             "d": obj.dim, "point": point, "where": where, "seconds": pc.seconds, "theta": theta,
             "seconds_per_grad": t_grad, "full_passes": du.get("full_passes"),
@@ -211,6 +213,39 @@ def bench_check(data, width, device, sigma_budget, map_budget, point="stalled", 
             "sigma_min": pc.sigma_min, "lambda_min_sym_du": pc.lambda_min_sym_du,
             "heavy_ball_top": abs(pc.heavy_ball_eigs[0]) if pc.heavy_ball_eigs else None,
             "verdict": pc.verdict}
+
+
+def _attraction(obj, theta, rho, ctx):
+    """The attraction test timed as a separate item: 1000 SAM steps are 2000 gradients by themselves."""
+    from verify.nn import point_check as mc
+    from verify.nn.threads import torch_threads
+    with torch_threads(mc.check_threads(obj, theta, ctx)):
+        t0 = time.perf_counter()
+        at = mc.attraction_test(obj, theta, rho, 0.1, 1000, ctx=ctx, record_every=0)
+        return {**at, "elapsed": time.perf_counter() - t0}
+
+
+def bench_check_widths(data, widths, device, sigma_budget, map_budget, train_steps, say, rho=3.0):
+    """The check's cost (no attraction test) at a stalled point of each hidden width: per-product
+    HVP-equivalents and gradient-equivalents by count and by time, with the load average."""
+    import os
+    rows = []
+    for w in widths:
+        load = os.getloadavg()[0]
+        c = bench_check(data, w, device, sigma_budget, map_budget, rho=rho, train_steps=train_steps,
+                        attraction=False)
+        c.pop("theta", None)
+        c["load_before"], c["load_after"] = load, os.getloadavg()[0]
+        rows.append(c)
+        say(f"    width {w}, d = {c['d']} ({c['where']}): {c['seconds']:.1f} s on {c['threads']} "
+            f"thread(s), load {load:.1f}->{c['load_after']:.1f}: {c['per_product_hvp_equivalents']:.2f}"
+            f" HVP-equivalents per product; gradient-equivalents {c['grad_equivalents_by_time']:.0f} by"
+            f" time | {c['grad_equivalents_by_count']:.0f} by count ({c['counts']}; HVP "
+            f"{c['hvp_over_grad']:.2f} gradients, gradient {1e3 * c['seconds_per_grad']:.1f} ms); P H P"
+            f" {c['du_vectors']} vectors ({c['full_passes']} full reorthogonalization passes) converged"
+            f" {c['du_converged']}, map {c['map_vectors']} "
+            f"converged {c['map_converged']}")
+    return rows
 
 
 def bench_sigma_routes(data, width=32, rho=3.0, device="cpu", arpack_budget=4000):
@@ -275,6 +310,12 @@ def main(argv=None):
                         "from --save-theta) instead of training one")
     p.add_argument("--save-theta", default=None, help="save the checked point to this file")
     p.add_argument("--skip-check", action="store_true")
+    p.add_argument("--widths", default=None,
+                   help="comma-separated hidden widths (32 -> d = 2410, 1333 -> d = 99,985): only the "
+                        "check's cost at a stalled point of each (no training bench, no attraction test)")
+    p.add_argument("--train-steps", type=int, default=4000,
+                   help="SAM-only steps (4 seeds, float32) to reach the stalled point")
+    p.add_argument("--rho", type=float, default=3.0, help="SAM radius of the training and the check")
     p.add_argument("--sigma-routes", action="store_true",
                    help="also compare sigma_min by the P H P Krylov space with ARPACK on M^T M (d = 2410)")
     p.add_argument("--json", action="store_true")
@@ -291,6 +332,15 @@ def main(argv=None):
            "cuda": torch.cuda.get_device_name(0) if device.type == "cuda" else None}
     say = (lambda *a, **k: None) if args.json else (lambda *a: print(*a, flush=True))
     say(f"device {out['device']} (torch threads {out['threads']})")
+    if args.widths:
+        say(f"[3'] the check's cost by width (budgets: P H P {args.sigma_budget}, map {args.map_budget}"
+            f" vectors; stalled point after {args.train_steps} SAM steps at rho = {args.rho:g}):")
+        out["widths"] = bench_check_widths(data, [int(w) for w in args.widths.split(",")], device,
+                                           args.sigma_budget, args.map_budget, args.train_steps, say,
+                                           args.rho)
+        if args.json:
+            print(json.dumps(out, indent=2, default=str))
+        return 0
     from verify.nn.threads import candidates, torch_threads
     counts = (args.threads,) if args.threads else (candidates() if device.type == "cpu" else (None,))
     out["training"], out["flops"] = {}, {}
@@ -317,7 +367,8 @@ def main(argv=None):
             f"{out['policy_training']} thread(s) for training; {policy_report()}")
     if not args.skip_check:
         out["check"] = c = bench_check(data, args.check_width, device, args.sigma_budget,
-                                       args.map_budget, args.check_point, theta_file=args.theta)
+                                       args.map_budget, args.check_point, theta_file=args.theta,
+                                       rho=args.rho, train_steps=args.train_steps)
         if args.save_theta:
             torch.save((c.pop("theta"), c["where"]), args.save_theta)
         c.pop("theta", None)
