@@ -12,7 +12,7 @@ from theorems import refutations as R
 from verify import sam, zoo
 from verify.core.results import Certificate, Finding
 from verify.core.solve import newton
-from verify.ctx import get_context
+from verify.ctx import get_context, shared_context
 from verify.objectives.objective import SympyObjective
 from verify.report.build import evidence_level
 
@@ -84,7 +84,7 @@ def test_constructed_points_are_proved_refutations(at_xh):
 
 def test_constructed_points_rechecked_by_mpmath(at_xh):
     for case, cert in at_xh:
-        ctx = R.ph._context("arb", R.DPS)
+        ctx = shared_context("arb", R.DPS)
         X = R.proved_box(cert, ctx)
         rho = Fraction(cert.objects["rho"])
         bound = float(cert.objects["condition_upper_bound"].strip("[]").split(",")[1])
@@ -105,7 +105,7 @@ def test_condition_controls_are_never_proved(case):
     assert not cert.passed and not cert.findings, str(cert)
     assert cert.claim("condition_fails").verdict.value in ("fail", "undecided")
     # the hypothesis really holds there (independent check at the box centre)
-    ctx = R.ph._context("arb", R.DPS)
+    ctx = shared_context("arb", R.DPS)
     y = [Fraction(float(v)) for v in cert.objects["box_center"]]
     assert _condition(case["obj"], y, Fraction(cert.objects["rho"])) > 0
     assert R.proved_box(cert, ctx) is not None
@@ -246,7 +246,7 @@ def _generated_negatives(n=24):
 
 
 def test_zero_false_proved_over_generated_negatives():
-    ctx = R.ph._context("arb", R.DPS)
+    ctx = shared_context("arb", R.DPS)
     checked = 0
     for obj, y, rho in _generated_negatives():
         yq = [Fraction(v) for v in y]

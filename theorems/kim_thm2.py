@@ -66,9 +66,6 @@ SEED = 20230115
 
 
 # -- closed forms (lam, rho, eta, B, t); all vectorised over numpy arrays --------------------------
-_ou = st.ou_variance  # the OU variance lives in the engine (Theorem 3 uses it too)
-
-
 def kim_drift(lam, rho):
     """The drift of Kim et al. (15): lambda (1 + rho lambda)^2 (any numbers: floats, Fractions, balls)."""
     return lam * (1 + rho * lam) ** 2
@@ -76,12 +73,12 @@ def kim_drift(lam, rho):
 
 def kim_variance(lam, rho, eta, B, t):
     """Kim et al. (15): drift lambda (1 + rho lambda)^2."""
-    return _ou(lam, kim_drift(lam, rho), eta, B, t)
+    return st.ou_variance(lam, kim_drift(lam, rho), eta, B, t)
 
 
 def ou_variance(lam, rho, eta, B, t):
     """The SDE (11) with the USAM drift lambda (1 + rho lambda)."""
-    return _ou(lam, lam * (1 + rho * lam), eta, B, t)
+    return st.ou_variance(lam, lam * (1 + rho * lam), eta, B, t)
 
 
 def discrete_variance(lam, rho, eta, B, t):

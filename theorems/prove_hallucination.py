@@ -86,9 +86,6 @@ STATEMENT = ("On the reported box X: grad f != 0, and X holds a point x_h that i
              "x_star holds a strict local minimizer x*' of f and y + rho u(y) = x*').")
 
 
-_context = shared_context
-
-
 # -- residuals ----------------------------------------------------------------------------------------
 def _F(obj, rho, ctx):
     return (lambda y: sam.shifted_gradient(obj, y, rho, ctx),
@@ -106,7 +103,7 @@ def preimage_system(obj, rho, xs, ctx):
 
 def _mp_solve(obj, route, x0, rho_q, xs_q, dps, max_iter=60):
     """Newton in mpmath at ``dps`` digits on F (isolated) or G (manifold); returns floats-free mp."""
-    mp = _context("mpmath", dps)
+    mp = shared_context("mpmath", dps)
     rho = mp.scalar(rho_q)
     x = mp.vector([v if mp.is_native(v) else to_fraction(v) for v in x0])
     if route == "manifold":
@@ -201,7 +198,7 @@ def _minimality(obj, xs_q, ctx, dps) -> dict:
     if out["status"] in ("proved", "fails"):
         return out
     try:
-        mp = _context("mpmath", max(dps, 40))
+        mp = shared_context("mpmath", max(dps, 40))
         xr = newton(lambda y: obj.grad(y, mp), lambda y: obj.hess(y, mp),
                     mp.vector([to_fraction(v) for v in xs_q]), mp, max_iter=25,
                     what="Newton on grad f from x_star").x
@@ -261,7 +258,7 @@ def prove(obj, x: Sequence, rho, *, x_star: Sequence | None = None, radius=None,
     route = "manifold" if x_star is not None else "isolated"
     cert = Certificate(THEOREM, TITLE, example or f"{obj.name} at x = {tuple(map(str, x))}, rho = {rho}",
                        statement=STATEMENT, expected=expected)
-    ctx = _context("arb", dps)
+    ctx = shared_context("arb", dps)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     if len(x) != obj.dim or (x_star is not None and len(x_star) != obj.dim):
         return cert.refuse(f"x and x_star must have {obj.dim} coordinates")

@@ -34,6 +34,7 @@ from verify import sam, zoo
 
 from verify.geometry import superlevel
 from verify.core.claims import boolean, compare
+from verify.core.display import point_text
 from verify.ctx import get_context
 from verify.errors import SamVerifyError
 from verify.core.results import Certificate, sampled_evidence
@@ -307,9 +308,9 @@ def _certify_geometric(cert, zf, ctx, found, quick) -> tuple:
     cert.objects.update({
         "threshold bracket [rho_lo, rho_hi]": [repr(lo), repr(hi)],
         "geometric threshold rho* (50 digits)": mp.to_str(geo.rho_star),
-        "rho* is the distance from": f"the {geo.kind} {_pt(mp, geo.critical)} to its nearest point "
-                                     f"{_pt(mp, geo.x_star)} of argmin f",
-        "x_h at rho_hi": _pt(mp, y), "x* it maps to": _pt(mp, geo.x_star), "||grad f(x_h)||": f"{mp.to_float(gn):.3g}"})
+        "rho* is the distance from": f"the {geo.kind} {point_text(mp, geo.critical)} to its nearest point "
+                                     f"{point_text(mp, geo.x_star)} of argmin f",
+        "x_h at rho_hi": point_text(mp, y), "x* it maps to": point_text(mp, geo.x_star), "||grad f(x_h)||": f"{mp.to_float(gn):.3g}"})
     cert.add(compare("exhibited_just_above", f"at rho_hi = rho* (1 + 1e-9) a hallucinated minimizer "
                      "exists: ||y + rho u(y) - x*|| (Newton residual, 50 digits)", res, "<=",
                      allowance, mp, note=f"||grad f(y)|| = {mp.to_float(gn):.3g} > 0 and "
@@ -392,7 +393,7 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
         lo, hi, best = _bisect(zf, ctx, found, targets, crit, n_grid, quick)
         yctx = ctx
         cert.objects.update({"threshold bracket [rho_lo, rho_hi]": [f"{lo:.6g}", f"{hi:.6g}"],
-                             "x_h at rho_hi": _pt(ctx, best[0]), "x* it maps to": _pt(ctx, best[1]),
+                             "x_h at rho_hi": point_text(ctx, best[0]), "x* it maps to": point_text(ctx, best[1]),
                              "||grad f(x_h)||": f"{best[3]:.3g}"})
         cert.add(compare("exhibited", f"at rho_hi = {hi:.6g} a hallucinated minimizer exists: "
                          "||y + rho u(y) - x*|| (Newton residual)", best[2], "<=", 1e-10, ctx,
@@ -416,8 +417,8 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
             cert.finding("Sections 2.1 and 4.1", "The perturbation radius must exceed the distance between "
                          "the minimizer and the maximizer for hallucinated minimizers to arise.",
                          f"On {name} a hallucinated minimizer exists at rho = {hi:.5g} < {dmax:.5g}, the "
-                         f"distance from argmin f to the maximizer: y = {_pt(yctx, y)} has "
-                         f"||grad f(y)|| = {gn:.3g} and y + rho u(y) = {_pt(yctx, xs)} in argmin f "
+                         f"distance from argmin f to the maximizer: y = {point_text(yctx, y)} has "
+                         f"||grad f(y)|| = {gn:.3g} and y + rho u(y) = {point_text(yctx, xs)} in argmin f "
                          f"(residual {res:.1e}). It appears next to a saddle at distance {dsad:.5g}: near "
                          "any nondegenerate critical point u takes every direction. The statement holds "
                          "for the Theorem 2.1 construction, not as a necessary condition.",
@@ -432,10 +433,6 @@ def _nearest_distance(ctx, points, centres) -> float:
         return math.inf
     from scipy.spatial.distance import cdist
     return float(cdist([_floats(ctx, x) for x in points], [_floats(ctx, c) for c in centres]).min())
-
-
-def _pt(ctx, x) -> str:
-    return "(" + ", ".join(f"{ctx.to_float(v):.8g}" for v in ctx.to_list(x)) + ")"
 
 
 def _intervals(rs, flags) -> str:

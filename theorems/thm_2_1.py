@@ -122,9 +122,6 @@ def as_point(values, obj, ctx):
     return obj.point(values, ctx)
 
 
-_decimal = decimal_text
-
-
 def new_certificate(example: str, ctx, theorem: str = THEOREM, title: str = TITLE,
                     statement: str = STATEMENT, expected: bool = True) -> Certificate:
     return Certificate(theorem, title, example, statement=statement, context=ctx.name,
@@ -245,9 +242,9 @@ def choose_eps(M: float, m: float, fraction: float) -> str:
     """The proof's rule: 0 < eps < M - m; here eps = fraction (M - m), rounded to 6 digits (an exact
     decimal, so every arithmetic sees the same eps)."""
     e = fraction * (M - m)
-    text = _decimal(e)
+    text = decimal_text(e)
     if not 0 < float(text) < M - m:
-        text = _decimal(e, 12)
+        text = decimal_text(e, 12)
     return text
 
 

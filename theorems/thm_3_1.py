@@ -400,7 +400,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
         svF = ctx.svdvals(JF)
         nF, gF = nullity(svF, ctx, gap_req)
         if chart.m:
-            T = _solve_cols(ctx, A, chart.dphi(p.t))
+            T = solve_columns(ctx, A, chart.dphi(p.t))
             svT = ctx.to_list(ctx.svdvals(T))
             tan_res = ctx.to_float(_max_col_norm(ctx, JF @ T)) / max(1e-300, ctx.to_float(svT[0]))
             tsig = ctx.to_float(svT[-1]) / max(1e-300, ctx.to_float(svT[0]))
@@ -473,9 +473,6 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     return cert.finish()
 
 
-_solve_cols = solve_columns
-
-
 def _max_col_norm(ctx, M):
     return max((ctx.norm(M[:, j]) for j in range(M.shape[1])), key=lambda v: ctx.to_float(v))
 
@@ -501,7 +498,7 @@ def kernel_chart(obj, x_star, ctx, m: int) -> Chart:
         x = phi(t)
         H = obj.hess(x, ctx)
         # tangent of M: the kernel of H, obtained as (I - H^+ H) N = solve(H + N N^T, N N^T N)
-        return _solve_cols(ctx, H + N @ N.T, N @ (N.T @ N))
+        return solve_columns(ctx, H + N @ N.T, N @ (N.T @ N))
     return Chart(m, phi, dphi, "kernel walk")
 
 

@@ -214,7 +214,7 @@ def repulsion_record(cert, obj, y, rho, ctx, constructed: bool) -> None:
             "Theorem 2.1 with Lemma B.2 / Corollary B.3 (d = 2)",
             "Isolated hallucinated minimizers built by the proof of Theorem 2.1 repel SAM in 2-D: "
             "det(I + rho Du) < 0 there (not stated in the paper; shown per example only).",
-            f"At x_h = {_pt(ctx, y)}: det(I + rho Du) = 1 + rho t^T Du t = {r.det_a:.4g} (the tangential "
+            f"At x_h = {point_text(ctx, y)}: det(I + rho Du) = 1 + rho t^T Du t = {r.det_a:.4g} (the tangential "
             f"product {r.one_plus_rho_kappa:.4g}), negative because the farthest-point construction "
             f"forces t^T Du t <= -1/rho; det Hess f(x*) = {r.det_h_star:.4g} > 0, so H(x*)(I + rho Du) "
             f"has the real eigenvalue {r.negative_eigenvalue:.4g} < 0 and the SAM step I - eta H(x*)"
@@ -481,7 +481,7 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                               cmin > 0, f"min over {len(H.points)} points of H: {cmin:.6g}")
     if not applies:
         cert.objects["paper_verdict"] = (f"{which} does not apply: 1 + rho lambda_min(Sym Du) = "
-                                         f"{cmin:.6g} <= 0 at y = {_pt(ctx, H.points[k_worst])}")
+                                         f"{cmin:.6g} <= 0 at y = {point_text(ctx, H.points[k_worst])}")
     else:
         cert.objects["paper_verdict"] = f"{which} applies (condition min {cmin:.6g} > 0)"
     if H.m == 0:
@@ -516,7 +516,7 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                 "Corollary B.3 / Theorem 3.2 with Theorem 3.1",
                 "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
                 "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
-                f"At the constructed x_h = {_pt(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
+                f"At the constructed x_h = {point_text(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
                 f"largest tangential t^T Du t is {ctx.to_float(kap):.6g} <= -1/rho = {bound:.6g}, so "
                 f"1 + rho lambda_min = {c0:.6g} <= 0. This is forced: x_h maximizes |x - x*|^2 on the "
                 "level set, and the second-order condition of that problem bounds every tangential "
@@ -598,7 +598,7 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
             off = off / 2
             x0 = y0 + ctx.scalar(off) * nvec
             gap0 = ctx.to_float(sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
-    cert.objects["x0"] = _pt(ctx, x0)
+    cert.objects["x0"] = point_text(ctx, x0)
     cert.add_object("fsam_gap_x0", f"{gap0:.6g}", label="f_SAM(x0) - f_SAM(H)")
     cert.add_object("epsilon", f"{eps:.6g}",
                     label="epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))")
@@ -741,9 +741,6 @@ def _normal(H: HSet, k: int, gr) -> Any:
                 c = T[:, j] / ctx.norm(T[:, j])
                 v = v - c * (c @ v)
     return v / ctx.norm(v)
-
-
-_pt = point_text
 
 
 # ------------------------------------------------------------------------------------------------

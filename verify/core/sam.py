@@ -269,7 +269,6 @@ def perturbed_points_batch(X, G, rho, method: str = "sam", undefined: float = 0.
     finite) the direction is ``undefined`` — 0 as practical implementations do, or nan to mark the
     row; ``"usam"``: x + rho g (Kim et al.). ``rho`` a number or an array broadcasting to the rows
     (one radius per row). The numpy form of :func:`perturbed_point` / :func:`usam_point`."""
-    import numpy as np
     if method == "usam":
         return X + rho * G
     norm = np.linalg.norm(G, axis=-1, keepdims=True)
