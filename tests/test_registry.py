@@ -92,12 +92,56 @@ def test_entry_is_uniform(name):
     assert callable(entry.module.certify) and callable(entry.module.report_certificates)
     assert entry.theorem and entry.title and entry.statement
     assert entry.examples and all(isinstance(e, str) and e for e in entry.examples)
-    params = list(inspect.signature(entry.module.certify).parameters.values())
-    if entry.kind == "objective":  # the objective leads, positionally
-        assert params[0].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-        assert params[0].name not in ("ctx", "quick")
+    if entry.kind == "objective":
+        assert leading_parameter_problems(entry.module.certify) == []
     else:  # a model's check documents which model its parameters describe
         assert "model" in (entry.module.certify.__doc__ or "") or entry.module.__doc__
+
+
+def leading_parameter_problems(certify) -> list[str]:
+    """What is wrong with an objective theorem's entry point: its first parameter must be the
+    objective, named ``objective`` and passable by position."""
+    params = list(inspect.signature(certify).parameters.values())
+    if not params:
+        return ["no parameters"]
+    first, problems = params[0], []
+    if first.kind is not inspect.Parameter.POSITIONAL_OR_KEYWORD:
+        problems.append(f"first parameter {first.name!r} is {first.kind.description}")
+    if first.name != "objective":
+        problems.append(f"first parameter is named {first.name!r}, not 'objective'")
+    return problems
+
+
+def _planted_obj(obj, ctx=None): ...
+def _planted_ctx_first(ctx=None, quick=False): ...
+def _planted_keyword_only(*, objective, ctx=None): ...
+def _planted_good(objective, rho, ctx=None): ...
+
+
+@pytest.mark.parametrize("fn,expected", [
+    (_planted_obj, ["first parameter is named 'obj', not 'objective'"]),
+    (_planted_ctx_first, ["first parameter is named 'ctx', not 'objective'"]),
+    (_planted_keyword_only, ["first parameter 'objective' is keyword-only"]),
+    (_planted_good, []),
+])
+def test_leading_parameter_check_finds_planted_signatures(fn, expected):
+    """Negative control of the entry-point check: a first parameter named otherwise fails it."""
+    assert leading_parameter_problems(fn) == expected
+
+
+def test_old_keyword_of_a_renamed_entry_point_still_works_with_a_warning():
+    """``kim_thm1.certify(source=...)`` (the name before 'objective') is kept for one release."""
+    from verify.core.results import renamed_keyword
+
+    @renamed_keyword("source")
+    def certify(objective, rho=1):
+        return objective, rho
+    assert list(inspect.signature(certify).parameters)[0] == "objective"
+    with pytest.warns(DeprecationWarning, match="'source' is now 'objective'"):
+        assert certify(source="ring", rho=2) == ("ring", 2)
+    assert certify("ring") == ("ring", 1)
+    with pytest.raises(TypeError, match="both 'objective' and its old name 'source'"):
+        certify(objective="a", source="b")
 
 
 def test_float64_only_theorem_refuses_another_arithmetic():

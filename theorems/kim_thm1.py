@@ -46,7 +46,7 @@ import sympy as sp
 from verify import sam, zoo
 from verify.core.claims import boolean, compare
 from verify.core.iterate import run
-from verify.core.results import Certificate
+from verify.core.results import Certificate, renamed_keyword
 from verify.ctx import get_context
 
 from ._rivals import float_certificate
@@ -69,11 +69,14 @@ CASES = [("kim_saddle", "kim_saddle", ("0", "0"), ("-0.3", "-0.01"), "1", "0.3",
           "0.2", 0.01, 3000)]
 
 
-def objective(source):
+def objective_of(source):
     """A zoo function by name, or a sympy objective from (expression, variables)."""
     if isinstance(source, str):
         return zoo.get(source).objective
     return SympyObjective(*source)
+
+
+objective = objective_of  # its name before certify's first parameter took it
 
 
 def threshold(eigenvalues, ctx):
@@ -81,10 +84,14 @@ def threshold(eigenvalues, ctx):
     return max((-1 / e for e in eigenvalues if ctx.to_float(e) < 0), key=ctx.to_float)
 
 
-def certify(source, point, start, rho, eta: float, steps: int, ctx=None, expected: bool = True,
+@renamed_keyword("source")
+def certify(objective, point, start, rho, eta: float, steps: int, ctx=None, expected: bool = True,
             label: str | None = None) -> Certificate:
+    """Kim et al.'s Theorem 1 at the critical point ``point`` of ``objective`` (a zoo name or an
+    (expression, variables) pair, as :func:`objective_of` reads it)."""
+    source = objective
     ctx = ctx or get_context("mpmath", dps=30)
-    obj = objective(source)
+    obj = objective_of(source)
     name = label or (source if isinstance(source, str) else source[0])
     text = f"{name}, critical point {tuple(point)}, rho = {rho}, eta = {eta}"
     cert = Certificate(THEOREM, TITLE, text if expected else f"negative control: {text}",
@@ -154,7 +161,7 @@ def _runs(cert, obj, point, start, rho, eta, steps) -> None:
 def eigen_map(source, rho: float, box, n: int = 161):
     """min_j (lambda_j + rho lambda_j^2) of the Hessian on an n x n grid (vectorised, closed form
     for 2 x 2 symmetric matrices)."""
-    obj = objective(source)
+    obj = objective_of(source)
     hess = sp.lambdify(obj.symbols, sp.hessian(obj.expr, obj.symbols), "numpy")
     X, Y = np.meshgrid(np.linspace(*box[0], n), np.linspace(*box[1], n))
     H = np.asarray(hess(X, Y), dtype=object)

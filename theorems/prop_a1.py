@@ -37,7 +37,7 @@ from verify.core.operators import SamPoint
 from verify.ctx import get_context
 from verify.errors import HypothesisError, SamVerifyError
 from verify.objectives.objective import SympyObjective
-from verify.core.results import Certificate
+from verify.core.results import Certificate, renamed_keyword
 from verify.core.sam import shifted_jacobian
 
 THEOREM = "Prop. A.1"
@@ -65,12 +65,14 @@ def check_convexity(obj, ctx, points) -> tuple[Any, bool]:
     return low, ctx.to_float(low) >= -ctx.to_float(ctx.tol(1, 1024))
 
 
-def certify(obj, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=None, mu: Any = 0,
+@renamed_keyword("obj")
+def certify(objective, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=None, mu: Any = 0,
             example: str = "", enforce: bool = True, n_samples: int = 48, n_starts: int = 8,
             expected: bool = True, seed: int = 0) -> Certificate:
-    """Check Prop. A.1 and the ratio bound on ``obj``. ``mu`` is a strong-convexity modulus known
+    """Check Prop. A.1 and the ratio bound on ``objective``. ``mu`` is a strong-convexity modulus known
     for the example (0 when only convexity is claimed). With ``enforce`` a nonconvex f raises
     HypothesisError; without, the hypothesis is recorded as not met and the claims are evaluated."""
+    obj = objective
     ctx = get_context(ctx or "mpmath")
     cert = Certificate(THEOREM, TITLE, example or obj.name, statement=STATEMENT, context=ctx.name,
                        precision=ctx.precision_label, expected=expected)

@@ -58,7 +58,7 @@ from verify.core import sam
 from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.classify import classify
-from verify.core.results import Certificate
+from verify.core.results import Certificate, renamed_keyword
 from verify.core.solve import critical_point, newton
 from verify.ctx import get_context
 
@@ -149,14 +149,16 @@ def counts(s: dict) -> dict:
     return out
 
 
-def certify(name: str, rhos=RHOS, steps: int = STEPS, expected: bool = True) -> Certificate:
+@renamed_keyword("name")
+def certify(objective: str, rhos=RHOS, steps: int = STEPS, expected: bool = True) -> Certificate:
+    """The normalized-SAM survey of the zoo function named ``objective``, classified by explanation."""
     fp = get_context("float64")
-    label = (f"{name}: normalized SAM, rho in {list(rhos)}, eta = {ETA}, {steps} steps, {STARTS} "
+    label = (f"{objective}: normalized SAM, rho in {list(rhos)}, eta = {ETA}, {steps} steps, {STARTS} "
              f"starts (seed {SEED})")
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     best = 0.0
     for rho in rhos:
-        s = survey(name, rho, steps)
+        s = survey(objective, rho, steps)
         settled = [r for r in s["rows"] if r["kind"] not in ("unresolved", "not settled")]
         best = max(best, len(settled) / len(s["rows"]))
         cert.objects[f"rho = {rho}: ends by explanation"] = counts(s)

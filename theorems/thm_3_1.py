@@ -42,7 +42,7 @@ from verify.geometry.charts import Chart, chart_parameter, zoo_chart  # noqa: F4
 from verify.core.claims import boolean, compare
 from verify.ctx import get_context
 from verify.errors import ConvergenceError, SamVerifyError, ZeroGradientError
-from verify.core.results import Certificate
+from verify.core.results import Certificate, renamed_keyword
 from verify.core.operators import SamPoint
 from verify.core.solve import newton, newton_batch, solve_columns
 from verify import zoo
@@ -258,7 +258,8 @@ def symmetric_offsets(m: int, half_width: float, n: int,
 # ------------------------------------------------------------------------------------------------
 # the certificate
 # ------------------------------------------------------------------------------------------------
-def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | None = None,
+@renamed_keyword("obj")
+def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | None = None,
             half_width: float = 0.5, n_steps: int = 8, example: str = "", f_min=None,
             sigma_margin: float = 1e-6, seams: Callable | None = None, expected: bool = True,
             keep_trace: bool = False, analytic_required: bool = True, max_points: int | None = None,
@@ -269,6 +270,7 @@ def certify(obj, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: int | 
     dimension claimed by whoever supplied the example (else taken from the chart); ``half_width`` and
     ``n_steps`` set the traced parameter window t* +- half_width in n_steps steps per side;
     ``seams(y)`` may return the distance of y to the places where f is not C^2 (piecewise examples)."""
+    obj = objective
     cert = Certificate(THEOREM, TITLE, example or obj.name, STATEMENT, context=ctx.name,
                        precision=ctx.precision_label, expected=expected)
     rho = sam.check_rho(rho, ctx)

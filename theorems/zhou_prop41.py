@@ -47,7 +47,7 @@ from verify.ctx import get_context
 from verify.core import stochastic as st
 from verify.core.iterate import run
 from verify.objectives.objective import SympyObjective
-from verify.core.results import Certificate
+from verify.core.results import Certificate, renamed_keyword
 
 THEOREM = "Zhou et al. Prop. 4.1 / C.1"
 TITLE = "SAM escapes a sharp minimum but stays in a sub-quadratic valley"
@@ -108,12 +108,13 @@ def audit_runs(loss: sp.Expr, eta: float, rho: float, starts, steps: int, first:
     return np.nanmax(np.abs(np.stack(out.record)), axis=0)[:, 0]
 
 
-def certify(loss: str, b: float, eta: float, rho: float, label: str, expected: bool = True,
+@renamed_keyword("loss")
+def certify(objective: str, b: float, eta: float, rho: float, label: str, expected: bool = True,
             steps: int = 400, starts: int = 41, assume_subquadratic: bool = True) -> Certificate:
     """Proposition 4.1 on one profile. With ``assume_subquadratic=False`` the sub-quadratic property
     is recorded, not required: the check of the finding that the conclusion needs only the outward
-    property, the eta bound and rho <= eta."""
-    expr, z = parse_loss(loss)
+    property, the eta bound and rho <= eta. ``objective`` is the loss profile L(z) as text."""
+    expr, z = parse_loss(objective)
     cert = Certificate(THEOREM, TITLE, label if expected else f"negative control: {label}",
                        statement=__doc__.split("\n\n")[3], expected=expected)
     fp = get_context("float64")

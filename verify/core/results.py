@@ -16,7 +16,9 @@ never serialized.
 from __future__ import annotations
 
 import enum
+import functools
 import json
+import re
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -48,6 +50,33 @@ def sampled_evidence(ctx) -> str:
     'high-precision', float64 / torch 'sampled'; 'PROVED' needs an interval certificate over the
     whole set (theorems/refutations.py)."""
     return "high-precision" if float(ctx.eps) < 2.0 ** -60 else "sampled"
+
+
+# A certificate object's key: a short identifier (letters, digits, underscores; at most 40 characters).
+# What a reader sees goes into the label (``add_object(key, value, label=...)``).
+OBJECT_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,39}")
+
+
+def is_object_key(key: Any) -> bool:
+    """Whether ``key`` is a valid certificate object key (see :data:`OBJECT_KEY`)."""
+    return isinstance(key, str) and OBJECT_KEY.fullmatch(key) is not None
+
+
+def renamed_keyword(old: str, new: str = "objective"):
+    """Decorator for an entry point whose parameter ``old`` became ``new``: a call passing ``old=``
+    by keyword still works for one release, with a ``DeprecationWarning``; the signature shows ``new``."""
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(*args, **kwargs):
+            if old in kwargs:
+                if new in kwargs:
+                    raise TypeError(f"{fn.__qualname__}() got both {new!r} and its old name {old!r}")
+                warnings.warn(f"{fn.__module__}.{fn.__qualname__}: the keyword {old!r} is now "
+                              f"{new!r}", DeprecationWarning, stacklevel=2)
+                kwargs[new] = kwargs.pop(old)
+            return fn(*args, **kwargs)
+        return call
+    return wrap
 
 
 # Callables told about every certificate that finishes; the pytest plugin uses this to put the
