@@ -62,6 +62,16 @@ def is_object_key(key: Any) -> bool:
     return isinstance(key, str) and OBJECT_KEY.fullmatch(key) is not None
 
 
+def object_key(name: str) -> str:
+    """A short identifier for an object whose name comes from a computation (``"sigma^2"`` ->
+    ``"sigma_2"``); the name itself goes into the label."""
+    key = re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_")[:40] or "_"
+    key = key if not key[0].isdigit() else ("_" + key)[:40]
+    if not is_object_key(key):  # cannot happen; keeps the contract explicit
+        raise ValueError(f"no object key for {name!r}")
+    return key
+
+
 def renamed_keyword(old: str, new: str = "objective"):
     """Decorator for an entry point whose parameter ``old`` became ``new``: a call passing ``old=``
     by keyword still works for one release, with a ``DeprecationWarning``; the signature shows ``new``."""
@@ -198,7 +208,7 @@ class Objects(dict):
 
     def set(self, key: str, value: Any, label: str = "") -> None:
         self[key] = value
-        if label:
+        if label and label != key:
             self.labels[key] = label
 
     def label(self, key: str) -> str:
@@ -275,6 +285,12 @@ class Certificate:
         """Record a constructed object under a short identifier, shown to readers as ``label``."""
         self.objects.set(key, value, label)
         return value
+
+    def add_named_objects(self, values: dict) -> None:
+        """Record objects whose names come from a computation (a table of constants): each under
+        :func:`object_key` of its name, shown with the name as its label."""
+        for name, value in values.items():
+            self.add_object(object_key(name), value, label=str(name))
 
     def add(self, claim: Claim) -> Claim:
         self.claims.append(claim)
