@@ -49,7 +49,7 @@ def test_max_set(capsys):
     assert rc == 0
     d = json.loads(out)
     assert d["theorem"] == "Thm. 2.2" and d["passed"]
-    assert "Lojasiewicz q" in d["objects"]
+    assert "lojasiewicz_q" in d["objects"]
 
 
 def test_local_min(capsys):

@@ -27,7 +27,7 @@ def test_outer_minimizer_refuses_radii_it_is_not_defined_for():
 def test_normalized_sam_reproduces_the_trap_column_and_contradicts_the_drop():
     cert = dw.certify_table("SAM (normalized, Foret)", n_starts=600, rhos=[0.0, 0.17, 0.425, 0.9])
     assert cert.passed, str(cert)
-    frac = cert.objects["fractions by rho"]
+    frac = cert.objects["fractions_by_rho"]
     assert frac["0.0"]["trapped"]["estimate"] == 0.0
     assert any("drops to zero" in f.statement for f in cert.findings)
 

@@ -18,15 +18,20 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 def _literal_key(node) -> str | None:
-    """The key a literal names (an f-string's fields read as 0), or None when it is computed;
-    ``object_key(name)`` makes a valid key of any name by construction."""
-    if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "object_key":
+    """The key a literal names (an f-string's fields read as ``x``), or None when it is computed;
+    ``object_key(name)`` makes a valid key of any name by construction, and so do the helpers named
+    ``*_key`` that return it (``rivals_explanations.ends_key``)."""
+    if isinstance(node, ast.Call) and _called_name(node).endswith("_key"):
         return "object_key"
     if isinstance(node, ast.Constant) and isinstance(node.value, str):
         return node.value
     if isinstance(node, ast.JoinedStr):
-        return "".join(v.value if isinstance(v, ast.Constant) else "0" for v in node.values)
+        return "".join(v.value if isinstance(v, ast.Constant) else "x" for v in node.values)
     return None
+
+
+def _called_name(call) -> str:
+    return getattr(call.func, "id", getattr(call.func, "attr", "")) or ""
 
 
 def _is_objects(node) -> bool:
@@ -97,10 +102,13 @@ def test_every_object_key_written_by_the_library_is_a_short_identifier():
     ('c.objects.update({"rho": 1, **extra})\n', ["1: <computed>"]),
     ('c.objects.update(extra)\n', ["1: <computed>"]),
     ('cert.add_object(name, 1)\n', ["1: <computed>"]),
-    ('cert.objects[f"rho = {r}: ends"] = 1\n', ["1: rho = 0: ends"]),
+    ('cert.objects[f"rho = {r}: ends"] = 1\n', ["1: rho = x: ends"]),
+    ('cert.objects[f"{r}_ends"] = 1\n', []),
+    ('cert.objects[f"{r} ends"] = 1\n', ["1: x ends"]),
+    ('cert.add_object(keys(name), 1)\n', ["1: <computed>"]),
     ('Certificate("T", "t", "e", objects={"a b": 1})\n', ["1: a b"]),
     ('cert.objects[f"ends_rho_{i}"] = 1\ncert.add_object("eta_bound", 2, label="eta < 2/L")\n'
-     'cert.add_object(object_key(name), 1, label=name)\ncert.add_named_objects(constants)\n'
+     'cert.add_object(object_key(name), 1, label=name)\ncert.add_object(ends_key(r), 1)\ncert.add_named_objects(constants)\n'
      'c.objects.update({"rho": 1, "x_star": 2})\nv = cert.objects["x_h at rho"]\n', []),
 ])
 def test_key_scan_finds_planted_prose_keys(source, expected):

@@ -6,7 +6,7 @@ from theorems import rho_threshold as R
 
 
 def _bracket(c):
-    lo, hi = c.objects["threshold bracket [rho_lo, rho_hi]"]
+    lo, hi = c.objects["threshold_bracket"]
     return float(lo), float(hi)
 
 
@@ -21,7 +21,7 @@ def test_threshold_is_the_maximizer_distance(name, expected):
 def test_ring_window_closes_at_rho_2():
     # on the ring the hallucinated circle r = rho - 1 exists only for 1 < rho < 2
     c = R.certify_example("ring", quick=True)
-    assert c.objects["scanned rho with hallucinated minimizers"] == "[1.1, 1.9]"
+    assert c.objects["scanned_rho"] == "[1.1, 1.9]"
 
 
 def test_saddle_sets_the_threshold_on_the_double_well():

@@ -44,9 +44,9 @@ def test_circle_closed_form(circle):
 def test_lojasiewicz_estimates(circle):
     o = circle.certificate.objects
     # near |x| = 1: f(X) - f ~ (s-1)^2 and ||grad f|| ~ 4 |s-1|, so q = 1/2 and C ~ 1/4
-    assert abs(float(o["Lojasiewicz q"]) - 0.5) < 0.02
-    assert 0.2 < float(o["Lojasiewicz C"]) < 0.4
-    assert float(o["fit R^2"]) > 0.999
+    assert abs(float(o["lojasiewicz_q"]) - 0.5) < 0.02
+    assert 0.2 < float(o["lojasiewicz_C"]) < 0.4
+    assert float(o["fit_r2"]) > 0.999
     for cid in ("lojasiewicz_inequality", "lemma_a9_gradient", "lemma_a9_outside"):
         assert circle.certificate.claim(cid).passed
 
@@ -89,5 +89,5 @@ def test_report_quick(tmp_path):
 def test_ellipse_set():
     con = M.run_ellipse(MP, quick=True)
     assert con.certificate.passed, str(con.certificate)
-    assert abs(float(con.certificate.objects["Lojasiewicz q"]) - 0.5) < 0.02
+    assert abs(float(con.certificate.objects["lojasiewicz_q"]) - 0.5) < 0.02
     assert abs(con.x_h[1]) <= TINY and con.x_h[0] < -1.5   # on the major axis, outside the set

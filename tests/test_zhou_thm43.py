@@ -25,7 +25,7 @@ def test_worst_growth_bounds_every_simulated_start():
 
 def test_tiny_allowed_radius_is_reported():
     cert = z.certify("d = 3, n = 6 (Gaussian rows)", DATA["d = 3, n = 6 (Gaussian rows)"])
-    assert float(cert.objects["rho L"]) < 1e-3 and cert.findings
+    assert float(cert.objects["rho_L"]) < 1e-3 and cert.findings
 
 
 def test_step_above_two_over_L_breaks_the_rate():

@@ -191,7 +191,7 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     H = H or trace_H(ctx, n_steps=4 if quick else 11)
     xm = maximizer(ctx)
     cert.objects["maximizer"] = point_text(ctx, xm)
-    cert.objects["f(maximizer)"] = f"{ctx.to_float(obj.value(xm, ctx)):.10g}"
+    cert.add_object("f_maximizer", f"{ctx.to_float(obj.value(xm, ctx)):.10g}", label="f(maximizer)")
     cert.objects["seams"] = SEAMS_TEXT
     # 1. C^1, not C^2
     gj, hj, where = check_c1(ctx, n=6 if quick else 16)
@@ -225,14 +225,17 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     xmax0 = ctx.to_float(xm[0])
     from . import rho_threshold
     rho_c = ctx.to_float(rho_threshold.geometric_threshold(zoo.get("appendix_d"), ctx).rho_star)
-    cert.objects["axis value 1.55 + x_max (= |(-1.55, 0) - x_max|)"] = f"{1.55 + xmax0:.8g}"
-    cert.objects["threshold: distance from x_max to the arc's end (see rho threshold)"] = f"{rho_c:.8g}"
+    cert.add_object("axis_value", f"{1.55 + xmax0:.8g}",
+                    label="axis value 1.55 + x_max (= |(-1.55, 0) - x_max|)")
+    cert.add_object("threshold_distance", f"{rho_c:.8g}",
+                    label="threshold: distance from x_max to the arc's end (see rho threshold)")
     drift, closed = [], 0.0
     for rho in (2.0, 2.4, 2.8, 3.2, 3.5):
         y = hallucinated_point(ctx, rho)
         drift.append(ctx.to_float(y[0]))
         closed = max(closed, abs(ctx.to_float(y[0]) - (rho - 1.55)) + abs(ctx.to_float(y[1])))
-    cert.objects["x_h(rho) on the axis, rho = 2.0 .. 3.5"] = [f"{v:.6f}" for v in drift]
+    cert.add_object("x_h_on_axis", [f"{v:.6f}" for v in drift],
+                    label="x_h(rho) on the axis, rho = 2.0 .. 3.5")
     cert.add(compare("drift_closed_form", "on the symmetry axis x_h(rho) = (rho - 1.55, 0) (u = -e_1 "
                      "right of the maximizer): Newton against the closed form", closed, "<=", 1e-12, ctx))
     cert.add(boolean("drift_outward", "the curve drifts outward as rho grows (x_h(rho) increasing)",
@@ -241,9 +244,10 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     for rho in (0.5, 1.0, 1.5, 2.0, 2.8):
         loc, val, near_max, near_arc = fsam_argmin(rho, n=101 if quick else 241)
         regimes[rho] = (loc, val, near_max, near_arc)
-    cert.objects["lowest f_SAM on the grid, by rho"] = {
+    cert.add_object("lowest_fsam_by_rho", {
         f"rho = {r}": f"at ({v[0][0]:.2f}, {v[0][1]:.2f}), value {v[1]:.4g}; min within 0.3 of the "
-                      f"maximizer {v[2]:.4g}, within 0.3 of the arc {v[3]:.4g}" for r, v in regimes.items()}
+                      f"maximizer {v[2]:.4g}, within 0.3 of the arc {v[3]:.4g}" for r, v in regimes.items()},
+                    label="lowest f_SAM on the grid, by rho")
     small_ok = all(regimes[r][1] > 1e-3 for r in (0.5, 1.0, 1.5))
     cert.add(boolean("no_hallucination_below_threshold", f"for rho = 0.5, 1.0, 1.5 (< {rho_c:.3f}) "
                      "f_SAM stays above min f = 0 on the grid: no hallucinated minimizer of the x+ in "
@@ -259,7 +263,8 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
     cert.add(compare("hallucination_not_critical", "... while grad f(x_h) != 0 (smallest norm)",
                      min(b for _, b in above), ">", 1e-3, ctx))
     at = {r: ("maximizer" if regimes[r][2] <= regimes[r][3] else "minimizer arc") for r in (0.5, 1.0, 1.5)}
-    cert.objects["lowest f_SAM is nearer to"] = {f"rho = {r}": v for r, v in at.items()}
+    cert.add_object("lowest_fsam_nearer_to", {f"rho = {r}": v for r, v in at.items()},
+                    label="lowest f_SAM is nearer to")
     paper = {0.5: "minimizer arc", 1.0: "maximizer", 1.5: "maximizer"}
     for r in (0.5, 1.0, 1.5):
         ok = at[r] == paper[r]
@@ -276,14 +281,16 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                          "|y| = 0.6): at this rho the lowest values of f_SAM are still at the minimizer arc.", "sampled")  # a float64 grid
     # 5. the conditions of Theorem 3.2 and attraction
     conds = [ctx.to_float(t32.paper_condition(obj, y, RHO, ctx)) for y in H.points]
-    cert.objects["1 + rho lambda_min(Sym Du) along the curve"] = f"[{min(conds):.6g}, {max(conds):.6g}]"
+    cert.add_object("condition_along_curve", f"[{min(conds):.6g}, {max(conds):.6g}]",
+                    label="1 + rho lambda_min(Sym Du) along the curve")
     c32 = cert.add(compare("thm_3_2_condition", "paper: the conditions of Theorem 3.2 hold — the eigenvalue "
                            "condition 1 + rho lambda_min(Sym Du) > 0 along the traced curve (its minimum)",
                            min(conds), ">", 0, ctx))
     if not c32.passed:
         x_h, gap = traced_point_at(H, hallucinated_point(ctx), ctx)
         kap = ctx.to_float(t32.tangential_curvature(obj, x_h, ctx))
-        cert.objects["t^T Du t at x_h = (1.25, 0)"] = f"{kap:.10g} (traced point at distance {gap:.1e})"
+        cert.add_object("tangential_du_at_x_h", f"{kap:.10g} (traced point at distance {gap:.1e})",
+                        label="t^T Du t at x_h = (1.25, 0)")
         cert.finding("Appendix D", "The conditions of Theorem 3.2 are satisfied on this example.",
                      f"1 + rho lambda_min(Sym Du) ranges over [{min(conds):.4g}, {max(conds):.4g}] along "
                      f"the traced hallucinated curve at rho = 2.8 ({len(H.points)} points, arc parameter "
@@ -294,14 +301,15 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                      sampled_evidence(ctx))
     ex = [t32.exact_criterion(obj, y, RHO, None, ctx, 1, H.tangent(k)) for k, y in enumerate(H.points)]
     mus = [m[0] for e in ex for m in e.mu]
-    cert.objects["exact normal eigenvalue mu along the curve"] = f"[{min(mus):.6g}, {max(mus):.6g}]"
+    cert.add_object("normal_eigenvalue_range", f"[{min(mus):.6g}, {max(mus):.6g}]",
+                    label="exact normal eigenvalue mu along the curve")
     cert.add(compare("attractor_exact", "the hallucinated curve attracts SAM for small eta: the normal "
                      "eigenvalue mu of H(y+)(I + rho Du) is positive along the curve (its minimum)",
                      min(mus), ">", 0, ctx, note=f"contraction for eta < {min(e.eta_max for e in ex):.4g}"))
     if cert32 is not None:
         cert.add(boolean("attractor_observed", "a SAM run started near the curve converges to it",
                          cert32.objects.get("observed", "").startswith("converged"), ctx,
-                         f"d(x_0,H) = {cert32.objects.get('d(x_0,H)')}, d(x_N,H) = {cert32.objects.get('d(x_N,H)')}"))
+                         f"d(x_0,H) = {cert32.objects.get('distance_x0')}, d(x_N,H) = {cert32.objects.get('distance_xN')}"))
     return cert.finish()
 
 
@@ -381,22 +389,26 @@ def certificate_zeros(ctx, quick=False, H=None, figdir=None) -> Certificate:
             if d is not None:
                 dists.append(d)
         out[label] = (kinds, dists, paths)
-        cert.objects[f"{label}: end points ({n}x{n} starts, eta {eta}, {steps} steps)"] = dict(kinds)
+    runs = f"({n}x{n} starts, eta {eta}, {steps} steps)"
+    cert.add_object("sam_ends", dict(out["SAM"][0]), label=f"SAM: end points {runs}")
+    cert.add_object("switching_ends", dict(out["switching (GD for 10%, then SAM)"][0]),
+                    label=f"switching (GD for 10%, then SAM): end points {runs}")
     sam_k, sam_d, _ = out["SAM"]
     cert.add(compare("sam_finds_hallucinated", "some SAM runs stop at hallucinated minimizers (count)",
                      sam_k.get("x+ on the minimizer arc (hallucinated minimizer)", 0), ">", 0, ctx))
     # hallucinated end points on the arc part beyond the traced window (|t| > 0.55) are not in H;
     # report the distance to the traced curve for those within the window's reach
     near = [d for d in sam_d if d < 1e-3]
-    cert.objects["hallucinated end points within 1e-3 of the traced curve"] = f"{len(near)} of {len(sam_d)}"
+    cert.add_object("ends_near_curve", f"{len(near)} of {len(sam_d)}",
+                    label="hallucinated end points within 1e-3 of the traced curve")
     if near:
         cert.add(compare("sam_ends_on_traced_curve", "hallucinated end points near the traced curve lie "
                          "on it (largest distance among those within 1e-3)", max(near), "<=", 1e-6, ctx))
     unclassified = sum(v for k, v in sam_k.items() if k == "x+ at another critical point")
-    cert.objects["SAM end points at another critical point"] = unclassified
+    cert.add_object("ends_at_other_critical", unclassified, label="SAM end points at another critical point")
     sw_k = out["switching (GD for 10%, then SAM)"][0]
-    cert.objects["switching: hallucinated end points"] = sw_k.get(
-        "x+ on the minimizer arc (hallucinated minimizer)", 0)
+    cert.add_object("switching_hallucinated_ends", sw_k.get(
+        "x+ on the minimizer arc (hallucinated minimizer)", 0), label="switching: hallucinated end points")
     cert.add(boolean("classified", "every SAM end point is classified", sum(sam_k.values()) == n * n, ctx))
     cert.objects["note"] = ("runs that reach no zero within the budget are listed by where they are still "
                             "moving; zeros are classified by where x+ lands")

@@ -115,8 +115,11 @@ def construct(obj, x_star, x_max, ctx=None, *, box=None, example: str = "", quic
     if r_star_factor is not None:
         r_star = r_star * ctx.scalar(r_star_factor)
     con.local_radius = ctx.to_float(r_star)
-    cert.objects.update({"delta": delta, "r": r, "L": L, "1 + 2 rho L/||grad f(x_h)||": factor,
-                         "r_star": r_star})
+    cert.add_object("delta", delta)
+    cert.add_object("r", r)
+    cert.add_object("L", L)
+    cert.add_object("factor", factor, label="1 + 2 rho L/||grad f(x_h)||")
+    cert.add_object("r_star", r_star)
     T.certify(con)
     _claims(con, delta, r, L, factor, r_star, quick)
     return con

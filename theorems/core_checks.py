@@ -88,7 +88,9 @@ def _setup(name, point, rho, arith, title, expected=True):
     gr = sam.gradient(z.objective, x, ctx)
     xp = x + r * gr.u
     _hypotheses(cert, z, x, xp, gr, ctx)
-    cert.objects.update({"x": ctx.to_list(x), "rho": rho, "x+": ctx.to_list(xp)})
+    cert.add_object("x", ctx.to_list(x))
+    cert.add_object("rho", rho)
+    cert.add_object("x_plus", ctx.to_list(xp), label="x+")
     return ctx, z.objective, cert, x, r, gr
 
 
@@ -109,8 +111,9 @@ def operators_certificate(name, point, rho, arith) -> Certificate:
     allowance = max((ctx.to_float(ctx.scalar(c.bound)) for c in cert.claims
                      if c.id.startswith("grad_f_sam")), default=0.0)
     order, h, _ = check.fd_plan(ctx, x)
-    cert.objects.update({"grad f_SAM(x) exact": ctx.to_list(exact), "difference step h": h,
-                         "stencil order": order})
+    cert.add_object("grad_fsam_exact", ctx.to_list(exact), label="grad f_SAM(x) exact")
+    cert.add_object("step_h", h, label="difference step h")
+    cert.add_object("stencil_order", order, label="stencil order")
     disc = cert.add(compare("discriminates", "the transpose matters here: ||(I + rho Du)^T w - "
                             "(I + rho Du) w|| exceeds the largest allowance of the gradient checks, so "
                             "they tell the two formulas apart", gap, ">", allowance, ctx))
@@ -187,10 +190,14 @@ def appendix_d_certificate(arith, figdir: pathlib.Path | None = None, quick: boo
     eig = ctx.eigvalsh(sam.sam_hessian(obj, x, r, ctx))
     fxp = obj.value(xp, ctx)
     scale = 1 + r + ctx.norm(x)
-    cert.objects.update({"grad f(x)": ctx.to_list(gr.g), "||grad f(x)||": gr.norm,
-                         "f(x)": obj.value(x, ctx), "f(x+)": fxp, "grad f(x+)": ctx.to_list(w),
-                         "||grad f(x+)||": ctx.norm(w), "grad f_SAM(x)": ctx.to_list(gs),
-                         "eigenvalues of Hess f_SAM(x)": ctx.to_list(eig)})
+    cert.add_object("grad_f", ctx.to_list(gr.g), label="grad f(x)")
+    cert.add_object("grad_f_norm", gr.norm, label="||grad f(x)||")
+    cert.add_object("f_x", obj.value(x, ctx), label="f(x)")
+    cert.add_object("f_x_plus", fxp, label="f(x+)")
+    cert.add_object("grad_f_x_plus", ctx.to_list(w), label="grad f(x+)")
+    cert.add_object("grad_f_x_plus_norm", ctx.norm(w), label="||grad f(x+)||")
+    cert.add_object("grad_fsam", ctx.to_list(gs), label="grad f_SAM(x)")
+    cert.add_object("hess_fsam_eigenvalues", ctx.to_list(eig), label="eigenvalues of Hess f_SAM(x)")
     cert.add(compare("grad_norm", "||grad f(x)|| is about 0.247 (the paper's value, 3 digits)",
                      gr.norm, "==", "0.247", ctx, tol=ctx.scalar("0.0005")))
     cert.add(compare("not_critical", "x is not a critical point of f: ||grad f(x)|| > 0.1", gr.norm, ">",

@@ -107,11 +107,12 @@ def certify(method: str, rho: float | None = None, steps: int = STEPS, expected:
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
     t = trace(method, start, rho, steps)
     win = t["window"]
-    cert.objects.update({"lambda_u at the saddle": repr(t["lambda_u"]),
-                         "threshold -1/lambda_u": repr(-1 / t["lambda_u"]),
-                         "1 + rho lambda_u": repr(1 + rho * t["lambda_u"]),
-                         "GD end": t["gd_end"].tolist(), "SAM end": t["P"][-1].tolist(),
-                         "steps in the near-saddle window": int(win.sum())})
+    cert.add_object("lambda_u", repr(t["lambda_u"]), label="lambda_u at the saddle")
+    cert.add_object("threshold", repr(-1 / t["lambda_u"]), label="threshold -1/lambda_u")
+    cert.add_object("one_plus_rho_lambda_u", repr(1 + rho * t["lambda_u"]), label="1 + rho lambda_u")
+    cert.add_object("gd_end", t["gd_end"].tolist(), label="GD end")
+    cert.add_object("sam_end", t["P"][-1].tolist(), label="SAM end")
+    cert.add_object("window_steps", int(win.sum()), label="steps in the near-saddle window")
     cert.add(compare("GD reaches the minimum", "GD from the same start ends within 1e-2 of (3, 1/2)",
                      float(np.linalg.norm(t["gd_end"] - MINIMUM)), "<", 1e-2, fp))
     stall = 1e-6 if method == "usam" else 1e-2
@@ -121,8 +122,8 @@ def certify(method: str, rho: float | None = None, steps: int = STEPS, expected:
     cert.add(compare("Case III", "w^p is across the stable manifold's tangent at every step of the "
                      "near-saddle window", frac, "==", 1.0, fp, tol=0.0))
     if win.any():
-        cert.objects.update({"cos range in the window": [float(t["cos"][win].min()),
-                                                         float(t["cos"][win].max())]})
+        cert.add_object("cos_range_window", [float(t["cos"][win].min()), float(t["cos"][win].max())],
+                        label="cos range in the window")
     if method == "usam":
         last = float(t["cos"][win][-1]) if win.any() else 1.0
         cert.add(compare("cos -> sign(1 + rho lambda_u)", "the cosine at the window's last step is "
@@ -130,8 +131,9 @@ def certify(method: str, rho: float | None = None, steps: int = STEPS, expected:
     else:
         late = t["cos"][len(t["cos"]) // 2:][win[len(win) // 2:]]
         spread = float(late.max() - late.min()) if late.size else 0.0
-        cert.objects["cos range over the last half (stalled)"] = (
-            [float(late.min()), float(late.max())] if late.size else "no near-saddle steps")
+        cert.add_object("cos_range_last_half",
+                        [float(late.min()), float(late.max())] if late.size else "no near-saddle steps",
+                        label="cos range over the last half (stalled)")
         cert.add(compare("cos oscillates (Figure 4)", "over the last half of the run the cosine keeps "
                          "oscillating: its range in the near-saddle window spans at least 0.2", spread,
                          ">=", 0.2, fp))

@@ -157,18 +157,20 @@ def certify_threshold(mu: int = 1, dps: int = 50, compare_to=None, expected: boo
         stated = mp.sqrt(mp.mpf(mu) / 2) if compare_to is None else compare_to(mp.mpf(mu))
         theta_star = outer_minimizer(rho_c * mp.mpf("0.999"), mu)
         tie = sam_objective(rho_c, rho_c, mu) - sam_objective(mp.mpf(0), rho_c, mu)
-        cert.objects.update({"rho_c (computed)": mp.nstr(rho_c, dps), "stated": mp.nstr(stated, dps),
-                             "theta*(0.999 rho_c)": mp.nstr(theta_star, 20),
-                             "F(theta*) - F(0) at rho_c": mp.nstr(tie, 5),
-                             "Kim Thm 1 threshold at theta = 0 (USAM)": mp.nstr(1 / (4 * mp.mpf(mu)), 10)})
+        cert.add_object("rho_c", mp.nstr(rho_c, dps), label="rho_c (computed)")
+        cert.add_object("stated", mp.nstr(stated, dps))
+        cert.add_object("theta_star", mp.nstr(theta_star, 20), label="theta*(0.999 rho_c)")
+        cert.add_object("tie_gap", mp.nstr(tie, 5), label="F(theta*) - F(0) at rho_c")
+        cert.add_object("kim_thm1_threshold", mp.nstr(1 / (4 * mp.mpf(mu)), 10),
+                        label="Kim Thm 1 threshold at theta = 0 (USAM)")
         cert.add(compare("rho_c", "the computed critical radius equals the stated one", rho_c, "==",
                          stated, ctx, tol=mp.mpf(10) ** (-(dps - 5))))
         cert.add(compare("tie at rho_c", "at rho_c the outer minimizer and the centre tie",
                          abs(tie), "<=", mp.mpf(10) ** (-(dps - 10)), ctx))
     fp = get_context("float64")
     below, above = objective_phase(0.9 * float(rho_c), mu), objective_phase(1.1 * float(rho_c), mu)
-    cert.objects.update({"min F - F(0) at 0.9 rho_c (grid)": repr(below),
-                         "min F - F(0) at 1.1 rho_c (grid)": repr(above)})
+    cert.add_object("min_gap_below", repr(below), label="min F - F(0) at 0.9 rho_c (grid)")
+    cert.add_object("min_gap_above", repr(above), label="min F - F(0) at 1.1 rho_c (grid)")
     cert.add(compare("outer wins below", "at 0.9 rho_c an outer point has F below F(0)", below, "<",
                      0, fp))
     cert.add(compare("centre wins above", "at 1.1 rho_c no grid point has F below F(0) (grid of "
@@ -189,13 +191,13 @@ def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int
     sim = simulate(method, [r if r > 0 else 0.0 for r in rhos], n_starts, mu, seed, engine)
     rho_c = float(np.sqrt(mu / 2))
     lam = -4 * mu
-    cert.objects.update(_thresholds(mu, lam, rho_c))
+    cert.add_named_objects(_thresholds(mu, lam, rho_c))
     cert.objects["criteria"] = (f"trapped: |theta_T| <= {TRAP} sqrt(mu) (paper); global: ||theta_T| - "
                                 f"sqrt(mu)| <= {TRAP} sqrt(mu) (ours, unstated in the paper); diverged: "
                                 f"non-finite; 99% Wilson intervals, n = {n_starts} per rho")
     cert.objects["fractions"] = _fraction_table(sim, mu)
-    cert.objects["fractions by rho"] = {repr(r): {k: v.as_dict() for k, v in c.items()}
-                                        for r, c in sim.items()}
+    cert.add_object("fractions_by_rho", {repr(r): {k: v.as_dict() for k, v in c.items()}
+                                        for r, c in sim.items()}, label="fractions by rho")
     # the control (expected=False) runs rho = 0 only and keeps it: rho > 0 is the broken hypothesis
     tabulated = [r for r in sim if 0 < r < rho_c and r in PAPER_TABLE] if expected else list(sim)
     positive = [sim[r]["trapped"].low > 0 for r in tabulated]
@@ -257,7 +259,7 @@ def _above_rho_c_note(cert, sim, rho_c) -> None:
     if not above:
         return
     text = "; ".join(f"rho={r}: P(|theta_T| <= 0.03 sqrt(mu)) = {c['trapped']}" for r, c in above.items())
-    cert.objects["at and above rho_c (not in the paper's table)"] = text
+    cert.add_object("at_and_above_rho_c", text, label="at and above rho_c (not in the paper's table)")
     if any(c["trapped"].low > 0 for c in above.values()):
         cert.finding("Kim et al. 2023, Appendix B (text after Table 2)",
                      "P(saddle trap) is positive below rho_c but drops to zero at and above it",

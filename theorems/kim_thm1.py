@@ -105,12 +105,15 @@ def certify(objective, point, start, rho, eta: float, steps: int, ctx=None, expe
     measured = ctx.eigvalsh(sam.usam_jacobian(obj, d, rho_c, ctx))  # symmetric at a critical point
     bound = threshold(eig, ctx)
     radius = max(abs(1 - ctx.scalar(repr(eta)) * p) for p in predicted)
-    cert.objects.update({"critical point": [ctx.to_str(v) for v in d], "rho": ctx.to_str(rho_c),
-                         "eta": eta, "hessian eigenvalues": [ctx.to_str(e) for e in eig],
-                         "index k (negative eigenvalues)": sum(ctx.to_float(e) < 0 for e in eig),
-                         "threshold max -1/lambda_j": ctx.to_str(bound),
-                         "lambda + rho lambda^2": [ctx.to_str(p) for p in predicted],
-                         "discrete map spectral radius": ctx.to_str(radius)})
+    cert.add_object("critical_point", [ctx.to_str(v) for v in d], label="critical point")
+    cert.add_object("rho", ctx.to_str(rho_c))
+    cert.add_object("eta", eta)
+    cert.add_object("hessian_eigenvalues", [ctx.to_str(e) for e in eig], label="hessian eigenvalues")
+    cert.add_object("index_k", sum(ctx.to_float(e) < 0 for e in eig), label="index k (negative eigenvalues)")
+    cert.add_object("threshold", ctx.to_str(bound), label="threshold max -1/lambda_j")
+    cert.add_object("predicted_eigenvalues", [ctx.to_str(p) for p in predicted],
+                    label="lambda + rho lambda^2")
+    cert.add_object("spectral_radius", ctx.to_str(radius), label="discrete map spectral radius")
     for j, (m, p) in enumerate(zip(measured, sorted(predicted, key=ctx.to_float))):
         cert.add(compare(f"jacobian eigenvalue {j}", "eigenvalue of the USAM Jacobian at d equals "
                          "lambda + rho lambda^2 (Kim's formula)", m, "==", p, ctx, tol=tol * 100))
@@ -147,9 +150,10 @@ def _runs(cert, obj, point, start, rho, eta, steps) -> None:
     dist0 = float(fp.norm(obj.point(x0, fp) - d_fp))
     dist_usam, dist_gd = (float(fp.norm(t.x - d_fp)) if np.all(np.isfinite(np.asarray(t.x, float)))
                           else float("inf") for t in (usam, gd))
-    cert.objects.update({"start": x0, "steps (horizon)": steps,
-                         "USAM final distance to d": repr(dist_usam),
-                         "GD final distance to d": repr(dist_gd)})
+    cert.add_object("start", x0)
+    cert.add_object("steps", steps, label="steps (horizon)")
+    cert.add_object("usam_final_distance", repr(dist_usam), label="USAM final distance to d")
+    cert.add_object("gd_final_distance", repr(dist_gd), label="GD final distance to d")
     cert.add(compare("USAM converges", f"within {steps} steps a USAM run started next to d ends "
                      "much closer to d (distance ratio final/initial)", dist_usam / dist0, "<", 1e-3,
                      fp))
@@ -179,8 +183,9 @@ def certify_figure6(rho: float = 0.1, radius: float = 0.05, figdir=None, expecte
     X, Y, M = eigen_map("beale", rho, ((-radius, radius), (1 - radius, 1 + radius)), n)
     disc = X ** 2 + (Y - 1) ** 2 <= radius ** 2
     worst = float(M[disc].min())
-    cert.objects.update({"min over the disc of min_j (lambda_j + rho lambda_j^2)": repr(worst),
-                         "grid points in the disc": int(disc.sum())})
+    cert.add_object("min_over_disc", repr(worst),
+                    label="min over the disc of min_j (lambda_j + rho lambda_j^2)")
+    cert.add_object("grid_points", int(disc.sum()), label="grid points in the disc")
     cert.add(compare("positive near the saddle", "min_j (lambda_j + rho lambda_j^2) > 0 at every grid "
                      "point of the disc", worst, ">", 0, fp))
     if figdir is not None:

@@ -200,8 +200,9 @@ def certify_variance(quick: bool = False, n_chains: int | None = None, seed: int
     table = variance_table(points, n_chains, seed, engine=engine)
     fp = get_context("float64")
     _hypotheses(cert)
-    cert.objects.update({"sampling": _sampling_note(table), "seed": seed,
-                         "variance table": table_object(table)})
+    cert.add_object("sampling", _sampling_note(table))
+    cert.add_object("seed", seed)
+    cert.add_object("variance_table", table_object(table), label="variance table")
     rows = table["rows"]
     cert.add(_all_hold("discrete closed form", "the exact variance of the k-step chain lies in "
                        "every interval (simulation and interval sound)", rows, "discrete chain", fp))
@@ -288,13 +289,12 @@ def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = S
         algebra_ratio.append(kim_exact / float(cor1_leading(*p.args())))
         rows.append([repr(p.lam), repr(p.rho), str(p.steps), f"{ci.estimate:.5g} [{ci.low:.5g}, "
                      f"{ci.high:.5g}]", f"{lead:.5g}", f"{kim_exact:.5g}", str(ci.contains(lead))])
-    cert.objects.update({
-        "sampling": f"{n_chains} paired chains per point; normal (CLT) interval at level "
-                    f"1 - {alpha:.3g} per point (Bonferroni, family-wise 99%); seed {seed}",
-        "Corollary 1 table": {"columns": ["lambda", "rho", "steps", "simulated SGD - SAM (CI)",
+    cert.add_object("sampling", f"{n_chains} paired chains per point; normal (CLT) interval at level "
+                    f"1 - {alpha:.3g} per point (Bonferroni, family-wise 99%); seed {seed}")
+    cert.add_object("cor1_table", {"columns": ["lambda", "rho", "steps", "simulated SGD - SAM (CI)",
                                           f"{coefficient:g} eta t^2 |lambda|^3 rho / B",
                                           "difference of Kim's (15)", "leading term in CI"],
-                              "rows": rows}})
+                              "rows": rows}, label="Corollary 1 table")
     cert.add(compare("Cor 1 from (15)", "Corollary 1's leading term is the expansion of (15): "
                      "((15) at rho=0 - (15)) / leading term, worst point, equals 1 up to rho |lambda| "
                      "+ |lambda| t", max(abs(r - 1) for r in algebra_ratio), "<=",
@@ -324,7 +324,8 @@ def certify_wrong_formula(quick: bool = True, n_chains: int | None = None,
                                      wrong_variance}, engine=engine)
     fp = get_context("float64")
     _hypotheses(cert)
-    cert.objects.update({"sampling": _sampling_note(table), "variance table": table_object(table)})
+    cert.add_object("sampling", _sampling_note(table))
+    cert.add_object("variance_table", table_object(table), label="variance table")
     cert.add(_all_hold("discrete closed form", "the exact discrete form lies in every interval",
                        table["rows"], "discrete chain", fp))
     cert.add(_all_hold("wrong formula", "the altered formula lies in every interval",

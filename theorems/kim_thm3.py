@@ -100,10 +100,11 @@ def certify_formula() -> Certificate:
             m = formula_monotonicity(lam, reading)
             table.append([repr(lam), reading] + [str(m[k]) for k in m])
         signs[repr(lam)] = {k: v > 0 for k, v in constants(lam, 0.3, ETA, T).items()}
-    cert.objects["monotonicity of (17)"] = {"columns": ["lambda", "C2 reading", "increases with gamma",
+    cert.add_object("monotonicity", {"columns": ["lambda", "C2 reading", "increases with gamma",
                                                         "decreases with B", "decreases with rho",
-                                                        "first rho where it rises"], "rows": table}
-    cert.objects["signs of C1..C4 (rho = 0.3)"] = signs
+                                                        "first rho where it rises"], "rows": table},
+                    label="monotonicity of (17)")
+    cert.add_object("signs", signs, label="signs of C1..C4 (rho = 0.3)")
     for k, col in (("increases with gamma", 2), ("decreases with B", 3), ("decreases with rho", 4)):
         bad = [f"lambda={r[0]}, C2 {r[1]}" for r in table if r[col] != "True"]
         cert.add(boolean(f"(17) {k}", f"(17) {k} for both signs of lambda and both C2 readings",
@@ -185,14 +186,14 @@ def certify_dynamics(quick: bool = False, n_chains: int | None = None, seed: int
                          fp, str(ci)))
     if not flip:
         _value_claim(cert, values, fp)
-    cert.objects.update({
-        "sampling": f"{n_chains} chains per setting, paired (shared noise); normal (CLT) interval "
-                    f"per comparison at level 1 - {alpha:.3g} (Bonferroni, family-wise 99%)",
-        "paired comparisons": {"columns": ["comparison", "direction", "E[difference of w^2] (CI)",
-                                           "holds"], "rows": rows},
-        "(17) vs simulated E[w^2]": {"columns": ["lambda", "rho", "gamma", "B", "simulated (CI)",
+    cert.add_object("sampling", f"{n_chains} chains per setting, paired (shared noise); normal (CLT) interval "
+                    f"per comparison at level 1 - {alpha:.3g} (Bonferroni, family-wise 99%)")
+    cert.add_object("paired_comparisons", {"columns": ["comparison", "direction", "E[difference of w^2] (CI)",
+                                           "holds"], "rows": rows}, label="paired comparisons")
+    cert.add_object("formula_vs_simulated", {"columns": ["lambda", "rho", "gamma", "B", "simulated (CI)",
                                                  "(17), C2 = eta/t", "(17), C2 = t/eta"],
-                                     "rows": [_value_row(v) for v in values]}})
+                                     "rows": [_value_row(v) for v in values]},
+                    label="(17) vs simulated E[w^2]")
     return cert.finish()
 
 

@@ -194,23 +194,28 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                         sigma_budget=1000 if quick else 4000, map_budget=500 if quick else 2000,
                         symmetry_probes=None)
     D = pc.diagnostics
-    cert.objects.update({"d": obj.dim, "diagnostics": D, "lambda_min_sym_du": pc.lambda_min_sym_du,
-                         "1+rho*lambda_min": pc.attraction_margin, "Du_range": [pc.du_min, pc.du_max],
-                         "sigma_min(I+rho Du)": pc.sigma_min,
-                         "sam_map_top_|eig|": [abs(z) for z in pc.sam_map_eigs],
-                         "heavy_ball_top_|eig|": [abs(z) for z in pc.heavy_ball_eigs],
-                         "symmetry": {k: v for k, v in pc.symmetry.items()},
-                         "symmetry_residuals_at_x+": pc.symmetry_residuals,
-                         "hessian_nullity_at_x+": pc.nullity, "verdict": pc.verdict,
-                         "grad_equivalents": round(pc.grad_equivalents), "check_seconds": round(pc.seconds, 2)})
+    cert.add_object("d", obj.dim)
+    cert.add_object("diagnostics", D)
+    cert.add_object("lambda_min_sym_du", pc.lambda_min_sym_du)
+    cert.add_object("attraction_margin", pc.attraction_margin, label="1+rho*lambda_min")
+    cert.add_object("Du_range", [pc.du_min, pc.du_max])
+    cert.add_object("sigma_min", pc.sigma_min, label="sigma_min(I+rho Du)")
+    cert.add_object("sam_map_top_eig", [abs(z) for z in pc.sam_map_eigs], label="sam_map_top_|eig|")
+    cert.add_object("heavy_ball_top_eig", [abs(z) for z in pc.heavy_ball_eigs], label="heavy_ball_top_|eig|")
+    cert.add_object("symmetry", {k: v for k, v in pc.symmetry.items()})
+    cert.add_object("symmetry_residuals", pc.symmetry_residuals, label="symmetry_residuals_at_x+")
+    cert.add_object("hessian_nullity", pc.nullity, label="hessian_nullity_at_x+")
+    cert.add_object("verdict", pc.verdict)
+    cert.add_object("grad_equivalents", round(pc.grad_equivalents))
+    cert.add_object("check_seconds", round(pc.seconds, 2))
     cert.objects["sam_map_eigensolve"] = pc.extra["map_status"]
     cert.objects["matrix_free_converged"] = pc.converged   # unconverged numbers are estimates
     # where x+ sits: near-uniform outputs explain a Hessian nullity far above the symmetry count
     with torch.no_grad():
         logits = obj.logits_fn(sam.perturbed_point(obj, theta, rho, ctx), obj.X)
         spread = float((logits.max(-1).values - logits.min(-1).values).max())
-    cert.objects["f(x+) - ln 10"] = D["f_sam"] - math.log(10)
-    cert.objects["max logit spread at x+"] = spread
+    cert.add_object("fsam_minus_ln10", D["f_sam"] - math.log(10), label="f(x+) - ln 10")
+    cert.add_object("logit_spread", spread, label="max logit spread at x+")
     if pc.nullity is not None and pc.nullity["nullity"] > pc.symmetry["total"]:
         nl = pc.nullity
         cert.finding("Section 3.1 / Theorem 3.1 (analogue)",
@@ -301,7 +306,7 @@ def certificate_dense(ctx, quick) -> Certificate:
                        statement="Every matrix-free quantity matches its dense counterpart to 1e-6 relative.",
                        context=ctx.name, precision=ctx.precision_label)
     out = mc.cross_check_dense(obj, theta, rho, ctx=ctx)
-    cert.objects.update({k: v for k, v in out.items()})
+    cert.add_named_objects(out)
     for name, (mf, dn, rel) in out.items():
         if name == "du_max_imag":
             cert.add(compare("du_spectrum_real", "max |Im| of the eigenvalues of Du (dense): real "
@@ -414,7 +419,8 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
     A, B = np.meshgrid(planes["alpha"], planes["beta"])
     for a, key, title in ((ax[0, 0], "f", "f (random filter-normalized plane)"),
                           (ax[0, 1], "f_sam", f"f_SAM, rho = {rho} (same plane)")):
-        FG.contour(a, A, B, planes[key], title=title, levels=25, lines=False, label=key.replace("f_sam", "f_SAM"))
+        FG.contour(a, A, B, planes[key], title=title, levels=25, lines=False,
+                    label=key.replace("f_sam", "f_SAM"))
         a.set_aspect("auto")
         a.plot([0], [0], "r*", ms=12, label="stalled x_h")
         a.set_xlabel("alpha (filter-normalized direction 1)")

@@ -90,8 +90,11 @@ def certify(objective, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=N
     cert.hypothesis("strong-convexity modulus", "mu <= smallest Hessian eigenvalue", ctx.to_float(
         mu_c) <= ctx.to_float(low) + ctx.to_float(ctx.tol(1, 1024)) if convex else convex,
         f"mu = {ctx.to_str(mu_c)}")
-    cert.objects.update({"rhos": list(rhos), "mu": mu_c, "samples": len(P), "box": box,
-                         "min Hessian eigenvalue (samples)": low})
+    cert.add_object("rhos", list(rhos))
+    cert.add_object("mu", mu_c)
+    cert.add_object("samples", len(P))
+    cert.add_object("box", box)
+    cert.add_object("min_hessian_eigenvalue", low, label="min Hessian eigenvalue (samples)")
     # -- the inequality chain, projection and ratio on samples ---------------------------------------
     chain1, chain2, proj, ratio_gap, ratio = [], [], [], [], []
     for rho_t in rhos:
@@ -116,7 +119,7 @@ def certify(objective, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=N
     cert.add(compare("ratio_bound", "||grad f(x+)|| - ||grad f(x)|| - mu rho >= 0",
                      _min(ratio_gap, ctx), ">=", 0, ctx, tol=tol, note=note))
     rmin = _min(ratio, ctx)
-    cert.objects["min ratio ||grad f(x+)||/||grad f(x)||"] = rmin
+    cert.add_object("min_ratio", rmin, label="min ratio ||grad f(x+)||/||grad f(x)||")
     cert.add(compare("ratio_ge_one", "||grad f(x+)|| / ||grad f(x)|| >= 1", rmin, ">=", 1, ctx,
                      tol=tol, note=note))
     # -- multistart search for zeros of x -> grad f(x+) ---------------------------------------------
@@ -138,7 +141,7 @@ def certify(objective, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=N
                 residuals.append(ctx.norm(sam.shifted_gradient(obj, x, rho, ctx)))
             except SamVerifyError:
                 residuals.append(ctx.scalar(0))
-    cert.objects["zeros found"] = found[:5]
+    cert.add_object("zeros_found", found[:5], label="zeros found")
     cert.add(boolean("no_zero_found", f"multistart Newton ({len(starts)} starts x {len(rhos)} rho) "
                      "finds no x with grad f(x+) = 0", not found, ctx,
                      evidence=f"{len(found)} converged" + (f", e.g. {found[0]}" if found else "")))

@@ -427,9 +427,10 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
         r_m = Fraction(math.ceil(float((r0 + d / 2 + rho_b).upper()) * 2 ** 20), 2 ** 20)
         k = radial_constants(obj, rho_b, r_lo, r_hi, r_m, n, ctx)
         L = k["Lsam_hi"] if use_L_sam else k["L_hi"]
-        cert.objects.update({k2: repr(v) for k2, v in k.items()})
-        cert.objects.update({"annulus_N_delta(H)": [str(r_lo), str(r_hi)], "disc_for_M": str(r_m),
-                             "L_used": repr(L)})
+        cert.add_named_objects({k2: repr(v) for k2, v in k.items()})
+        cert.add_object("annulus", [str(r_lo), str(r_hi)], label="annulus_N_delta(H)")
+        cert.add_object("disc_for_M", str(r_m))
+        cert.add_object("L_used", repr(L))
         cert.add(exact_claim("eta_admissible", "eta < min(delta / 2 M_hi, 2 gamma_lo / L_hi) <= the paper's "
                         "bound min(delta/2M, 2 gamma/L)", str(eta_q), "<",
                         f"{min(float(delta_q) / (2 * k['M_hi']), 2 * k['gamma_lo'] / k['L_hi']):.6g}",
@@ -491,7 +492,7 @@ def _descent_hypotheses(cert, obj, rho, r0, d, ctx) -> None:
                     "with no other minimizer of f_SAM in N_delta(H)", lb.value == 0 and ann_ok,
                     f"f >= {lb.value} ({lb.method}); on the annulus 0 < |y| < 1 and (|y| + rho)^2 > 1 "
                     f"({'proved' if ann_ok else 'NOT proved'} in Arb). " + H_ARGUMENT)
-    cert.objects["r0 = sqrt 3 - rho"] = ctx.to_str(r0)
+    cert.add_object("r0", ctx.to_str(r0), label="r0 = sqrt 3 - rho")
 
 
 # -- the cases --------------------------------------------------------------------------------------------

@@ -273,10 +273,12 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     mirror = cert.hypothesis("mirror", "f(x, -y) = f(x, y) (then the cover needs s >= 0 only)",
                              mirror_symmetric(obj), "sympy: the folded difference simplifies to 0")
     cov = cover(bh, rmin, lo, eps_q, ctx, max_boxes, s_lo=Fraction(0) if mirror else -S_END)
-    cert.objects.update({"bracket [rho_lo, rho_hi]": [str(lo), str(hi)], "rho range below": [str(rmin), str(lo)],
-                         "region": f"f(y) >= {eps_q}", "cover boxes": cov["boxes"],
-                         "excluded by (cross, dot, f < eps)": cov["counts"],
-                         "undecided box (s, rho, t)": cov["box"]})
+    cert.add_object("bracket", [str(lo), str(hi)], label="bracket [rho_lo, rho_hi]")
+    cert.add_object("rho_range_below", [str(rmin), str(lo)], label="rho range below")
+    cert.add_object("region", f"f(y) >= {eps_q}")
+    cert.add_object("cover_boxes", cov["boxes"], label="cover boxes")
+    cert.add_object("excluded_by", cov["counts"], label="excluded by (cross, dot, f < eps)")
+    cert.add_object("undecided_box", cov["box"], label="undecided box (s, rho, t)")
     cert.add(R.exact_claim("none_below", f"no hallucinated minimizer of the shifted type for rho in [{rmin}, "
                       f"{lo}] with f(y) >= {eps_q}: every box of the (s, rho, t) cover excluded "
                       "(boxes)", cov["boxes"], "==", "all excluded",
@@ -285,8 +287,8 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     ex = exists_at(hi, ctx)
     ok = _existence_proved(ex)
     if ex.get("krawczyk") is not None:
-        cert.objects.update({"x_h at rho_hi: box centre": [repr(v) for v in ex["center"]],
-                             "box radius": f"{float(ex['radius']):.3g}"})
+        cert.add_object("x_h_box_centre", [repr(v) for v in ex["center"]], label="x_h at rho_hi: box centre")
+        cert.add_object("box_radius", f"{float(ex['radius']):.3g}", label="box radius")
     cert.add(R.exact_claim("exists_at_hi", f"at rho_hi = {hi} a box holds exactly one y with y + rho u(y) = "
                       "x*(3/5) in argmin f and grad f != 0 on it (Krawczyk)",
                       "proved" if ok else "not proved", "==", "proved",

@@ -305,12 +305,14 @@ def _certify_geometric(cert, zf, ctx, found, quick) -> tuple:
     geo = geometric_threshold(zf, mp)
     rho_hi, y, res, gn, allowance = exhibit_above(zf, geo, mp)
     lo, hi = mp.to_float(geo.rho_star), mp.to_float(rho_hi)
-    cert.objects.update({
-        "threshold bracket [rho_lo, rho_hi]": [repr(lo), repr(hi)],
-        "geometric threshold rho* (50 digits)": mp.to_str(geo.rho_star),
-        "rho* is the distance from": f"the {geo.kind} {point_text(mp, geo.critical)} to its nearest point "
+    cert.add_object("threshold_bracket", [repr(lo), repr(hi)], label="threshold bracket [rho_lo, rho_hi]")
+    cert.add_object("rho_star", mp.to_str(geo.rho_star), label="geometric threshold rho* (50 digits)")
+    cert.add_object("rho_star_from", f"the {geo.kind} {point_text(mp, geo.critical)} to its nearest point "
                                      f"{point_text(mp, geo.x_star)} of argmin f",
-        "x_h at rho_hi": point_text(mp, y), "x* it maps to": point_text(mp, geo.x_star), "||grad f(x_h)||": f"{mp.to_float(gn):.3g}"})
+                    label="rho* is the distance from")
+    cert.add_object("x_h", point_text(mp, y), label="x_h at rho_hi")
+    cert.add_object("x_star", point_text(mp, geo.x_star), label="x* it maps to")
+    cert.add_object("grad_norm_x_h", f"{mp.to_float(gn):.3g}", label="||grad f(x_h)||")
     cert.add(compare("exhibited_just_above", f"at rho_hi = rho* (1 + 1e-9) a hallucinated minimizer "
                      "exists: ||y + rho u(y) - x*|| (Newton residual, 50 digits)", res, "<=",
                      allowance, mp, note=f"||grad f(y)|| = {mp.to_float(gn):.3g} > 0 and "
@@ -320,7 +322,8 @@ def _certify_geometric(cert, zf, ctx, found, quick) -> tuple:
     arc = manifold_polyline(zf, 201 if quick else 801)
     reach, where = ray_reach(zf, arc, 81 if quick else 161)
     sag = polyline_sag(zf, arc)
-    cert.objects["shortest gradient ray to argmin f on the grid"] = f"{reach:.8g} from {where}"
+    cert.add_object("shortest_ray", f"{reach:.8g} from {where}",
+                    label="shortest gradient ray to argmin f on the grid")
     cert.add(compare("ray_reach_below", "no gradient ray from the sample (a grid over the box, circles "
                      "of radii 1e-3, 1e-2, 1e-1 around the critical points) reaches argmin f before rho* "
                      "(shortest ray length)", reach, ">=", lo, ctx, tol=sag,
@@ -366,17 +369,20 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
     dense = argmin_samples(zf, ctx, 720) if zf.minimizer_manifold is not None else targets
     dmax = _nearest_distance(ctx, dense, [c for k, c in fine if k == "maximizer"])
     dsad = _nearest_distance(ctx, dense, [c for k, c in crit if k == "saddle"])
-    cert.objects.update({"argmin samples": len(targets), "recorded critical points": len(crit),
-                         "distance argmin f to nearest maximizer (Theorem 2.1 pointer)": f"{dmax:.6g}",
-                         "distance argmin f to nearest saddle": f"{dsad:.6g}"})
+    cert.add_object("argmin_samples", len(targets), label="argmin samples")
+    cert.add_object("critical_points", len(crit), label="recorded critical points")
+    cert.add_object("distance_to_maximizer", f"{dmax:.6g}",
+                    label="distance argmin f to nearest maximizer (Theorem 2.1 pointer)")
+    cert.add_object("distance_to_saddle", f"{dsad:.6g}", label="distance argmin f to nearest saddle")
     # scan
     step = 0.1 if quick else 0.05
     rhos = [step * k for k in range(1, int(round(rho_max / step)) + 1)]
     found = [(r, hallucinated_at(zf, r, ctx, targets, crit, n_grid)) for r in rhos]
     exists = [r for r, h in found if h is not None]
     cert.objects["scan"] = f"rho = {step:g} .. {rho_max:g} step {step:g}; grid {n_grid}^{obj.dim}"
-    cert.objects["scanned rho with hallucinated minimizers"] = _intervals([r for r, _ in found],
-                                                                           [h is not None for _, h in found])
+    cert.add_object("scanned_rho", _intervals([r for r, _ in found],
+                                                                           [h is not None for _, h in found]),
+                    label="scanned rho with hallucinated minimizers")
     if not exists:
         cert.objects["threshold"] = f"none found for rho <= {rho_max:g}"
         cert.add(boolean("none_found", f"no hallucinated minimizer of the shifted type for rho <= {rho_max:g}"
@@ -387,14 +393,17 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
         return cert.finish()
     if geometric_applies(zf):
         lo, hi, dmax, dsad, best, yctx = _certify_geometric(cert, zf, ctx, found, quick)
-        cert.objects["distance argmin f to nearest maximizer (Theorem 2.1 pointer)"] = f"{dmax:.10g}"
-        cert.objects["distance argmin f to nearest saddle"] = f"{dsad:.10g}"
+        cert.add_object("distance_to_maximizer", f"{dmax:.10g}",
+                        label="distance argmin f to nearest maximizer (Theorem 2.1 pointer)")
+        cert.add_object("distance_to_saddle", f"{dsad:.10g}", label="distance argmin f to nearest saddle")
     else:
         lo, hi, best = _bisect(zf, ctx, found, targets, crit, n_grid, quick)
         yctx = ctx
-        cert.objects.update({"threshold bracket [rho_lo, rho_hi]": [f"{lo:.6g}", f"{hi:.6g}"],
-                             "x_h at rho_hi": point_text(ctx, best[0]), "x* it maps to": point_text(ctx, best[1]),
-                             "||grad f(x_h)||": f"{best[3]:.3g}"})
+        cert.add_object("threshold_bracket", [f"{lo:.6g}", f"{hi:.6g}"],
+                        label="threshold bracket [rho_lo, rho_hi]")
+        cert.add_object("x_h", point_text(ctx, best[0]), label="x_h at rho_hi")
+        cert.add_object("x_star", point_text(ctx, best[1]), label="x* it maps to")
+        cert.add_object("grad_norm_x_h", f"{best[3]:.3g}", label="||grad f(x_h)||")
         cert.add(compare("exhibited", f"at rho_hi = {hi:.6g} a hallucinated minimizer exists: "
                          "||y + rho u(y) - x*|| (Newton residual)", best[2], "<=", 1e-10, ctx,
                          note=f"||grad f(y)|| = {best[3]:.3g}"))
@@ -402,8 +411,9 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
                          "finite search: grid candidates and ray guesses refined by Newton"))
     y, xs, res, gn = best
     nearest = "maximizer" if dmax <= dsad else "saddle"
-    cert.objects["threshold vs pointer"] = (f"threshold in [{lo:.5g}, {hi:.5g}]; nearest maximizer at "
-                                            f"{dmax:.5g}, nearest saddle at {dsad:.5g}")
+    cert.add_object("threshold_vs_pointer", f"threshold in [{lo:.5g}, {hi:.5g}]; nearest maximizer at "
+                                            f"{dmax:.5g}, nearest saddle at {dsad:.5g}",
+                    label="threshold vs pointer")
     resolution = hi - lo + 1e-9
     if math.isfinite(dmax):
         c = cert.add(compare("exceeds_max_distance", "paper (Sec. 2.1, 4.1): rho must exceed the distance "
@@ -471,9 +481,9 @@ def _figure(certs, figdir):
         seen.add(label)
         return label
     for i, c in enumerate(certs):
-        br = c.objects.get("threshold bracket [rho_lo, rho_hi]")
-        dm = float(c.objects["distance argmin f to nearest maximizer (Theorem 2.1 pointer)"])
-        ds = float(c.objects["distance argmin f to nearest saddle"])
+        br = c.objects.get("threshold_bracket")
+        dm = float(c.objects["distance_to_maximizer"])
+        ds = float(c.objects["distance_to_saddle"])
         if br:
             ax.plot([i], [float(br[1])], "o", color="#d62728", label=once("measured threshold"))
         else:  # no threshold: said in words, not drawn as a value at rho = 0

@@ -69,8 +69,10 @@ def _decide(cert, ctx, cid, text, sides: dict, finding, evidence) -> None:
     """Record the two sides (stated, exact; by name) and decide stated - exact != 0: PROVED when its
     enclosure (or exact value) excludes 0, FAIL when it is exactly 0, else UNDECIDED. A proof
     records the PROVED finding."""
-    (_, stated), (_, exact) = sides.items()
-    cert.objects.update({k: str(v) if isinstance(v, Fraction) else ctx.to_str(v) for k, v in sides.items()})
+    (stated_label, stated), (exact_label, exact) = sides.items()
+    text_of = lambda v: str(v) if isinstance(v, Fraction) else ctx.to_str(v)  # noqa: E731
+    cert.add_object("stated", text_of(stated), label=stated_label)
+    cert.add_object("exact", text_of(exact), label=exact_label)
     d = ctx.scalar(stated - exact) if isinstance(stated, Fraction) else stated - exact
     verdict = (Verdict.PROVED if (d > 0 or d < 0) else
                Verdict.FAIL if (d.is_exact() and d == 0) else Verdict.UNDECIDED)
@@ -142,7 +144,7 @@ def refute_signs(lam=LAM, rho=RHO, expected: bool = True, example: str = "") -> 
                              example or f"lambda = {lam}, rho = {rho}, eta = {ETA}, t = {T}",
                              "C3 < 0 and C4 < 0 (stated: positive constants)", expected)
     c = kim_thm3.constants(lam, rho, ETA, T)
-    cert.objects.update({k: str(v) for k, v in c.items()})
+    cert.add_named_objects({k: str(v) for k, v in c.items()})
     negative = [k for k in ("C3", "C4") if c[k] < 0]
     verdict = Verdict.PROVED if len(negative) == 2 else Verdict.FAIL
     cert.add(ph.interval_claim("c3_c4_negative", "C3 < 0 and C4 < 0 (exact rationals)", f"C3 = {c['C3']}, C4 = "
@@ -165,7 +167,7 @@ def refute_rho_monotone(lam=LAM, rho=Fraction(2), expected: bool = True, example
                              example or f"lambda = {lam}, rho = {rho} (> -1/lambda = {-1 / lam})",
                              "d/drho lambda (1 + rho lambda)^2 < 0 (the proof needs > 0)", expected)
     d = kappa_rho_derivative(lam, rho)
-    cert.objects["d kappa / d rho"] = str(d)
+    cert.add_object("dkappa_drho", str(d), label="d kappa / d rho")
     verdict = Verdict.PROVED if d < 0 else Verdict.FAIL
     cert.add(ph.interval_claim("kappa_decreases", "d/drho lambda (1 + rho lambda)^2 (sympy, exact)", str(d), "<", "0",
                        verdict, ctx.name, "exact rationals"))

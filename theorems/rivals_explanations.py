@@ -58,7 +58,7 @@ from verify.core import sam
 from verify.core import stochastic as st
 from verify.core.claims import boolean, compare
 from verify.core.classify import classify
-from verify.core.results import Certificate, renamed_keyword
+from verify.core.results import Certificate, object_key, renamed_keyword
 from verify.core.solve import critical_point, newton
 from verify.ctx import get_context
 
@@ -161,16 +161,21 @@ def certify(objective: str, rhos=RHOS, steps: int = STEPS, expected: bool = True
         s = survey(objective, rho, steps)
         settled = [r for r in s["rows"] if r["kind"] not in ("unresolved", "not settled")]
         best = max(best, len(settled) / len(s["rows"]))
-        cert.objects[f"rho = {rho}: ends by explanation"] = counts(s)
-        cert.objects[f"rho = {rho}: end points"] = {
+        cert.add_object(ends_key(rho), counts(s), label=f"rho = {rho}: ends by explanation")
+        cert.add_object(object_key(f"end_points_rho_{rho}"), {
             "columns": ["class", "point (refined when settled)", "distance to it"],
             "rows": [[r["kind"] + (f" ({r['subkind']})" if r.get("subkind") else ""),
                       str(np.round(r.get("x", []), 6).tolist()), f"{r.get('moved', float('nan')):.2e}"]
-                     for r in s["rows"]]}
+                     for r in s["rows"]]}, label=f"rho = {rho}: end points")
     cert.add(compare("settled", f"for some radius of the sweep at least half of the runs stopped "
                      f"within {steps} steps: their end lies within {SETTLED} of a critical point of f "
                      f"or a fixed point of the SAM step (best fraction)", best, ">=", 0.5, fp))
     return cert.finish()
+
+
+def ends_key(rho) -> str:
+    """The object key of the runs' ends by explanation at radius ``rho`` (``ends_rho_0_5``)."""
+    return object_key(f"ends_rho_{rho}")
 
 
 def summary(certs, rhos=RHOS, mlp=()) -> Certificate:
@@ -180,7 +185,7 @@ def summary(certs, rhos=RHOS, mlp=()) -> Certificate:
     rows = []
     for c in certs:
         for rho in rhos:
-            k = c.objects[f"rho = {rho}: ends by explanation"]
+            k = c.objects[ends_key(rho)]
             rows.append([c.example.split(":")[0], repr(rho), str(k["main paper"]), str(k["Kim"]),
                          str(k["Zhou"]), str(k["flatter than GD"]),
                          str(k["not settled"] + k["unresolved"])])
@@ -189,11 +194,12 @@ def summary(certs, rhos=RHOS, mlp=()) -> Certificate:
             a = c.objects["accounts"]
             rows.append([c.example, repr(c.objects["rho"])] +
                         [str(int(a[k])) for k in (HALLUCINATED, KIM, ZHOU)] + ["-", "0"])
-    cert.objects["where SAM stops"] = {"columns": ["function", "rho", "hallucinated / SAM-stationary "
+    cert.add_object("where_sam_stops", {"columns": ["function", "rho", "hallucinated / SAM-stationary "
                                                    "(main paper)", "saddle or maximum (Kim)",
                                                    "minimizer (Zhou)", "of which flatter than GD",
-                                                   "not settled / unresolved"], "rows": rows}
-    cert.objects["left out"] = LEFT_OUT
+                                                   "not settled / unresolved"], "rows": rows},
+                    label="where SAM stops")
+    cert.add_object("left_out", LEFT_OUT, label="left out")
     cert.add(compare("functions surveyed", "every zoo function not left out (with its reason) was "
                      "surveyed", len(certs), "==", len(surveyed()), fp, tol=0))
     return cert.finish()
@@ -323,10 +329,10 @@ def certify_mlp_point(label: str, ev: dict, cfg: dict, table: dict, expected: bo
     cert = float_certificate(THEOREM, "The digits MLP's stalled point (Section 4): which explanation "
                              "accounts for it", example, MLP_STATEMENT, expected)
     ex = explanations(ev, cfg["rho"])
-    cert.objects["three explanations at the digits-MLP points"] = table
+    cert.add_object("explanations_table", table, label="three explanations at the digits-MLP points")
     cert.objects["evidence"] = ev
     cert.objects["hypotheses"] = {k: e["hypotheses"] for k, e in ex.items()}
-    cert.objects["psd tolerance"] = psd_tolerance(ev)
+    cert.add_object("psd_tolerance", psd_tolerance(ev), label="psd tolerance")
     cert.objects["accounts"] = {k: e["accounts"] for k, e in ex.items()}
     cert.objects["rho"] = cfg["rho"]
     cert.add(compare("grad_not_zero", "||grad f(x)||: f is not stationary", ev["grad_norm"], ">=",

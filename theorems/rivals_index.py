@@ -140,7 +140,7 @@ def certify(entries=None, expected: bool = True) -> Certificate:
                        statement=__doc__.split("\n\n")[1], context=fp.name,
                        precision="exact (bookkeeping)", expected=expected)
     counts = {s: sum(e.status == s for e in entries) for s in (CHECKED, NOT_YET, NOT_HERE, CITED)}
-    cert.objects["status counts"] = counts
+    cert.add_object("status_counts", counts, label="status counts")
     cert.objects["results"] = {
         "columns": ["paper", "result", "status", "checked by", "note"],
         "rows": [[e.paper, e.result, e.status, e.module, e.note] for e in entries]}

@@ -220,8 +220,8 @@ def refine_critical(obj, x, ctx, cert, label: str):
     if ctx.to_float(dist) > allowed:
         return x, (f"; Newton from the given point converges to the critical point {floats(res.x, ctx)} "
                    f"at distance {ctx.to_float(dist):.3e} > {allowed:.1e} (give that point instead)")
-    cert.objects[f"{label} refinement distance"] = dist
-    cert.objects[f"{label} as given"] = floats(x, ctx)
+    cert.add_object(f"{label}_refinement_distance", dist, label=f"{label} refinement distance")
+    cert.add_object(f"{label}_as_given", floats(x, ctx), label=f"{label} as given")
     return res.x, ""
 
 
@@ -345,12 +345,18 @@ def certificate_of(con: Construction, containment: str | None = None) -> Certifi
     gn = ctx.norm(g)
     # objects
     cert.objects.update({"x_star": xs, "x_max": con.x_max if con.x_max is not None else con.max_set,
-                         "eps": con.eps, "M": con.f_max, "level M-eps": con.level,
-                         "ball radius r" if con.x_max is not None else "delta": con.outer_radius,
-                         "m (max f on dC)": con.m_boundary, "x_h": x_h, "rho": rho, "lambda": lam,
-                         "||grad f(x_h)||": gn, "newton iterations": con.newton.get("iterations"),
-                         "newton residual": con.newton.get("residual"),
-                         "boundary samples": len(con.boundary)})
+                         "eps": con.eps, "M": con.f_max})
+    cert.add_object("level", con.level, label="level M-eps")
+    if con.x_max is not None:
+        cert.add_object("ball_radius", con.outer_radius, label="ball radius r")
+    else:
+        cert.add_object("delta", con.outer_radius)
+    cert.add_object("m", con.m_boundary, label="m (max f on dC)")
+    cert.objects.update({"x_h": x_h, "rho": rho, "lambda": lam})
+    cert.add_object("grad_norm_x_h", gn, label="||grad f(x_h)||")
+    cert.add_object("newton_iterations", con.newton.get("iterations"), label="newton iterations")
+    cert.add_object("newton_residual", con.newton.get("residual"), label="newton residual")
+    cert.add_object("boundary_samples", len(con.boundary), label="boundary samples")
     # Lemma A.2
     far = float(con.boundary_dist.max())
     what = containment or "C_eps lies in int C: every ray from x_max leaves {f >= M - eps} before dC"
@@ -472,8 +478,8 @@ def _claim_second_order(con, g, gn, u, tol):
     J = du_matrix(obj, con.x_h, ctx)
     ev = ctx.eigvalsh((J + J.T) / 2)
     value = ctx.scalar(1) + con.rho * ev[0]
-    cert.objects["1 + rho*lambda_min(Sym Du(x_h))"] = value
-    cert.objects["eig Sym Du(x_h)"] = ev
+    cert.add_object("attraction_margin", value, label="1 + rho*lambda_min(Sym Du(x_h))")
+    cert.add_object("sym_du_eigenvalues", ev, label="eig Sym Du(x_h)")
     if d == 1:
         cert.add(boolean("farthest_second_order", "second-order condition of the farthest-point "
                          "problem: vacuous in d = 1 (the tangent space grad f(x_h)^perp is {0}; the "
@@ -484,7 +490,7 @@ def _claim_second_order(con, g, gn, u, tol):
     cert.add(compare("farthest_second_order", "second-order condition of the farthest-point problem: "
                      "largest eigenvalue of 2 I + lambda H(x_h) on the tangent space grad f(x_h)^perp",
                      top, "<=", 0, ctx, tol=tol, note="Lagrangian g + lambda f"))
-    cert.objects["lambda_max tangent (2I + lambda H)"] = top
+    cert.add_object("lambda_max_tangent", top, label="lambda_max tangent (2I + lambda H)")
     # For a unit tangent v, v.Sym(Du)v = v.H v/||grad f|| and lambda ||grad f|| = 2 rho, so
     # 1 + rho v.Sym(Du)v = (2 + lambda v.H v)/2; Rayleigh: lambda_min(Sym Du) <= v.Sym(Du)v.
     cert.add(compare("sym_du_vs_second_order", "1 + rho lambda_min(Sym Du(x_h)) <= (largest tangent "

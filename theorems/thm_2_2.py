@@ -216,9 +216,13 @@ def construct(obj, x_star, max_set: MaximizerSet, ctx=None, *, set_value=None, e
     q = ctx.scalar(decimal_text(q_fit, 4))
     ratios = [ctx.exp(q * ctx.log(df)) / gn for df, gn in fit]
     C = T.scalar_from_text(LOJ_SAFETY, ctx) * _max(ratios, ctx)
-    cert.objects.update({"f(X)": fX, "delta": delta, "Lojasiewicz q": q, "Lojasiewicz C": C,
-                         "fit R^2": r2, "fit max |residual| (log)": max_res,
-                         "Lojasiewicz neighbourhood (normal distance)": delta_L})
+    cert.add_object("f_X", fX, label="f(X)")
+    cert.add_object("delta", delta)
+    cert.add_object("lojasiewicz_q", q, label="Lojasiewicz q")
+    cert.add_object("lojasiewicz_C", C, label="Lojasiewicz C")
+    cert.add_object("fit_r2", r2, label="fit R^2")
+    cert.add_object("fit_max_residual", max_res, label="fit max |residual| (log)")
+    cert.add_object("lojasiewicz_neighbourhood", delta_L, label="Lojasiewicz neighbourhood (normal distance)")
     # -- Lemma A.9: eps* from N_delta minus the Lojasiewicz tube ------------------------------------
     s_out = delta * S.linspace(delta_L / delta, 1, 24)
     P_out = S.ray_grid(O, D, s_out)

@@ -87,11 +87,11 @@ def certify_assumptions() -> Certificate:
     slope = np.max(np.abs(np.tanh(vv * np.tanh(u_star)) * (1 - np.tanh(vv * np.tanh(u_star)) ** 2)
                           * np.tanh(u_star)))
     eta_max = b / slope
-    cert.objects.update({"gamma* (Assumption 4.1)": "0 (one data point: Sigma = 0)",
-                         "inf ||grad L||^2 / (2L) on [-5, 5]^2 (801^2 grid)": repr(pl),
-                         "sub-quadratic reach along v at u = 1.3455": repr(reach),
-                         "Prop 4.1 eta bound b / max_V |L'|": repr(float(eta_max)),
-                         "escape threshold 2/a at rho = 0": repr(float(2 / s))})
+    cert.add_object("gamma_star", "0 (one data point: Sigma = 0)", label="gamma* (Assumption 4.1)")
+    cert.add_object("pl_constant", repr(pl), label="inf ||grad L||^2 / (2L) on [-5, 5]^2 (801^2 grid)")
+    cert.add_object("subquadratic_reach", repr(reach), label="sub-quadratic reach along v at u = 1.3455")
+    cert.add_object("eta_bound", repr(float(eta_max)), label="Prop 4.1 eta bound b / max_V |L'|")
+    cert.add_object("escape_threshold", repr(float(2 / s)), label="escape threshold 2/a at rho = 0")
     cert.add(boolean("Assumption 4.1", "some gamma > 0 satisfies the alignment inequality", False, fp,
                      "one data point: the stochastic gradient equals the full gradient"))
     cert.add(compare("PL on the box", "inf ||grad L||^2/(2L) is bounded away from 0 (> 1e-3)", pl,
@@ -126,10 +126,13 @@ def certify_run(eta: float = 2.5, rho: float = 0.5, steps: int = 3000, expected:
     gd_end, path = two_phase(eta, rho, steps=steps)
     s_gd, s_sam = np.tanh(gd_end[0]) ** 2, np.tanh(path[-1, 0]) ** 2
     s_gd, s_sam = float(s_gd), float(s_sam)
-    cert.objects.update({"GD end (u, v)": gd_end.tolist(), "USAM end (u, v)": path[-1].tolist(),
-                         "sharpness at GD end": repr(s_gd), "sharpness at USAM end": repr(s_sam),
-                         "2/eta": repr(2 / eta),
-                         "max |v| after the switch": repr(float(np.max(np.abs(path[:, 1]))))})
+    cert.add_object("gd_end", gd_end.tolist(), label="GD end (u, v)")
+    cert.add_object("usam_end", path[-1].tolist(), label="USAM end (u, v)")
+    cert.add_object("sharpness_gd_end", repr(s_gd), label="sharpness at GD end")
+    cert.add_object("sharpness_usam_end", repr(s_sam), label="sharpness at USAM end")
+    cert.add_object("two_over_eta", repr(2 / eta), label="2/eta")
+    cert.add_object("max_v_after_switch", repr(float(np.max(np.abs(path[:, 1])))),
+                    label="max |v| after the switch")
     cert.add(compare("GD on M", "GD ends on M: |v| < 1e-10", abs(float(gd_end[1])), "<", 1e-10, fp))
     cert.add(compare("GD-stable end", "GD's end is GD-stable: s < 2/eta", s_gd, "<", 2 / eta, fp))
     cert.add(compare("USAM-unstable there", "s (1 + rho s) > 2/eta at GD's end", s_gd * (1 + rho * s_gd),

@@ -125,13 +125,14 @@ def certify(objective: str, b: float, eta: float, rho: float, label: str, expect
         cert.hypothesis("sub-quadratic", "L''(|z|) does not increase with |z| on V", flattening,
                         evidence)
     else:
-        cert.objects["sub-quadratic (not assumed here)"] = f"{flattening}: {evidence}"
+        cert.add_object("subquadratic", f"{flattening}: {evidence}", label="sub-quadratic (not assumed here)")
     bd = bounds(expr, b, eta)
     a = bd["a"]
     unstable = 2 / (a * (1 + a * rho))
-    cert.objects.update({"L": str(expr), "b": b, "eta": eta, "rho": rho,
-                         **{k: repr(v) for k, v in bd.items()},
-                         "2/(a(1 + a rho)) (linear stability of the minimum)": repr(unstable)})
+    cert.objects.update({"L": str(expr), "b": b, "eta": eta, "rho": rho})
+    cert.add_named_objects({k: repr(v) for k, v in bd.items()})
+    cert.add_object("stability_edge", repr(unstable),
+                    label="2/(a(1 + a rho)) (linear stability of the minimum)")
     cert.add(compare("eta bound", "eta < b / max_V |L'|", eta, "<", bd["eta_max"], fp))
     if assume_subquadratic:
         cert.add(compare("rho bound", "rho <= min{1/a, eta, eta min |L'(2z)/L'(z)|}", rho, "<=",
@@ -144,8 +145,8 @@ def certify(objective: str, b: float, eta: float, rho: float, label: str, expect
     grid = np.linspace(-b, b, starts + 2)[1:-1]
     worst = float(np.max(audit_runs(expr, eta, rho, grid[np.abs(grid) > 1e-12], steps)))
     late = float(audit_runs(expr, eta, rho, [b / 100], steps, first=steps // 2)[0])
-    cert.objects.update({"max |theta_t| over all runs": repr(worst),
-                         "run from b/100: max |theta_t| over its second half": repr(late)})
+    cert.add_object("max_theta", repr(worst), label="max |theta_t| over all runs")
+    cert.add_object("late_max_theta", repr(late), label="run from b/100: max |theta_t| over its second half")
     cert.add(compare("escapes the minimum", "a run started at b/100 does not settle at the minimum: "
                      f"over the second half of its {steps} steps it stays more than 10x farther out",
                      late, ">", b / 10, fp))
@@ -179,9 +180,10 @@ def remark_c1(b: float = 1.0) -> Certificate:
                     outward and flattening, evidence)
     bd = bounds(expr, b, eta=1.0)
     a, eta_max, ratio = bd["a"], bd["eta_max"], bd["min |L'(s z)/L'(z)|"]
-    cert.objects.update({"a = L''(0)": repr(a), "eta_max = b / max_V |L'|": repr(eta_max),
-                         "min_{0<|z|<b} |L'(2z)/L'(z)|": repr(bd["min |L'(s z)/L'(z)|"]),
-                         "2/a (escape threshold at rho = 0)": repr(2 / a)})
+    cert.add_object("a", repr(a), label="a = L''(0)")
+    cert.add_object("eta_max", repr(eta_max), label="eta_max = b / max_V |L'|")
+    cert.add_object("min_ratio", repr(bd["min |L'(s z)/L'(z)|"]), label="min_{0<|z|<b} |L'(2z)/L'(z)|")
+    cert.add_object("escape_threshold", repr(2 / a), label="2/a (escape threshold at rho = 0)")
     cert.add(compare("valley walls", "L' vanishes at z = +-2b (the valley's edges are maxima)",
                      abs(float(sp.diff(expr, z).subs(z, 2 * b))), "<=", 0, fp, tol=1e-12))
     cert.add(compare("allowed rho positive", "the radius bound eta min |L'(2z)/L'(z)| is positive "
@@ -212,13 +214,15 @@ def certify_c2(loss: str, b: float, eps: float, eta: float, rho: float, label: s
     cert.hypothesis("sub-quadratic", "L''(|z|) does not increase with |z| on V", flattening, evidence)
     bd = bounds(expr, b, eta, eps)
     reach = (2 - eps) * b
-    cert.objects.update({"eps": eps, "(2 - eps) b": reach, **{k: repr(v) for k, v in bd.items()}})
+    cert.add_object("eps", eps)
+    cert.add_object("reach", reach, label="(2 - eps) b")
+    cert.add_named_objects({k: repr(v) for k, v in bd.items()})
     cert.add(compare("eta bound", "eta < (2 - eps) b / max_V |L'|", eta, "<", bd["eta_max"], fp))
     cert.add(compare("rho bound", "rho <= min{eps/(a(2 - eps)), eta, eta min |L'(2z/(2 - eps))/"
                      "L'(z)|}", rho, "<=", bd["rho_max"], fp))
     grid = np.linspace(-reach, reach, starts + 2)[1:-1]
     worst = float(np.max(audit_runs(expr, eta, rho, grid[np.abs(grid) > 1e-12], steps)))
-    cert.objects["max |theta_t| over all runs"] = repr(worst)
+    cert.add_object("max_theta", repr(worst), label="max |theta_t| over all runs")
     cert.add(compare("stays", f"every run from {starts} starts in (-(2 - eps) b, (2 - eps) b) keeps "
                      f"|theta_t| < (2 - eps) b for t <= {steps} (finite horizon)", worst, "<", reach,
                      fp))
@@ -234,12 +238,12 @@ def certify_quadratic(a: float, b: float, eta: float, rho: float, expected: bool
     fp = get_context("float64")
     cert.context, cert.precision = fp.name, fp.precision_label
     factor = 1 - eta * a * (1 + a * rho)
-    cert.objects.update({"contraction factor 1 - eta a (1 + a rho)": repr(factor)})
+    cert.add_object("contraction_factor", repr(factor), label="contraction factor 1 - eta a (1 + a rho)")
     cert.add(compare("expanding", "|1 - eta a (1 + a rho)| > 1", abs(factor), ">", 1, fp))
     obj = SympyObjective(sp.Rational(1, 2) * sp.nsimplify(a) * sp.Symbol("z", real=True) ** 2, "z")
     t = run(obj, [b / 10], fp, "usam", rho=rho, eta=eta, steps=200, tol=0.0)
     escaped = next((k for k, x in enumerate(t.xs) if abs(float(x[0])) >= 2 * b), None)
-    cert.objects["first step outside (-2b, 2b)"] = str(escaped)
+    cert.add_object("first_step_outside", str(escaped), label="first step outside (-2b, 2b)")
     cert.add(compare("escapes", "the run from b/10 reaches |theta| >= 2b",
                      max(abs(float(x[0])) for x in t.xs), ">=", 2 * b, fp))
     return cert.finish()
@@ -255,8 +259,8 @@ def example_c1(a: int = 2, eps: sp.Rational = sp.Rational(1, 10), b: int = 1) ->
     d2 = sp.Piecewise((a - s / eps, s < a * eps), (0, True))
     d1_outside = sp.integrate(a - s / eps, (s, 0, a * eps))           # L'(z) for z >= a eps
     printed = a * eps / 2                                              # the paper's expression
-    cert.objects.update({"L'(z) for z >= a eps (recomputed)": str(d1_outside),
-                         "L'(z) for z >= a eps (as printed)": str(printed)})
+    cert.add_object("d1_recomputed", str(d1_outside), label="L'(z) for z >= a eps (recomputed)")
+    cert.add_object("d1_printed", str(printed), label="L'(z) for z >= a eps (as printed)")
     cert.add(compare("continuity", "the recomputed L' is continuous at z = a eps",
                      float(sp.integrate(d2, (s, 0, a * eps))), "==", float(d1_outside), fp, tol=0))
     if d1_outside != printed:
@@ -269,7 +273,7 @@ def example_c1(a: int = 2, eps: sp.Rational = sp.Rational(1, 10), b: int = 1) ->
     d1 = np.where(zz < float(a * eps), zz * (a - zz / (2 * float(eps))), float(d1_outside))
     d1_2 = np.where(2 * zz < float(a * eps), 2 * zz * (a - zz / float(eps)), float(d1_outside))
     ratio = float(np.min(d1_2 / d1))
-    cert.objects["min_{0<z<b} L'(2z)/L'(z) (recomputed)"] = repr(ratio)
+    cert.add_object("min_ratio", repr(ratio), label="min_{0<z<b} L'(2z)/L'(z) (recomputed)")
     cert.add(compare("ratio", "the ratio L'(2z)/L'(z) equals 1 wherever z >= a eps", ratio, "==", 1,
                      fp, tol=1e-12))
     if abs(ratio - 2) > 1e-9:

@@ -197,11 +197,13 @@ def certify(name: str, X, rho: float = 0.1, B: int = 2, gamma_factor: float = 1.
         return cert.finish()
     eta_thm = eta_theorem(G, gamma, rho, B)
     eta_c = float(eta_critical(Xr, rho, B, 4 * eta_theorem(G, g_true, rho, B)))
-    cert.objects.update({"data rank (range of G)": Xr.shape[1], "gamma* (exact)": repr(g_true),
-                         "gamma used": repr(gamma), "||G||_F^2": repr(float(np.sum(G * G))),
-                         "eta_thm (bound of Thm 4.1)": repr(eta_thm),
-                         "eta_c (exact stability edge)": repr(eta_c),
-                         "tightness eta_c / eta_thm": repr(eta_c / eta_thm)})
+    cert.add_object("data_rank", Xr.shape[1], label="data rank (range of G)")
+    cert.add_object("gamma_star", repr(g_true), label="gamma* (exact)")
+    cert.add_object("gamma_used", repr(gamma), label="gamma used")
+    cert.add_object("G_frobenius_sq", repr(float(np.sum(G * G))), label="||G||_F^2")
+    cert.add_object("eta_thm", repr(eta_thm), label="eta_thm (bound of Thm 4.1)")
+    cert.add_object("eta_c", repr(eta_c), label="eta_c (exact stability edge)")
+    cert.add_object("tightness", repr(eta_c / eta_thm), label="tightness eta_c / eta_thm")
     _one_step(cert, Xr, G, gamma, rho, B, eta_thm, fp)
     cert.add(compare("Thm 4.1", "every eta with spectral radius of T <= 1 satisfies the bound: "
                      "eta_c <= eta_thm", eta_c, "<=", eta_thm, fp, tol=1e-9 * eta_thm))
@@ -218,7 +220,8 @@ def _one_step(cert, Xr, G, gamma, rho, B, eta_thm, fp) -> None:
         c_min, C = worst_one_step(Xr, eta, rho, B), growth_constant(G, gamma, eta, rho, B)
         rows.append([f"{f:g} eta_thm", repr(c_min), repr(float(C))])
         ok &= c_min >= C * (1 - 1e-9)
-    cert.objects["one-step growth"] = {"columns": ["eta", "worst tr(G T(S))/tr(G S)", "C"], "rows": rows}
+    cert.add_object("one_step_growth", {"columns": ["eta", "worst tr(G T(S))/tr(G S)", "C"], "rows": rows},
+                    label="one-step growth")
     cert.add(boolean("one-step inequality", "E[L_{t+1}] >= C E[L_t] for every second moment "
                      "(c_min >= C, relative tolerance 1e-9) at 0.5, 1 and 1.5 eta_thm", ok, fp))
 
@@ -231,7 +234,7 @@ def _escape(cert, Xr, G, gamma, rho, B, eta_thm, fp) -> None:
         losses = expected_losses(Xr, eta, rho, B, theta0, HORIZON)
         ratio = losses[1:] / (losses[0] * C ** np.arange(1, HORIZON + 1))
         worst = min(worst, float(np.min(ratio)))
-    cert.objects["Cor 4.2: min_t E[L_t] / (C^t E[L_0]), 3 starts"] = repr(worst)
+    cert.add_object("cor42_ratio", repr(worst), label="Cor 4.2: min_t E[L_t] / (C^t E[L_0]), 3 starts")
     cert.add(compare("Cor 4.2", f"at eta = 1.2 eta_thm, E[L_t] >= C^t E[L_0] for 1 <= t <= {HORIZON} "
                      f"(C = {C:.4g} > 1; exact recursion)", worst, ">=", 1, fp, tol=1e-9))
 
@@ -239,9 +242,10 @@ def _escape(cert, Xr, G, gamma, rho, B, eta_thm, fp) -> None:
 def _table2(cert, Xr, G, g_true, rho, B, eta_c, fp) -> None:
     eta_c_sgd = float(eta_critical(Xr, 0.0, B, 4 * eta_theorem(G, g_true, 0.0, B)))
     eta_thm, eta_thm_sgd = eta_theorem(G, g_true, rho, B), eta_theorem(G, g_true, 0.0, B)
-    cert.objects.update({"SGD (rho = 0) eta_c": repr(eta_c_sgd), "SGD (rho = 0) eta_thm": repr(eta_thm_sgd),
-                         "SAM/SGD ratio of the exact edges": repr(eta_c / eta_c_sgd),
-                         "SAM/SGD ratio of the bounds": repr(eta_thm / eta_thm_sgd)})
+    cert.add_object("sgd_eta_c", repr(eta_c_sgd), label="SGD (rho = 0) eta_c")
+    cert.add_object("sgd_eta_thm", repr(eta_thm_sgd), label="SGD (rho = 0) eta_thm")
+    cert.add_object("ratio_exact_edges", repr(eta_c / eta_c_sgd), label="SAM/SGD ratio of the exact edges")
+    cert.add_object("ratio_bounds", repr(eta_thm / eta_thm_sgd), label="SAM/SGD ratio of the bounds")
     cert.add(compare("Table 2: SAM stricter", "SAM's exact stability edge lies below SGD's",
                      eta_c, "<", eta_c_sgd, fp))
 
@@ -254,7 +258,7 @@ def _simulation(cert, Xr, rho, B, eta, n_chains, fp) -> None:
                            rho, eta, steps, seed=SEED + 2, sampled=True)
     loss = 0.5 * np.mean((chains.W @ Xr.T) ** 2, axis=1)
     ci = st.mean_ci(loss, 0.01)
-    cert.objects[f"simulated E[L_{steps}] at 0.5 eta_c"] = str(ci)
+    cert.add_object("simulated_loss", str(ci), label=f"simulated E[L_{steps}] at 0.5 eta_c")
     cert.add(boolean("operator vs chains", f"the exact E[L_{steps}] = {exact:.6g} lies in the 99% interval "
                      f"of {n_chains} simulated chains", ci.contains(exact), fp, str(ci)))
 
@@ -279,8 +283,9 @@ def certify_lemma_c2(n_chains: int = 20000, steps: int = 50, formula=None, expec
                            noise_sd=[0.0, 1.0], seed=seed)
     loss = 0.5 * chains.W[:, 0] ** 2
     ci = st.mean_ci(np.sum(chains.W ** 2, axis=1), 0.01)
-    cert.objects.update({"E||theta_t||^2 (simulated)": str(ci), "stated": repr(formula(steps)),
-                         "loss after the run (every chain)": repr(float(loss.max()))})
+    cert.add_object("second_moment", str(ci), label="E||theta_t||^2 (simulated)")
+    cert.add_object("stated", repr(formula(steps)))
+    cert.add_object("final_loss", repr(float(loss.max())), label="loss after the run (every chain)")
     cert.add(compare("loss constant", "L(theta_t) = L(theta_0) = 1/2 on every chain", float(loss.max()),
                      "==", 0.5, fp, tol=0.0))
     cert.add(boolean("norm grows", f"E||theta_{steps}||^2 = {formula(steps):g} lies in the 99% "

@@ -94,10 +94,12 @@ def certify(name: str, X, B: int = 2, eta_times_L: float | None = None,
     rate = 1 - eta * c["mu"] / 2
     growth = worst_growth(Xr, eta, rho, B, HORIZON)
     sgd = worst_growth(Xr, eta, 0.0, B, 1)[0]
-    cert.objects.update({**{k: repr(v) for k, v in c.items()}, "eta": repr(eta), "rho": repr(rho),
-                         "rho L": repr(rho * c["L"]), "stated rate 1 - eta mu/2": repr(rate),
-                         "exact worst one-step factor (SAM)": repr(float(growth[0])),
-                         "exact worst one-step factor (SGD, rho = 0)": repr(float(sgd))})
+    cert.add_named_objects({k: repr(v) for k, v in c.items()})
+    cert.objects.update({"eta": repr(eta), "rho": repr(rho)})
+    cert.add_object("rho_L", repr(rho * c["L"]), label="rho L")
+    cert.add_object("stated_rate", repr(rate), label="stated rate 1 - eta mu/2")
+    cert.add_object("worst_factor_sam", repr(float(growth[0])), label="exact worst one-step factor (SAM)")
+    cert.add_object("worst_factor_sgd", repr(float(sgd)), label="exact worst one-step factor (SGD, rho = 0)")
     ratio = float(np.max(growth / rate ** np.arange(1, HORIZON + 1)))
     cert.add(compare("rate", f"worst case over all second moments: E[L_t]/E[L_0] <= (1 - eta mu/2)^t "
                      f"for 1 <= t <= {HORIZON} (max ratio)", ratio, "<=", 1, fp, tol=1e-12))
@@ -125,8 +127,10 @@ def certify_lemma_c1(name: str, X, mu_factor: float = 1.0, expected: bool = True
                        precision=fp.precision_label, expected=expected)
     G = gram(Xr)
     lo, hi = (2 * v for v in linalg.eigh(G @ G, G, eigvals_only=True)[[0, -1]])
-    cert.objects.update({"min ||grad L||^2 / L": repr(lo), "max ||grad L||^2 / L": repr(hi),
-                         "2 mu": repr(2 * mu), "2 L^2 / mu": repr(2 * c["L"] ** 2 / mu)})
+    cert.add_object("min_pl_ratio", repr(lo), label="min ||grad L||^2 / L")
+    cert.add_object("max_pl_ratio", repr(hi), label="max ||grad L||^2 / L")
+    cert.add_object("two_mu", repr(2 * mu), label="2 mu")
+    cert.add_object("two_L2_over_mu", repr(2 * c["L"] ** 2 / mu), label="2 L^2 / mu")
     cert.add(compare("lower", "min ||grad L||^2 / L >= 2 mu", lo, ">=", 2 * mu, fp, tol=1e-12 * hi))
     cert.add(compare("upper", "max ||grad L||^2 / L <= 2 L^2 / mu", hi, "<=", 2 * c["L"] ** 2 / mu, fp,
                      tol=1e-12 * hi))

@@ -88,12 +88,12 @@ class Classification:
     def certificate(self):
         """This classification as a :class:`~verify.core.results.Certificate` (the library's one
         result type): every field an object under its name, the decisive quantities labelled."""
-        from .results import Certificate
+        from .results import Certificate, object_key
         cert = Certificate("classify", "Classification of a point for a radius rho",
                            f"x = ({', '.join(self.x)}), rho = {self.rho}", context=self.context,
                            precision=self.precision)
         for key, value in self.__dict__.items():
-            cert.add_object(key, value, label=_LABELS.get(key, ""))
+            cert.add_object(object_key(key), value, label=_LABELS.get(key, ""))
         return cert.finish()
 
     def __str__(self) -> str:

@@ -81,8 +81,8 @@ def renamed_keyword(old: str, new: str = "objective"):
             if old in kwargs:
                 if new in kwargs:
                     raise TypeError(f"{fn.__qualname__}() got both {new!r} and its old name {old!r}")
-                warnings.warn(f"{fn.__module__}.{fn.__qualname__}: the keyword {old!r} is now "
-                              f"{new!r}", DeprecationWarning, stacklevel=2)
+                warnings.warn(f"{fn.__qualname__}(): the keyword {old!r} is now {new!r}",
+                              DeprecationWarning, stacklevel=2)
                 kwargs[new] = kwargs.pop(old)
             return fn(*args, **kwargs)
         return call
