@@ -250,3 +250,54 @@ def test_partial_reorthogonalization_keeps_the_basis_semi_orthogonal(monkeypatch
     monkeypatch.setattr(bk._Semiorthogonality, "needs_full", lambda *a: False)
     _, orth_none, _ = run("partial")
     assert orth_none > 1e-4
+
+
+# -- the core's operators carry the Krylov run (no second copy of I + rho Du here) -------------------
+def _krylov_form(point, vectors=12):
+    """A Lanczos run of P H P = ||g|| Du on the complement of u, through the core's row operator,
+    and the core's form of I + rho Du in its basis, with the bases it maps between."""
+    from verify.core.operators import SamPoint  # noqa: F401 (the type of ``point``)
+    n_g, u = float(point.grad_norm), point.u.reshape(1, -1)
+    w = n_g * point.Du.matrows(u)
+    run = BlockKrylov(lambda X: n_g * point.Du.matrows(X), w.clone(), vectors, constraints=u,
+                      symmetric=True, reorth="full")
+    run.extend(vectors)
+    Q, Qn = run.basis(), run.next_block()
+    R = point.i_plus_rho_du_in_krylov_basis((Q @ w[0]).numpy(), run.projected(), run.B)
+    return R, torch.cat([u, Q]), torch.cat([u, Q, Qn])
+
+
+@pytest.mark.parametrize("rho", [0.7, 2.5])
+def test_krylov_form_of_i_plus_rho_du_matches_dense(rho):
+    """(I + rho Du)[u; Q]^T = [u; Q; Q_next]^T R on a partial run (12 of 39 vectors), against the
+    dense matrix; the row forms of Du, Du^T and (I + rho Du)^T against the dense ones too."""
+    from verify.core.operators import SamPoint
+    obj, x = quartic()
+    point = SamPoint(obj, x, rho, CTX)
+    M = point.I_plus_rho_Du.dense()
+    R, basis_in, basis_out = _krylov_form(point)
+    assert R.shape == (1 + 12 + 1, 1 + 12)
+    err = (M @ basis_in.T - basis_out.T @ torch.as_tensor(R)).abs().max()
+    assert float(err) <= 1e-12 * float(M.abs().max())
+    X = torch.randn(3, D, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    J = point.Du.dense()
+    assert torch.allclose(point.Du.matrows(X), X @ J.T, rtol=0, atol=1e-12)
+    assert torch.allclose(point.Du.rmatrows(X), X @ J, rtol=0, atol=1e-12)
+    assert torch.allclose(point.I_plus_rho_Du.rmatrows(X), X @ M, rtol=0, atol=1e-12)
+
+
+def test_krylov_form_negative_control():
+    """The form built at another radius does not reproduce I + rho Du: the check above can fail."""
+    from verify.core.operators import SamPoint
+    obj, x = quartic()
+    M = SamPoint(obj, x, 0.7, CTX).I_plus_rho_Du.dense()
+    R, basis_in, basis_out = _krylov_form(SamPoint(obj, x, 0.9, CTX))
+    assert float((M @ basis_in.T - basis_out.T @ torch.as_tensor(R)).abs().max()) > 1e-3
+
+
+def test_du_spectrum_takes_its_products_from_the_core_operators():
+    """No Hessian product and no I + c T in du_spectrum itself: both come from SamPoint."""
+    import inspect
+    from verify.linalg import du_spectrum as module
+    source = inspect.getsource(module)
+    assert "hessian_rows" not in source and "np.eye" not in source and "SamPoint" in source

@@ -30,16 +30,22 @@ from typing import Any, Callable
 import numpy as np
 
 from . import sam
+from ..errors import SamVerifyError
 
 
 class Operator:
     """A square linear operator of dimension ``dim`` in a context: ``matvec`` and ``rmatvec``
-    (the adjoint's product) are functions of native vectors; ``dense`` (optional) its matrix."""
+    (the adjoint's product) are functions of native vectors; ``dense`` (optional) its matrix;
+    ``rows`` and ``rrows`` (optional) apply it and its adjoint to every row of a block (k, d) at
+    once, which the block Krylov code uses (torch: one vmapped Hessian product per block)."""
 
     def __init__(self, ctx, dim: int, matvec: Callable, rmatvec: Callable,
-                 dense: Callable | None = None, name: str = "operator"):
+                 dense: Callable | None = None, name: str = "operator",
+                 rows: Callable | None = None, rrows: Callable | None = None):
         self.ctx, self.dim, self.name = ctx, int(dim), name
         self._matvec, self._rmatvec, self._dense = matvec, rmatvec, dense
+        self._rows = rows or (lambda X: self.ctx.stack([self._matvec(x) for x in X]))
+        self._rrows = rrows or (lambda X: self.ctx.stack([self._rmatvec(x) for x in X]))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -51,6 +57,14 @@ class Operator:
 
     def rmatvec(self, v):
         return self._rmatvec(v)
+
+    def matrows(self, X):
+        """The operator applied to each row of X (k x d): the rows of X A^T."""
+        return self._rows(X)
+
+    def rmatrows(self, X):
+        """The adjoint applied to each row of X (k x d)."""
+        return self._rrows(X)
 
     def matmat(self, V):
         """The operator applied to each column of V (d x k)."""
@@ -65,7 +79,8 @@ class Operator:
     # -- algebra ------------------------------------------------------------------------------------
     def adjoint(self) -> "Operator":
         dense = (lambda: self.dense().T) if self._dense else None
-        return Operator(self.ctx, self.dim, self._rmatvec, self._matvec, dense, self.name + "^T")
+        return Operator(self.ctx, self.dim, self._rmatvec, self._matvec, dense, self.name + "^T",
+                        self._rrows, self._rows)
 
     @property
     def T(self) -> "Operator":
@@ -75,13 +90,15 @@ class Operator:
         A = self
         dense = (lambda: A.dense() @ B.dense()) if A._dense and B._dense else None
         return Operator(self.ctx, self.dim, lambda v: A.matvec(B.matvec(v)),
-                        lambda v: B.rmatvec(A.rmatvec(v)), dense, f"{A.name} {B.name}")
+                        lambda v: B.rmatvec(A.rmatvec(v)), dense, f"{A.name} {B.name}",
+                        lambda X: A.matrows(B.matrows(X)), lambda X: B.rmatrows(A.rmatrows(X)))
 
     def __add__(self, B: "Operator") -> "Operator":
         A = self
         dense = (lambda: A.dense() + B.dense()) if A._dense and B._dense else None
         return Operator(self.ctx, self.dim, lambda v: A.matvec(v) + B.matvec(v),
-                        lambda v: A.rmatvec(v) + B.rmatvec(v), dense, f"{A.name} + {B.name}")
+                        lambda v: A.rmatvec(v) + B.rmatvec(v), dense, f"{A.name} + {B.name}",
+                        lambda X: A.matrows(X) + B.matrows(X), lambda X: A.rmatrows(X) + B.rmatrows(X))
 
     def __sub__(self, B: "Operator") -> "Operator":
         return self + (-1) * B
@@ -90,7 +107,7 @@ class Operator:
         A, c = self, self.ctx.convert(c)
         dense = (lambda: c * A.dense()) if A._dense else None
         return Operator(self.ctx, self.dim, lambda v: c * A.matvec(v), lambda v: c * A.rmatvec(v),
-                        dense, f"c {A.name}")
+                        dense, f"c {A.name}", lambda X: c * A.matrows(X), lambda X: c * A.rmatrows(X))
 
     # -- forms --------------------------------------------------------------------------------------
     def dense(self):
@@ -118,17 +135,19 @@ class Operator:
 
 
 def identity(ctx, dim: int) -> Operator:
-    return Operator(ctx, dim, lambda v: v, lambda v: v, lambda: ctx.eye(dim), "I")
+    return Operator(ctx, dim, lambda v: v, lambda v: v, lambda: ctx.eye(dim), "I", lambda X: X,
+                    lambda X: X)
 
 
 class SamPoint:
     """The SAM quantities at x for radius rho, each computed once (see the module docstring)."""
 
     def __init__(self, objective, x, rho, ctx, gradient: sam.Gradient | None = None):
-        """``gradient``: the :class:`~verify.core.sam.Gradient` at x when the caller has it already."""
+        """``gradient``: the :class:`~verify.core.sam.Gradient` at x when the caller has it already.
+        ``rho=None``: no radius, only the quantities at x itself (g, u, Du)."""
         self.objective, self.ctx = objective, ctx
         self.x = objective.point(x, ctx)
-        self.rho = sam.check_rho(rho, ctx)
+        self.rho = sam.check_rho(rho, ctx) if rho is not None else None
         self.dim = objective.dim
         if gradient is not None:
             self.__dict__["gradient"] = gradient     # fills the cached property below
@@ -153,6 +172,8 @@ class SamPoint:
 
     @cached_property
     def x_plus(self):
+        if self.rho is None:
+            raise SamVerifyError("this SamPoint has no radius rho: x+ = x + rho u is undefined")
         return self.x + self.rho * self.u
 
     @cached_property
@@ -186,15 +207,40 @@ class SamPoint:
         return self.objective.hessian_operator(self.x_plus, self.ctx)
 
     @cached_property
+    def _hvp_rows_x(self) -> Callable[[Any], Any]:
+        return self.objective.hessian_rows(self.x, self.ctx)
+
+    @cached_property
     def Du(self) -> Operator:
         """Du = P H / ||g|| (rows: derivatives of the components of u)."""
         u, n, H = self.u, self.grad_norm, self._hvp_x
+        ur = u.reshape(1, -1)
 
         def matvec(v):
             Hv = H(v)
             return (Hv - u * (u @ Hv)) / n
+
+        def rows(X):                      # P H X row by row: one block of Hessian products
+            HX = self._hvp_rows_x(X)
+            return (HX - (HX @ ur.T) @ ur) / n
         return Operator(self.ctx, self.dim, matvec, lambda v: H(v - u * (u @ v)) / n,
-                        lambda: self.du_dense, "Du")
+                        lambda: self.du_dense, "Du", rows,
+                        lambda X: self._hvp_rows_x(X - (X @ ur.T) @ ur) / n)
+
+    def i_plus_rho_du_in_krylov_basis(self, qw, T, B):
+        """I + rho Du in the basis of a Lanczos run of P H P on the complement of u (float64 numpy):
+        the (1 + n + b) x (1 + n) matrix R with (I + rho Du)(a u + Q^T y) = [u; Q; Q_next]^T R (a, y),
+        from ``qw`` = Q w (w = P H u), the projection ``T`` = Q P H P Q^T and the next block's
+        coefficients ``B``. With c = rho/||g||: u^T (I + rho Du) = u^T, so the first row is (1, 0);
+        Q (I + rho Du) u = c Q w; Q (I + rho Du) Q^T = I + c T; Q_next (I + rho Du) Q^T = c B."""
+        n, b = T.shape[0], B.shape[0]
+        c = float(self.rho) / float(self.grad_norm)
+        R = np.zeros((1 + n + b, 1 + n))
+        R[0, 0] = 1.0
+        R[1:1 + n, 0] = c * qw
+        R[1:1 + n, 1:] = np.eye(n) + c * T
+        R[1 + n:, 1 + n - b:] = c * B
+        return R
 
     @cached_property
     def du_dense(self):

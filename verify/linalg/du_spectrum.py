@@ -32,7 +32,7 @@ import scipy.linalg
 import scipy.sparse
 
 from .. import progress
-from ..core import sam
+from ..core.operators import SamPoint
 from .block_krylov import BlockKrylov, small_dense_blas
 from ..errors import SamVerifyError
 
@@ -90,23 +90,22 @@ class _Problem:
 
     def __init__(self, obj, x, rho, ctx, grad, block, max_vectors, seed, reorth="partial", tol=1e-8):
         torch = ctx.torch
-        self.gr = grad or sam.gradient(obj, x, ctx)
+        # Du, its adjoint and I + rho Du are the core's operators at x (matrix-free, in blocks of
+        # rows); the run is on P H P = ||g|| Du on the complement of u
+        self.point = SamPoint(obj, x, rho, ctx, grad)
+        self.gr = self.point.gradient
         self.norm = float(self.gr.norm)
-        self.c = float(rho) / self.norm if rho is not None else None
         self.u = _rows(self.gr.u)
-        self.H = obj.hessian_rows(x, ctx)
+        self.Du = self.point.Du
         self.extra = 1
-        self.w = self.project(self.H(self.u))           # P H u
+        self.w = self.norm * self.Du.matrows(self.u)     # P H u
         gen = torch.Generator(device="cpu").manual_seed(seed)
         start = torch.randn(block, obj.dim, generator=gen, dtype=torch.float64).to(ctx.device, ctx.dtype)
         if float(self.w.norm()) > 0:
             start[0] = self.w[0]
-        self.run = BlockKrylov(lambda X: self.project(self.H(X)), start, max_vectors,
+        self.run = BlockKrylov(lambda X: self.norm * self.Du.matrows(X), start, max_vectors,
                                 constraints=self.u, seed=seed + 1, symmetric=True, reorth=reorth,
                                 orth_level=tol / 10)
-
-    def project(self, Z):
-        return Z - (Z @ self.u.T) @ self.u
 
     def bandwidth(self) -> int:
         # block Lanczos: T is block tridiagonal, its sub-diagonal blocks triangular (or full after
@@ -177,16 +176,9 @@ class _Problem:
         return RitzValue(ev0 / self.norm, res / self.norm, tol * self.scale() / self.norm)
 
     def m_coordinates(self):
-        """R with M (a u + Q^T y) = [u; Q; Q_next]^T R (a, y)."""
-        run, c = self.run, self.c
-        n, b = run.n, run.b
-        qw = self.qw()
-        R = np.zeros((1 + n + b, 1 + n))
-        R[0, 0] = 1.0
-        R[1:1 + n, 0] = c * qw
-        R[1:1 + n, 1:] = np.eye(n) + c * run.projected()
-        R[1 + n:, 1 + n - b:] = c * run.B
-        return self._banded(R, 2 * b)
+        """R with M (a u + Q^T y) = [u; Q; Q_next]^T R (a, y) (the core's Krylov form of M)."""
+        R = self.point.i_plus_rho_du_in_krylov_basis(self.qw(), self.run.projected(), self.run.B)
+        return self._banded(R, 2 * self.run.b)
 
     def sigma_min(self, tol, ctx, prev: float | None = None, force: bool = False):
         """The smallest singular value of M on the space, with its certified residual (one more
@@ -213,7 +205,7 @@ class _Problem:
         as_t = lambda a: torch.as_tensor(a, dtype=ctx.dtype, device=ctx.device)  # noqa: E731
         x = as_t(z[0]) * self.u[0] + as_t(z[1:]) @ Q
         tv = as_t(t[0]) * self.u[0] + as_t(t[1:1 + n]) @ Q + as_t(t[1 + n:]) @ self.run.next_block()
-        mt_t = tv + self.c * self.H(_rows(self.project(_rows(tv))[0]))[0]   # M^T t = t + c H P t
+        mt_t = self.point.I_plus_rho_Du.rmatrows(_rows(tv))[0]              # M^T t
         self.extra += 1
         res = float((mt_t - sig * x).norm())
         return RitzValue(sig, res, tol * s_max)
