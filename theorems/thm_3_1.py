@@ -269,7 +269,11 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
     ``chart`` parametrizes M near x* (else M is walked along the kernel of Hess f); ``m`` is the
     dimension claimed by whoever supplied the example (else taken from the chart); ``half_width`` and
     ``n_steps`` set the traced parameter window t* +- half_width in n_steps steps per side;
-    ``seams(y)`` may return the distance of y to the places where f is not C^2 (piecewise examples)."""
+    ``seams(y)`` may return the distance of y to the places where f is not C^2 (piecewise examples).
+
+    The parts below each record their hypotheses and objects and return their claims: the
+    hypotheses at x* and x_h, the dimension of M at x*, then (in a point arithmetic) the trace of
+    G(M) and the claims along it."""
     obj = objective
     cert = Certificate(THEOREM, TITLE, example or obj.name, STATEMENT, context=ctx.name,
                        precision=ctx.precision_label, expected=expected)
@@ -277,12 +281,47 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
     x_star = obj.point(x_star, ctx) if not _native(x_star, ctx) else x_star
     x_h = obj.point(x_h, ctx) if not _native(x_h, ctx) else x_h
     d = obj.dim
-    gap_req = required_gap(ctx)
-    rbound = residual_bound(ctx)
     cert.objects.update({"rho": ctx.to_str(rho), "x_star": [ctx.to_str(v) for v in ctx.to_list(x_star)],
                          "x_h": [ctx.to_str(v) for v in ctx.to_list(x_h)], "d": d})
+    cert.claims += _hypothesis_claims(cert, obj, x_star, x_h, ctx, seams, analytic_required)
+    try:
+        claims, refusal = _preimage_claims(cert, obj, x_star, x_h, rho, ctx, sigma_margin)
+    except ZeroGradientError as exc:
+        return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
+    cert.claims += claims
+    if refusal:
+        return cert.refuse(refusal)
+    claims, m_hess = _dimension_claims(cert, obj, x_star, ctx, chart, m, sigma_margin)
+    cert.claims += claims
+    if ctx.rigorous:
+        cert.objects["trace"] = ("not run in a rigorous context: the continuation is a point computation "
+                                 "(run it in mpmath); here the hypotheses at x_h are decided on enclosures")
+        return cert.finish()
+    if chart is None and m_hess == 0:
+        chart = Chart(0, lambda t: x_star, None, "isolated point")  # M = {x*}: G(M) = {x_h}
+    elif chart is None:
+        chart = kernel_chart(obj, x_star, ctx, m_hess)
+    tr, claims = _trace(cert, obj, x_star, x_h, rho, ctx, chart, half_width, n_steps, max_points, progress)
+    cert.claims += claims
+    if not tr.points:
+        return cert.finish()
+    fm = obj.value(x_star, ctx) if f_min is None else f_min
+    stats = _trace_statistics(obj, rho, ctx, chart, tr, fm, seams)
+    cert.claims += _trace_claims(cert, ctx, chart, tr, stats, sigma_margin)
+    if chart.m == 0:
+        return cert.finish()
+    if seams is not None:
+        seam_min = stats["seam_min"]
+        cert.objects["distance_to_seams"] = f"{seam_min:.4g}"
+        cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
+                        "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
+    if keep_trace:
+        cert.artifacts["trace"] = tr  # for figures (never serialized)
+    return cert.finish()
 
-    # -- hypotheses -----------------------------------------------------------------------------
+
+def _hypothesis_claims(cert, obj, x_star, x_h, ctx, seams, analytic_required) -> list:
+    """The smoothness hypotheses, and x* critical."""
     if analytic_required or obj.is_analytic:
         cert.hypothesis("analytic", "f is real-analytic (assumption of Theorem 2.2)", obj.is_analytic,
                         f"declared smoothness of {obj.name}: {obj.smoothness}")
@@ -296,34 +335,43 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
                         "argument needs Du and the implicit function theorem there)",
                         min(seams(x_h), seams(x_star)) > 1e-3,
                         f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g}")
-    fm = obj.value(x_star, ctx) if f_min is None else f_min
     g_star = obj.grad(x_star, ctx)
-    cert.add(small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
-                   g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx))
+    return [small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
+                  g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx)]
+
+
+def _preimage_claims(cert, obj, x_star, x_h, rho, ctx, sigma_margin) -> tuple[list, str]:
+    """x_h maps to x*, and I + rho Du(x_h) is nonsingular (the hypothesis of the implicit function
+    theorem); with the reason to refuse when it is not. Raises ZeroGradientError where grad f(x_h) = 0."""
     at_h = SamPoint(obj, x_h, rho, ctx)
-    try:
-        r_h = at_h.x_plus - x_star
-    except ZeroGradientError as exc:
-        return cert.refuse(f"x_h is not a hallucinated minimizer: {exc}")
-    cert.add(small("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
-                   r_h, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 256), ctx))
+    r_h = at_h.x_plus - x_star
+    claims = [small("x_h_preimage", "x_h + rho u(x_h) = x* (x_h is the hallucinated minimizer of x*)",
+                    r_h, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 256), ctx)]
     A_h = at_h.I_plus_rho_Du.dense()
     sv_h = ctx.svdvals(A_h)
     smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
     cert.objects["sigma_I_plus_rho_Du_x_h"] = [ctx.to_str(v) for v in ctx.to_list(sv_h)]
     margin = sigma_margin * max(1.0, ctx.to_float(smax_h))
-    nonsing = cert.add(compare(
+    nonsing = compare(
         "nonsingular", "I + rho Du(x_h) is nonsingular: sigma_min exceeds the margin "
         f"{sigma_margin:g} * max(1, sigma_max)", smin_h, ">", margin, ctx,
-        note="hypothesis of Theorem 3.1"))
+        note="hypothesis of Theorem 3.1")
+    claims.append(nonsing)
     cert.hypothesis("I + rho Du(x_h) nonsingular", "I + rho Du(x_h) is invertible",
-                    nonsing.passed, f"sigma_min = {ctx.to_float(smin_h):.6g}, sigma_max = {ctx.to_float(smax_h):.6g}")
+                    nonsing.passed,
+                    f"sigma_min = {ctx.to_float(smin_h):.6g}, sigma_max = {ctx.to_float(smax_h):.6g}")
     if not nonsing.passed:
-        return cert.refuse(f"I + rho Du(x_h) is singular to within the margin: sigma_min = "
-                           f"{ctx.to_float(smin_h):.3e} <= {margin:.1e}; the implicit function theorem "
-                           f"gives no local inverse G, so Theorem 3.1 says nothing here")
+        return claims, (f"I + rho Du(x_h) is singular to within the margin: sigma_min = "
+                        f"{ctx.to_float(smin_h):.3e} <= {margin:.1e}; the implicit function theorem "
+                        f"gives no local inverse G, so Theorem 3.1 says nothing here")
+    return claims, ""
 
-    # -- the dimension m of M -------------------------------------------------------------------
+
+def _dimension_claims(cert, obj, x_star, ctx, chart, m, sigma_margin) -> tuple[list, int]:
+    """The dimension m of M at x*: the nullity of Hess f(x*) against the claimed m (and the chart's
+    rank); returns the claims and the measured nullity."""
+    claims = []
+    gap_req = required_gap(ctx)
     sv_H = ctx.svdvals(obj.hess(x_star, ctx))
     m_hess, gap_H = nullity(sv_H, ctx, gap_req)
     cert.objects["sigma_hess_x_star"] = [ctx.to_str(v) for v in ctx.to_list(sv_H)]
@@ -339,39 +387,36 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
         if chart is not None:
             t0 = chart_parameter(chart, x_star, ctx)
             sv_c = ctx.svdvals(chart.dphi(t0))
-            cert.add(compare("chart_rank", f"the parametrization {chart.source} has rank m = {chart.m} at"
-                             " x* (smallest singular value of Dphi)", ctx.to_list(sv_c)[-1], ">",
-                             sigma_margin, ctx))
-            cert.add(small("chart_hits_x_star", "phi(t*) = x*", chart.phi(t0) - x_star,
-                           ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 4096), ctx))
-    cert.add(boolean("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
-                     f"dimension {m_claim}", m_hess == m_claim, ctx, f"nullity {m_hess}, manifold {m_claim}"))
+            claims.append(compare("chart_rank", f"the parametrization {chart.source} has rank m = "
+                                  f"{chart.m} at x* (smallest singular value of Dphi)",
+                                  ctx.to_list(sv_c)[-1], ">", sigma_margin, ctx))
+            claims.append(small("chart_hits_x_star", "phi(t*) = x*", chart.phi(t0) - x_star,
+                                ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 4096), ctx))
+    claims.append(boolean("dimension_of_M", f"m measured as the nullity of Hess f(x*) equals the manifold "
+                          f"dimension {m_claim}", m_hess == m_claim, ctx,
+                          f"nullity {m_hess}, manifold {m_claim}"))
     if ctx.rigorous:
         svl = ctx.to_list(sv_H)
         k = len(svl) - m_claim
         if k > 0:
-            cert.add(compare("rank_M", f"the {k} largest singular values of Hess f(x*) are nonzero "
-                             "(enclosure of the smallest of them above 0)", svl[k - 1], ">", 0, ctx))
-        cert.add(boolean("null_enclosures", f"the {m_claim} smallest singular-value enclosures contain 0 "
-                         "(consistent with nullity m; enclosures cannot prove a zero)",
-                         all(ctx.is_zero_possible(v) for v in svl[k:]), ctx))
+            claims.append(compare("rank_M", f"the {k} largest singular values of Hess f(x*) are nonzero "
+                                  "(enclosure of the smallest of them above 0)", svl[k - 1], ">", 0, ctx))
+        claims.append(boolean("null_enclosures", f"the {m_claim} smallest singular-value enclosures "
+                              "contain 0 (consistent with nullity m; enclosures cannot prove a zero)",
+                              all(ctx.is_zero_possible(v) for v in svl[k:]), ctx))
     elif m_hess == 0 and m_claim == 0:
         svl = ctx.to_list(sv_H)
-        cert.add(compare("nondegenerate_M", "m = 0: Hess f(x*) is nonsingular (sigma_min / sigma_max)",
-                         ctx.to_float(svl[-1]) / max(1e-300, ctx.to_float(svl[0])), ">", sigma_margin, ctx))
+        claims.append(compare("nondegenerate_M", "m = 0: Hess f(x*) is nonsingular (sigma_min / sigma_max)",
+                              ctx.to_float(svl[-1]) / max(1e-300, ctx.to_float(svl[0])), ">",
+                              sigma_margin, ctx))
     else:
-        cert.add(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are "
-                         f"separated by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
+        claims.append(compare("dimension_gap_M", f"null and non-null singular values of Hess f(x*) are "
+                              f"separated by at least {gap_req:g} decades", gap_H, ">=", gap_req, ctx))
+    return claims, m_hess
 
-    # -- the trace ------------------------------------------------------------------------------
-    if ctx.rigorous:
-        cert.objects["trace"] = ("not run in a rigorous context: the continuation is a point computation "
-                                 "(run it in mpmath); here the hypotheses at x_h are decided on enclosures")
-        return cert.finish()
-    if chart is None and m_hess == 0:
-        chart = Chart(0, lambda t: x_star, None, "isolated point")  # M = {x*}: G(M) = {x_h}
-    elif chart is None:
-        chart = kernel_chart(obj, x_star, ctx, m_hess)
+
+def _trace(cert, obj, x_star, x_h, rho, ctx, chart, half_width, n_steps, max_points, progress):
+    """The continuation of G(M) from x_h over the parameter window; returns it and its claim."""
     t_star = chart_parameter(chart, x_star, ctx) if chart.source not in ("kernel walk", "isolated point") \
         else ctx.zeros(chart.m)
     offs = symmetric_offsets(chart.m, half_width, n_steps, max_points)
@@ -381,14 +426,19 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
                                     f"{half_width / n_steps:g} per side ({len(offs)} points asked"
                                     + (f", budget {max_points})" if max_points is not None else ")"))
     cert.objects["traced_points"] = len(tr.points)
-    cert.add(boolean("trace_complete", "continuation reached every requested point of M", not tr.stopped
-                     and len(tr.points) == len(offs), ctx, tr.stopped))
-    if not tr.points:
-        return cert.finish()
+    return tr, [boolean("trace_complete", "continuation reached every requested point of M", not tr.stopped
+                        and len(tr.points) == len(offs), ctx, tr.stopped)]
+
+
+def _trace_statistics(obj, rho, ctx, chart, tr, fm, seams) -> dict:
+    """The extremes along the trace that the claims compare (each with the native value at the
+    worst point in ``worst``)."""
+    gap_req = required_gap(ctx)
     max_res, min_g, max_w, max_gap_f = -1.0, math.inf, 0.0, 0.0
     min_sig, max_tan_res, min_tan_sig = math.inf, 0.0, math.inf
     nul_ok, min_gap_F = True, math.inf
     seam_min = math.inf
+    min_sig_F = math.inf
     worst = {}
     for p in tr.points:
         y = p.y
@@ -428,51 +478,56 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
         min_gap_F = min(min_gap_F, gF)
         if seams is not None:
             seam_min = min(seam_min, seams(y), seams(yp))
+    return dict(max_res=max_res, min_g=min_g, max_w=max_w, min_sig=min_sig, max_tan_res=max_tan_res,
+                min_tan_sig=min_tan_sig, nul_ok=nul_ok, min_gap_F=min_gap_F, seam_min=seam_min,
+                min_sig_F=min_sig_F, worst=worst)
+
+
+def _trace_claims(cert, ctx, chart, tr, stats, sigma_margin) -> list:
+    """The conclusions of Theorem 3.1 along the trace: G(M) solves the preimage equation, consists
+    of global minimizers of f_SAM, and is an m-manifold (its tangent maps into the kernel of DF)."""
+    gap_req, rbound, worst = required_gap(ctx), residual_bound(ctx), stats["worst"]
     scale = max(1.0, max(ctx.to_float(ctx.norm(p.x)) for p in tr.points))
-    cert.add(compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
-                     worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
-                     f"({rbound * scale:.1e})"))
-    cert.add(compare("grad_nonzero", "grad f(y) != 0 at every traced y (smallest ||grad f(y)||)",
-                     worst["g"], ">", sigma_margin, ctx))
-    cert.add(compare("shifted_grad_zero", "grad f(y+) = 0 at every traced y (largest ||grad f(y+)||)",
-                     worst["w"], "<=", rbound * 1e3 * scale, ctx,
-                     note="allowance = 1000 x the residual bound (Hess f times the residual)"))
-    cert.add(compare("f_sam_is_min", "f_SAM(y) = f(y+) = min f at every traced y, so y is a global "
-                     "minimizer of f_SAM (largest |f(y+) - min f|)", worst["fgap"], "==", 0, ctx,
-                     tol=rbound * 1e3 * scale))
-    cert.add(compare("DG_invertible", "I + rho Du(y) stays invertible along the trace, so DG = "
-                     "(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
-                     ctx))
+    claims = [
+        compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
+                worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
+                f"({rbound * scale:.1e})"),
+        compare("grad_nonzero", "grad f(y) != 0 at every traced y (smallest ||grad f(y)||)",
+                worst["g"], ">", sigma_margin, ctx),
+        compare("shifted_grad_zero", "grad f(y+) = 0 at every traced y (largest ||grad f(y+)||)",
+                worst["w"], "<=", rbound * 1e3 * scale, ctx,
+                note="allowance = 1000 x the residual bound (Hess f times the residual)"),
+        compare("f_sam_is_min", "f_SAM(y) = f(y+) = min f at every traced y, so y is a global "
+                "minimizer of f_SAM (largest |f(y+) - min f|)", worst["fgap"], "==", 0, ctx,
+                tol=rbound * 1e3 * scale),
+        compare("DG_invertible", "I + rho Du(y) stays invertible along the trace, so DG = "
+                "(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
+                ctx)]
     if chart.m == 0:
-        cert.add(compare("isolated", "m = 0: the Jacobian H(x_h+)(I + rho Du(x_h)) of F(y) = grad f(y+) is "
-                         "invertible, so x_h is an isolated zero (sigma_min / sigma_max)", min_sig_F, ">",
-                         sigma_margin, ctx, note="Lemma B.2"))
-        cert.objects.update({"traced_max_residual": f"{max_res:.3e}", "traced_dimension": 0})
-        return cert.finish()
-    cert.add(compare("tangent_rank", f"the tangent map DG Dphi of the traced set has rank m = {chart.m}"
-                     " (smallest sigma_min/sigma_max along the trace)", min_tan_sig, ">",
-                     sigma_margin, ctx))
-    cert.add(compare("tangent_in_kernel", "the tangent vectors DG Dphi lie in the kernel of the "
-                     "Jacobian H(y+)(I + rho Du(y)) of F(y) = grad f(y+) (largest relative ||DF T||)",
-                     max_tan_res, "<=", 0, ctx, tol=rbound * 1e3 * scale))
-    cert.add(boolean("traced_dimension", f"the Jacobian of F has nullity exactly m = {chart.m} at every "
-                     f"traced y (gap >= {gap_req:g} decades)", nul_ok, ctx,
-                     f"smallest gap {min_gap_F:.1f} decades"))
-    cert.add(compare("traced_dimension_gap", f"null and non-null singular values of DF separated by at "
-                     f"least {gap_req:g} decades along the whole trace", min_gap_F, ">=", gap_req, ctx))
-    cert.objects.update({"traced_max_residual": f"{max_res:.3e}",
-                         "traced_min_grad_norm": f"{min_g:.6g}",
-                         "traced_max_shifted_grad": f"{max_w:.3e}",
-                         "traced_min_sigma_I_plus_rho_Du": f"{min_sig:.6g}",
-                         "traced_dimension": chart.m if nul_ok else "mismatch",
-                         "traced_min_nullity_gap_decades": round(min_gap_F, 2)})
-    if seams is not None:
-        cert.objects["distance_to_seams"] = f"{seam_min:.4g}"
-        cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
-                        "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
-    if keep_trace:
-        cert.artifacts["trace"] = tr  # for figures (never serialized)
-    return cert.finish()
+        claims.append(compare("isolated", "m = 0: the Jacobian H(x_h+)(I + rho Du(x_h)) of F(y) = "
+                              "grad f(y+) is invertible, so x_h is an isolated zero (sigma_min / "
+                              "sigma_max)", stats["min_sig_F"], ">", sigma_margin, ctx, note="Lemma B.2"))
+        cert.objects.update({"traced_max_residual": f"{stats['max_res']:.3e}", "traced_dimension": 0})
+        return claims
+    claims += [
+        compare("tangent_rank", f"the tangent map DG Dphi of the traced set has rank m = {chart.m}"
+                " (smallest sigma_min/sigma_max along the trace)", stats["min_tan_sig"], ">",
+                sigma_margin, ctx),
+        compare("tangent_in_kernel", "the tangent vectors DG Dphi lie in the kernel of the "
+                "Jacobian H(y+)(I + rho Du(y)) of F(y) = grad f(y+) (largest relative ||DF T||)",
+                stats["max_tan_res"], "<=", 0, ctx, tol=rbound * 1e3 * scale),
+        boolean("traced_dimension", f"the Jacobian of F has nullity exactly m = {chart.m} at every "
+                f"traced y (gap >= {gap_req:g} decades)", stats["nul_ok"], ctx,
+                f"smallest gap {stats['min_gap_F']:.1f} decades"),
+        compare("traced_dimension_gap", f"null and non-null singular values of DF separated by at "
+                f"least {gap_req:g} decades along the whole trace", stats["min_gap_F"], ">=", gap_req, ctx)]
+    cert.objects.update({"traced_max_residual": f"{stats['max_res']:.3e}",
+                         "traced_min_grad_norm": f"{stats['min_g']:.6g}",
+                         "traced_max_shifted_grad": f"{stats['max_w']:.3e}",
+                         "traced_min_sigma_I_plus_rho_Du": f"{stats['min_sig']:.6g}",
+                         "traced_dimension": chart.m if stats["nul_ok"] else "mismatch",
+                         "traced_min_nullity_gap_decades": round(stats["min_gap_F"], 2)})
+    return claims
 
 
 def _max_col_norm(ctx, M):

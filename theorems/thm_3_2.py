@@ -446,31 +446,60 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
     factor times the exact criterion's bound); ``offset``: distance of x_0 from H along a normal
     direction (default delta/4); ``steps``: SAM steps run (None: enough for the predicted rate,
     see ``steps_to_converge``); ``constructed``: x_h comes from the Theorem 2.1 construction (the
-    second-order observation is then checked)."""
+    second-order observation is then checked).
+
+    The parts below each record their hypotheses and objects and return their claims: H made of
+    hallucinated minimizers, (a) the paper's condition, Lemma B.2 (m = 0) and the constructed x_h,
+    (b) the proof's constants, (e) the exact criterion, then (c), (d) a SAM run from next to H."""
     obj, rho, ctx = H.obj, H.rho, H.ctx
     which = "Corollary B.3 / Lemma B.2" if H.m == 0 else "Theorem 3.2"
     cert = Certificate(THEOREM, TITLE, example or obj.name, STATEMENT, context=ctx.name,
                        precision=ctx.precision_label, expected=expected)
     cert.objects.update({"which": which, "rho": ctx.to_str(rho), "m": H.m,
                          "H_points": len(H.points), "delta": delta})
-    # -- hypotheses -----------------------------------------------------------------------------
+    cert.claims += _hypothesis_claims(cert, H, analytic_required)
+    applies = _paper_condition(cert, H, which)
+    if H.m == 0:
+        cert.claims += _lemma_b2_claims(cert, H, constructed)
+    cert.claims += _construction_claims(cert, H, constructed)
+    claims, cst = _constants_claims(cert, H, delta, quick)
+    cert.claims += claims
+    claims, eta_exact, mus = _exact_claims(cert, H, quick)
+    cert.claims += claims
+    eta, rate_pred, steps = _step(cert, cst, eta_exact, mus, eta, eta_factor, steps, applies)
+    claims, x0 = _start_claims(cert, H, cst, delta, offset, applies)
+    cert.claims += claims
+    run = _observe(cert, H, x0, eta, steps, cst, delta, rate_pred, mus)
+    cert.claims += _observed_claims(cert, run, ctx, rate_pred)
+    if applies:
+        cert.claims += _descent_claims(cert, H, x0, eta, cst, run, quick)
+    cert.artifacts.update(run=run.audit, hset=H)  # the audited trajectory and the set, for figures
+    return cert.finish()
+
+
+def _hypothesis_claims(cert, H: HSet, analytic_required: bool) -> list:
+    """Smoothness, and H made of hallucinated minimizers: grad f(y+) = 0 and grad f(y) != 0."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
     if H.m == 0 and not analytic_required:
         cert.hypothesis("C2", "f is C^2 (Corollary B.3)", obj.smoothness not in ("C0", "C1", "unknown"),
                         f"declared smoothness {obj.smoothness}")
     elif analytic_required:
         cert.hypothesis("analytic", "f is real-analytic (Theorem 3.2)", obj.is_analytic,
                         f"declared smoothness {obj.smoothness}")
-    # H is made of hallucinated minimizers
     worst_w, min_g = 0.0, math.inf
     for y in H.points:
         p = SamPoint(obj, y, rho, ctx)
         worst_w = max(worst_w, ctx.to_float(ctx.norm(p.shifted_grad)))
         min_g = min(min_g, ctx.to_float(p.grad_norm))
-    cert.add(compare("H_stationary", "grad f(y+) = 0 on H (largest norm)", worst_w, "<=", 0, ctx,
-                     tol=ctx.tol(1, 1024) if ctx.dps < 20 else 10.0 ** (-(ctx.dps - 8))))
-    cert.add(compare("H_not_critical", "grad f(y) != 0 on H (smallest norm)", min_g, ">", 1e-6, ctx))
+    return [compare("H_stationary", "grad f(y+) = 0 on H (largest norm)", worst_w, "<=", 0, ctx,
+                    tol=ctx.tol(1, 1024) if ctx.dps < 20 else 10.0 ** (-(ctx.dps - 8))),
+            compare("H_not_critical", "grad f(y) != 0 on H (smallest norm)", min_g, ">", 1e-6, ctx)]
 
-    # (a) the paper's condition on H
+
+def _paper_condition(cert, H: HSet, which: str) -> bool:
+    """(a) the paper's condition 1 + rho lambda_min(Sym Du) > 0 on H: recorded as a hypothesis
+    (whether the statement applies), with its verdict."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
     conds = [ctx.to_float(paper_condition(obj, y, rho, ctx)) for y in H.points]
     cmin = min(conds)
     k_worst = conds.index(cmin)
@@ -484,47 +513,64 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                                          f"{cmin:.6g} <= 0 at y = {point_text(ctx, H.points[k_worst])}")
     else:
         cert.objects["paper_verdict"] = f"{which} applies (condition min {cmin:.6g} > 0)"
-    if H.m == 0:
-        # Lemma B.2: I + rho Du(x_h) invertible, so grad f(y+) has an isolated zero at x_h
-        p = SamPoint(obj, H.points[0], rho, ctx)
-        A = p.I_plus_rho_Du.dense()
-        svA = ctx.to_list(ctx.svdvals(A))
-        JF = p.H_plus.dense() @ A
-        svF = ctx.to_list(ctx.svdvals(JF))
-        cert.add(compare("lemma_B2_invertible", "Lemma B.2: I + rho Du(x_h) invertible (sigma_min)",
-                         svA[-1], ">", 1e-6, ctx))
-        cert.add(compare("lemma_B2_isolated", "Lemma B.2: the Jacobian H(x_h+)(I + rho Du) of "
-                         "grad f(y+) is invertible at x_h, so x_h is an isolated zero (sigma_min)",
-                         svF[-1], ">", 1e-6, ctx))
-        repulsion_record(cert, obj, H.points[0], rho, ctx, constructed)
-    if constructed and obj.dim == 1:
-        cert.add(boolean("construction_second_order", "at the constructed x_h the tangential bound "
-                         "t^T Du t <= -1/rho is vacuous in d = 1 (no tangent direction; Du = 0, so the "
-                         "paper's condition 1 + rho lambda_min(Sym Du) = 1 > 0 can hold)", True, ctx,
-                         "d = 1"))
-    elif constructed:
-        kap = tangential_curvature(obj, H.points[0], ctx)
-        bound = -1 / ctx.to_float(rho)
-        cert.objects["construction_tangential_curvature"] = f"{ctx.to_float(kap):.6g}"
-        cert.objects["construction_curvature_bound_-1/rho"] = f"{bound:.6g}"
-        c0 = ctx.to_float(paper_condition(obj, H.points[0], rho, ctx))
-        cert.add(compare("construction_second_order", "at the constructed x_h the largest tangential "
-                         "t^T Du t is <= -1/rho (second-order condition of the farthest-point problem)",
-                         kap, "<=", bound, ctx, tol=1e-9))
-        if c0 <= 0:
-            cert.finding(
-                "Corollary B.3 / Theorem 3.2 with Theorem 3.1",
-                "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
-                "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
-                f"At the constructed x_h = {point_text(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
-                f"largest tangential t^T Du t is {ctx.to_float(kap):.6g} <= -1/rho = {bound:.6g}, so "
-                f"1 + rho lambda_min = {c0:.6g} <= 0. This is forced: x_h maximizes |x - x*|^2 on the "
-                "level set, and the second-order condition of that problem bounds every tangential "
-                "t^T Du t by -1/rho; so for d >= 2 and f C^2 near x_h the hypothesis never holds at a "
-                "constructed point, and Theorem 3.2 cannot be applied to the manifold G(M) of "
-                "Theorem 3.1 (it contains x_h).", sampled_evidence(ctx))
+    return applies
 
-    # (b) the proof's constants
+
+def _lemma_b2_claims(cert, H: HSet, constructed: bool) -> list:
+    """Lemma B.2 (m = 0): I + rho Du(x_h) invertible, so grad f(y+) has an isolated zero at x_h."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
+    p = SamPoint(obj, H.points[0], rho, ctx)
+    A = p.I_plus_rho_Du.dense()
+    svA = ctx.to_list(ctx.svdvals(A))
+    JF = p.H_plus.dense() @ A
+    svF = ctx.to_list(ctx.svdvals(JF))
+    claims = [compare("lemma_B2_invertible", "Lemma B.2: I + rho Du(x_h) invertible (sigma_min)",
+                      svA[-1], ">", 1e-6, ctx),
+              compare("lemma_B2_isolated", "Lemma B.2: the Jacobian H(x_h+)(I + rho Du) of "
+                      "grad f(y+) is invertible at x_h, so x_h is an isolated zero (sigma_min)",
+                      svF[-1], ">", 1e-6, ctx)]
+    repulsion_record(cert, obj, H.points[0], rho, ctx, constructed)
+    return claims
+
+
+def _construction_claims(cert, H: HSet, constructed: bool) -> list:
+    """At an x_h constructed by Theorem 2.1: the second-order condition t^T Du t <= -1/rho, which
+    rules out the paper's condition there in d >= 2."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
+    if constructed and obj.dim == 1:
+        return [boolean("construction_second_order", "at the constructed x_h the tangential bound "
+                        "t^T Du t <= -1/rho is vacuous in d = 1 (no tangent direction; Du = 0, so the "
+                        "paper's condition 1 + rho lambda_min(Sym Du) = 1 > 0 can hold)", True, ctx,
+                        "d = 1")]
+    if not constructed:
+        return []
+    kap = tangential_curvature(obj, H.points[0], ctx)
+    bound = -1 / ctx.to_float(rho)
+    cert.objects["construction_tangential_curvature"] = f"{ctx.to_float(kap):.6g}"
+    cert.add_object("construction_curvature_bound", f"{bound:.6g}",
+                    label="construction_curvature_bound_-1/rho")
+    c0 = ctx.to_float(paper_condition(obj, H.points[0], rho, ctx))
+    claim = compare("construction_second_order", "at the constructed x_h the largest tangential "
+                    "t^T Du t is <= -1/rho (second-order condition of the farthest-point problem)",
+                    kap, "<=", bound, ctx, tol=1e-9)
+    if c0 <= 0:
+        cert.finding(
+            "Corollary B.3 / Theorem 3.2 with Theorem 3.1",
+            "The eigenvalue hypothesis 1 + rho lambda_min(Sym Du(x_h)) > 0 is assumed at a "
+            "hallucinated minimizer x_h constructed in the proof of Theorem 2.1.",
+            f"At the constructed x_h = {point_text(ctx, H.points[0])} (rho = {ctx.to_str(rho)}) the "
+            f"largest tangential t^T Du t is {ctx.to_float(kap):.6g} <= -1/rho = {bound:.6g}, so "
+            f"1 + rho lambda_min = {c0:.6g} <= 0. This is forced: x_h maximizes |x - x*|^2 on the "
+            "level set, and the second-order condition of that problem bounds every tangential "
+            "t^T Du t by -1/rho; so for d >= 2 and f C^2 near x_h the hypothesis never holds at a "
+            "constructed point, and Theorem 3.2 cannot be applied to the manifold G(M) of "
+            "Theorem 3.1 (it contains x_h).", sampled_evidence(ctx))
+    return [claim]
+
+
+def _constants_claims(cert, H: HSet, delta, quick: bool) -> tuple[list, Constants]:
+    """(b) the proof's constants on N_delta(H), and the two facts the proof takes from them."""
+    ctx = H.ctx
     cst = proof_constants(H, delta, n_dirs=8 if quick else 16, n_radii=3 if quick else 5,
                           point_stride=max(1, len(H.points) // (5 if quick else 12)))
     cert.objects.update({
@@ -537,13 +583,18 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
                       "min ||grad f|| on N_delta(H)": f"{cst.grad_floor:.6g}",
                       "min f_SAM on boundary of N_delta/2(H) (sampled) - f_SAM(H)":
                       f"{cst.boundary_min_fsam - cst.f_star:.6g}", "samples": cst.samples}})
-    cert.add(compare("grad_nonzero_nbhd", "grad f != 0 on N_delta(H) (sampled minimum)", cst.grad_floor,
-                     ">", 0, ctx))
-    cert.add(compare("isolated_in_nbhd", "f_SAM on the boundary of N_{delta/2}(H) exceeds f_SAM(H) "
-                     "(sampled minimum of the difference): the sublevel set C_eps of the proof exists",
-                     cst.boundary_min_fsam - cst.f_star, ">", 0, ctx))
+    return [compare("grad_nonzero_nbhd", "grad f != 0 on N_delta(H) (sampled minimum)", cst.grad_floor,
+                    ">", 0, ctx),
+            compare("isolated_in_nbhd", "f_SAM on the boundary of N_{delta/2}(H) exceeds f_SAM(H) "
+                    "(sampled minimum of the difference): the sublevel set C_eps of the proof exists",
+                    cst.boundary_min_fsam - cst.f_star, ">", 0, ctx)], cst
 
-    # (e) the exact criterion at every point of H
+
+def _exact_claims(cert, H: HSet, quick: bool) -> tuple[list, float, list]:
+    """(e) the exact criterion at points of H: the normal eigenvalues mu of H(y+)(I + rho Du), the
+    step bound they give, and (m >= 1) the tangent directions neutral. Returns the claims, the
+    bound and the mu's."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
     ex = []
     for k in range(0, len(H.points), max(1, len(H.points) // (5 if quick else 20))):
         T = H.tangent(k)
@@ -555,13 +606,19 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
         f"max |Im mu| {max(abs(b) for _, b in mus):.3g}")
     cert.add_object("exact_eta_bound", f"{eta_exact:.6g}",
                     label="exact_eta_bound (contraction iff eta < 2 Re mu/|mu|^2)")
+    claims = []
     if H.m:
-        cert.add(compare("tangent_neutral", "tangent directions of H lie in the kernel of "
-                         "H(y+)(I + rho Du): neutral for the SAM map (largest ||J T||)",
-                         max(e.tangent_residual for e in ex), "<=", 0, ctx,
-                         tol=10.0 ** (-(ctx.dps - 10)) if ctx.dps >= 20 else 1e-9))
+        claims.append(compare("tangent_neutral", "tangent directions of H lie in the kernel of "
+                              "H(y+)(I + rho Du): neutral for the SAM map (largest ||J T||)",
+                              max(e.tangent_residual for e in ex), "<=", 0, ctx,
+                              tol=10.0 ** (-(ctx.dps - 10)) if ctx.dps >= 20 else 1e-9))
+    return claims, eta_exact, mus
 
-    # the step to run
+
+def _step(cert, cst: Constants, eta_exact: float, mus: list, eta, eta_factor: float, steps,
+          applies: bool) -> tuple[float, float, int]:
+    """The step to run (given, or a fraction of the paper's bound when it applies, else of the
+    exact one), the normal rate it predicts, and the number of steps."""
     if eta is None:
         eta = eta_factor * (cst.eta_bound if applies and cst.eta_bound > 0 else eta_exact)
         eta_source = "paper bound" if applies and cst.eta_bound > 0 else "exact bound"
@@ -581,8 +638,13 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
     cert.add_object("predicted_rate", f"{rate_pred:.6g}", label="predicted normal rate max|1 - eta mu|")
     cert.objects["exact_verdict"] = "attracts (normal directions contract)" if exact_says else \
         "repels (some normal direction expands)"
+    return eta, rate_pred, steps
 
-    # (c), (d): run SAM from a point near H
+
+def _start_claims(cert, H: HSet, cst: Constants, delta, offset, applies: bool) -> tuple[list, Any]:
+    """(c) x_0 next to x_h along a normal direction (inside the proof's C_eps when the statement
+    applies); returns the claim and x_0."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
     k0 = 0  # the first traced point: x_h itself (the centre of the continuation window)
     y0 = H.points[k0]
     gr0 = sam.gradient(obj, y0, ctx)
@@ -603,8 +665,30 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
     cert.add_object("epsilon", f"{eps:.6g}",
                     label="epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))")
     if applies:
-        cert.add(compare("x0_in_C_eps", "x_0 lies in the proof's sublevel set C_eps: f_SAM(x_0) - f_SAM(H) "
-                         "< epsilon", gap0, "<", eps, ctx))
+        return [compare("x0_in_C_eps", "x_0 lies in the proof's sublevel set C_eps: f_SAM(x_0) - f_SAM(H) "
+                        "< epsilon", gap0, "<", eps, ctx)], x0
+    return [], x0
+
+
+@dataclass
+class _Run:
+    """The audited SAM run from x_0 and the rates read from it."""
+    audit: Audit
+    d0: float
+    dN: float
+    rate_obs: float | None      # observed normal rate over the run's tail
+    rate_local: float           # predicted at the foot on H of the last iterate
+    rate_init: float | None     # observed over the first K - 1 steps (linear regime near x_h)
+    rate_start: float           # predicted at x_h
+    K: int
+    converged: bool
+    attracting: bool
+
+
+def _observe(cert, H: HSet, x0, eta: float, steps: int, cst: Constants, delta, rate_pred: float,
+             mus: list) -> _Run:
+    """(d) run SAM from x_0 with the proof's audit and record what it did."""
+    obj, rho, ctx = H.obj, H.rho, H.ctx
     au = audited_sam(H, x0, eta, steps, cst.gamma, cst.L, cst.L_sam,
                      stop_dist=10.0 ** (-(ctx.dps - 4)) if ctx.dps >= 20 else 1e-13,
                      diverge_dist=2 * delta)
@@ -641,74 +725,92 @@ def certify_set(H: HSet, delta: float, *, example: str = "", eta: float | None =
     cert.add_object("initial_rate", f"{rate_init:.6g} vs {rate_start:.6g}" if rate_init else
                     f"n/a vs {rate_start:.6g}", label="initial rate (first steps) vs |1 - eta mu| at x_h")
     left_then_converged = rate_init is not None and rate_init > 1 and converged
-    cert.objects.update({"sam_steps": au.steps, "sam_stop": au.stop or "step budget exhausted",
-                         "d(x_0,H)": f"{d0:.3e}", "d(x_N,H)": f"{dN:.3e}",
-                         "observed normal rate": f"{rate_obs:.6g}" if rate_obs else "n/a",
-                         "observed": ("moved away from x_h (initial rate > 1), then converged to "
+    cert.add_object("sam_steps", au.steps)
+    cert.add_object("sam_stop", au.stop or "step budget exhausted")
+    cert.add_object("distance_x0", f"{d0:.3e}", label="d(x_0,H)")
+    cert.add_object("distance_xN", f"{dN:.3e}", label="d(x_N,H)")
+    cert.add_object("observed_rate", f"{rate_obs:.6g}" if rate_obs else "n/a", label="observed normal rate")
+    cert.add_object("observed", ("moved away from x_h (initial rate > 1), then converged to "
                                       "another part of H" if left_then_converged else
                                       "converged to H") if converged else (
                              "repelled from H" if dN > d0 else
                              ("moved away from x_h (initial rate > 1), then approached another part of H"
                               if rate_init is not None and rate_init > 1 else
-                              "contracting towards H, not yet within 1e-8 d(x_0, H)")),
-                         "audit": {"steps resolved": au.resolved,
+                              "contracting towards H, not yet within 1e-8 d(x_0, H)")))
+    cert.add_object("audit", {"steps resolved": au.resolved,
                                    "violations with the paper's L": len(au.violations_L),
                                    "violations with L_SAM": len(au.violations_Lsam),
                                    "f_SAM increases": len(au.increases),
                                    "largest (lhs - rhs)/(eta ||w||^2), paper's L": f"{au.worst_excess_L:.4g}",
-                                   "first violating steps (paper's L)": au.violations_L[:10]}})
+                                   "first violating steps (paper's L)": au.violations_L[:10]})
     cert.objects["side_by_side"] = {"paper condition": cert.objects["paper_verdict"],
                                     "exact criterion": cert.objects["exact_verdict"] +
                                     f" at eta = {eta:.4g} (rate {rate_pred:.4g})",
                                     "observed SAM": cert.objects["observed"] +
                                     (f" (rate {rate_obs:.4g})" if rate_obs else "")}
-    if rate_init is not None:
-        matches = (rate_start < 1) == (rate_init < 1)
-        how = f"at x_h: predicted rate {rate_start:.4g}, observed over the first {K - 1} steps {rate_init:.4g}"
+    return _Run(au, d0, dN, rate_obs, rate_local, rate_init, rate_start, K, converged, attracting)
+
+
+def _observed_claims(cert, r: _Run, ctx, rate_pred: float) -> list:
+    """The exact criterion against the run: attraction or repulsion predicted at x_h, the rate, and
+    convergence to H."""
+    au, d0, dN, K = r.audit, r.d0, r.dN, r.K
+    if r.rate_init is not None:
+        matches = (r.rate_start < 1) == (r.rate_init < 1)
+        how = (f"at x_h: predicted rate {r.rate_start:.4g}, observed over the first {K - 1} steps "
+               f"{r.rate_init:.4g}")
     else:
-        matches = (rate_local < 1) == attracting
-        how = f"at the end point's foot: predicted rate {rate_local:.4g}, observed {rate_obs}"
-    cert.add(boolean("exact_matches_observed", "the exact criterion at x_h predicts whether the SAM run "
-                     "started next to x_h approaches H or leaves it", matches, ctx,
-                     how + f" (worst over H {rate_pred:.4g})"))
-    if rate_init is not None and rate_start > 1:
+        matches = (r.rate_local < 1) == r.attracting
+        how = f"at the end point's foot: predicted rate {r.rate_local:.4g}, observed {r.rate_obs}"
+    claims = [boolean("exact_matches_observed", "the exact criterion at x_h predicts whether the SAM run "
+                      "started next to x_h approaches H or leaves it", matches, ctx,
+                      how + f" (worst over H {rate_pred:.4g})")]
+    if r.rate_init is not None and r.rate_start > 1:
         if K >= 6:  # the last ratio inside the window, where the expanding eigendirection dominates
             rate_last = au.dist[K - 1] / au.dist[K - 2]
-            cert.add(compare("rate_matches", "observed growth ratio d(x_k+1,H)/d(x_k,H) (last step within "
-                             "4 d(x_0,H)) equals |1 - eta mu| at x_h", rate_last, "==", rate_start, ctx,
-                             tol=0.03 * rate_start))
-    elif rate_obs is not None and attracting:
-        cert.add(compare("rate_matches", "observed normal rate equals |1 - eta mu| at the foot on H of "
-                         "the last iterate", rate_obs, "==", rate_local, ctx, tol=0.02 * max(1.0, rate_local)))
-    cert.add(compare("converges", "d(x_k, H) -> 0: d(x_N, H) <= 1e-8 d(x_0, H)", dN, "<=", 1e-8 * d0, ctx))
-    if applies:
-        cert.add(compare("descent_inequality_paper_L", "the proof's descent inequality with the paper's L "
-                         "holds at every resolved step (count of violations)", len(au.violations_L), "==",
-                         0, ctx, note=f"{au.resolved} steps resolved"))
-        cert.add(compare("descent_inequality_L_SAM", "the same inequality with L = L_SAM (Lipschitz "
-                         "constant of grad f_SAM) holds at every resolved step (count of violations)",
-                         len(au.violations_Lsam), "==", 0, ctx, note=f"{au.resolved} steps resolved"))
-        if au.violations_L and eta < cst.eta_bound:
-            small = audited_sam(H, x0, eta / 10, 60 if quick else 200, cst.gamma, cst.L, cst.L_sam)
-            cert.add_object("audit_small_eta", {"steps resolved": small.resolved,
-                                                "violations with the paper's L": len(small.violations_L),
-                                                "violations with L_SAM": len(small.violations_Lsam)},
-                            label="audit at eta/10")
-            cert.finding(
-                "Theorem 3.2, proof (Appendix B.2)",
-                "With 0 < eta < min(delta/2M, 2 gamma/L) and L = max ||Hess f|| on N_delta(H), every "
-                "SAM step satisfies f_SAM(x_{k+1}) <= f_SAM(x_k) - eta (gamma - L eta/2) ||grad f(x_k+)||^2.",
-                f"On this example (hypotheses met) eta = {eta:.4g} < bound {cst.eta_bound:.4g}, yet the "
-                f"inequality fails at {len(au.violations_L)} of {au.resolved} resolved steps (first at "
-                f"steps {au.violations_L[:5]}; largest excess {au.worst_excess_L:.3g} eta ||w||^2). The "
-                f"descent lemma needs the Lipschitz constant of grad f_SAM: sampled max ||Hess f_SAM|| = "
-                f"{cst.L_sam:.4g} versus the paper's L = {cst.L:.4g}; with L_SAM the inequality has "
-                f"{len(au.violations_Lsam)} violations. At eta/10 the paper's form still fails at "
-                f"{len(small.violations_L)} of {small.resolved} resolved steps. The convergence conclusion still holds here "
-                f"(d(x_N,H) = {dN:.2e}); the proof's step bound should use L_SAM (2 gamma/L_SAM = "
-                f"{2 * cst.gamma / cst.L_sam:.4g}).", "sampled")  # the constants are sampled
-    cert.artifacts.update(run=au, hset=H)  # the audited trajectory and the set, for figures
-    return cert.finish()
+            claims.append(compare("rate_matches", "observed growth ratio d(x_k+1,H)/d(x_k,H) (last step "
+                                  "within 4 d(x_0,H)) equals |1 - eta mu| at x_h", rate_last, "==",
+                                  r.rate_start, ctx, tol=0.03 * r.rate_start))
+    elif r.rate_obs is not None and r.attracting:
+        claims.append(compare("rate_matches", "observed normal rate equals |1 - eta mu| at the foot on H of "
+                              "the last iterate", r.rate_obs, "==", r.rate_local, ctx,
+                              tol=0.02 * max(1.0, r.rate_local)))
+    claims.append(compare("converges", "d(x_k, H) -> 0: d(x_N, H) <= 1e-8 d(x_0, H)", dN, "<=",
+                          1e-8 * d0, ctx))
+    return claims
+
+
+def _descent_claims(cert, H: HSet, x0, eta: float, cst: Constants, r: _Run, quick: bool) -> list:
+    """The proof's descent inequality at every resolved step, with the paper's L and with L_SAM;
+    where the paper's form fails below its step bound, the finding (checked again at eta/10)."""
+    ctx, au, dN = H.ctx, r.audit, r.dN
+    claims = [compare("descent_inequality_paper_L", "the proof's descent inequality with the paper's L "
+                      "holds at every resolved step (count of violations)", len(au.violations_L), "==",
+                      0, ctx, note=f"{au.resolved} steps resolved"),
+              compare("descent_inequality_L_SAM", "the same inequality with L = L_SAM (Lipschitz "
+                      "constant of grad f_SAM) holds at every resolved step (count of violations)",
+                      len(au.violations_Lsam), "==", 0, ctx, note=f"{au.resolved} steps resolved")]
+    if au.violations_L and eta < cst.eta_bound:
+        small = audited_sam(H, x0, eta / 10, 60 if quick else 200, cst.gamma, cst.L, cst.L_sam)
+        cert.add_object("audit_small_eta", {"steps resolved": small.resolved,
+                                            "violations with the paper's L": len(small.violations_L),
+                                            "violations with L_SAM": len(small.violations_Lsam)},
+                        label="audit at eta/10")
+        cert.finding(
+            "Theorem 3.2, proof (Appendix B.2)",
+            "With 0 < eta < min(delta/2M, 2 gamma/L) and L = max ||Hess f|| on N_delta(H), every "
+            "SAM step satisfies f_SAM(x_{k+1}) <= f_SAM(x_k) - eta (gamma - L eta/2) ||grad f(x_k+)||^2.",
+            f"On this example (hypotheses met) eta = {eta:.4g} < bound {cst.eta_bound:.4g}, yet the "
+            f"inequality fails at {len(au.violations_L)} of {au.resolved} resolved steps (first at "
+            f"steps {au.violations_L[:5]}; largest excess {au.worst_excess_L:.3g} eta ||w||^2). The "
+            f"descent lemma needs the Lipschitz constant of grad f_SAM: sampled max ||Hess f_SAM|| = "
+            f"{cst.L_sam:.4g} versus the paper's L = {cst.L:.4g}; with L_SAM the inequality has "
+            f"{len(au.violations_Lsam)} violations. At eta/10 the paper's form still fails at "
+            f"{len(small.violations_L)} of {small.resolved} resolved steps. The convergence conclusion "
+            f"still holds here "
+            f"(d(x_N,H) = {dN:.2e}); the proof's step bound should use L_SAM (2 gamma/L_SAM = "
+            f"{2 * cst.gamma / cst.L_sam:.4g}).", "sampled")  # the constants are sampled
+    return claims
 
 
 def _normal(H: HSet, k: int, gr) -> Any:
