@@ -419,8 +419,7 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
     A, B = np.meshgrid(planes["alpha"], planes["beta"])
     for a, key, title in ((ax[0, 0], "f", "f (random filter-normalized plane)"),
                           (ax[0, 1], "f_sam", f"f_SAM, rho = {rho} (same plane)")):
-        FG.contour(a, A, B, planes[key], title=title, levels=25, lines=False,
-                    label=key.replace("f_sam", "f_SAM"))
+        FG.contour(a, A, B, planes[key], title=title, levels=25, lines=False, label=key.replace("f_sam", "f_SAM"))
         a.set_aspect("auto")
         a.plot([0], [0], "r*", ms=12, label="stalled x_h")
         a.set_xlabel("alpha (filter-normalized direction 1)")
