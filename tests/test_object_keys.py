@@ -155,3 +155,10 @@ def test_a_prose_key_is_seen_by_the_run_time_check_and_its_label_still_reads():
         assert good.objects["min ratio ||g||"] == 1.0 and "min ratio ||g||" in good.objects
     assert any(issubclass(w.category, DeprecationWarning) and "'min_ratio'" in str(w.message)
                for w in caught)
+
+
+def test_the_json_schema_states_the_same_key_rule():
+    import json
+    from verify.core.results import OBJECT_KEY
+    schema = json.loads((ROOT / "verify" / "report" / "certificate.schema.json").read_text())
+    assert schema["$defs"]["object_key"]["pattern"] == f"^{OBJECT_KEY.pattern}$"

@@ -64,6 +64,8 @@ def test_report_json_follows_the_schema():
     (lambda d: d["claims"][0].update(value=0.30000000000000004), "a number not as a string"),
     (lambda d: d["claims"][0].update(verdict="maybe"), "an unknown verdict"),
     (lambda d: d["objects"].update(eta_bound=0.5), "an object number not as a string"),
+    (lambda d: d["objects"].update({"exact eta bound": "0.5"}), "a prose object key"),
+    (lambda d: d["object_labels"].update({"x+": "x+"}), "a prose key among the labels"),
     (lambda d: d.update(schema_version="2.0"), "a later major version"),
 ])
 def test_schema_rejects_a_broken_certificate(tamper, what):
