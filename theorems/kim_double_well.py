@@ -191,7 +191,7 @@ def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int
     sim = simulate(method, [r if r > 0 else 0.0 for r in rhos], n_starts, mu, seed, engine)
     rho_c = float(np.sqrt(mu / 2))
     lam = -4 * mu
-    cert.add_named_objects(_thresholds(mu, lam, rho_c))
+    _record_thresholds(cert, mu, lam, rho_c)
     cert.objects["criteria"] = (f"trapped: |theta_T| <= {TRAP} sqrt(mu) (paper); global: ||theta_T| - "
                                 f"sqrt(mu)| <= {TRAP} sqrt(mu) (ours, unstated in the paper); diverged: "
                                 f"non-finite; 99% Wilson intervals, n = {n_starts} per rho")
@@ -221,11 +221,12 @@ def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int
     return cert.finish()
 
 
-def _thresholds(mu, lam, rho_c) -> dict:
-    return {"rho_c = sqrt(mu/2)": repr(rho_c), "Hessian at theta = 0": repr(lam),
-            "USAM attraction threshold -1/lambda": repr(-1 / lam),
-            "USAM discrete-step bound: eta (lambda + rho lambda^2) < 2 iff rho <":
-                repr((2 / ETA - lam) / lam ** 2)}
+def _record_thresholds(cert, mu, lam, rho_c) -> None:
+    cert.add_object("rho_c", repr(rho_c), label="rho_c = sqrt(mu/2)")
+    cert.add_object("hessian_at_0", repr(lam), label="Hessian at theta = 0")
+    cert.add_object("usam_threshold", repr(-1 / lam), label="USAM attraction threshold -1/lambda")
+    cert.add_object("usam_step_bound", repr((2 / ETA - lam) / lam ** 2),
+                    label="USAM discrete-step bound: eta (lambda + rho lambda^2) < 2 iff rho <")
 
 
 def _fraction_table(sim, mu) -> dict:

@@ -65,7 +65,7 @@ def is_object_key(key: Any) -> bool:
 def object_key(name: str) -> str:
     """A short identifier for an object whose name comes from a computation (``"sigma^2"`` ->
     ``"sigma_2"``); the name itself goes into the label."""
-    key = re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_")[:40] or "_"
+    key = re.sub(r"[^A-Za-z0-9]+", "_", str(name)).strip("_")[:40].rstrip("_") or "_"
     key = key if not key[0].isdigit() else ("_" + key)[:40]
     if not is_object_key(key):  # cannot happen; keeps the contract explicit
         raise ValueError(f"no object key for {name!r}")
