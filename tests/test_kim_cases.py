@@ -20,3 +20,14 @@ def test_figures_1_3_4_and_controls(method, tmp_path):
     assert cert.passed and (tmp_path / cert.figures[0]).exists()
     control = k.certify(method, rho=k.RUNS[method][2], expected=False)
     assert not control.claim("SAM stalls at the saddle").passed and control.as_expected
+
+
+def test_a_run_and_its_control_in_one_batch_match_the_runs_alone():
+    """The rows of the batched run do not interact: each is bit for bit the run alone."""
+    from verify.core import stochastic as st
+    grad, _ = k.beale_grad()
+    start, rho, control = k.RUNS["usam"]
+    both = k.runs("usam", tuple(start), (rho, control), 300)
+    for r in (rho, control):
+        alone = st.run_chains(grad, np.array([start]), "usam", r, k.ETA, 300, record_at=tuple(range(301)))
+        assert np.array_equal(np.stack(alone.record)[:, 0, :], both[r])

@@ -176,3 +176,18 @@ from hypothesis import given, settings, strategies as hs  # noqa: E402
 def test_generated_lower_ends_above_the_threshold_are_not_proved(rho_lo, rho_min):
     res = B.cover(B.BranchHull(OBJ), rho_min, rho_lo, Fraction(1, 1000), _arb(), max_boxes=40_000)
     assert res["status"] == "undecided"
+
+
+def test_mirror_symmetry_by_pieces_and_its_fallback():
+    """The piecewise route decides Appendix D's f(x, -y) = f(x, y) (every piece 0 or unreachable);
+    a function that is not mirror symmetric is not decided symmetric by it, nor by the fallback."""
+    x, y = OBJ.symbols
+    diff = sp.piecewise_fold(OBJ.expr.subs(y, -y) - OBJ.expr)
+    assert B._zero_by_pieces(diff)
+    assert B.mirror_symmetric(OBJ)
+    skew = sp.Piecewise((x ** 2, y < 0), (x ** 2 + y ** 3, True))
+    assert not B._zero_by_pieces(sp.piecewise_fold(skew.subs(y, -y) - skew))
+    assert not B._mirror_symmetric(skew, (x, y))
+    # symmetric, but only the full simplification sees it: the fallback decides
+    even = sp.Piecewise((y ** 2, (y < 1) & (y > -1)), (1, True)) * sp.exp(x)
+    assert B._mirror_symmetric(even, (x, y))

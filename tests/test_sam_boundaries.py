@@ -110,3 +110,22 @@ def test_batched_rows_work_per_row_under_vmap():
     per_row = torch.func.vmap(sam.diagnostics_rows)(f, G, fp_, W)
     for a, b in zip(per_row, sam.diagnostics_rows(f, G, fp_, W)):
         assert torch.allclose(a, b)
+
+
+def test_batched_perturbed_points_match_the_norm_formula_bit_for_bit():
+    """perturbed_points_batch against x + rho g / np.linalg.norm(g) (rows with g = 0, an infinite or
+    a NaN entry marked ``undefined``), rho a number or one per row."""
+    rng = np.random.default_rng(3)
+    for shape in [(1, 2), (6, 3), (4, 5, 2), (5, 1)]:
+        X = rng.standard_normal(shape)
+        G = rng.standard_normal(shape) * 10.0 ** rng.integers(-150, 150, shape)
+        G[0] = 0.0
+        if shape[0] > 2:
+            G[1, ..., 0], G[2, ..., -1] = np.inf, np.nan
+        norm = np.linalg.norm(G, axis=-1, keepdims=True)
+        for undefined in (0.0, np.nan):
+            for rho in (0.7, rng.random(shape[:-1] + (1,))):
+                with np.errstate(all="ignore"):
+                    want = X + rho * np.where(norm > 0, G / np.where(norm > 0, norm, 1.0), undefined)
+                got = sam.perturbed_points_batch(X, G, rho, undefined=undefined)
+                assert np.array_equal(got, want, equal_nan=True)

@@ -72,11 +72,23 @@ def unstable_direction(obj) -> tuple[float, np.ndarray]:
     return float(w[0]), Q[:, 0]
 
 
+@functools.lru_cache(maxsize=8)
+def runs(method: str, start: tuple, rhos: tuple, steps: int) -> dict:
+    """rho -> the iterates (steps + 1, 2) of the run from ``start`` with that rho: all radii in one
+    batched run (one chain each; the rows do not interact), cached: a run and its control share it."""
+    grad, _ = beale_grad()
+    rec = np.stack(st.run_chains(grad, np.array([start] * len(rhos)), method,
+                                 np.array(rhos, dtype=float)[:, None], ETA, steps,
+                                 record_at=tuple(range(steps + 1))).record)
+    return {rho: rec[:, i, :] for i, rho in enumerate(rhos)}
+
+
 def trace(method: str, start, rho: float, steps: int = STEPS) -> dict:
     """The run, its perturbed points, the cosine and the side test at every step."""
     grad, obj = beale_grad()
-    P = np.stack(st.run_chains(grad, np.array([start]), method, rho, ETA, steps,
-                               record_at=tuple(range(steps + 1))).record)[:, 0, :]
+    _, rho_run, rho_control = RUNS.get(method, (None, None, None))
+    rhos = (rho_run, rho_control) if rho in (rho_run, rho_control) else (rho,)
+    P = runs(method, tuple(start), rhos, steps)[rho]
     G = grad(P)
     Pp = perturbed_points_batch(P, G, rho, method)
     Gp = grad(Pp)

@@ -205,11 +205,15 @@ def _curve_point(obj, arc, s: float, rho, guess, mp):
 
 
 def curve_box(obj, arc, s_lo: Fraction, s_hi: Fraction, rho_q: Fraction, ctx, mp, guess,
-              on_minimizers=None) -> dict:
+              on_minimizers=None, y_lo=None) -> dict:
     """One parameter interval S = [s_lo, s_hi]: Krawczyk on G(y) = y + rho u(y) - x*(s) for all s
-    in S at once (x*(S) enclosed), then the Rayleigh bound on the proved box X."""
+    in S at once (x*(S) enclosed), then the Rayleigh bound on the proved box X. ``y_lo``: the
+    curve point y(s_lo) when a neighbouring box has solved for it already (its Newton is not
+    repeated)."""
     rho = ctx.scalar(rho_q)
-    ends = [_curve_point(obj, arc, float(s), mp.scalar(rho_q), guess, mp) for s in (s_lo, s_hi)]
+    first = y_lo if y_lo is not None else _curve_point(obj, arc, float(s_lo), mp.scalar(rho_q), guess, mp)
+    ends = [first, first if s_hi == s_lo else _curve_point(obj, arc, float(s_hi), mp.scalar(rho_q),
+                                                            guess, mp)]
     c = [(a + b) / 2 for a, b in zip(*ends)]
     spread = max(abs(a - b) for a, b in zip(*ends))
     r = Fraction(spread) + Fraction(1, 2 ** 30)          # the half spread, doubled, plus a margin
@@ -242,15 +246,17 @@ def curve_box(obj, arc, s_lo: Fraction, s_hi: Fraction, rho_q: Fraction, ctx, mp
 
 
 def cover_curve(obj, arc, rho_q, cuts, guess, ctx, mp, on_minimizers=None) -> list[dict]:
-    """:func:`curve_box` on each [cuts[k], cuts[k+1]], each Newton started where the last ended."""
-    boxes = []
+    """:func:`curve_box` on each [cuts[k], cuts[k+1]], each Newton started where the last ended;
+    a box starts from the curve point its neighbour found at their shared cut."""
+    boxes, shared = [], None
     for a, b in zip(cuts, cuts[1:]):
         try:
-            box = curve_box(obj, arc, a, b, rho_q, ctx, mp, guess, on_minimizers)
+            box = curve_box(obj, arc, a, b, rho_q, ctx, mp, guess, on_minimizers, y_lo=shared)
         except INTERVAL_FAILURES + (ph.SamVerifyError,) as exc:
             box = {"s": (a, b), "status": "unknown", "reason": f"no centre: {exc}",
                    "condition": {"bound": None, "status": "unknown"}}
         guess = box.get("next_guess", guess)
+        shared = box.get("next_guess")
         boxes.append(box)
     return boxes
 

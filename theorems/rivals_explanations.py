@@ -245,12 +245,12 @@ def mlp_points(quick: bool) -> tuple:
 
 
 def measure_point(obj, theta, cfg: dict, ctx) -> dict:
-    """The evidence at one trained point: re-run in float64 (``polish`` SAM steps), the SAM
-    diagnostics, the Hessian's extreme eigenvalues, Theorem 3.2's margin and the heavy-ball map's
-    spectral radius (verify.nn.point_check), and what ``follow`` more SAM steps do."""
+    """The evidence at one trained point ``theta``, already re-run in float64 (``polish`` SAM
+    steps, :func:`theorems.mlp_check.polished`): the SAM diagnostics, the Hessian's extreme
+    eigenvalues, Theorem 3.2's margin and the heavy-ball map's spectral radius
+    (verify.nn.point_check), and what ``follow`` more SAM steps do."""
     from verify.nn import point_check as pc
     rho = cfg["rho"]
-    theta, _ = pc.sam_run(obj, theta.to(obj.dtype), rho, cfg["polish"], LR, MOMENTUM, ctx=ctx)
     chk = pc.check_point(obj, theta, rho, LR, MOMENTUM, ctx=ctx, dense_limit=0, map_tol=1e-6,
                          sigma_budget=cfg["sigma_budget"], map_budget=cfg["map_budget"],
                          symmetry_probes=None)
@@ -352,8 +352,8 @@ def mlp_certificates(quick: bool = False) -> list:
     """The stalled point (claims expected to hold) and the switching point (negative control)."""
     from verify.ctx.torch import TorchContext
     from verify.objectives.torch_model import mlp_objective
-    from .mlp_check import use_thread_setting
-    use_thread_setting()
+    from . import mlp_check as mc
+    mc.use_thread_setting()
     ctx = TorchContext("cpu", "float64")
     data, cfg, found = mlp_points(quick)
     obj, _ = mlp_objective(data, cfg["width"], 1, "tanh", seed=0)
@@ -361,8 +361,8 @@ def mlp_certificates(quick: bool = False) -> list:
         cert = float_certificate(THEOREM, "The digits MLP's stalled point (Section 4)", "digits MLP",
                                  MLP_STATEMENT)
         return [cert.refuse(f"no SAM-only seed stalled at rho = {cfg['rho']} in {cfg['steps']} steps")]
-    points = {f"{label} (row {i})": measure_point(obj, theta, cfg, ctx)
-              for label, (i, theta) in found.items()}
+    points = {f"{label} (row {i})": measure_point(obj, mc.polished(quick, i, cfg["polish"]), cfg, ctx)
+              for label, (i, _) in found.items()}
     table = mlp_table(points, cfg["rho"])
     (stalled, ev_s), (switching, ev_w) = points.items()
     return [certify_mlp_point(stalled, ev_s, cfg, table),

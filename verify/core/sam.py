@@ -271,9 +271,14 @@ def perturbed_points_batch(X, G, rho, method: str = "sam", undefined: float = 0.
     (one radius per row). The numpy form of :func:`perturbed_point` / :func:`usam_point`."""
     if method == "usam":
         return X + rho * G
-    norm = np.linalg.norm(G, axis=-1, keepdims=True)
+    # the run loops call this once a step on a few rows: ||g|| as np.linalg.norm computes it (the
+    # same bits) without its checks, and the masking only where some g = 0 (or is not finite)
+    norm = np.sqrt(np.add.reduce(G * G, axis=-1, keepdims=True))
+    defined = norm > 0
     with np.errstate(invalid="ignore", divide="ignore"):
-        U = np.where(norm > 0, G / np.where(norm > 0, norm, 1.0), undefined)
+        U = G / norm
+    if not defined.all():
+        U = np.where(defined, U, undefined)
     return X + rho * U
 
 
