@@ -32,6 +32,7 @@ import argparse
 import ast
 import hashlib
 import json
+import math
 import os
 import random
 import shutil
@@ -474,7 +475,16 @@ def main(argv=None) -> int:
                          "timeout of 5 x the floor; for a small sample on a busy machine")
     ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file by an earlier "
                                        "run of the same targets (unchanged sources), or save it there")
+    ap.add_argument("--merge", nargs="+", metavar="JSON",
+                    help="run nothing: merge saved --json results (a later file overrides an earlier "
+                         "one for the same mutant), apply the equivalents file, print the per-file "
+                         "table and every open survivor")
+    ap.add_argument("--markdown", action="store_true", help="with --merge: print the README table")
     args = ap.parse_args(argv)
+    if args.merge:
+        return merge_main(args.merge, args.markdown)
+    if args.markdown:
+        ap.error("--markdown needs --merge")
     targets = [str(Path(f)) for f in (args.files or target_files())]
     for t in targets:
         if not (ROOT / t).exists():
@@ -613,31 +623,141 @@ def _covering_tests(data) -> dict:
     return out
 
 
+OPEN = ("survived", "not_covered", "no_tests", "unjudged")
+
+
+@dataclass
+class FileScore:
+    """One file's tally: every mutant run is killed (timeouts included), equivalent or open."""
+    path: str
+    run: int = 0
+    killed: int = 0
+    timeouts: int = 0
+    equivalent: int = 0
+    open: int = 0
+
+    @property
+    def score(self) -> float:
+        judged = self.run - self.equivalent
+        return 100.0 * self.killed / judged if judged else 100.0
+
+
+def tally(mutants, order=None) -> list[FileScore]:
+    """Per-file scores of judged mutants, in the order of ``order`` (default: sorted paths), then a
+    TOTAL row."""
+    rows: dict[str, FileScore] = {}
+    for path in (order or sorted({m.path for m in mutants})):
+        rows[path] = FileScore(path)
+    for m in mutants:
+        r = rows.setdefault(m.path, FileScore(m.path))
+        r.run += 1
+        r.killed += m.status in ("killed", "timeout")
+        r.timeouts += m.status == "timeout"
+        r.equivalent += m.status == "equivalent"
+        r.open += m.status in OPEN
+    rows = {p: r for p, r in rows.items() if r.run}
+    total = FileScore("TOTAL")
+    for r in rows.values():
+        for f in ("run", "killed", "timeouts", "equivalent", "open"):
+            setattr(total, f, getattr(total, f) + getattr(r, f))
+    return list(rows.values()) + [total]
+
+
 def report(mutants, targets, equivalents, stale) -> None:
     print("\nmutation score (killed / (mutants - equivalent)); timeouts count as killed")
-    total_k = total_n = 0
-    for t in targets:
-        ms = [m for m in mutants if m.path == t]
-        if not ms:
-            continue
-        eq = sum(m.status == "equivalent" for m in ms)
-        killed = sum(m.status in ("killed", "timeout") for m in ms)
-        n = len(ms) - eq
-        total_k, total_n = total_k + killed, total_n + n
-        score = 100.0 * killed / n if n else 100.0
-        print(f"  {t:40s} {killed:4d}/{n:<4d} {score:5.1f}%   ({eq} equivalent)")
-    print(f"  {'TOTAL':40s} {total_k:4d}/{total_n:<4d} "
-          f"{100.0 * total_k / total_n if total_n else 100.0:5.1f}%")
-    survivors = [m for m in mutants if m.status in ("survived", "not_covered", "no_tests")]
+    for r in tally(mutants, targets):
+        print(f"  {r.path:40s} {r.killed:4d}/{r.run - r.equivalent:<4d} {r.score:5.1f}%   "
+              f"({r.equivalent} equivalent)")
+    print_survivors(mutants)
+    if stale:
+        print(f"\n{len(stale)} entries of {EQUIVALENTS.name} match no mutant (code changed?):")
+        for k in stale:
+            print(f"  {k}")
+
+
+def print_survivors(mutants) -> None:
+    survivors = [m for m in mutants if m.status in OPEN]
     if survivors:
         print(f"\nsurvivors ({len(survivors)}):")
         for m in survivors:
             print(f"  {m.path}:{m.line} [{m.function}] {m.description} ({m.status})\n"
                   f"      {m.key}")
-    if stale:
-        print(f"\n{len(stale)} entries of {EQUIVALENTS.name} match no mutant (code changed?):")
-        for k in stale:
-            print(f"  {k}")
+
+
+# -- merging saved runs ------------------------------------------------------------------------------
+def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
+    """The mutants of saved ``--json`` runs, later files overriding earlier ones for the same key, with
+    the equivalents file applied now. Returns them and warnings (keys the current source no longer
+    has; an equivalents entry contradicted by a kill)."""
+    merged: dict[str, Mutant] = {}
+    for f in json_files:
+        try:
+            rows = json.loads(Path(f).read_text())
+        except (OSError, ValueError) as e:
+            raise ValueError(f"--merge: cannot read {f}: {e}") from None
+        for d in rows:
+            try:
+                m = Mutant(**{k: d[k] for k in Mutant.__dataclass_fields__ if k in d})
+            except TypeError as e:
+                raise ValueError(f"--merge: {f} is not a --json result of this tool ({e})") from None
+            merged[m.key] = m
+    warnings = []
+    current: dict[str, set] = {}
+    for m in merged.values():
+        if m.path not in current:
+            current[m.path] = ({x.key for x in mutants_of(m.path)} if (ROOT / m.path).exists()
+                               else set())
+        if m.key not in current[m.path]:
+            warnings.append(f"not in the current source (code changed since the run?): {m.key}")
+        if m.key in equivalents:
+            if m.status in ("killed", "timeout"):
+                warnings.append(f"listed as equivalent but {m.status} by a run (kept as {m.status}):"
+                                f" {m.key}")
+            else:
+                m.status = "equivalent"
+        elif m.status == "equivalent":       # its entry was removed since: it was never run
+            m.status = "unjudged"
+    return sorted(merged.values(), key=lambda m: (m.path, m.line, m.key)), warnings
+
+
+def score_table(rows, markdown: bool) -> str:
+    """The per-file table (the README's when ``markdown``)."""
+    head = ["file", "run (of all)", "killed by the suite (of which timeouts)",
+            "equivalent / example data", "open", "score"]
+    lines = []
+    for r in rows:
+        everything = len(mutants_of(r.path)) if (ROOT / r.path).exists() else None
+        run = f"{r.run} (of {everything})" if everything is not None else str(r.run)
+        name = f"`{r.path}`" if markdown and r.path != "TOTAL" else r.path
+        if markdown and r.path == "TOTAL":
+            name = "**TOTAL**"
+        lines.append([name, run, f"{r.killed} ({r.timeouts})", str(r.equivalent), str(r.open),
+                      f"{_floor1(r.score):5.1f}%".strip()])
+    if markdown:
+        out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
+    widths = [max(len(x[i]) for x in [head] + lines) for i in range(len(head))]
+    fmt = lambda cells: "  ".join(c.ljust(w) for c, w in zip(cells, widths)).rstrip()
+    return "\n".join([fmt(head)] + [fmt(c) for c in lines])
+
+
+def _floor1(score: float) -> float:
+    """Rounded down to 0.1 %: 89.96 % must not print as the goal's 90.0 %."""
+    return math.floor(score * 10 + 1e-9) / 10
+
+
+def merge_main(json_files, markdown: bool) -> int:
+    try:
+        mutants, warnings = merge_results(json_files, load_equivalents())
+    except ValueError as e:
+        print(e, file=sys.stderr)
+        return 2
+    print(score_table(tally(mutants), markdown))
+    if not markdown:
+        print_survivors(mutants)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
+    return 0
 
 
 if __name__ == "__main__":

@@ -1,0 +1,66 @@
+"""classify's second-order evidence for a hallucinated minimizer, on points built so that each test of
+_local_min_evidence decides alone: the smallest eigenvalue, not any other, must be read (a saddle x+
+whose other eigenvalue is positive; an f_SAM Hessian indefinite by more than tol while x+ passes)."""
+from __future__ import annotations
+
+import pytest
+
+from verify.core.classify import classify
+from verify.objectives.objective import SympyObjective
+
+XY = "x,y"
+T = 2.0 ** -8      # an explicit dyadic tolerance
+TILTED_RING = "(x**2 + y**2 - 1)**2 - y**2/1024"
+
+
+class _NoThirdDerivatives(SympyObjective):
+    """The same f without d3v: classify cannot form f_SAM's Hessian and must rely on x+ and samples."""
+
+    def d3v(self, x, v, ctx):
+        raise NotImplementedError("no third derivatives")
+
+
+def _shallow_saddle(cls=SympyObjective):
+    """x^2/2 - 1e-6 y^2/2: from x = (0, -1) with rho = 1 the SAM step lands on the saddle x+ = 0,
+    Hessian eigenvalues (-1e-6, 1); f_SAM falls along y with curvature -1e-6, which the sampled
+    neighbours (radius <= 1e-2) cannot see against the default tolerance 1e-8."""
+    return cls("x**2/2 - y**2/2000000", XY)
+
+
+def test_a_saddle_under_the_sam_step_is_not_a_hallucinated_minimizer(fp):
+    r = classify(_shallow_saddle(), [0.0, -1.0], 1.0, fp)
+    assert r.kind == "sam_stationary"
+    assert r.subkind == ""                                  # x+ is no minimizer of f: no A.6 route
+    assert [float(e) for e in r.hess_f_at_x_plus_eigenvalues] == pytest.approx([-1e-6, 1.0])
+    assert float(r.hess_f_sam_eigenvalues[0]) == pytest.approx(-1e-6, rel=1e-6)
+    assert float(r.sampled_min_increase) >= -float(r.tol)   # the samples alone would pass it
+    assert any("x+ eigenvalues" in line and "(indefinite)" in line for line in r.reasons)
+    assert any("f_SAM eigenvalues" in line and "(indefinite)" in line for line in r.reasons)
+
+
+def test_without_third_derivatives_a_saddle_x_plus_still_refutes(fp):
+    """No f_SAM Hessian: the verdict rests on x+ being a minimizer of f to second order."""
+    r = classify(_shallow_saddle(_NoThirdDerivatives), [0.0, -1.0], 1.0, fp)
+    assert r.hess_f_sam_eigenvalues == []
+    assert (r.kind, r.subkind) == ("sam_stationary", "")
+    control = classify(_NoThirdDerivatives("x**2/2 + y**2/2000000", XY), [0.0, -1.0], 1.0, fp)
+    assert control.kind == "not_stationary"                 # a bowl: the SAM step overshoots 0
+
+
+def test_f_sam_indefinite_beyond_tol_refutes_even_when_x_plus_passes(fp):
+    """Ring (x^2 + y^2 - 1)^2 tilted by -y^2/1024: x = (-1/4, 0), rho = 5/4 lands on the critical
+    point x+ = (1, 0), whose Hessian eigenvalue -2^-9 is within tol = 2^-8 (PSD). The SAM map
+    stretches the y direction 4x, so f_SAM's Hessian has -16 * 2^-9 = -2^-5 < -tol: x is no local
+    minimizer of f_SAM, though no sampled neighbour shows the fall beyond tol."""
+    r = classify(SympyObjective(TILTED_RING, XY), [-0.25, 0.0], 1.25, fp, tol=T)
+    assert float(r.hess_f_at_x_plus_eigenvalues[0]) == -2.0 ** -9
+    lam = [float(e) for e in r.hess_f_sam_eigenvalues]
+    assert lam[0] < -T < 0 < lam[1]
+    assert float(r.sampled_min_increase) >= -T
+    assert r.kind == "sam_stationary"
+    # negative controls: the untilted ring is a manifold of hallucinated minimizers (PSD, not PD) ...
+    ring = classify(SympyObjective("(x**2 + y**2 - 1)**2", XY), [-0.25, 0.0], 1.25, fp, tol=T)
+    assert ring.kind == "hallucinated_minimizer" and ring.subkind.startswith("non-isolated")
+    # ... and without third derivatives the tilted ring passes on x+ and the samples alone
+    blind = classify(_NoThirdDerivatives(TILTED_RING, XY), [-0.25, 0.0], 1.25, fp, tol=T)
+    assert blind.kind == "hallucinated_minimizer"
