@@ -68,3 +68,90 @@ def test_sections_follow_the_papers_order():
     assert [n for n in names if n in paper] == paper
     kim = [n for n in names if n.startswith("kim_")]
     assert kim and names.index("rival_refutations") > max(names.index(n) for n in kim)
+
+
+# -- refutations: a curve box is proved only when every part of it is ------------------------------------------
+def test_curve_box_with_undecided_smoothness_is_not_proved(monkeypatch):
+    """A box of Appendix D's curve (s in [0, 1/100], rho = 14/5) is proved as it stands; the same box
+    with the smoothness check undecided (one analytic formula not shown near it) is 'unknown' and
+    gives that reason, the only problem left."""
+    from theorems import refutations as R
+    from verify.ctx import shared_context
+    from verify.objectives import zoo
+    ctx, mp = shared_context("arb", R.DPS), shared_context("mpmath", R.DPS)
+    args = (zoo.get("appendix_d").objective, R.appendix_d_arc, Fraction(0), Fraction(1, 100),
+            Fraction(14, 5), ctx, mp, [1.25, 0.0])
+    box = R.curve_box(*args, on_minimizers=R.appendix_d_minimizers)
+    assert box["status"] == "proved" and box["reason"] == ""
+    why = "a piecewise condition is not decided near box 1"
+    monkeypatch.setattr(R, "smooth_near", lambda obj, boxes, c: (None, why))
+    box = R.curve_box(*args, on_minimizers=R.appendix_d_minimizers)
+    assert box["status"] == "unknown" and box["reason"] == why
+
+
+def test_curve_cover_cuts_the_range_into_n_abutting_intervals():
+    """n_boxes equal parameter intervals that abut and cover [s_lo, s_hi] exactly (a cover that stops
+    short of s_hi, or overlaps with fewer boxes, proves less than it says); the claim's note and the
+    finding quote the largest Rayleigh bound over the boxes."""
+    from theorems import refutations as R
+    cert = R.refute_appendix_d(s_range=("0", "3/100"), n_boxes=3)
+    spans = [b["s"] for b in cert.artifacts["boxes"]]
+    assert spans == [(Fraction(k, 100), Fraction(k + 1, 100)) for k in range(3)]
+    assert cert.passed and cert.objects["boxes"] == 3
+    worst = max(float(b["condition"]["bound"].upper()) for b in cert.artifacts["boxes"])
+    assert worst < 0
+    assert cert.claim("condition_fails").note.endswith(f"{worst:.6g}")
+    assert f"{worst:.4g} < 0" in cert.findings[0].evidence
+
+
+def test_rotation_invariance_is_decided_not_assumed():
+    """x f_y - y f_x = 0 identically for circle_max and the ring, not for the tilted ring (x/5 breaks
+    the symmetry), and never in d = 1 (the statement is about the plane)."""
+    from theorems import refutations as R
+    from verify.objectives import zoo
+    assert R.rotation_invariant(zoo.get("circle_max").objective)
+    assert R.rotation_invariant(zoo.get("ring").objective)
+    assert not R.rotation_invariant(zoo.get("tilted_ring").objective)
+    from verify.objectives.objective import SympyObjective
+    assert not R.rotation_invariant(SympyObjective("(x**2 - 1)**2", "x"))
+
+
+# -- refutations (2): the descent inequality's hypotheses and constants --------------------------------------
+def _descent(**kw):
+    """refute_descent with a coarse radial cover (40 boxes): the decisions below do not depend on it."""
+    from theorems import refutations as R
+    return R.refute_descent(n=40, expected=False, **kw)
+
+
+def test_descent_disc_for_m_holds_the_rho_neighbourhood():
+    """M = max ||grad f|| is bounded over the disc |y| <= r_m, which must contain every y within rho
+    of N_{delta/2}(H): r_m >= r0 + delta/2 + rho = sqrt 3 + delta/2, rounded up to 2^-20."""
+    import math
+    cert = _descent()
+    r_m = Fraction(cert.objects["disc_for_M"])
+    assert 0 <= float(r_m) - (math.sqrt(3) + 0.1) <= 2 ** -20 + 1e-12
+
+
+def test_descent_start_region_needs_both_conditions():
+    """x0 = (311/500, 0) lies in N_{delta/2}(H) (|r - r0| = 0.09 < 0.1), but f_SAM(x0) = 0.113 is above
+    the boundary's 0.1005: not in the start region (UNDECIDED); x0 = (29/50, 0) is (PROVED)."""
+    near = _descent(x0=("311/500", "0")).claim("x0_in_start_region")
+    assert near.verdict.value == "undecided"
+    assert _descent().claim("x0_in_start_region").verdict.value == "proved"
+
+
+def test_descent_without_a_proof_records_no_finding():
+    cert = _descent(eta="1/20")                  # eta above the admissible bound
+    assert not cert.passed and not cert.findings
+
+
+def test_descent_annulus_condition_is_r_plus_rho_beyond_1():
+    """H's isolation needs (r + rho)^2 > 1 on the annulus (g' > 0 there): with delta = 33/100,
+    (sqrt 3 - delta)^2 = 1.97 lies between 1 and 2, and the hypothesis holds; with delta = 3/4 the
+    annulus reaches r < 0 (grad f = 0 at the origin): it does not, and the certificate is refused
+    with the reason instead of raising."""
+    def met(cert):
+        return {h.name: h.met for h in cert.hypotheses}["H"]
+    assert met(_descent(delta="33/100")) is True
+    wide = _descent(delta="3/4")
+    assert met(wide) is False and wide.refused and "not enclosed on the annulus" in wide.refused
