@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+from theorems import appendix_d as D
 from theorems import kim_thm3
 from theorems import rival_refutations as RR
 
@@ -155,3 +156,47 @@ def test_descent_annulus_condition_is_r_plus_rho_beyond_1():
     assert met(_descent(delta="33/100")) is True
     wide = _descent(delta="3/4")
     assert met(wide) is False and wide.refused and "not enclosed on the annulus" in wide.refused
+
+
+# -- appendix_d: the lowest f_SAM near the maximizer and near the minimizer arc --------------------------------
+def test_fsam_argmin_neighbourhoods_are_the_maximizer_and_the_arc():
+    """fsam_argmin's 'within 0.3 of the maximizer' is the disc around the zoo's recorded maximizer, and
+    'within 0.3 of the arc' lies between the true 0.27- and 0.3-neighbourhoods of the arc
+    x = -1.55 cos(y/1.5), |y| <= 0.6 (its distance is measured across, the arc's slope is <= 0.4);
+    recomputed on the same 81^2 grid at rho = 1.5, where the three regions have different minima."""
+    import numpy as np
+    from verify.ctx import get_context
+    from verify.report.figures import f_sam_grid, grid
+    n, rho = 81, 1.5
+    loc, val, near_max, near_arc = D.fsam_argmin(rho, n=n)
+    X, Y = grid(D.BOX, n)
+    FS = f_sam_grid(D.objective(), X, Y, rho)
+    assert val == np.nanmin(FS) and FS[np.isclose(X, loc[0]) & np.isclose(Y, loc[1])][0] == val
+    xm = [float(v) for v in D.maximizer(get_context("float64"))]
+    assert near_max == np.nanmin(np.where(np.hypot(X - xm[0], Y - xm[1]) <= 0.3, FS, np.nan))
+    s = np.linspace(-0.6, 0.6, 241)                  # spacing 0.005: distances within 0.0025
+    arc = np.c_[-1.55 * np.cos(s / 1.5), s]
+    dist = np.min(np.hypot(X.ravel()[:, None] - arc[None, :, 0], Y.ravel()[:, None] - arc[None, :, 1]),
+                  axis=1).reshape(X.shape)
+    wide, narrow = (np.nanmin(np.where(dist <= r, FS, np.nan)) for r in (0.3 + 0.0025, 0.27))
+    assert wide <= near_arc <= narrow
+    assert len({round(near_max, 6), round(near_arc, 6), round(float(np.nanmin(np.where(
+        np.hypot(X, Y) <= 0.3, FS, np.nan))), 6)}) == 3     # the regions are told apart at this rho
+
+
+def test_still_moving_runs_circle_the_maximizer_within_0_8():
+    """A run end that is no zero of grad f(x+) is 'circling the maximizer' when it lies within 0.8 of
+    the maximizer (0.376, 0): (1.1, 0.3) is (0.78 away; 1.14 from the origin), (-0.5, 0.3) is not
+    (0.93 away; 0.58 from the origin)."""
+    from verify.ctx import get_context
+    fp = get_context("float64")
+    circling = "no zero: still moving, circling the maximizer (within 0.8)"
+    assert D.classify_endpoint(fp, (1.1, 0.3), D.RHO)[0] == circling
+    assert D.classify_endpoint(fp, (-0.5, 0.3), D.RHO)[0] != circling
+
+
+def test_batch_runs_are_plain_sam_unless_a_gd_fraction_is_given():
+    import numpy as np
+    sam_only = D.batch_runs(D.RHO, 0.1, 6, 3)
+    assert np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 0.0)[2])
+    assert not np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 1.0)[2])   # control: all GD
