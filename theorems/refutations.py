@@ -431,7 +431,10 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
         r_lo = Fraction(math.floor(float((r0 - d).lower()) * 2 ** 20), 2 ** 20)
         r_hi = Fraction(math.ceil(float((r0 + d).upper()) * 2 ** 20), 2 ** 20)
         r_m = Fraction(math.ceil(float((r0 + d / 2 + rho_b).upper()) * 2 ** 20), 2 ** 20)
-        k = radial_constants(obj, rho_b, r_lo, r_hi, r_m, n, ctx)
+        try:   # an annulus that leaves 0 < |y| < 1 meets grad f = 0 (|y| = 0 or 1): u is undefined
+            k = radial_constants(obj, rho_b, r_lo, r_hi, r_m, n, ctx)
+        except INTERVAL_FAILURES as exc:
+            return cert.refuse(f"the constants are not enclosed on the annulus [{r_lo}, {r_hi}]: {exc}")
         L = k["Lsam_hi"] if use_L_sam else k["L_hi"]
         cert.add_named_objects({k2: repr(v) for k2, v in k.items()})
         cert.add_object("annulus", [str(r_lo), str(r_hi)], label="annulus_N_delta(H)")

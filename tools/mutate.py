@@ -65,6 +65,7 @@ EXTRA_TESTS = {
 SKIP_FUNCTIONS = {"figure", "_figure", "_figures", "__str__", "__repr__", "_decimal", "_radius_text",
                   "_iv", "_pt", "_intervals", "_log10", "to_dict", "to_json", "_as_text", "_short",
                   "summary"}
+SKIP_FUNCTIONS |= {"_sweep_figure", "_trajectory_figure", "_plane_figure"}   # theorems/mlp_check.py
 PRELOAD = ["numpy", "scipy", "scipy.linalg", "scipy.optimize", "sympy", "mpmath", "flint", "torch",
            "autograd", "hypothesis", "pytest", "jinja2", "matplotlib", "matplotlib.pyplot"]
 

@@ -1,0 +1,202 @@
+"""Targeted tests for decisions of the Appendix D, MLP and refutation modules that a mutation run
+(tools/mutate.py, issue 14) showed no test could fail. Each test states the rule it pins and checks
+it on both sides of its boundary; they go through public functions and certificates only."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from theorems import appendix_d as D
+from theorems import kim_thm3
+from theorems import rival_refutations as RR
+
+
+# -- rival_refutations: the signs of C3, C4 and the report section ------------------------------------------
+def test_signs_need_both_constants_below_zero_not_below_one():
+    """'C3 < 0 and C4 < 0' compares with 0: at lambda = 1/2 both constants are positive but below 1
+    (C3 = 1/242, C4 = 121/200), so the refutation must come out FAIL; at lambda = -1 both are
+    negative and it is PROVED."""
+    c = kim_thm3.constants(Fraction(1, 2), RR.RHO, RR.ETA, RR.T)
+    assert 0 < c["C3"] < 1 and 0 < c["C4"] < 1
+    assert RR.refute_signs(lam=Fraction(1, 2), expected=False).claims[0].verdict.value == "fail"
+    assert RR.refute_signs().claims[0].verdict.value == "proved"
+
+
+def test_rival_report_section_is_the_proofs_then_their_controls():
+    certs = RR.report_certificates()
+    assert len(certs) == len(RR.proofs()) + len(RR.controls()) == 10
+    assert [c.expected for c in certs] == [True] * 5 + [False] * 5
+    assert all(c.as_expected for c in certs), [str(c) for c in certs if not c.as_expected]
+
+
+# -- rho_threshold: the nearest point of argmin f includes the ends of the chart domain -----------------------
+def _appendix_d_arc_end(sign, mp):
+    """x*(+-3/5) = (-1.55 cos(2/5), +-3/5), at mp's precision (independent of the chart)."""
+    return mp.vector([-mp.scalar(31) / 20 * mp.mp.cos(mp.scalar(2) / 5), sign * mp.scalar(3) / 5])
+
+
+import pytest  # noqa: E402
+
+
+@pytest.mark.parametrize("sign", [1, -1])
+def test_nearest_point_of_the_arc_can_be_either_end(sign):
+    """A point beyond an end of Appendix D's minimizer arc has that end as its nearest point of
+    argmin f (the distance still falls there): both ends of the sampled parameter range count."""
+    from theorems import rho_threshold as R
+    from verify.ctx import get_context
+    from verify.objectives import zoo
+    mp = get_context("mpmath", dps=30)
+    c = mp.vector([-1.2, sign * 1.0])
+    d, t, _ = R.nearest_on_manifold(zoo.get("appendix_d"), c, mp)
+    exact = mp.norm(_appendix_d_arc_end(sign, mp) - c)
+    assert abs(mp.to_float(d - exact)) < 1e-12 and abs(mp.to_float(t) - sign * 0.6) < 1e-12
+    # control: an interior nearest point (not an end) is found too
+    inner = mp.vector([-1.0, sign * 0.1])
+    d_in, t_in, _ = R.nearest_on_manifold(zoo.get("appendix_d"), inner, mp)
+    ends = [mp.to_float(mp.norm(_appendix_d_arc_end(e, mp) - inner)) for e in (1, -1)]
+    assert 0 < sign * mp.to_float(t_in) < 0.59 and mp.to_float(d_in) < min(ends)
+
+
+# -- report order: the Appendix D, threshold, refutation and MLP sections read in the paper's order ---------
+def test_sections_follow_the_papers_order():
+    """The report sorts sections by ORDER: Appendix D's example after Theorem 3.2, the measured rho
+    threshold next, then its proved bracket; the proved refutations after the existence prover they
+    use; Section 4's MLP after them, closing the paper's part before the rivals' index; the rivals'
+    closed forms (proved) after every Kim et al. section whose findings they back."""
+    from verify.report.build import discover
+    names = [s.name for s in discover()]
+    paper = ["thm_3_2", "appendix_d", "rho_threshold", "rho_bracket", "prove_hallucination",
+             "refutations", "mlp_check", "rivals_index"]
+    assert [n for n in names if n in paper] == paper
+    kim = [n for n in names if n.startswith("kim_")]
+    assert kim and names.index("rival_refutations") > max(names.index(n) for n in kim)
+
+
+# -- refutations: a curve box is proved only when every part of it is ------------------------------------------
+def test_curve_box_with_undecided_smoothness_is_not_proved(monkeypatch):
+    """A box of Appendix D's curve (s in [0, 1/100], rho = 14/5) is proved as it stands; the same box
+    with the smoothness check undecided (one analytic formula not shown near it) is 'unknown' and
+    gives that reason, the only problem left."""
+    from theorems import refutations as R
+    from verify.ctx import shared_context
+    from verify.objectives import zoo
+    ctx, mp = shared_context("arb", R.DPS), shared_context("mpmath", R.DPS)
+    args = (zoo.get("appendix_d").objective, R.appendix_d_arc, Fraction(0), Fraction(1, 100),
+            Fraction(14, 5), ctx, mp, [1.25, 0.0])
+    box = R.curve_box(*args, on_minimizers=R.appendix_d_minimizers)
+    assert box["status"] == "proved" and box["reason"] == ""
+    why = "a piecewise condition is not decided near box 1"
+    monkeypatch.setattr(R, "smooth_near", lambda obj, boxes, c: (None, why))
+    box = R.curve_box(*args, on_minimizers=R.appendix_d_minimizers)
+    assert box["status"] == "unknown" and box["reason"] == why
+
+
+def test_curve_cover_cuts_the_range_into_n_abutting_intervals():
+    """n_boxes equal parameter intervals that abut and cover [s_lo, s_hi] exactly (a cover that stops
+    short of s_hi, or overlaps with fewer boxes, proves less than it says); the claim's note and the
+    finding quote the largest Rayleigh bound over the boxes."""
+    from theorems import refutations as R
+    cert = R.refute_appendix_d(s_range=("0", "3/100"), n_boxes=3)
+    spans = [b["s"] for b in cert.artifacts["boxes"]]
+    assert spans == [(Fraction(k, 100), Fraction(k + 1, 100)) for k in range(3)]
+    assert cert.passed and cert.objects["boxes"] == 3
+    worst = max(float(b["condition"]["bound"].upper()) for b in cert.artifacts["boxes"])
+    assert worst < 0
+    assert cert.claim("condition_fails").note.endswith(f"{worst:.6g}")
+    assert f"{worst:.4g} < 0" in cert.findings[0].evidence
+
+
+def test_rotation_invariance_is_decided_not_assumed():
+    """x f_y - y f_x = 0 identically for circle_max and the ring, not for the tilted ring (x/5 breaks
+    the symmetry), and never in d = 1 (the statement is about the plane)."""
+    from theorems import refutations as R
+    from verify.objectives import zoo
+    assert R.rotation_invariant(zoo.get("circle_max").objective)
+    assert R.rotation_invariant(zoo.get("ring").objective)
+    assert not R.rotation_invariant(zoo.get("tilted_ring").objective)
+    from verify.objectives.objective import SympyObjective
+    assert not R.rotation_invariant(SympyObjective("(x**2 - 1)**2", "x"))
+
+
+# -- refutations (2): the descent inequality's hypotheses and constants --------------------------------------
+def _descent(**kw):
+    """refute_descent with a coarse radial cover (40 boxes): the decisions below do not depend on it."""
+    from theorems import refutations as R
+    return R.refute_descent(n=40, expected=False, **kw)
+
+
+def test_descent_disc_for_m_holds_the_rho_neighbourhood():
+    """M = max ||grad f|| is bounded over the disc |y| <= r_m, which must contain every y within rho
+    of N_{delta/2}(H): r_m >= r0 + delta/2 + rho = sqrt 3 + delta/2, rounded up to 2^-20."""
+    import math
+    cert = _descent()
+    r_m = Fraction(cert.objects["disc_for_M"])
+    assert 0 <= float(r_m) - (math.sqrt(3) + 0.1) <= 2 ** -20 + 1e-12
+
+
+def test_descent_start_region_needs_both_conditions():
+    """x0 = (311/500, 0) lies in N_{delta/2}(H) (|r - r0| = 0.09 < 0.1), but f_SAM(x0) = 0.113 is above
+    the boundary's 0.1005: not in the start region (UNDECIDED); x0 = (29/50, 0) is (PROVED)."""
+    near = _descent(x0=("311/500", "0")).claim("x0_in_start_region")
+    assert near.verdict.value == "undecided"
+    assert _descent().claim("x0_in_start_region").verdict.value == "proved"
+
+
+def test_descent_without_a_proof_records_no_finding():
+    cert = _descent(eta="1/20")                  # eta above the admissible bound
+    assert not cert.passed and not cert.findings
+
+
+def test_descent_annulus_condition_is_r_plus_rho_beyond_1():
+    """H's isolation needs (r + rho)^2 > 1 on the annulus (g' > 0 there): with delta = 33/100,
+    (sqrt 3 - delta)^2 = 1.97 lies between 1 and 2, and the hypothesis holds; with delta = 3/4 the
+    annulus reaches r < 0 (grad f = 0 at the origin): it does not, and the certificate is refused
+    with the reason instead of raising."""
+    def met(cert):
+        return {h.name: h.met for h in cert.hypotheses}["H"]
+    assert met(_descent(delta="33/100")) is True
+    wide = _descent(delta="3/4")
+    assert met(wide) is False and wide.refused and "not enclosed on the annulus" in wide.refused
+
+
+# -- appendix_d: the lowest f_SAM near the maximizer and near the minimizer arc --------------------------------
+def test_fsam_argmin_neighbourhoods_are_the_maximizer_and_the_arc():
+    """fsam_argmin's 'within 0.3 of the maximizer' is the disc around the zoo's recorded maximizer, and
+    'within 0.3 of the arc' lies between the true 0.27- and 0.3-neighbourhoods of the arc
+    x = -1.55 cos(y/1.5), |y| <= 0.6 (its distance is measured across, the arc's slope is <= 0.4);
+    recomputed on the same 81^2 grid at rho = 1.5, where the three regions have different minima."""
+    import numpy as np
+    from verify.ctx import get_context
+    from verify.report.figures import f_sam_grid, grid
+    n, rho = 81, 1.5
+    loc, val, near_max, near_arc = D.fsam_argmin(rho, n=n)
+    X, Y = grid(D.BOX, n)
+    FS = f_sam_grid(D.objective(), X, Y, rho)
+    assert val == np.nanmin(FS) and FS[np.isclose(X, loc[0]) & np.isclose(Y, loc[1])][0] == val
+    xm = [float(v) for v in D.maximizer(get_context("float64"))]
+    assert near_max == np.nanmin(np.where(np.hypot(X - xm[0], Y - xm[1]) <= 0.3, FS, np.nan))
+    s = np.linspace(-0.6, 0.6, 241)                  # spacing 0.005: distances within 0.0025
+    arc = np.c_[-1.55 * np.cos(s / 1.5), s]
+    dist = np.min(np.hypot(X.ravel()[:, None] - arc[None, :, 0], Y.ravel()[:, None] - arc[None, :, 1]),
+                  axis=1).reshape(X.shape)
+    wide, narrow = (np.nanmin(np.where(dist <= r, FS, np.nan)) for r in (0.3 + 0.0025, 0.27))
+    assert wide <= near_arc <= narrow
+    assert len({round(near_max, 6), round(near_arc, 6), round(float(np.nanmin(np.where(
+        np.hypot(X, Y) <= 0.3, FS, np.nan))), 6)}) == 3     # the regions are told apart at this rho
+
+
+def test_still_moving_runs_circle_the_maximizer_within_0_8():
+    """A run end that is no zero of grad f(x+) is 'circling the maximizer' when it lies within 0.8 of
+    the maximizer (0.376, 0): (1.1, 0.3) is (0.78 away; 1.14 from the origin), (-0.5, 0.3) is not
+    (0.93 away; 0.58 from the origin)."""
+    from verify.ctx import get_context
+    fp = get_context("float64")
+    circling = "no zero: still moving, circling the maximizer (within 0.8)"
+    assert D.classify_endpoint(fp, (1.1, 0.3), D.RHO)[0] == circling
+    assert D.classify_endpoint(fp, (-0.5, 0.3), D.RHO)[0] != circling
+
+
+def test_batch_runs_are_plain_sam_unless_a_gd_fraction_is_given():
+    import numpy as np
+    sam_only = D.batch_runs(D.RHO, 0.1, 6, 3)
+    assert np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 0.0)[2])
+    assert not np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 1.0)[2])   # control: all GD
