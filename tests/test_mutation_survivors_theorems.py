@@ -1,0 +1,163 @@
+"""Targeted tests for decisions of the paper's main theorems (Thm 2.1, 2.2, 3.1, 3.2 and the existence
+prover) that a mutation run (tools/mutate.py, issue 14) showed no test could fail. Each test pins one
+rule through public behaviour (claims, findings, certificates) on both sides of its boundary."""
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+import sympy as sp
+
+from theorems import thm_2_1, thm_2_2, thm_3_1
+from verify import zoo
+from verify.geometry import superlevel
+from verify.ctx import get_context
+
+FP = get_context("float64")
+SECOND_ORDER_FINDING = "Thm 3.2 vs App. A.1 / A.4"
+
+
+# -- Thm 2.1 ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ring():
+    """The ring's Lagrange construction in float64 (x_star = (1, 0), x_max = 0)."""
+    con = thm_2_1.run_zoo("ring", FP, x_star=("1", "0"), n_dirs=256)
+    assert con.certificate.passed, str(con.certificate)
+    return con
+
+
+def _recheck(con, expected=True, **changes):
+    """The claims of Thm 2.1 again on ``con`` with some objects replaced (a fresh certificate)."""
+    cert = thm_2_1.new_certificate("tampered", con.ctx, expected=expected)
+    return thm_2_1.certify(replace(con, certificate=cert, **changes))
+
+
+def test_choose_eps_keeps_six_digits_inside_the_open_interval():
+    """eps = fraction (M - m) to 6 digits; 12 digits only when 6 would leave 0 < eps < M - m."""
+    assert thm_2_1.choose_eps(1.0, 0.876543211, 0.5) == "0.0617284"
+    assert thm_2_1.choose_eps(2.0, 0.0, 0.25) == "0.5"
+    assert thm_2_1.choose_eps(0.0, -0.123456789, 0.5) == "0.0617284"   # m < 0: M - m, not M + m
+    # 6 digits round 0.99999987654321 up to 1 = M - m: the 12-digit text is used instead
+    assert thm_2_1.choose_eps(1.0, 0.0, 0.99999987654321) == "0.999999876543"
+
+
+def test_eps_rule_claim_is_strict_without_allowance(ring):
+    gap = ring.f_max - FP.scalar(ring.m_boundary)                 # M - m
+    assert _recheck(ring, eps=gap * 0.999).claim("eps_rule").passed
+    assert not _recheck(ring, eps=gap).claim("eps_rule").passed
+    assert not _recheck(ring, eps=gap + 0.5).claim("eps_rule").passed
+
+
+def test_lemma_a3_samples_must_lie_on_the_level(ring):
+    """The boundary samples of C_eps satisfy f = M - eps up to the sampling allowance only."""
+    assert _recheck(ring).claim("lemma_a3_samples").passed
+    for factor in (1 + 1e-6, 1.5):          # rays overshoot the level crossing a little, a lot
+        claim = _recheck(ring, boundary=ring.boundary * factor).claim("lemma_a3_samples")
+        assert not claim.passed and float(claim.value) > 1e-8
+
+
+def test_lemma_a4_multiplier_positivity_is_strict(ring):
+    """lambda > 0 with no allowance: a small negative multiplier fails, a small positive one passes."""
+    assert not _recheck(ring, lam=FP.scalar(-1e-3)).claim("lemma_a4").passed
+    assert not _recheck(ring, lam=FP.scalar(0)).claim("lemma_a4").passed
+    assert _recheck(ring, lam=FP.scalar(1e-3)).claim("lemma_a4").passed
+
+
+def _tangent_lambda(con, top):
+    """The multiplier that puts the largest tangent eigenvalue of 2 I + lambda H(x_h) at ``top``:
+    on the ring at x_h = (-r, 0) the tangent is e2 and H_22 = 4 (r^2 - 1)."""
+    r = abs(float(con.x_h[0]))
+    assert abs(float(con.x_h[1])) < 1e-12
+    return FP.scalar((top - 2.0) / (4.0 * (r * r - 1.0)))
+
+
+@pytest.mark.parametrize("top,finding", [(-0.5, True), (0.5, False), (1.0, False)])
+def test_second_order_finding_only_when_the_tangent_eigenvalue_is_nonpositive(ring, top, finding):
+    """The Thm 3.2 finding states 1 + rho lambda_min(Sym Du(x_h)) <= 0, read off the largest tangent
+    eigenvalue of 2 I + lambda H(x_h) <= 0: it is recorded exactly when that eigenvalue is <= 0."""
+    cert = _recheck(ring, lam=_tangent_lambda(ring, top))
+    value = float(cert.objects["lambda_max tangent (2I + lambda H)"])
+    assert value == pytest.approx(top, abs=1e-9)
+    assert any(f.source == SECOND_ORDER_FINDING for f in cert.findings) is finding
+
+
+def test_rho_control_perturbs_rho_up_by_five_percent(ring):
+    ctrl = next(c for c in thm_2_1.controls(ring, "ring") if "rho perturbed by +5%" in c.example)
+    assert float(ctrl.objects["rho"]) == pytest.approx(1.05 * float(ring.rho), rel=1e-12)
+    assert not ctrl.claim("identity").passed
+
+
+# -- Thm 2.2 ----------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def circle():
+    """Thm 2.2 on circle_max (X = unit circle, f(X) = 4/3), quick sampling, float64."""
+    con = thm_2_2.run_circle_max(FP, quick=True)
+    assert con.certificate.passed, str(con.certificate)
+    return con
+
+
+def test_lemma_a9_eps_star_is_a_drop_below_the_set_value(circle):
+    """eps* = f(X) - (max f on N_delta(X) minus the Lojasiewicz tube): positive and below f(X) - min f,
+    and the chosen eps is half of min(eps*, f(X) - max f on dN_delta(X))."""
+    claim = circle.certificate.claim("lemma_a9_outside")
+    eps_star, f_x = float(claim.bound), float(circle.f_max)
+    assert 0 < eps_star < f_x                       # f(X) - min f, as min f = 0 (|x| = sqrt 3)
+    eps2 = f_x - circle.m_boundary
+    assert float(circle.eps) == pytest.approx(0.5 * min(eps_star, eps2), rel=1e-5)
+
+
+def test_lemma_a9_without_samples_above_the_level_is_not_a_pass():
+    """eps = 1e-10 lies below every fitting and held-out sample's drop f(X) - f(y): the Lemma A.9
+    claims have no evidence and must not pass (their value is 0, not a vacuous success)."""
+    cert = thm_2_2.run_circle_max(get_context("mpmath", dps=50), quick=True, eps="1e-10").certificate
+    for cid in ("lemma_a9_gradient", "lemma_a9_lojasiewicz_bound"):
+        assert not cert.claim(cid).passed and float(cert.claim(cid).value) == 0
+
+
+@pytest.mark.parametrize("q,passes", [(0.5, True), (0.999, True), (1.0, False), (1.5, False)])
+def test_lojasiewicz_exponent_must_lie_below_one(monkeypatch, q, passes):
+    """The fitted exponent q is checked against the open interval (0, 1) of Lemma 2.3."""
+    fit = superlevel.linear_fit
+
+    def fitted(x, y):
+        a, _, r2, res = fit(x, y)
+        return a, q, r2, res
+    monkeypatch.setattr(superlevel, "linear_fit", fitted)
+    cert = thm_2_2.run_circle_max(FP, quick=True).certificate
+    assert cert.claim("lojasiewicz_exponent_high").passed is passes
+    assert cert.claim("lojasiewicz_exponent_low").passed
+
+
+# -- Thm 3.1 ----------------------------------------------------------------------------------------------
+ARB = get_context("arb", dps=30)
+
+
+def test_small_bounds_the_squared_norm_on_enclosures():
+    """In Arb, ||v|| <= tol is decided as sum v_i^2 <= tol^2: every component counts, with its sign."""
+    assert not thm_3_1.small("c", "v small", ARB.vector([1, 2]), ARB.scalar(1), ARB).passed
+    assert not thm_3_1.small("c", "v small", ARB.vector([0, 2]), ARB.scalar(1), ARB).passed
+    assert thm_3_1.small("c", "v small", ARB.vector(["1e-40", 0]), ARB.scalar("1e-30"), ARB).passed
+    assert thm_3_1.small("c", "v small", FP.vector([0.6, 0.8]), 1.0 + 1e-12, FP).passed
+    assert not thm_3_1.small("c", "v small", FP.vector([0.6, 0.8]), 1.0 - 1e-12, FP).passed
+
+
+def test_rigorous_certificate_fails_a_wrong_preimage():
+    """Arb: x_h = (-0.4, 0) is not the preimage (-1/2, 0) of x* = (1, 0) at rho = 3/2 on the ring."""
+    ring = zoo.get("ring")
+    cert = thm_3_1.certify(ring.objective, ring.minimizers[0], ("-2/5", "0"), ARB.scalar(sp.Rational(3, 2)),
+                           ARB, chart=thm_3_1.zoo_chart(ring, ARB), f_min=ARB.scalar(0))
+    assert cert.claim("x_h_preimage").verdict.value == "fail"
+
+
+def test_find_preimage_without_a_guess_searches_the_grid():
+    """No guess: a float64 grid over the box proposes the start; on the ring the preimage of (1, 0)
+    at rho = 3/2 is the single point (-1/2, 0)."""
+    y = thm_3_1.find_preimage(zoo.get("ring").objective, ("1", "0"), 1.5, FP)
+    assert [float(v) for v in y] == pytest.approx([-0.5, 0.0], abs=1e-12)
+
+
+def test_rigorous_hypotheses_prove_the_rank_of_the_hessian():
+    """d = 2, m = 1: the one nonzero singular value of Hess f(x*) is proved positive (rank_M)."""
+    for cert in thm_3_1.rigorous_hypotheses():
+        assert cert.claim("rank_M").verdict.value == "proved"
+        assert cert.claim("null_enclosures").passed
