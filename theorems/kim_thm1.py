@@ -101,6 +101,8 @@ def certify(objective, point, start, rho, eta: float, steps: int, ctx=None, expe
     rho_c = sam.check_rho(rho, ctx)
     tol = ctx.tol(10, units=64)
     eig = _hypotheses(cert, obj, d, ctx, tol)
+    if not cert.hypotheses_met:          # e.g. a minimum: no negative lambda_j, no threshold
+        return cert.finish()
     predicted = [e + rho_c * e * e for e in eig]
     measured = ctx.eigvalsh(sam.usam_jacobian(obj, d, rho_c, ctx))  # symmetric at a critical point
     bound = threshold(eig, ctx)
