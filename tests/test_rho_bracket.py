@@ -140,6 +140,49 @@ def test_no_existence_below_the_threshold():
     assert not B._existence_proved(B.exists_at(Fraction(189, 100), _arb()))
 
 
+def _cross_dot_mp(rho, t):
+    """g x v and g . v at y = x*(3/5) - rho v(t), in mpmath at twice the Arb digits (the Piecewise
+    itself, no branch hull)."""
+    t = mp.scalar(t)
+    v = mp.vector([mp.cos(t), mp.sin(t)])
+    y = R.appendix_d_arc(mp.scalar(B.S_END), mp) - mp.scalar(rho) * v
+    g = OBJ.grad(y, mp)
+    return g[0] * v[1] - g[1] * v[0], g @ v, y
+
+
+def test_sign_changes_between_rho_hi_and_the_axis_rechecked_by_mpmath():
+    """Every rho in [1.91, 1.93]: each proved sub-interval re-checked at its ends, its middle and a
+    random rho, at 60 digits: opposite signs of g x v at t_lo and t_hi, g . v > 0 at 5 angles between,
+    and the root t found there gives y + rho u(y) = x*(3/5) with grad f(y) != 0."""
+    res = B.exists_between(Fraction(191, 100), Fraction(193, 100), _arb())
+    assert res["status"] == "proved" and len(res["pieces"]) >= 20
+    covered = sorted((a, b) for a, b, _, _ in res["pieces"])
+    assert covered[0][0] == Fraction(191, 100) and covered[-1][1] == Fraction(193, 100)
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered, covered[1:]))   # no gap
+    rng = random.Random(7)
+    xs = R.appendix_d_arc(mp.scalar(B.S_END), mp)
+    for a, b, t_lo, t_hi in res["pieces"]:
+        for rho in (a, b, (a + b) / 2, a + (b - a) * Fraction(rng.random())):
+            c_lo, c_hi = _cross_dot_mp(rho, t_lo)[0], _cross_dot_mp(rho, t_hi)[0]
+            assert c_lo * c_hi < 0
+            assert all(_cross_dot_mp(rho, t_lo + (t_hi - t_lo) * k / 4)[1] > 0 for k in range(5))
+            t = mp.mp.findroot(lambda t: _cross_dot_mp(rho, t)[0], (mp.scalar(t_lo), mp.scalar(t_hi)),
+                               solver="anderson")
+            assert mp.scalar(t_lo) < t < mp.scalar(t_hi)
+            _, dot, y = _cross_dot_mp(rho, t)
+            landing = sam.perturbed_point(OBJ, y, mp.scalar(rho), mp)
+            assert dot > 0 and float(mp.norm(landing - xs)) < 1e-45
+
+
+@pytest.mark.parametrize("lo, hi", [(Fraction(1895, 1000), Fraction(191, 100)),
+                                    (Fraction(189, 100), Fraction(1901, 1000))])
+def test_sign_change_cover_fails_below_the_threshold(lo, hi):
+    """Negative control: the same cover pushed below rho* ~ 1.90123 (where the cover of boxes proves
+    no such y) stops undecided at its lowest sub-interval."""
+    res = B.exists_between(lo, hi, _arb())
+    assert res["status"] == "undecided" and res["at"][0] < Fraction(19013, 10000)
+
+
 # -- the certificate and its controls ----------------------------------------------------------------------
 @pytest.mark.parametrize("lo, hi", [(B.RHO_HI, B.RHO_LO), ("1.905", "1.93")])
 def test_swapped_or_shifted_up_bracket_does_not_certify(lo, hi):
@@ -156,13 +199,15 @@ def test_bad_input_is_refused():
 def test_bracket_is_proved():
     cert = B.certify_bracket()
     assert cert.passed, str(cert)
-    assert [c.verdict.value for c in cert.claims] == ["proved"] * 4
+    assert [c.verdict.value for c in cert.claims] == ["proved"] * 5
+    assert cert.objects["ivt_pieces"] == 20
 
 
 @pytest.mark.slow
 def test_shifted_down_bracket_does_not_certify():
     cert = B.certify_bracket("1.87", "1.89", expected=False)
     assert not cert.passed and cert.claim("exists_at_hi").verdict.value != "proved"
+    assert cert.claim("exists_between").verdict.value != "proved"
     assert cert.claim("none_below").verdict.value == "proved"
 
 

@@ -62,6 +62,15 @@ def own_prec(method):
     return at_own_prec
 
 
+ARB_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan")
+
+
+def _arb_function(name: str):
+    """Arb's ``name`` for compiled code: a ball's own method (an int argument made a ball first)."""
+    method = getattr(flint.arb, name)
+    return lambda a: method(a if isinstance(a, flint.arb) else flint.arb(a))
+
+
 class ArbContext(ObjectArrayContext):
     name = "arb"
     rigorous = True
@@ -123,6 +132,19 @@ class ArbContext(ObjectArrayContext):
 
     def box(self, center, radius):
         return np.array([self.ball(c, radius) for c in center], dtype=object)
+
+    def lambdify_modules(self, grid: bool = False):
+        """Compiled code on Arb balls (:mod:`verify.objectives.compiled`): sympy's mpmath printer
+        writes a rational p/q as ``mpf(p)/mpf(q)``, here an exact ball quotient, and the functions
+        below are Arb's, so the compiled code encloses what the interpreter encloses. Only
+        expressions without ``Piecewise`` are compiled for Arb (a compiled ``if`` would pick a side
+        where the interpreter raises on a straddled seam); the caller runs the code inside
+        ``working()``. The names are the whole namespace: code that names anything else (an
+        mpmath function would read a ball's midpoint) is refused by the compiler."""
+        with self.working():
+            names = {n: _arb_function(n) for n in ARB_FUNCTIONS}
+            names.update(mpf=flint.arb, pi=flint.arb.pi(), e=flint.arb(1).exp())
+        return [names, "mpmath"]
 
     def to_float(self, s) -> float:
         return float(s.mid()) if isinstance(s, flint.arb) else float(s)
