@@ -24,11 +24,14 @@ from fractions import Fraction
 import flint
 import mpmath
 import numpy as np
+import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
 
 from .base import register_number
 from .mp import _mpf_exact
 from .objectarray import ObjectArrayContext
 from ..errors import NonFiniteError, UndecidedError
+from ..objectives.expr import _ipow
 
 
 def _arb_midpoint(v) -> Fraction | float:
@@ -69,6 +72,29 @@ def _arb_function(name: str):
     """Arb's ``name`` for compiled code: a ball's own method (an int argument made a ball first)."""
     method = getattr(flint.arb, name)
     return lambda a: method(a if isinstance(a, flint.arb) else flint.arb(a))
+
+
+def _arb_ipow(v, n: int):
+    """v**n for an integer n, by repeated multiplication as the interpreter does (x**2 of a ball
+    around 0 is a ball around 0, not Arb's NaN)."""
+    v = v if isinstance(v, flint.arb) else flint.arb(v)
+    return _ipow(v, n) if n >= 0 else 1 / _ipow(v, -n)
+
+
+class ArbPowerPrinter(MpmathPrinter):
+    """sympy's mpmath printer with powers written as the interpreter evaluates them
+    (:func:`verify.objectives.expr._build_pow`): integer exponents by ``ipow``, 1/2 and -1/2 by
+    ``sqrt`` and ``rsqrt``, any other exponent p as exp(p log b)."""
+
+    def _print_Pow(self, expr, rational=False):
+        b, p = self._print(expr.base), expr.exp
+        if p.is_Integer:
+            return f"ipow({b}, {int(p)})"
+        if p == sp.Rational(1, 2):
+            return f"sqrt({b})"
+        if p == sp.Rational(-1, 2):
+            return f"rsqrt({b})"
+        return f"exp(({self._print(p)})*log({b}))"
 
 
 class ArbContext(ObjectArrayContext):
@@ -143,8 +169,14 @@ class ArbContext(ObjectArrayContext):
         mpmath function would read a ball's midpoint) is refused by the compiler."""
         with self.working():
             names = {n: _arb_function(n) for n in ARB_FUNCTIONS}
-            names.update(mpf=flint.arb, pi=flint.arb.pi(), e=flint.arb(1).exp())
+            names.update(mpf=flint.arb, pi=flint.arb.pi(), e=flint.arb(1).exp(), ipow=_arb_ipow,
+                         rsqrt=lambda a: 1 / _arb_function("sqrt")(a))
         return [names, "mpmath"]
+
+    def lambdify_printer(self):
+        """Powers as the interpreter computes them on balls (Arb's own ``**`` gives NaN for a ball
+        that contains 0): see :class:`ArbPowerPrinter`."""
+        return ArbPowerPrinter
 
     def to_float(self, s) -> float:
         return float(s.mid()) if isinstance(s, flint.arb) else float(s)

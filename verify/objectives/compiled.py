@@ -85,7 +85,7 @@ def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) ->
     def variant(grid: bool) -> Callable:
         if grid not in variants:
             modules = ctx.lambdify_modules(grid=grid)
-            code = compiled_code(exprs, symbols, modules)
+            code = compiled_code(exprs, symbols, modules, getattr(ctx, "lambdify_printer", lambda: None)())
             variants[grid] = _at_working_precision(code, modules, ctx) if ctx.rigorous else code
         return variants[grid]
 
@@ -109,6 +109,14 @@ def compile_many(exprs: Sequence[sp.Expr], symbols: Sequence[sp.Symbol], ctx) ->
             values = [v if np.shape(v) == shape else np.full(shape, v) for v in values]
         return values
     return evaluate
+
+
+def _printer(cls, modules):
+    """An instance of the printer class ``cls`` with the settings lambdify gives its own printer
+    (names of the namespaces unqualified, so that they resolve to the context's functions)."""
+    names = {k: k for m in modules if isinstance(m, dict) for k in m}
+    return cls({"fully_qualified_modules": False, "inline": True, "allow_unknown_functions": True,
+                "user_functions": names})
 
 
 def _at_working_precision(code: Callable, modules, ctx) -> Callable:
@@ -142,14 +150,16 @@ def _modules_signature(modules) -> tuple:
     return tuple(("names", tuple(sorted(m))) if isinstance(m, dict) else m for m in modules)
 
 
-def compiled_code(exprs: tuple, symbols: tuple, modules) -> Callable:
-    """``sp.lambdify([symbols], exprs, cse=True, modules=modules)``, generated once per expressions,
-    variables and module signature; a hit is rebound to the namespaces in ``modules``."""
-    key = (exprs, symbols, _modules_signature(modules))
+def compiled_code(exprs: tuple, symbols: tuple, modules, printer=None) -> Callable:
+    """``sp.lambdify([symbols], exprs, cse=True, modules=modules, printer=printer)``, generated once
+    per expressions, variables, module signature and printer; a hit is rebound to the namespaces in
+    ``modules``."""
+    key = (exprs, symbols, _modules_signature(modules), printer)
     fn = _code_cache.get(key)
     if fn is None:
         processed = [exact_constants(sp.sympify(e)) for e in exprs]
-        fn = sp.lambdify([list(symbols)], processed, cse=True, modules=modules)
+        fn = sp.lambdify([list(symbols)], processed, cse=True, modules=modules,
+                         printer=printer and _printer(printer, modules))
         _code_cache[key] = fn
         while len(_code_cache) > CODE_CACHE_SIZE:
             _code_cache.popitem(last=False)
