@@ -51,6 +51,7 @@ import itertools
 import math
 from fractions import Fraction
 
+import flint
 import sympy as sp
 
 from verify import zoo
@@ -140,8 +141,20 @@ def hull(values):
 
 
 # -- below rho_lo: the cover of (s, rho, t) ------------------------------------------------------------------
+def _q(v) -> flint.fmpq:
+    """An exact rational as flint's (its arithmetic is several times faster than Fraction's)."""
+    return v if isinstance(v, flint.fmpq) else flint.fmpq(v.numerator, v.denominator)
+
+
+def _fraction(v) -> Fraction:
+    return Fraction(int(v.p), int(v.q)) if isinstance(v, flint.fmpq) else Fraction(v)
+
+
 def _ball(iv, ctx):
-    return ctx.ball((iv[0] + iv[1]) / 2, (iv[1] - iv[0]) / 2)
+    """A ball containing the whole interval [lo, hi] of exact rationals: the union of enclosures
+    of its ends (a midpoint +/- half width ball would drop the rounding of a non-dyadic midpoint).
+    Call inside ``ctx.working()``."""
+    return flint.arb(_q(iv[0])).union(flint.arb(_q(iv[1])))
 
 
 def cross_dot(bh: BranchHull, s, rho, t, ctx):
@@ -192,9 +205,9 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
     """Bisect [s_lo, 3/5] x [rho_min, rho_lo] x [-16/5, 16/5] until every box is excluded; stops at the
     first box narrower than MIN_WIDTH that is not (status 'undecided') or after max_boxes. ``keep``
     collects (box, reason) of every excluded box (for the tests' independent re-check)."""
-    stack = [((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF))]
+    stack = [tuple((_q(a), _q(b)) for a, b in ((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF)))]
     counts = {"cross": 0, "dot": 0, "f<eps": 0}
-    n = 0
+    n, min_width = 0, _q(MIN_WIDTH)
     with ctx.working():
         while stack:
             box = stack.pop()
@@ -203,10 +216,10 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
             if why:
                 counts[why] += 1
                 if keep is not None:
-                    keep.append((box, why))
+                    keep.append((tuple((_fraction(a), _fraction(b)) for a, b in box), why))
                 continue
             widths = [iv[1] - iv[0] for iv in box]
-            if max(widths) < MIN_WIDTH or n >= max_boxes:
+            if max(widths) < min_width or n >= max_boxes:
                 return {"status": "undecided", "boxes": n, "counts": counts,
                         "box": [[str(a), str(b)] for a, b in box]}
             k = max(range(3), key=widths.__getitem__)
@@ -414,23 +427,30 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     return cert.finish()
 
 
-CONTROLS = (((RHO_HI, RHO_LO), f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
-            (("1.905", "1.93"), "negative control: shifted up, [1.905, 1.93] (rho_lo > rho*)"),
-            (("1.87", "1.89"), "negative control: shifted down, [1.87, 1.89] (rho_hi < rho*)"))
+CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below does
+
+
+CONTROLS = (((RHO_HI, RHO_LO), RHO_MIN, f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
+            (("1.905", "1.93"), RHO_MIN, "negative control: shifted up, [1.905, 1.93] (rho_lo > rho*)"),
+            (("1.87", "1.89"), CONTROL_RHO_MIN, "negative control: shifted down, [1.87, 1.89] (rho_hi < "
+             f"rho*; the cover below from rho = {CONTROL_RHO_MIN})"))
 
 
 def controls(count: int | None = None) -> list[Certificate]:
     """Negative controls (the first ``count`` of them, all by default): the ends swapped; the bracket
-    shifted up (rho_lo past rho* ~ 1.9012: the cover must meet a box it cannot exclude) and down
-    (rho_hi below rho*: no preimage to prove)."""
-    return [certify_bracket(*ends, expected=False, example=example) for ends, example in CONTROLS[:count]]
+    shifted up (rho_lo past rho* ~ 1.9012: the cover must meet a box it cannot exclude; it stops
+    there, wherever it starts) and down (rho_hi below rho*: no preimage to prove, no sign change
+    from rho_hi on). The shifted-down control is about the existence side, so its cover below
+    starts at :data:`CONTROL_RHO_MIN` (the full certificate covers [1/4, rho_lo])."""
+    return [certify_bracket(*ends, rho_min=rho_min, expected=False, example=example)
+            for ends, rho_min, example in CONTROLS[:count]]
 
 
 def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
-    """Quick: the lower end proved for rho in [3/2, rho_lo] only (stated so), the two fast controls."""
+    """Quick: the lower end proved for rho in [3/2, rho_lo] only (stated so), and the controls."""
     if quick:
         return [certify_bracket(rho_min="3/2", example="appendix_d, bracket [1.89, 1.91], lower end for "
-                                "rho in [3/2, 1.89] only (quick report)")] + controls(2)
+                                "rho in [3/2, 1.89] only (quick report)")] + controls()
     return [certify_bracket()] + controls()
 
 

@@ -152,9 +152,10 @@ class ArbContext(ObjectArrayContext):
 
     @own_prec
     def ball(self, mid, rad):
-        """The ball [mid - rad, mid + rad] (both converted exactly)."""
+        """A ball containing [mid - rad, mid + rad]: exactly that one where mid and rad are binary
+        numbers; a mid that is not (1/3) widens it by the rounding of mid, so no end is lost."""
         m, r = self.scalar(mid), self.scalar(rad)
-        return flint.arb(m.mid(), (r.mid().abs_upper() + r.rad().abs_upper()))
+        return flint.arb(m.mid(), (r.mid().abs_upper() + r.rad().abs_upper() + m.rad().abs_upper()))
 
     def box(self, center, radius):
         return np.array([self.ball(c, radius) for c in center], dtype=object)
