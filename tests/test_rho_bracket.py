@@ -69,6 +69,20 @@ def test_hull_refuses_conditions_it_cannot_split():
         B.BranchHull(obj)
 
 
+_X, _Y = OBJ.symbols
+_HALF = sp.Rational(1, 2)
+
+
+@pytest.mark.parametrize("extra, even", [
+    (sp.Integer(0), True), (_Y / 7, False), (_X * _Y ** 3, False),
+    (sp.Piecewise((0, _Y < -_HALF), (_X, True)), False),
+    (sp.Piecewise((_X ** 2, _Y < -_HALF), (0, _Y <= _HALF), (_X ** 2, True)), True)])
+def test_mirror_symmetry_is_decided_piece_by_piece(extra, even):
+    """appendix_d (+ 0) is even in y; an odd term, or a Piecewise that is not even, is refused;
+    an even Piecewise (mirrored intervals, the same formulas) is accepted."""
+    assert B.mirror_symmetric(SympyObjective(OBJ.expr + extra, "x,y")) is even
+
+
 # -- below rho_lo: the cover, re-checked box by box -----------------------------------------------------------
 def test_cover_boxes_rechecked_by_mpmath():
     """A slice of the cover (rho in [1.85, 1.89], where the bracket's lower end is decided): every

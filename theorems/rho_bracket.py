@@ -87,6 +87,7 @@ class BranchHull:
         self.pieces = sorted(obj.expr.atoms(sp.Piecewise), key=str)
         self.sides = {P: [self._side(c) for _, c in P.args] for P in self.pieces}
         self._combos: dict = {}
+        self._cuts: dict = {}    # (seam, precision) -> the seam as a ball (made once, not per box)
 
     def _side(self, c):
         if c is sp.true:
@@ -102,7 +103,10 @@ class BranchHull:
             if side is None:
                 return out + [k]
             i, a, strict = side
-            d = X[i] - ctx.scalar(a)
+            cut = self._cuts.get((a, ctx.prec))
+            if cut is None:
+                cut = self._cuts[a, ctx.prec] = ctx.scalar(a)
+            d = X[i] - cut
             true, false = (d < 0, d >= 0) if strict else (d <= 0, d > 0)
             if not false:
                 out.append(k)
@@ -194,10 +198,16 @@ def mirror_symmetric(obj) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _mirror_symmetric(expr, symbols) -> bool:
-    """Cached per expression: the simplification takes seconds and the report decides it for the
-    certificate and each control on the same f."""
+    """Piece by piece (folding the whole difference took a second): every Piecewise that involves
+    y is even in y (its folded difference simplifies to 0), and f with each Piecewise replaced by a
+    fresh symbol is even in y; together f(x, -y) = f(x, y). Cached per expression (the report
+    decides it for the certificate and each control on the same f)."""
     x, y = symbols
-    return sp.simplify(sp.piecewise_fold(expr.subs(y, -y) - expr)) == 0
+    pieces = sorted(expr.atoms(sp.Piecewise), key=str)
+    if not all(sp.simplify(sp.piecewise_fold(P.subs(y, -y) - P)) == 0 for P in pieces if P.has(y)):
+        return False
+    rest = expr.xreplace({P: sp.Dummy() for P in pieces})
+    return sp.simplify(rest.subs(y, -y) - rest) == 0
 
 
 def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes: int = 400_000,
