@@ -235,3 +235,14 @@ from hypothesis import given, settings, strategies as hs  # noqa: E402
 def test_generated_lower_ends_above_the_threshold_are_not_proved(rho_lo, rho_min):
     res = B.cover(B.BranchHull(OBJ), rho_min, rho_lo, Fraction(1, 1000), _arb(), max_boxes=40_000)
     assert res["status"] == "undecided"
+
+
+@settings(max_examples=6, deadline=None)
+@given(rho_a=hs.fractions(min_value=Fraction(1, 2), max_value=Fraction(1900, 1000), max_denominator=997),
+       width=hs.fractions(min_value=Fraction(1, 997), max_value=Fraction(1, 10), max_denominator=997))
+def test_generated_ranges_below_the_threshold_have_no_proved_sign_change(rho_a, width):
+    """0 false PROVED: a rho range that ends below rho* ~ 1.90123 (where the cover proves no such
+    y) never gets the existence proof."""
+    rho_b = min(rho_a + width, Fraction(1901, 1000))
+    res = B.exists_between(rho_a, rho_b, _arb(), pieces=2, depth=2)
+    assert res["status"] == "undecided" and not res["pieces"]
