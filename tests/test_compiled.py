@@ -58,7 +58,7 @@ def test_compiled_agrees_with_interpreter_on_the_zoo(name, ctx, digits):
 def test_the_compiled_path_is_taken_where_it_can_be():
     f = SympyObjective("exp(x*y) + sin(x)**2/3 - log(2 + y**2)", "x,y")
     assert can_compile(f._exprs("grad"), FP) and can_compile(f._exprs("grad"), MP50)
-    assert not can_compile(f._exprs("grad"), get_context("arb"))
+    assert can_compile(f._exprs("grad"), get_context("arb"))   # analytic: Arb code as well
     piecewise = zoo.get("appendix_d").objective  # decided by comparisons, as the interpreter does
     assert can_compile([piecewise.expr], FP) and not can_compile([piecewise.expr], get_context("arb"))
     assert is_compilable(sp.sympify("x**2 + pi*exp(y)"))
@@ -144,3 +144,88 @@ def test_constant_entries_fill_a_grid():
     assert (G[1] == 3).all() and (H[0, 0] == 2).all() and (H[1, 1] == 0).all()
     assert (G[0] == 2 * P[0]).all()  # the variable entry is still the point's own value
     G[1][0, 0] = 0.0  # writable, as the interpreter's arrays are
+
+
+# -- Arb: compiled enclosures against the interpreter's -----------------------------------------------------
+ARB30, MP60 = get_context("arb", dps=30), get_context("mpmath", dps=60)
+ANALYTIC = [n for n in sorted(zoo.ZOO) if not zoo.get(n).objective.expr.has(sp.Piecewise)]
+
+
+def _contains(ball, value) -> bool:
+    return float(ball.lower()) - 1e-28 <= float(value) <= float(ball.upper()) + 1e-28
+
+
+@pytest.mark.parametrize("name", ANALYTIC)
+def test_compiled_arb_encloses_what_the_interpreter_encloses(name):
+    """On 5 random boxes per zoo function (radii 1e-3 .. 1e-8): the compiled and the interpreted
+    Arb enclosures of value, gradient and Hessian intersect, and both contain the 60-digit values at
+    the centre and at a random point of the box."""
+    import random
+    z = zoo.get(name)
+    f, g = _twins(z)
+    assert can_compile(f._exprs("hess"), ARB30)
+    rng = random.Random(hash(name) % 1000)
+    for k in range(5):
+        centre = [rng.uniform(-1.2, 1.2) for _ in range(f.dim)]
+        X = ARB30.box(centre, 10.0 ** -(3 + k))
+        inside = [c + (rng.random() - 0.5) * 10.0 ** -(3 + k) for c in centre]
+        for key in ("value", "grad", "hess"):
+            a = np.asarray(f._fn(key, ARB30)(X), dtype=object).reshape(-1)
+            b = np.asarray(g._fn(key, ARB30)(X), dtype=object).reshape(-1)
+            assert all(ARB30.scalar(u).overlaps(ARB30.scalar(v)) for u, v in zip(a, b)), (name, key)
+            for p in (centre, inside):
+                ref = np.asarray(g._fn(key, MP60)(MP60.vector(p)), dtype=object).reshape(-1)
+                assert all(_contains(ARB30.scalar(u), r) and _contains(ARB30.scalar(v), r)
+                           for u, v, r in zip(a, b, ref)), (name, key, p)
+
+
+def test_compiled_arb_runs_at_the_context_precision():
+    """The same expression at 15 and at 60 digits: radii follow the precision (the code runs inside
+    ``working()``, its constants pi and p/q are Arb's), and the wide enclosure contains the narrow."""
+    f = SympyObjective("exp(x)/3 + pi*y - log(1 + x**2)", "x,y")
+    lo, hi = get_context("arb", dps=15), get_context("arb", dps=60)
+    v_lo, v_hi = (f.value(c.vector([c.scalar(1), c.scalar(1)]), c) for c in (lo, hi))
+    assert float(v_hi.rad()) < 1e-55 < 1e-20 < float(v_lo.rad()) < 1e-10
+    assert v_lo.contains(v_hi)
+
+
+def test_compiled_arb_refuses_names_it_does_not_supply(monkeypatch):
+    """A function missing from the Arb namespace (here cos) would be mpmath's, which reads a ball's
+    midpoint: the compiler refuses it with a typed error instead of returning a non-rigorous value."""
+    from verify.ctx.arb import ArbContext
+    from verify.errors import BackendError
+    from verify.objectives import compiled
+    real = ArbContext.lambdify_modules
+
+    def without_cos(self, grid=False):
+        names, rest = real(self, grid)
+        return [{k: v for k, v in names.items() if k != "cos"}, rest]
+    monkeypatch.setattr(ArbContext, "lambdify_modules", without_cos)
+    monkeypatch.setattr(compiled, "_code_cache", compiled.OrderedDict())
+    f, ctx = SympyObjective("cos(x) + y**2", "x,y"), get_context("arb", dps=20)
+    with pytest.raises(BackendError, match="cos"):
+        f.value(ctx.vector([ctx.scalar(1), ctx.scalar(2)]), ctx)
+
+
+def test_piecewise_keeps_the_arb_interpreter_on_a_straddled_seam():
+    """appendix_d in Arb is interpreted: a ball across its seam x = -1 raises UndecidedError (a
+    compiled conditional would have picked a side)."""
+    from verify.errors import UndecidedError
+    f, ctx = zoo.get("appendix_d").objective, get_context("arb", dps=20)
+    assert not can_compile([f.expr], ctx)
+    with pytest.raises(UndecidedError):
+        f.value(ctx.box([-1.0, 0.0], 1e-3), ctx)
+
+
+def test_compiled_arb_powers_of_a_ball_around_zero_are_finite():
+    """Arb's own ``**`` gives NaN for a ball that contains 0; the compiled code writes integer powers
+    as repeated products (as the interpreter), half powers as sqrt: the ring's gradient on a box
+    around the origin is enclosed, and agrees with the interpreter's."""
+    f, g = _twins(zoo.get("ring"))
+    X = ARB30.box([0.0, 0.0], 1e-3)
+    a, b = f.grad(X, ARB30), g.grad(X, ARB30)
+    assert all(v.is_finite() and v.contains(0) and v.overlaps(w) for v, w in zip(a, b))
+    h = SympyObjective("sqrt(1 + x**2) + y**(-3) + x**(5/2) + (1 + y**2)**(-1/2)", "x,y")
+    P = ARB30.box([0.5, 2.0], 1e-6)
+    ref = h.value(MP60.vector([0.5, 2.0]), MP60)
+    assert _contains(h.value(P, ARB30), ref)

@@ -69,6 +69,20 @@ def test_hull_refuses_conditions_it_cannot_split():
         B.BranchHull(obj)
 
 
+_X, _Y = OBJ.symbols
+_HALF = sp.Rational(1, 2)
+
+
+@pytest.mark.parametrize("extra, even", [
+    (sp.Integer(0), True), (_Y / 7, False), (_X * _Y ** 3, False),
+    (sp.Piecewise((0, _Y < -_HALF), (_X, True)), False),
+    (sp.Piecewise((_X ** 2, _Y < -_HALF), (0, _Y <= _HALF), (_X ** 2, True)), True)])
+def test_mirror_symmetry_is_decided_piece_by_piece(extra, even):
+    """appendix_d (+ 0) is even in y; an odd term, or a Piecewise that is not even, is refused;
+    an even Piecewise (mirrored intervals, the same formulas) is accepted."""
+    assert B.mirror_symmetric(SympyObjective(OBJ.expr + extra, "x,y")) is even
+
+
 # -- below rho_lo: the cover, re-checked box by box -----------------------------------------------------------
 def test_cover_boxes_rechecked_by_mpmath():
     """A slice of the cover (rho in [1.85, 1.89], where the bracket's lower end is decided): every
@@ -140,6 +154,49 @@ def test_no_existence_below_the_threshold():
     assert not B._existence_proved(B.exists_at(Fraction(189, 100), _arb()))
 
 
+def _cross_dot_mp(rho, t):
+    """g x v and g . v at y = x*(3/5) - rho v(t), in mpmath at twice the Arb digits (the Piecewise
+    itself, no branch hull)."""
+    t = mp.scalar(t)
+    v = mp.vector([mp.cos(t), mp.sin(t)])
+    y = R.appendix_d_arc(mp.scalar(B.S_END), mp) - mp.scalar(rho) * v
+    g = OBJ.grad(y, mp)
+    return g[0] * v[1] - g[1] * v[0], g @ v, y
+
+
+def test_sign_changes_between_rho_hi_and_the_axis_rechecked_by_mpmath():
+    """Every rho in [1.91, 1.93]: each proved sub-interval re-checked at its ends, its middle and a
+    random rho, at 60 digits: opposite signs of g x v at t_lo and t_hi, g . v > 0 at 5 angles between,
+    and the root t found there gives y + rho u(y) = x*(3/5) with grad f(y) != 0."""
+    res = B.exists_between(Fraction(191, 100), Fraction(193, 100), _arb())
+    assert res["status"] == "proved" and len(res["pieces"]) >= 20
+    covered = sorted((a, b) for a, b, _, _ in res["pieces"])
+    assert covered[0][0] == Fraction(191, 100) and covered[-1][1] == Fraction(193, 100)
+    assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered, covered[1:]))   # no gap
+    rng = random.Random(7)
+    xs = R.appendix_d_arc(mp.scalar(B.S_END), mp)
+    for a, b, t_lo, t_hi in res["pieces"]:
+        for rho in (a, b, (a + b) / 2, a + (b - a) * Fraction(rng.random())):
+            c_lo, c_hi = _cross_dot_mp(rho, t_lo)[0], _cross_dot_mp(rho, t_hi)[0]
+            assert c_lo * c_hi < 0
+            assert all(_cross_dot_mp(rho, t_lo + (t_hi - t_lo) * k / 4)[1] > 0 for k in range(5))
+            t = mp.mp.findroot(lambda t: _cross_dot_mp(rho, t)[0], (mp.scalar(t_lo), mp.scalar(t_hi)),
+                               solver="anderson")
+            assert mp.scalar(t_lo) < t < mp.scalar(t_hi)
+            _, dot, y = _cross_dot_mp(rho, t)
+            landing = sam.perturbed_point(OBJ, y, mp.scalar(rho), mp)
+            assert dot > 0 and float(mp.norm(landing - xs)) < 1e-45
+
+
+@pytest.mark.parametrize("lo, hi", [(Fraction(1895, 1000), Fraction(191, 100)),
+                                    (Fraction(189, 100), Fraction(1901, 1000))])
+def test_sign_change_cover_fails_below_the_threshold(lo, hi):
+    """Negative control: the same cover pushed below rho* ~ 1.90123 (where the cover of boxes proves
+    no such y) stops undecided at its lowest sub-interval."""
+    res = B.exists_between(lo, hi, _arb())
+    assert res["status"] == "undecided" and res["at"][0] < Fraction(19013, 10000)
+
+
 # -- the certificate and its controls ----------------------------------------------------------------------
 @pytest.mark.parametrize("lo, hi", [(B.RHO_HI, B.RHO_LO), ("1.905", "1.93")])
 def test_swapped_or_shifted_up_bracket_does_not_certify(lo, hi):
@@ -156,13 +213,15 @@ def test_bad_input_is_refused():
 def test_bracket_is_proved():
     cert = B.certify_bracket()
     assert cert.passed, str(cert)
-    assert [c.verdict.value for c in cert.claims] == ["proved"] * 4
+    assert [c.verdict.value for c in cert.claims] == ["proved"] * 5
+    assert cert.objects["ivt_pieces"] == 20
 
 
 @pytest.mark.slow
 def test_shifted_down_bracket_does_not_certify():
     cert = B.certify_bracket("1.87", "1.89", expected=False)
     assert not cert.passed and cert.claim("exists_at_hi").verdict.value != "proved"
+    assert cert.claim("exists_between").verdict.value != "proved"
     assert cert.claim("none_below").verdict.value == "proved"
 
 
@@ -178,16 +237,24 @@ def test_generated_lower_ends_above_the_threshold_are_not_proved(rho_lo, rho_min
     assert res["status"] == "undecided"
 
 
-def test_mirror_symmetry_by_pieces_and_its_fallback():
-    """The piecewise route decides Appendix D's f(x, -y) = f(x, y) (every piece 0 or unreachable);
-    a function that is not mirror symmetric is not decided symmetric by it, nor by the fallback."""
+def test_mirror_symmetry_by_pieces():
+    """The piece-by-piece route decides Appendix D's f(x, -y) = f(x, y) (every Piecewise even in y,
+    and the rest); a function that is not mirror symmetric is not decided symmetric by it."""
     x, y = OBJ.symbols
-    diff = sp.piecewise_fold(OBJ.expr.subs(y, -y) - OBJ.expr)
-    assert B._zero_by_pieces(diff)
     assert B.mirror_symmetric(OBJ)
     skew = sp.Piecewise((x ** 2, y < 0), (x ** 2 + y ** 3, True))
-    assert not B._zero_by_pieces(sp.piecewise_fold(skew.subs(y, -y) - skew))
     assert not B._mirror_symmetric(skew, (x, y))
-    # symmetric, but only the full simplification sees it: the fallback decides
+    # an even Piecewise times a factor free of y
     even = sp.Piecewise((y ** 2, (y < 1) & (y > -1)), (1, True)) * sp.exp(x)
     assert B._mirror_symmetric(even, (x, y))
+
+
+@settings(max_examples=6, deadline=None)
+@given(rho_a=hs.fractions(min_value=Fraction(1, 2), max_value=Fraction(1900, 1000), max_denominator=997),
+       width=hs.fractions(min_value=Fraction(1, 997), max_value=Fraction(1, 10), max_denominator=997))
+def test_generated_ranges_below_the_threshold_have_no_proved_sign_change(rho_a, width):
+    """0 false PROVED: a rho range that ends below rho* ~ 1.90123 (where the cover proves no such
+    y) never gets the existence proof."""
+    rho_b = min(rho_a + width, Fraction(1901, 1000))
+    res = B.exists_between(rho_a, rho_b, _arb(), pieces=2, depth=2)
+    assert res["status"] == "undecided" and not res["pieces"]

@@ -26,23 +26,32 @@ is enclosed by the union of the gradients of every branch combination the box al
 adjacent branches of each ramp agree in value and first derivative at the seam, checked exactly by
 sympy here), so at a seam point grad f equals each adjacent branch formula's gradient.
 
-Above rho_hi (existence). At rho_hi, Krawczyk on G(y) = y + rho u(y) - x*(3/5) (x*(3/5) enclosed)
-proves a box with exactly one y, with grad f != 0 on it and x*(3/5) a global minimizer: a
-hallucinated minimizer exists at rho_hi (:func:`theorems.refutations.curve_box`). That proof is at
-the single value rho_hi (Krawczyk over a rho interval fails near rho*, where Du ~ 1/dist to the
-maximizer varies too fast). For every rho in [1.93, 2.8] existence is proved on the symmetry axis
-(:func:`axis_existence`): y = (rho - 1.55, 0) lands on x*(0); 1.93 is just above the axis threshold
-|x*(0) - maximizer| ~ 1.92642, so (1.91, 1.93) is covered at rho_hi only.
+Above rho_hi (existence), for every rho in [rho_hi, 2.8], in three parts:
+* at rho_hi itself, Krawczyk on G(y) = y + rho u(y) - x*(3/5) (x*(3/5) enclosed) proves a box with
+  exactly one y, with grad f != 0 on it and x*(3/5) a global minimizer
+  (:func:`theorems.refutations.curve_box`): the point is enclosed, unique in its box;
+* for every rho in [rho_hi, 1.93] (:func:`exists_between`), by intermediate values in the same
+  (s, rho, t) coordinates as the cover, at s = 3/5: y = x*(3/5) - rho v(t) solves the problem exactly
+  when g x v = 0 and g . v > 0 (g = grad f(y)). On each of 20 rho sub-intervals R, g x v has strict
+  opposite signs at two angles t_lo < t_hi for all rho in R, and g . v > 0 on [t_lo, t_hi] x R; t ->
+  g x v is continuous (f is C^1), so every rho in R has a solution. (Krawczyk with rho as an interval
+  input fails here: Du ~ 1/dist to the maximizer is large and its enclosure over a box wide enough to
+  hold y(rho) for a whole sub-interval is too wide; the sign test needs no Jacobian);
+* for every rho in [1.93, 2.8] on the symmetry axis (:func:`axis_existence`): y = (rho - 1.55, 0)
+  lands on x*(0); 1.93 is just above the axis threshold |x*(0) - maximizer| ~ 1.92642.
 
 Negative controls: a bracket with the ends swapped (or shifted past rho*) must not certify: the cover
-meets a box it cannot decide, and the existence proof fails below rho*.
+meets a box it cannot decide, and the existence proofs (Krawczyk at rho_hi, the sign changes from
+rho_hi on) fail below rho*.
 """
 from __future__ import annotations
 
 import functools
 import itertools
+import math
 from fractions import Fraction
 
+import flint
 import sympy as sp
 
 from verify import zoo
@@ -78,6 +87,7 @@ class BranchHull:
         self.pieces = sorted(obj.expr.atoms(sp.Piecewise), key=str)
         self.sides = {P: [self._side(c) for _, c in P.args] for P in self.pieces}
         self._combos: dict = {}
+        self._cuts: dict = {}    # (seam, precision) -> the seam as a ball (made once, not per box)
 
     def _side(self, c):
         if c is sp.true:
@@ -93,7 +103,10 @@ class BranchHull:
             if side is None:
                 return out + [k]
             i, a, strict = side
-            d = X[i] - ctx.scalar(a)
+            cut = self._cuts.get((a, ctx.prec))
+            if cut is None:
+                cut = self._cuts[a, ctx.prec] = ctx.scalar(a)
+            d = X[i] - cut
             true, false = (d < 0, d >= 0) if strict else (d <= 0, d > 0)
             if not false:
                 out.append(k)
@@ -132,21 +145,39 @@ def hull(values):
 
 
 # -- below rho_lo: the cover of (s, rho, t) ------------------------------------------------------------------
+def _q(v) -> flint.fmpq:
+    """An exact rational as flint's (its arithmetic is several times faster than Fraction's)."""
+    return v if isinstance(v, flint.fmpq) else flint.fmpq(v.numerator, v.denominator)
+
+
+def _fraction(v) -> Fraction:
+    return Fraction(int(v.p), int(v.q)) if isinstance(v, flint.fmpq) else Fraction(v)
+
+
 def _ball(iv, ctx):
-    return ctx.ball((iv[0] + iv[1]) / 2, (iv[1] - iv[0]) / 2)
+    """A ball containing the whole interval [lo, hi] of exact rationals: the union of enclosures
+    of its ends (a midpoint +/- half width ball would drop the rounding of a non-dyadic midpoint).
+    Call inside ``ctx.working()``."""
+    return flint.arb(_q(iv[0])).union(flint.arb(_q(iv[1])))
+
+
+def cross_dot(bh: BranchHull, s, rho, t, ctx):
+    """(g x v, g . v, Y, branches) for y = x*(s) - rho v(t), v(t) = (cos t, sin t), g = grad f(y),
+    enclosed over the balls s, rho, t (Y encloses y; grad f by the branch hull of ``branches``).
+    g is a positive multiple of v exactly when g x v = 0 and g . v > 0."""
+    xs = R.appendix_d_arc(s, ctx)
+    c, sn = ctx.cos(t), ctx.sin(t)
+    Y = ctx.vector([xs[0] - rho * c, xs[1] - rho * sn])
+    objs = bh.objectives(Y, ctx)
+    g = hull([o.grad(Y, ctx) for o in objs])
+    return g[0] * sn - g[1] * c, g[0] * c + g[1] * sn, Y, objs
 
 
 def excluded(bh: BranchHull, box, eps, ctx) -> str | None:
     """Why no y = x*(s) - rho v(t), (s, rho, t) in box, with f(y) >= eps has u(y) = v(t); None if
     undecided."""
-    s, rho, t = (_ball(iv, ctx) for iv in box)
-    xs = R.appendix_d_arc(s, ctx)
-    c, sn = ctx.cos(t), ctx.sin(t)
-    Y = ctx.vector([xs[0] - rho * c, xs[1] - rho * sn])
     try:
-        objs = bh.objectives(Y, ctx)
-        g = hull([o.grad(Y, ctx) for o in objs])
-        cross, dot = g[0] * sn - g[1] * c, g[0] * c + g[1] * sn
+        cross, dot, Y, objs = cross_dot(bh, *(_ball(iv, ctx) for iv in box), ctx)
         if cross > 0 or cross < 0:
             return "cross"
         if dot < 0:
@@ -167,34 +198,16 @@ def mirror_symmetric(obj) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def _mirror_symmetric(expr, symbols) -> bool:
-    """Cached per expression: the simplification takes seconds and the report decides it for the
-    certificate and each control on the same f."""
+    """Piece by piece (folding the whole difference took a second): every Piecewise that involves
+    y is even in y (its folded difference simplifies to 0), and f with each Piecewise replaced by a
+    fresh symbol is even in y; together f(x, -y) = f(x, y). Cached per expression (the report
+    decides it for the certificate and each control on the same f)."""
     x, y = symbols
-    diff = sp.piecewise_fold(expr.subs(y, -y) - expr)
-    return _zero_by_pieces(diff) or sp.simplify(diff) == 0
-
-
-def _zero_by_pieces(diff) -> bool:
-    """diff = 0 everywhere when every piece of the folded Piecewise either simplifies to 0 or has a
-    condition no real point satisfies (univariate conditions, decided as sets): whichever piece
-    applies at a point is then 0 there. A sufficient test, far cheaper than simplifying the whole
-    Piecewise (whose condition simplification takes ~1 s on Appendix D's f); False when undecided."""
-    if not isinstance(diff, sp.Piecewise):
+    pieces = sorted(expr.atoms(sp.Piecewise), key=str)
+    if not all(sp.simplify(sp.piecewise_fold(P.subs(y, -y) - P)) == 0 for P in pieces if P.has(y)):
         return False
-    for value, cond in diff.args:
-        if cond is sp.false or (cond is not sp.true and len(cond.free_symbols) == 1
-                                and _empty(cond)):
-            continue
-        if sp.simplify(value) != 0:
-            return False
-    return True
-
-
-def _empty(cond) -> bool:
-    try:
-        return cond.as_set() is sp.EmptySet
-    except (NotImplementedError, TypeError, ValueError):   # a condition sympy cannot solve: kept
-        return False
+    rest = expr.xreplace({P: sp.Dummy() for P in pieces})
+    return sp.simplify(rest.subs(y, -y) - rest) == 0
 
 
 def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes: int = 400_000,
@@ -202,9 +215,9 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
     """Bisect [s_lo, 3/5] x [rho_min, rho_lo] x [-16/5, 16/5] until every box is excluded; stops at the
     first box narrower than MIN_WIDTH that is not (status 'undecided') or after max_boxes. ``keep``
     collects (box, reason) of every excluded box (for the tests' independent re-check)."""
-    stack = [((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF))]
+    stack = [tuple((_q(a), _q(b)) for a, b in ((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF)))]
     counts = {"cross": 0, "dot": 0, "f<eps": 0}
-    n = 0
+    n, min_width = 0, _q(MIN_WIDTH)
     with ctx.working():
         while stack:
             box = stack.pop()
@@ -213,10 +226,10 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
             if why:
                 counts[why] += 1
                 if keep is not None:
-                    keep.append((box, why))
+                    keep.append((tuple((_fraction(a), _fraction(b)) for a, b in box), why))
                 continue
             widths = [iv[1] - iv[0] for iv in box]
-            if max(widths) < MIN_WIDTH or n >= max_boxes:
+            if max(widths) < min_width or n >= max_boxes:
                 return {"status": "undecided", "boxes": n, "counts": counts,
                         "box": [[str(a), str(b)] for a, b in box]}
             k = max(range(3), key=widths.__getitem__)
@@ -227,20 +240,96 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
 
 
 # -- above rho_hi: one hallucinated minimizer -------------------------------------------------------------
+def _ray_end(rho, ctx) -> list[float]:
+    """A start for Newton on y + rho u(y) = x*(3/5): the point at distance rho from x*(3/5) on the
+    ray through the maximizer (just past it when rho > rho*)."""
+    xm = zoo.get("appendix_d").critical("maximizers", 0, ctx)
+    xs = R.appendix_d_arc(ctx.scalar(S_END), ctx)
+    return [float(v) for v in xs + (xm - xs) / ctx.norm(xm - xs) * ctx.scalar(rho)]
+
+
 def exists_at(rho_hi: Fraction, ctx) -> dict:
     """Krawczyk at rho_hi for the preimage of the arc end x*(3/5) near the far side of the maximizer."""
     obj = zoo.get("appendix_d").objective
     mp = get_context("mpmath", dps=2 * DPS)
-    xm = zoo.get("appendix_d").critical("maximizers", 0, mp)
-    xs = R.appendix_d_arc(mp.scalar(S_END), mp)
-    e = (xm - xs) / mp.norm(xm - xs)
-    guess = [float(v) for v in xs + e * mp.scalar(rho_hi)]    # the ray's end: just past the maximizer
+    guess = _ray_end(rho_hi, mp)
     try:
         return R.curve_box(obj, R.appendix_d_arc, S_END, S_END, rho_hi, ctx, mp, guess,
                            on_minimizers=R.appendix_d_minimizers)
     except INTERVAL_FAILURES + (SamVerifyError,) as exc:   # Newton finds no preimage below rho*
         return {"krawczyk": None, "reason": f"no preimage found: {exc}", "grad_index": None,
                 "smooth": (None, ""), "minimizers": None}
+
+
+T_MARGINS = (Fraction(1, 1024), Fraction(1, 256))   # brackets tried around the preimage angles
+DOT_PIECES = 8                                       # t-pieces on which g . v > 0 is decided
+
+
+def preimage_angle(rho: Fraction, fp) -> float:
+    """The angle t of v = (x*(3/5) - y)/rho at the preimage y of x*(3/5) past the maximizer, by
+    Newton in the point context ``fp`` (a guide for the brackets only; the proof is the sign test)."""
+    obj = zoo.get("appendix_d").objective
+    y = R._curve_point(obj, R.appendix_d_arc, float(S_END), fp.scalar(rho), _ray_end(rho, fp), fp)
+    xs = R.appendix_d_arc(fp.scalar(S_END), fp)
+    return math.atan2(float(xs[1]) - y[1], float(xs[0]) - y[0])
+
+
+def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple | None:
+    """For every rho in [a, b] some t has g x v = 0 and g . v > 0 (see :func:`exists_between`):
+    proved by a bracket [t_lo, t_hi] around ``angles`` (the preimage angles at a and b) with g x v of
+    strict opposite signs at t_lo and at t_hi for all rho in [a, b], and g . v > 0 on [t_lo, t_hi] x
+    [a, b]. Returns (t_lo, t_hi), or None when no margin of :data:`T_MARGINS` proves it."""
+    s, rho = ctx.scalar(S_END), _ball((a, b), ctx)
+    for m in T_MARGINS:
+        t_lo, t_hi = Fraction(min(angles)) - m, Fraction(max(angles)) + m
+        try:
+            c_lo, c_hi = (cross_dot(bh, s, rho, ctx.scalar(t), ctx)[0] for t in (t_lo, t_hi))
+            if not ((c_lo < 0 and c_hi > 0) or (c_lo > 0 and c_hi < 0)):
+                continue
+            cuts = [t_lo + (t_hi - t_lo) * k / DOT_PIECES for k in range(DOT_PIECES + 1)]
+            if all(cross_dot(bh, s, rho, _ball(iv, ctx), ctx)[1] > 0 for iv in zip(cuts, cuts[1:])):
+                return t_lo, t_hi
+        except INTERVAL_FAILURES:
+            continue
+    return None
+
+
+def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, depth: int = 6) -> dict:
+    """Existence for every rho in [rho_a, rho_b] by intermediate values (own words): with y = x*(3/5)
+    - rho v(t), t -> g x v is continuous (f is C^1), so a strict sign change between t_lo and t_hi
+    gives a t with g x v = 0; g . v > 0 there makes g = |g| v, so u(y) = v(t) and y + rho u(y) =
+    x*(3/5), a global minimizer of f: f_SAM(y) = min f with grad f(y) != 0 (a hallucinated, global,
+    minimizer of f_SAM). [rho_a, rho_b] is cut into ``pieces`` sub-intervals; one that
+    :func:`sign_change` cannot prove (or whose preimage Newton does not find) is halved, at most
+    ``depth`` times; the first that is still not proved stops the cover (status 'undecided').
+    ``pieces`` of the result: (rho_a, rho_b, t_lo, t_hi) of every proved sub-interval.
+    No such y exists below rho* ~ 1.9012 (the cover of :func:`cover` proves it up to rho_lo), so
+    the test cannot pass there."""
+    bh, fp = BranchHull(zoo.get("appendix_d").objective), get_context("float64")
+    angles: dict = {}
+
+    def angle(r):
+        if r not in angles:
+            angles[r] = preimage_angle(r, fp)
+        return angles[r]
+    cuts = [rho_a + (rho_b - rho_a) * k / pieces for k in range(pieces + 1)]
+    stack = [(a, b, 0) for a, b in reversed(list(zip(cuts, cuts[1:])))]
+    proved = []
+    with ctx.working():
+        while stack:
+            a, b, level = stack.pop()
+            try:
+                bracket = sign_change(bh, a, b, (angle(a), angle(b)), ctx)
+            except (SamVerifyError, ArithmeticError, ValueError):   # no preimage found near a or b
+                bracket = None
+            if bracket is not None:
+                proved.append((a, b) + bracket)
+            elif level >= depth:
+                return {"status": "undecided", "pieces": proved, "at": (a, b)}
+            else:
+                mid = (a + b) / 2
+                stack += [(mid, b, level + 1), (a, mid, level + 1)]
+    return {"status": "proved", "pieces": proved, "at": None}
 
 
 def axis_existence(rho_a: Fraction, rho_b: Fraction, ctx, n: int = 64) -> tuple[bool, str]:
@@ -264,6 +353,22 @@ def axis_existence(rho_a: Fraction, rho_b: Fraction, ctx, n: int = 64) -> tuple[
     return True, f"f_x <= {float(worst):.4g} < 0 on [{float(a):.6g}, {float(b):.6g}] x {{0}} ({n} boxes)"
 
 
+def _between_claim(cert, a: Fraction, b: Fraction, ctx) -> None:
+    """The claim that a hallucinated minimizer exists for every rho in [a, b] (:func:`exists_between`;
+    one piece when the interval is a point)."""
+    res = exists_between(a, b, ctx, pieces=20 if b > a else 1)
+    n = len(res["pieces"])
+    cert.add_object("ivt_pieces", n, label=f"rho sub-intervals of [{a}, {b}] with a proved sign change")
+    cert.add_object("ivt_widest_t", f"{max((float(p[3] - p[2]) for p in res['pieces']), default=0):.3g}",
+                    label="widest t-bracket [t_lo, t_hi] of a sign change")
+    cert.add(R.exact_claim(
+        "exists_between", f"for every rho in [{a}, {b}] some y = x*(3/5) - rho v(t) has grad f(y) a "
+        "positive multiple of v(t), so y + rho u(y) = x*(3/5) in argmin f (intermediate values: g x v "
+        f"changes sign in t, g . v > 0; {n} rho sub-intervals)", res["status"], "==", "proved",
+        Verdict.PROVED if res["status"] == "proved" else Verdict.UNDECIDED, ctx.precision_label,
+        "" if res["at"] is None else f"no sign change proved on rho in [{res['at'][0]}, {res['at'][1]}]"))
+
+
 def _existence_proved(ex: dict) -> bool:
     kr = ex.get("krawczyk")
     return bool(kr is not None and kr.unique and ex.get("grad_index") is not None
@@ -278,8 +383,9 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
                                                            (rho_min, "rho_min"), (eps, "eps")))
     cert = Certificate(THEOREM, TITLE, example or f"appendix_d, bracket [{lo}, {hi}]",
                        statement=(f"For every rho in [{rmin}, rho_lo] no y with f(y) >= {eps_q} and "
-                                  "grad f(y) != 0 has y + rho u(y) in argmin f; at rho_hi such a y "
-                                  "exists (a global minimizer of f_SAM)"), expected=expected)
+                                  "grad f(y) != 0 has y + rho u(y) in argmin f; for every rho in "
+                                  f"[rho_hi, {to_fraction(rho_top, 'rho_top')}] such a y exists (a "
+                                  "global minimizer of f_SAM)"), expected=expected)
     ctx = shared_context("arb", DPS)
     cert.context, cert.precision = ctx.name, ctx.precision_label
     P = ctx.precision_label
@@ -318,6 +424,7 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
                       "proved" if ok else "not proved", "==", "proved",
                       Verdict.PROVED if ok else Verdict.UNDECIDED, P, ex.get("reason", "")))
     ra, rt = to_fraction(rho_axis, "rho_axis"), to_fraction(rho_top, "rho_top")
+    _between_claim(cert, hi, max(hi, ra), ctx)
     on_axis, why = axis_existence(ra, rt, ctx) if mirror else (False, "needs the mirror symmetry")
     cert.add(R.exact_claim("exists_on_axis", f"for every rho in [{ra}, {rt}] the point y = (rho - 1.55, 0) is a "
                       "hallucinated minimizer (y + rho u(y) = x*(0), grad f(y) != 0)",
@@ -327,26 +434,35 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
                       Verdict.PROVED if lo < hi else Verdict.FAIL, P))
     if cert.passed:
         cert.objects["threshold"] = f"in [{lo}, {hi}] (on the stated region), width {float(hi - lo):.3g}"
+        cert.add_object("exists_range", [str(hi), str(rt)],
+                        label="a hallucinated minimizer exists for every rho in this range")
     return cert.finish()
 
 
-CONTROLS = (((RHO_HI, RHO_LO), f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
-            (("1.905", "1.93"), "negative control: shifted up, [1.905, 1.93] (rho_lo > rho*)"),
-            (("1.87", "1.89"), "negative control: shifted down, [1.87, 1.89] (rho_hi < rho*)"))
+CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below does
+
+
+CONTROLS = (((RHO_HI, RHO_LO), RHO_MIN, f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
+            (("1.905", "1.93"), RHO_MIN, "negative control: shifted up, [1.905, 1.93] (rho_lo > rho*)"),
+            (("1.87", "1.89"), CONTROL_RHO_MIN, "negative control: shifted down, [1.87, 1.89] (rho_hi < "
+             f"rho*; the cover below from rho = {CONTROL_RHO_MIN})"))
 
 
 def controls(count: int | None = None) -> list[Certificate]:
     """Negative controls (the first ``count`` of them, all by default): the ends swapped; the bracket
-    shifted up (rho_lo past rho* ~ 1.9012: the cover must meet a box it cannot exclude) and down
-    (rho_hi below rho*: no preimage to prove)."""
-    return [certify_bracket(*ends, expected=False, example=example) for ends, example in CONTROLS[:count]]
+    shifted up (rho_lo past rho* ~ 1.9012: the cover must meet a box it cannot exclude; it stops
+    there, wherever it starts) and down (rho_hi below rho*: no preimage to prove, no sign change
+    from rho_hi on). The shifted-down control is about the existence side, so its cover below
+    starts at :data:`CONTROL_RHO_MIN` (the full certificate covers [1/4, rho_lo])."""
+    return [certify_bracket(*ends, rho_min=rho_min, expected=False, example=example)
+            for ends, rho_min, example in CONTROLS[:count]]
 
 
 def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
-    """Quick: the lower end proved for rho in [3/2, rho_lo] only (stated so), the two fast controls."""
+    """Quick: the lower end proved for rho in [3/2, rho_lo] only (stated so), and the controls."""
     if quick:
         return [certify_bracket(rho_min="3/2", example="appendix_d, bracket [1.89, 1.91], lower end for "
-                                "rho in [3/2, 1.89] only (quick report)")] + controls(2)
+                                "rho in [3/2, 1.89] only (quick report)")] + controls()
     return [certify_bracket()] + controls()
 
 

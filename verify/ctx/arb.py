@@ -24,11 +24,14 @@ from fractions import Fraction
 import flint
 import mpmath
 import numpy as np
+import sympy as sp
+from sympy.printing.pycode import MpmathPrinter
 
 from .base import register_number
 from .mp import _mpf_exact
 from .objectarray import ObjectArrayContext
 from ..errors import NonFiniteError, UndecidedError
+from ..objectives.expr import _ipow
 
 
 def _arb_midpoint(v) -> Fraction | float:
@@ -60,6 +63,38 @@ def own_prec(method):
         finally:
             flint.ctx.prec = saved
     return at_own_prec
+
+
+ARB_FUNCTIONS = ("exp", "log", "sqrt", "sin", "cos", "tan", "tanh", "sinh", "cosh", "atan")
+
+
+def _arb_function(name: str):
+    """Arb's ``name`` for compiled code: a ball's own method (an int argument made a ball first)."""
+    method = getattr(flint.arb, name)
+    return lambda a: method(a if isinstance(a, flint.arb) else flint.arb(a))
+
+
+def _arb_ipow(v, n: int):
+    """v**n for an integer n, by repeated multiplication as the interpreter does (x**2 of a ball
+    around 0 is a ball around 0, not Arb's NaN)."""
+    v = v if isinstance(v, flint.arb) else flint.arb(v)
+    return _ipow(v, n) if n >= 0 else 1 / _ipow(v, -n)
+
+
+class ArbPowerPrinter(MpmathPrinter):
+    """sympy's mpmath printer with powers written as the interpreter evaluates them
+    (:func:`verify.objectives.expr._build_pow`): integer exponents by ``ipow``, 1/2 and -1/2 by
+    ``sqrt`` and ``rsqrt``, any other exponent p as exp(p log b)."""
+
+    def _print_Pow(self, expr, rational=False):
+        b, p = self._print(expr.base), expr.exp
+        if p.is_Integer:
+            return f"ipow({b}, {int(p)})"
+        if p == sp.Rational(1, 2):
+            return f"sqrt({b})"
+        if p == sp.Rational(-1, 2):
+            return f"rsqrt({b})"
+        return f"exp(({self._print(p)})*log({b}))"
 
 
 class ArbContext(ObjectArrayContext):
@@ -117,12 +152,32 @@ class ArbContext(ObjectArrayContext):
 
     @own_prec
     def ball(self, mid, rad):
-        """The ball [mid - rad, mid + rad] (both converted exactly)."""
+        """A ball containing [mid - rad, mid + rad]: exactly that one where mid and rad are binary
+        numbers; a mid that is not (1/3) widens it by the rounding of mid, so no end is lost."""
         m, r = self.scalar(mid), self.scalar(rad)
-        return flint.arb(m.mid(), (r.mid().abs_upper() + r.rad().abs_upper()))
+        return flint.arb(m.mid(), (r.mid().abs_upper() + r.rad().abs_upper() + m.rad().abs_upper()))
 
     def box(self, center, radius):
         return np.array([self.ball(c, radius) for c in center], dtype=object)
+
+    def lambdify_modules(self, grid: bool = False):
+        """Compiled code on Arb balls (:mod:`verify.objectives.compiled`): sympy's mpmath printer
+        writes a rational p/q as ``mpf(p)/mpf(q)``, here an exact ball quotient, and the functions
+        below are Arb's, so the compiled code encloses what the interpreter encloses. Only
+        expressions without ``Piecewise`` are compiled for Arb (a compiled ``if`` would pick a side
+        where the interpreter raises on a straddled seam); the caller runs the code inside
+        ``working()``. The names are the whole namespace: code that names anything else (an
+        mpmath function would read a ball's midpoint) is refused by the compiler."""
+        with self.working():
+            names = {n: _arb_function(n) for n in ARB_FUNCTIONS}
+            names.update(mpf=flint.arb, pi=flint.arb.pi(), e=flint.arb(1).exp(), ipow=_arb_ipow,
+                         rsqrt=lambda a: 1 / _arb_function("sqrt")(a))
+        return [names, "mpmath"]
+
+    def lambdify_printer(self):
+        """Powers as the interpreter computes them on balls (Arb's own ``**`` gives NaN for a ball
+        that contains 0): see :class:`ArbPowerPrinter`."""
+        return ArbPowerPrinter
 
     def to_float(self, s) -> float:
         return float(s.mid()) if isinstance(s, flint.arb) else float(s)
