@@ -226,15 +226,18 @@ class _NormStatsGuard:
     differs from the last one's) finds them with a global forward pre-hook during the pass (it
     records every layer with running statistics that is forwarded, in either mode, and saves
     those in training mode); later passes save and restore those layers directly, without the
-    hook (a global hook sends every module of the model through torch's slow call path). A model
-    without such layers then costs nothing, and a changed model is found again when the set of
-    perturbed parameters changes. ``key=None`` always uses the hook (the probe)."""
+    hook (a global hook sends every module of the model through torch's slow call path), with
+    one foreach copy into buffers kept from pass to pass each way. A model without such layers
+    then costs nothing, and a changed model is found again when the set of perturbed parameters
+    changes. ``key=None`` always uses the hook (the probe)."""
 
     def __init__(self):
         self._handle = None
-        self._saved = {}
+        self._saved = {}            # module -> its saved statistics (the hooked pass)
         self._known = None          # the layers found by the last hooked pass
         self._key = None            # the perturbed parameters of that pass
+        self._known_stats = []      # the statistics saved directly (the later passes) ...
+        self._known_backup = []     # ... and their copies
 
     @property
     def active(self) -> bool:
@@ -243,8 +246,10 @@ class _NormStatsGuard:
     def start(self, key=None) -> None:
         self.restore()
         if key is not None and _same_tensors(self._key, key):
-            for module in self._known:
-                self._save_module(module)
+            # fetched each pass: .to() / .double() replace a module's buffers
+            self._known_stats = [getattr(m, name) for m in self._known if m.training
+                                 for name in _STATS if getattr(m, name, None) is not None]
+            self._known_backup = _copy_into_kept(self._known_backup, self._known_stats)
             return
         self._known, self._key = [], (list(key) if key is not None else None)
         self._handle = torch.nn.modules.module.register_module_forward_pre_hook(self._save)
@@ -266,6 +271,10 @@ class _NormStatsGuard:
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
+        if self._known_stats:
+            with torch.no_grad():
+                torch._foreach_copy_(self._known_stats, self._known_backup)
+            self._known_stats = []
         if self._saved:
             with torch.no_grad():
                 for module, saved in self._saved.items():
@@ -397,15 +406,8 @@ class SAM(torch.optim.Optimizer):
                                 alpha=perturbation_scale(group["rho"], scaled_norm, self.eps))
 
     def _save_params(self, params: list) -> None:
-        """Copy theta into buffers kept from step to step (one foreach copy, no allocation and no
-        per-parameter state look-up while the perturbed parameters stay the same)."""
-        buffers = self._backup
-        if not (len(buffers) == len(params) and all(
-                b.shape == p.shape and b.dtype == p.dtype and b.device == p.device
-                for b, p in zip(buffers, params))):
-            buffers = self._backup = [torch.empty_like(p, memory_format=torch.preserve_format)
-                                      for p in params]
-        torch._foreach_copy_(buffers, params)           # the callers hold no_grad
+        """Copy theta into buffers kept from step to step (no per-parameter state look-up)."""
+        self._backup = _copy_into_kept(self._backup, params)    # the callers hold no_grad
         self._saved = params
 
     def _forget_saved(self) -> None:
@@ -529,13 +531,13 @@ class SAM(torch.optim.Optimizer):
         if not self._sam_active:
             self._plain_step(scaler)
             return loss
-        self.first_step(zero_grad=True, loss=loss.detach(), scaler=scaler)
+        self.first_step(zero_grad=True, loss=loss, scaler=scaler)     # the steps detach it
         if self._pending[-1]:             # the scaler found inf/NaN: no second pass
             self.second_step(zero_grad=True, scaler=scaler)
             return loss
         with torch.enable_grad():
             loss_plus = closure()
-        self.second_step(loss=loss_plus.detach(), scaler=scaler)
+        self.second_step(loss=loss_plus, scaler=scaler)
         return loss
 
     def _plain_step(self, scaler) -> None:
@@ -614,6 +616,19 @@ class SAM(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
         self._guard.restore()
         self._pending = None
+
+
+def _copy_into_kept(buffers: list, tensors: list) -> list:
+    """``tensors`` copied into ``buffers`` by one foreach copy; new buffers only when the shapes,
+    dtypes or devices changed (no allocation from step to step). Returns the buffers."""
+    if not tensors:
+        return []
+    if not (len(buffers) == len(tensors) and all(
+            b.shape == t.shape and b.dtype == t.dtype and b.device == t.device
+            for b, t in zip(buffers, tensors))):
+        buffers = [torch.empty_like(t, memory_format=torch.preserve_format) for t in tensors]
+    torch._foreach_copy_(buffers, tensors)
+    return buffers
 
 
 def _total_norm(tensors: list) -> torch.Tensor:
