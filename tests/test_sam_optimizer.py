@@ -126,6 +126,29 @@ def test_batchnorm_layers_found_once_then_saved_without_the_hook():
             assert hooked == [True, False, False]
 
 
+def test_batchnorm_statistics_of_every_step_equal_one_forward_at_theta():
+    """Every step, also those that save the layers directly (no hook) and one after the model
+    changed dtype (new buffers, new parameter data), leaves running mean, variance and counter
+    exactly as one training-mode forward at that step's theta leaves them. Control:
+    norm_stats="update" leaves them elsewhere from the first step on."""
+    X, y = _bn_data("2d")
+    for norm_stats in ("freeze", "update"):
+        model = _bn_model("2d", 0.1).float()
+        opt = SAM(model.parameters(), rho=0.5, lr=0.1, norm_stats=norm_stats)
+        same = []
+        for step in range(4):
+            if step == 2:
+                model.double()
+            inputs = X.to(next(model.parameters()).dtype)
+            plain = copy.deepcopy(model)
+            plain(inputs)
+            want = _stats(plain)
+            opt.step(_closure(opt, model, inputs, y))
+            got = _stats(model)
+            same.append(all(torch.equal(got[k], want[k]) for k in want))
+        assert same == ([True] * 4 if norm_stats == "freeze" else [False] * 4)
+
+
 class _Branches(nn.Module):
     """Two heads; the second (with its own BatchNorm) is used only when ``second`` is set."""
 

@@ -226,15 +226,18 @@ class _NormStatsGuard:
     differs from the last one's) finds them with a global forward pre-hook during the pass (it
     records every layer with running statistics that is forwarded, in either mode, and saves
     those in training mode); later passes save and restore those layers directly, without the
-    hook (a global hook sends every module of the model through torch's slow call path). A model
-    without such layers then costs nothing, and a changed model is found again when the set of
-    perturbed parameters changes. ``key=None`` always uses the hook (the probe)."""
+    hook (a global hook sends every module of the model through torch's slow call path), with
+    one foreach copy into buffers kept from pass to pass each way. A model without such layers
+    then costs nothing, and a changed model is found again when the set of perturbed parameters
+    changes. ``key=None`` always uses the hook (the probe)."""
 
     def __init__(self):
         self._handle = None
-        self._saved = {}
+        self._saved = {}            # module -> its saved statistics (the hooked pass)
         self._known = None          # the layers found by the last hooked pass
         self._key = None            # the perturbed parameters of that pass
+        self._known_stats = []      # the statistics saved directly (the later passes) ...
+        self._known_backup = []     # ... and their copies
 
     @property
     def active(self) -> bool:
@@ -243,8 +246,10 @@ class _NormStatsGuard:
     def start(self, key=None) -> None:
         self.restore()
         if key is not None and _same_tensors(self._key, key):
-            for module in self._known:
-                self._save_module(module)
+            # fetched each pass: .to() / .double() replace a module's buffers
+            self._known_stats = [getattr(m, name) for m in self._known if m.training
+                                 for name in _STATS if getattr(m, name, None) is not None]
+            self._known_backup = _copy_into_kept(self._known_backup, self._known_stats)
             return
         self._known, self._key = [], (list(key) if key is not None else None)
         self._handle = torch.nn.modules.module.register_module_forward_pre_hook(self._save)
@@ -266,6 +271,10 @@ class _NormStatsGuard:
         if self._handle is not None:
             self._handle.remove()
             self._handle = None
+        if self._known_stats:
+            with torch.no_grad():
+                torch._foreach_copy_(self._known_stats, self._known_backup)
+            self._known_stats = []
         if self._saved:
             with torch.no_grad():
                 for module, saved in self._saved.items():
@@ -328,7 +337,7 @@ class SAM(torch.optim.Optimizer):
         self._guard = _NormStatsGuard()
         self._saved = None            # the parameters perturbed in this step (theta in _backup)
         self._backup = []
-        self._pending = None          # (loss at theta, ||grad f(theta)||, skipped) between the steps
+        self._pending = None          # (loss at theta, ||grad f(theta)|| as a tensor and a float, skipped)
         self._warned_no_loss = False
 
     def add_param_group(self, param_group):
@@ -343,15 +352,19 @@ class SAM(torch.optim.Optimizer):
     def _sam_active(self) -> bool:
         return not self.in_gd_phase and any(g["rho"] != 0 for g in self.param_groups)
 
-    def _grads(self, group):
-        return [p for p in group["params"] if p.grad is not None]
+    def _with_grads(self) -> list:
+        """[(group, its parameters that have a gradient)], built once per pass and shared by the
+        norm and the perturbation."""
+        return [(group, [p for p in group["params"] if p.grad is not None])
+                for group in self.param_groups]
 
     # no @torch.no_grad(): the callers hold it (a nested one costs ~10 us a call)
-    def _grad_norms(self, adaptive: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """(||g||, ||T g||) over all parameters with a gradient (T = 1 unless ``adaptive``)."""
+    def _grad_norms(self, groups: list, adaptive: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """(||g||, ||T g||) over the parameters of ``groups`` (from :meth:`_with_grads`; T = 1
+        unless ``adaptive``)."""
         plain, scaled = [], []
-        for group in self.param_groups:
-            for p in self._grads(group):
+        for group, params in groups:
+            for p in params:
                 plain.append(p.grad)
                 if adaptive:
                     scaled.append(p.grad * _scaling(p, group) if group["adaptive"] else p.grad)
@@ -364,42 +377,37 @@ class SAM(torch.optim.Optimizer):
         if scaler is not None and scaler.is_enabled():
             scaler.unscale_(key)
 
-    def _finite_or_skip(self, norm: torch.Tensor, scaler) -> bool:
-        """True when the gradients are finite; with a scaler a non-finite one means "skip the
-        step", without one it is an error."""
-        if math.isfinite(norm.item()):
+    def _finite_or_skip(self, norm: float, scaler) -> bool:
+        """True when the gradient norm (a Python float: the one read-back of it a step makes)
+        is finite; with a scaler a non-finite one means "skip the step", without one it is an
+        error."""
+        if math.isfinite(norm):
             return True
         if scaler is None or not scaler.is_enabled():
-            raise NonFiniteError(f"the gradient norm is {float(norm)}: NaN/inf in the gradients "
+            raise NonFiniteError(f"the gradient norm is {norm}: NaN/inf in the gradients "
                                  "(with float16 autocast pass scaler= to skip such steps)")
         return False
 
-    def _perturb(self, scaled_norm: torch.Tensor) -> None:
-        """theta -> theta + rho T^2 g / (||T g|| + eps), remembering theta."""
+    def _perturb(self, groups: list, scaled_norm: float) -> None:
+        """theta -> theta + rho T^2 g / (||T g|| + eps), remembering theta. The factor
+        rho / (||T g|| + eps) is a Python float (``alpha`` of one foreach add: no scale tensor,
+        no temporary e unless ASAM needs T^2 g)."""
         if self.eps == 0 and scaled_norm == 0:
             return                        # exact normalization of a zero gradient: no direction
-        groups = [(group, self._grads(group)) for group in self.param_groups]
         self._save_params([p for _, params in groups for p in params])
         for group, params in groups:
             if not params:
                 continue
             # one foreach call per operation, not one kernel call per parameter
-            e = torch._foreach_mul([p.grad for p in params],
-                                   perturbation_scale(group["rho"], scaled_norm, self.eps))
+            grads = [p.grad for p in params]
             if group["adaptive"]:
-                torch._foreach_mul_(e, [_scaling(p, group).square_() for p in params])
-            torch._foreach_add_(params, e)
+                grads = torch._foreach_mul(grads, [_scaling(p, group).square_() for p in params])
+            torch._foreach_add_(params, grads,
+                                alpha=perturbation_scale(group["rho"], scaled_norm, self.eps))
 
     def _save_params(self, params: list) -> None:
-        """Copy theta into buffers kept from step to step (one foreach copy, no allocation and no
-        per-parameter state look-up while the perturbed parameters stay the same)."""
-        buffers = self._backup
-        if not (len(buffers) == len(params) and all(
-                b.shape == p.shape and b.dtype == p.dtype and b.device == p.device
-                for b, p in zip(buffers, params))):
-            buffers = self._backup = [torch.empty_like(p, memory_format=torch.preserve_format)
-                                      for p in params]
-        torch._foreach_copy_(buffers, params)           # the callers hold no_grad
+        """Copy theta into buffers kept from step to step (no per-parameter state look-up)."""
+        self._backup = _copy_into_kept(self._backup, params)    # the callers hold no_grad
         self._saved = params
 
     def _forget_saved(self) -> None:
@@ -422,14 +430,17 @@ class SAM(torch.optim.Optimizer):
         self._unscale(scaler, self)
         sam = self._sam_active
         adaptive = sam and any(g["adaptive"] for g in self.param_groups)
-        gnorm, scaled_norm = self._grad_norms(adaptive)
-        finite = self._finite_or_skip(gnorm if not adaptive else gnorm + scaled_norm, scaler)
+        groups = self._with_grads()
+        gnorm, scaled_norm = self._grad_norms(groups, adaptive)
+        gnorm_value = gnorm.item()
+        scaled_value = scaled_norm.item() if adaptive else gnorm_value
+        finite = self._finite_or_skip(gnorm_value + scaled_value, scaler)
         self._forget_saved()
         if sam and finite:
-            self._perturb(scaled_norm)
+            self._perturb(groups, scaled_value)
         if self.norm_stats == "freeze":
             self._guard.start(self._saved if self._saved is not None else [])
-        self._pending = (_detached(loss), gnorm, not finite)
+        self._pending = (_detached(loss), gnorm, gnorm_value, not finite)
         if zero_grad:
             self.zero_grad()
         return gnorm
@@ -441,22 +452,23 @@ class SAM(torch.optim.Optimizer):
         an inf/NaN gradient in either pass skips the step (theta restored, no base step)."""
         if self._pending is None:
             raise SamVerifyError("second_step without first_step")
-        loss0, gnorm, skipped = self._pending
+        loss0, gnorm, gnorm_value, skipped = self._pending
         self._pending = None
         self._guard.restore()
-        wnorm = torch.tensor(float("nan"))
+        sam = self._restore()                  # before anything can raise: theta comes back
         if not skipped:
             self._unscale(scaler, self.base_optimizer)
-            wnorm = self._grad_norms()[0]
-        sam = self._restore()                  # before anything can raise: theta comes back
-        skipped = skipped or not self._finite_or_skip(wnorm, scaler)
+            wnorm = self._grad_norms(self._with_grads())[0]
+            wnorm_value = wnorm.item()
+            skipped = not self._finite_or_skip(wnorm_value, scaler)
         if skipped:
             self.skipped_steps += 1
+            wnorm = torch.tensor(float("nan"))
         else:
             loss0, loss_plus = self._synchronized(gnorm, loss0, _detached(loss))
             self._base_step(scaler)
             if sam and self.monitor is not None:
-                self._record(loss0, loss_plus, gnorm, wnorm)
+                self._record(loss0, loss_plus, gnorm_value, wnorm_value)
             self.steps_taken += 1
             self._maybe_probe()
         if zero_grad:
@@ -477,7 +489,7 @@ class SAM(torch.optim.Optimizer):
             self._warned_no_loss = True
         nan = float("nan")
         self.monitor.record(self.steps_taken, nan if loss0 is None else float(loss0),
-                            nan if loss_plus is None else float(loss_plus), float(gnorm), float(wnorm))
+                            nan if loss_plus is None else float(loss_plus), gnorm, wnorm)
 
     def _synchronized(self, gnorm, loss0, loss_plus):
         """With ``distributed``: check that every rank has the gradient norm of this rank (the
@@ -496,7 +508,7 @@ class SAM(torch.optim.Optimizer):
         norms = every[:, 0]
         # identical gradients give identical norms; allow the rounding of a differently ordered
         # reduction, sqrt(n) eps relative
-        n = sum(p.grad.numel() for g in self.param_groups for p in self._grads(g))
+        n = sum(p.grad.numel() for _, params in self._with_grads() for p in params)
         tol = math.sqrt(n) * torch.finfo(gnorm.dtype).eps * float(norms.abs().max())
         if float(norms.max() - norms.min()) > tol:
             raise SamVerifyError(f"the gradient norms of the first pass differ across ranks "
@@ -519,19 +531,20 @@ class SAM(torch.optim.Optimizer):
         if not self._sam_active:
             self._plain_step(scaler)
             return loss
-        self.first_step(zero_grad=True, loss=loss.detach(), scaler=scaler)
-        if self._pending[2]:              # the scaler found inf/NaN: no second pass
+        self.first_step(zero_grad=True, loss=loss, scaler=scaler)     # the steps detach it
+        if self._pending[-1]:             # the scaler found inf/NaN: no second pass
             self.second_step(zero_grad=True, scaler=scaler)
             return loss
         with torch.enable_grad():
             loss_plus = closure()
-        self.second_step(loss=loss_plus.detach(), scaler=scaler)
+        self.second_step(loss=loss_plus, scaler=scaler)
         return loss
 
     def _plain_step(self, scaler) -> None:
         self._unscale(scaler, self.base_optimizer)
         # without a scaler a plain step costs what the base optimizer's step costs, no norm
-        if scaler is None or self._finite_or_skip(self._grad_norms()[0], scaler):
+        if scaler is None or self._finite_or_skip(self._grad_norms(self._with_grads())[0].item(),
+                                                  scaler):
             self._base_step(scaler)
             self.steps_taken += 1
             self._maybe_probe()
@@ -558,13 +571,14 @@ class SAM(torch.optim.Optimizer):
                 loss = closure()
             adaptive = any(g["adaptive"] for g in self.param_groups)
             with torch.no_grad():
-                gnorm, scaled_norm = self._grad_norms(adaptive)
+                groups = self._with_grads()
+                gnorm, scaled_norm = self._grad_norms(groups, adaptive)
                 self._forget_saved()
-                self._perturb(scaled_norm)
+                self._perturb(groups, float(scaled_norm))
             try:
                 with torch.enable_grad():
                     loss_plus = closure()
-                wnorm = self._grad_norms()[0]
+                wnorm = self._grad_norms(self._with_grads())[0]
             finally:
                 with torch.no_grad():
                     self._restore()
@@ -602,6 +616,19 @@ class SAM(torch.optim.Optimizer):
         self.param_groups = self.base_optimizer.param_groups
         self._guard.restore()
         self._pending = None
+
+
+def _copy_into_kept(buffers: list, tensors: list) -> list:
+    """``tensors`` copied into ``buffers`` by one foreach copy; new buffers only when the shapes,
+    dtypes or devices changed (no allocation from step to step). Returns the buffers."""
+    if not tensors:
+        return []
+    if not (len(buffers) == len(tensors) and all(
+            b.shape == t.shape and b.dtype == t.dtype and b.device == t.device
+            for b, t in zip(buffers, tensors))):
+        buffers = [torch.empty_like(t, memory_format=torch.preserve_format) for t in tensors]
+    torch._foreach_copy_(buffers, tensors)
+    return buffers
 
 
 def _total_norm(tensors: list) -> torch.Tensor:

@@ -1,0 +1,42 @@
+"""Smoke test of ``benchmarks/bench_optimizer.py --only``: the selected settings run, with their
+ratio spread, load and parameter difference (no timing is asserted: speed lives in the
+benchmark's printout)."""
+import importlib.util
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_optimizer.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("bench_optimizer", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_only_amp_runs_both_amp_lines_and_reports_the_spread(capsys):
+    threads = torch.get_num_threads()
+    argv = ["--only", "amp", "--widths", "8", "--steps", "2", "--rounds", "3", "--json"]
+    assert _bench().main(argv) == 0
+    assert torch.get_num_threads() == threads          # --threads is process-wide: put back
+    out = json.loads(capsys.readouterr().out)
+    assert [r["setting"] for r in out["rows"]] == ["amp", "amp_scaler"]
+    for r in out["rows"]:
+        assert r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"]
+        assert r["noise_floor_q1"] <= r["noise_floor_ratio"] <= r["noise_floor_q3"]
+        # the same run up to last-bit rounding, magnified by bfloat16's 8-bit weights
+        assert r["max_param_diff"] < 1e-2
+        assert math.isfinite(r["load_average_1min"]) and r["load_average_1min"] >= 0
+
+
+def test_only_refuses_an_unknown_setting(capsys):
+    """Control: a misspelt setting is one usage line and exit status 2, not an empty run."""
+    with pytest.raises(SystemExit) as exc:
+        _bench().main(["--only", "amps"])
+    assert exc.value.code == 2
+    assert "unknown setting(s) amps" in capsys.readouterr().err
