@@ -511,6 +511,7 @@ def main(argv=None) -> int:
         return 0
     _preload()
     tmp = Path(tempfile.mkdtemp(prefix="sam-mutate-"))
+    signal.signal(signal.SIGTERM, _interrupt)     # a kill during the baseline still cleans up tmp
     try:
         copy_tree(tmp)
         wanted = {m.path for m in mutants if m.status != "equivalent"}
