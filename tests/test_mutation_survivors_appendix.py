@@ -200,3 +200,130 @@ def test_batch_runs_are_plain_sam_unless_a_gd_fraction_is_given():
     sam_only = D.batch_runs(D.RHO, 0.1, 6, 3)
     assert np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 0.0)[2])
     assert not np.array_equal(sam_only[2], D.batch_runs(D.RHO, 0.1, 6, 3, 1.0)[2])   # control: all GD
+
+
+# -- mlp_check: the stalled point and the checks at it, on a stated sweep (no training) ----------------------
+def _fake_sweep(final_loss, final_ratio, rho_rows, switch_rows, theta):
+    """A sweep result whose last log row is (final_loss, final_ratio); the earlier rows say the
+    opposite (so only the final values can give the expected choice)."""
+    import torch
+    from types import SimpleNamespace
+    loss = torch.tensor([[0.0] * len(final_loss), list(reversed(final_loss)), final_loss])
+    ratio = torch.tensor([[1.0] * len(final_ratio), list(reversed(final_ratio)), final_ratio])
+    res = SimpleNamespace(extra={"rho_rows": rho_rows, "switch_rows": switch_rows},
+                          logs={"loss": loss, "grad_ratio": ratio}, theta=theta)
+    return {"result": res}
+
+
+def test_stalled_point_is_the_lowest_ratio_sam_only_seed_with_high_loss():
+    """Among SAM-only rows at the given rho with final loss > 1, the smallest final GradRatio: row 1.
+    Row 2 (switching), row 3 (another rho) and row 4 (loss 0.5, converged) have smaller ratios."""
+    import torch
+    from theorems import mlp_check as M
+    theta = torch.arange(10, dtype=torch.float32).reshape(5, 2)
+    sw = _fake_sweep([2.0, 1.5, 2.0, 3.0, 0.5], [1e-3, 1e-4, 1e-6, 1e-7, 1e-8],
+                     [3.0, 3.0, 3.0, 0.5, 3.0], [0, 0, 1, 0, 0], theta)
+    idx, point = M.stalled_point(sw, 3.0)
+    assert idx == 1 and point.dtype == torch.float64 and point.tolist() == [2.0, 3.0]
+    assert M.stalled_point(sw, 1.0) == (None, None)         # no row at that rho
+
+
+class _FakeCheck:
+    """What verify.nn.point_check reports, stated: check_point's result with the SAM map's spectrum
+    only when asked for (with_map), sam_run and attraction_test recording their step counts."""
+
+    def __init__(self, margin, heavy_ball_top):
+        self.margin, self.top, self.calls = margin, heavy_ball_top, {}
+
+    def sam_run(self, obj, theta, rho, steps, ctx=None):
+        self.calls["polish"] = steps
+        return theta, None
+
+    def check_point(self, obj, theta, rho, ctx=None, with_map=False, **kw):
+        from types import SimpleNamespace
+        status = [{"converged": True}] if with_map else []
+        return SimpleNamespace(
+            diagnostics={"f": 2.3, "f_sam": 2.31, "grad_ratio": 1e-3, "grad_norm": 0.05},
+            lambda_min_sym_du=-3.0, attraction_margin=self.margin, du_min=-3.0, du_max=5.0,
+            sigma_min={"estimate": 0.5, "vectors": 10, "residual": 1e-9, "tol": 1e-6},
+            sam_map_eigs=[1.0] if with_map else [], heavy_ball_eigs=[self.top] if with_map else [],
+            symmetry={"total": 0}, symmetry_residuals={"max_hv_norm": 0.0}, nullity=None,
+            verdict="stalled", grad_equivalents=1.0, seconds=0.1, extra={"map_status": status},
+            converged=True)
+
+    def attraction_test(self, obj, theta, rho, kick, steps, ctx=None):
+        self.calls["attraction"] = steps
+        return {"steps": steps, "grad_ratioN": 1e-3, "fN": 2.3}
+
+
+def _point_certificate(monkeypatch, quick, fake, stalled=True):
+    """certificate_point on a 64-2-10 tanh MLP over 20 digits, the sweep and the checks stated."""
+    import torch
+    from theorems import mlp_check as M
+    from verify.ctx.torch import TorchContext
+    from verify.nn import point_check
+    from verify.nn.data import load_digits
+    from verify.objectives.torch_model import mlp_objective
+    data = load_digits().subset(20)
+    cfg = dict(rhos=(0.5, 3.0), seeds=1, steps=7, width=2, n_train=20, log_every=1)
+    monkeypatch.setattr(M, "QUICK" if quick else "FULL", cfg)
+    for name in ("sam_run", "check_point", "attraction_test"):
+        monkeypatch.setattr(point_check, name, getattr(fake, name))
+    _, theta = mlp_objective(data, 2, 1, "tanh", seed=0)
+    sw = _fake_sweep([2.3 if stalled else 0.5], [1e-3], [3.0], [0], torch.stack([theta.float()]))
+    return M.certificate_point(TorchContext("cpu", "float64"), quick, data, sw, None)
+
+
+@pytest.mark.parametrize("quick", [True, False])
+def test_point_certificate_quotes_the_steps_it_ran(monkeypatch, quick):
+    """An unstable heavy-ball SAM map (|eig| > 1) is a finding that compares its growth time with the
+    steps actually run: the sweep's training steps plus the polishing SAM steps; the SAM map's
+    spectrum is asked for, and f(x+) - ln 10 is reported from the diagnostics."""
+    import math
+    fake = _FakeCheck(margin=0.5, heavy_ball_top=1.001)
+    cert = _point_certificate(monkeypatch, quick, fake)
+    assert cert.objects["heavy_ball_spectral_radius"] == 1.001
+    text = next(f.evidence for f in cert.findings if f.source.startswith("Section 4.1"))
+    assert f"against about {7 + fake.calls['polish']} steps of training" in text
+    assert f"and {fake.calls['attraction']} of the attraction test" in text
+    assert cert.objects["f(x+) - ln 10"] == pytest.approx(2.31 - math.log(10), abs=1e-15)
+
+
+@pytest.mark.parametrize("margin,finding", [(0.0, True), (-0.2, True), (1e-9, False)])
+def test_theorem_3_2_margin_finding_at_zero(monkeypatch, margin, finding):
+    """1 + rho lambda_min(Sym Du) > 0 is Theorem 3.2's condition: a margin of exactly 0 does not meet
+    it (a finding), a positive one does."""
+    cert = _point_certificate(monkeypatch, True, _FakeCheck(margin=margin, heavy_ball_top=0.5))
+    assert any(f.source == "Theorem 3.2" for f in cert.findings) is finding
+
+
+def test_point_certificate_is_refused_without_a_stalled_seed(monkeypatch):
+    cert = _point_certificate(monkeypatch, True, _FakeCheck(0.5, 0.5), stalled=False)
+    assert cert.refused and "no SAM-only seed ended with loss > 1" in cert.refused and not cert.claims
+
+
+# -- rho_bracket: the mirror symmetry is decided; the quick report's bracket -----------------------------------
+def test_mirror_symmetry_is_decided_not_assumed():
+    """f(x, -y) = f(x, y) for a piecewise f even in y; not once a term odd in y is added."""
+    import sympy as sp
+    from theorems import rho_bracket as B
+    from verify.objectives.objective import SympyObjective
+    x, y = sp.symbols("x y")
+    even = sp.Piecewise((x ** 2 + y ** 2, x < 1), (2 * x - 1 + y ** 2, True))
+    assert B.mirror_symmetric(SympyObjective(even, "x,y"))
+    assert not B.mirror_symmetric(SympyObjective(even + y / 10, "x,y"))
+
+
+def test_quick_report_proves_a_shorter_lower_range_and_runs_two_controls(monkeypatch):
+    """The quick report: the bracket with the lower end proved for rho in [3/2, rho_lo] only (said
+    in its example), then the first two controls; the full report: the whole range and all three."""
+    from theorems import rho_bracket as B
+    calls = []
+    monkeypatch.setattr(B, "certify_bracket", lambda *a, **kw: calls.append((a, kw)) or (a, kw))
+    quick = B.report_certificates(quick=True)
+    assert len(quick) == 3 and calls[0][1]["rho_min"] == "3/2" and "[3/2, 1.89] only" in calls[0][1]["example"]
+    assert [c[0] for c in calls[1:]] == [ends for ends, _ in B.CONTROLS[:2]]
+    assert all(c[1]["expected"] is False for c in calls[1:])
+    calls.clear()
+    full = B.report_certificates(quick=False)
+    assert len(full) == 4 and calls[0] == ((), {}) and len(calls) == 4
