@@ -3,14 +3,16 @@ prover) that a mutation run (tools/mutate.py, issue 14) showed no test could fai
 rule through public behaviour (claims, findings, certificates) on both sides of its boundary."""
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
 import sympy as sp
 
-from theorems import thm_2_1, thm_2_2, thm_3_1
+from theorems import thm_2_1, thm_2_2, thm_3_1, thm_3_2
 from verify import zoo
 from verify.geometry import superlevel
+from verify.objectives.objective import SympyObjective
 from verify.ctx import get_context
 
 FP = get_context("float64")
@@ -161,3 +163,74 @@ def test_rigorous_hypotheses_prove_the_rank_of_the_hessian():
     for cert in thm_3_1.rigorous_hypotheses():
         assert cert.claim("rank_M").verdict.value == "proved"
         assert cert.claim("null_enclosures").passed
+
+
+# -- Thm 3.2 ----------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("rate,kw,steps", [
+    (0.99, {}, int(1.2 * math.log(1e-9) / math.log(0.99))),   # 2474: 1e-9 with 20 % spare
+    (0.95, {"floor": 10}, int(1.2 * math.log(1e-9) / math.log(0.95))),
+    (0.5, {}, 300), (0.9, {"floor": 10, "cap": 100}, 100), (0.999, {}, 3000),
+    (0.0, {}, 300), (1.0, {}, 300), (1.2, {}, 300)])
+def test_steps_to_converge_shrink_the_distance_by_1e9_within_floor_and_cap(rate, kw, steps):
+    assert thm_3_2.steps_to_converge(rate, **kw) == steps
+
+
+@pytest.mark.parametrize("dist,rate", [
+    ([2.0 ** -k for k in range(10)], 0.5),
+    ([8.0, 4.0, 2.0, 1.0, 0.5, 0.25], 0.5),                   # six values, some above 1
+    ([0.0, 3.0 ** -1, 3.0 ** -2, 3.0 ** -3, 3.0 ** -4, 3.0 ** -5, 3.0 ** -6], 1 / 3),  # zeros dropped
+    ([2.0 ** -k for k in range(5)], None),                     # too short to tell
+    ([1.0, 0.5, 0.25, 1e-310, 1e-310, 1e-310], None)])         # the tail is below resolution
+def test_observed_rate_is_the_geometric_mean_ratio_of_the_tail(dist, rate):
+    got = thm_3_2.observed_rate(dist)
+    assert got is None if rate is None else got == pytest.approx(rate, rel=1e-12)
+
+
+def _eta_bounds_follow_the_constants(c):
+    """eta < min(delta / 2M, 2 gamma / L) (and with L_SAM), 0 when gamma <= 0."""
+    for bound, L in ((c.eta_bound, c.L), (c.eta_bound_sam, c.L_sam)):
+        want = min(c.delta / (2 * c.M), 2 * c.gamma / L) if c.gamma > 0 else 0.0
+        assert bound == pytest.approx(want, rel=1e-12)
+
+
+def test_proof_constants_step_bounds_on_a_circle_of_hallucinated_minimizers(circle_H):
+    """circle_max, rho = 6/5, delta = 0.3: gamma ~ 1 on N_delta(H); delta / 2M bounds eta, 2 gamma / L_SAM
+    bounds the L_SAM step."""
+    c = thm_3_2.proof_constants(circle_H, 0.3, n_dirs=8, n_radii=3, point_stride=3)
+    assert 0.99 < c.gamma <= 1 and c.eta_bound == pytest.approx(0.3 / (2 * c.M), rel=1e-12)
+    assert c.eta_bound_sam == pytest.approx(2 * c.gamma / c.L_sam, rel=1e-12)
+    _eta_bounds_follow_the_constants(c)
+
+
+def test_proof_constants_step_bounds_in_one_dimension():
+    """d = 1: Du = 0, so gamma = 1 exactly; for sin(10 x) the curvature term 2 gamma / L is the
+    smaller one at delta = 0.5."""
+    H = thm_3_2.HSet(SympyObjective("sin(10*x)", "x"), FP.scalar(0.1), FP, [FP.vector([0.3])], 0)
+    c = thm_3_2.proof_constants(H, 0.5, n_dirs=8, n_radii=3)
+    assert c.gamma == 1.0 and c.eta_bound == pytest.approx(2 / c.L, rel=1e-12)
+    _eta_bounds_follow_the_constants(c)
+
+
+def test_proof_constants_give_no_step_where_the_paper_condition_fails():
+    H = thm_3_2.zoo_manifold_H("ring", "3/2", FP, guess=(-0.5, 0.0), half_width=3.0,
+                               n_steps=4)
+    c = thm_3_2.proof_constants(H, 0.2, n_dirs=8, n_radii=3, point_stride=3)
+    assert c.gamma < 0 and c.eta_bound == 0.0 and c.eta_bound_sam == 0.0
+
+
+@pytest.fixture(scope="module")
+def circle_H():
+    return thm_3_2.zoo_manifold_H("circle_max", "6/5", FP, guess=(-0.532, 0.0), half_width=3.0, n_steps=4)
+
+
+def test_audited_sam_counts_each_step_once(circle_H):
+    """Five SAM steps from 0.01 off H: five distances, five resolved steps, six iterates."""
+    x0 = circle_H.points[0] + FP.vector([-0.01, 0.0])
+    au = thm_3_2.audited_sam(circle_H, x0, 0.03, 5, 1.0, 5.0, 50.0)
+    assert au.steps == 5 and au.resolved == 5 and len(au.dist) == 5 and len(au.xs) == 6
+    assert all(b < a for a, b in zip(au.dist, au.dist[1:])) and not au.increases
+
+
+def test_audited_sam_started_on_H_stops_before_any_step(circle_H):
+    au = thm_3_2.audited_sam(circle_H, circle_H.points[0], 0.03, 5, 1.0, 5.0, 50.0, stop_dist=1e-9)
+    assert au.steps == 0 and au.resolved == 0 and len(au.dist) == 1 and "at step 0" in au.stop
