@@ -440,6 +440,15 @@ def test_thm41_certificate_runs_what_it_states():
     assert quoted == pytest.approx(exact, rel=1e-5)
 
 
+def test_thm41_corollary_holds_with_the_growth_just_above_c_to_the_t():
+    """d = 1, B = 1: above eta_thm E[L_t] / (C^t E[L_0]) stays between 1 and 2 — Corollary 4.2
+    holds, with little room (the claim's bound is 1)."""
+    from theorems import zhou_thm41 as z
+    cert = z.certify("d = 1", np.array([[1.0], [2.0], [-0.5]]), B=1, n_chains=500)
+    cor = cert.claim("Cor 4.2")
+    assert 1 < float(cor.value) < 2 and cor.passed
+
+
 @pytest.mark.parametrize("quick, n, extra", [(True, 2000, False), (False, 20000, True)])
 def test_thm41_report_runs_the_stated_cases(monkeypatch, quick, n, extra):
     """quick: 2000 chains and no rho = 0.5, B = 1 case; the full report: 20000 chains and that case.
