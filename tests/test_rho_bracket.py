@@ -169,13 +169,13 @@ def test_sign_changes_between_rho_hi_and_the_axis_rechecked_by_mpmath():
     random rho, at 60 digits: opposite signs of g x v at t_lo and t_hi, g . v > 0 at 5 angles between,
     and the root t found there gives y + rho u(y) = x*(3/5) with grad f(y) != 0."""
     res = B.exists_between(Fraction(191, 100), Fraction(193, 100), _arb())
-    assert res["status"] == "proved" and len(res["pieces"]) >= 20
-    covered = sorted((a, b) for a, b, _, _ in res["pieces"])
+    assert res["status"] == "proved" and len(res["intervals"]) >= 20
+    covered = sorted((a, b) for a, b, _, _ in res["intervals"])
     assert covered[0][0] == Fraction(191, 100) and covered[-1][1] == Fraction(193, 100)
     assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered, covered[1:]))   # no gap
     rng = random.Random(7)
     xs = R.appendix_d_arc(mp.scalar(B.S_END), mp)
-    for a, b, t_lo, t_hi in res["pieces"]:
+    for a, b, t_lo, t_hi in res["intervals"]:
         for rho in (a, b, (a + b) / 2, a + (b - a) * Fraction(rng.random())):
             c_lo, c_hi = _cross_dot_mp(rho, t_lo)[0], _cross_dot_mp(rho, t_hi)[0]
             assert c_lo * c_hi < 0
@@ -245,4 +245,4 @@ def test_generated_ranges_below_the_threshold_have_no_proved_sign_change(rho_a, 
     y) never gets the existence proof."""
     rho_b = min(rho_a + width, Fraction(1901, 1000))
     res = B.exists_between(rho_a, rho_b, _arb(), pieces=2, depth=2)
-    assert res["status"] == "undecided" and not res["pieces"]
+    assert res["status"] == "undecided" and not res["intervals"]

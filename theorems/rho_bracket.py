@@ -302,7 +302,9 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
     minimizer of f_SAM). [rho_a, rho_b] is cut into ``pieces`` sub-intervals; one that
     :func:`sign_change` cannot prove (or whose preimage Newton does not find) is halved, at most
     ``depth`` times; the first that is still not proved stops the cover (status 'undecided').
-    ``pieces`` of the result: (rho_a, rho_b, t_lo, t_hi) of every proved sub-interval.
+    ``intervals`` of the result: (rho_a, rho_b, t_lo, t_hi) of every proved sub-interval. That
+    x*(3/5) is a minimizer (f = 0 there) is decided too (:func:`theorems.refutations.
+    appendix_d_minimizers`; f >= 0 is the certificate's hypothesis ``argmin``).
     No such y exists below rho* ~ 1.9012 (the cover of :func:`cover` proves it up to rho_lo), so
     the test cannot pass there."""
     bh, fp = BranchHull(zoo.get("appendix_d").objective), get_context("float64")
@@ -314,8 +316,11 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
         return angles[r]
     cuts = [rho_a + (rho_b - rho_a) * k / pieces for k in range(pieces + 1)]
     stack = [(a, b, 0) for a, b in reversed(list(zip(cuts, cuts[1:])))]
-    proved = []
+    proved: list = []
     with ctx.working():
+        if not R.appendix_d_minimizers(S_END, S_END, R.appendix_d_arc(ctx.scalar(S_END), ctx), ctx):
+            return {"status": "undecided", "intervals": proved, "at": None,
+                    "reason": "x*(3/5) not shown to be a minimizer of f"}
         while stack:
             a, b, level = stack.pop()
             try:
@@ -325,11 +330,12 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
             if bracket is not None:
                 proved.append((a, b) + bracket)
             elif level >= depth:
-                return {"status": "undecided", "pieces": proved, "at": (a, b)}
+                return {"status": "undecided", "intervals": proved, "at": (a, b),
+                        "reason": f"no sign change proved on rho in [{a}, {b}]"}
             else:
                 mid = (a + b) / 2
                 stack += [(mid, b, level + 1), (a, mid, level + 1)]
-    return {"status": "proved", "pieces": proved, "at": None}
+    return {"status": "proved", "intervals": proved, "at": None, "reason": ""}
 
 
 def axis_existence(rho_a: Fraction, rho_b: Fraction, ctx, n: int = 64) -> tuple[bool, str]:
@@ -357,16 +363,16 @@ def _between_claim(cert, a: Fraction, b: Fraction, ctx) -> None:
     """The claim that a hallucinated minimizer exists for every rho in [a, b] (:func:`exists_between`;
     one piece when the interval is a point)."""
     res = exists_between(a, b, ctx, pieces=20 if b > a else 1)
-    n = len(res["pieces"])
+    n = len(res["intervals"])
     cert.add_object("ivt_pieces", n, label=f"rho sub-intervals of [{a}, {b}] with a proved sign change")
-    cert.add_object("ivt_widest_t", f"{max((float(p[3] - p[2]) for p in res['pieces']), default=0):.3g}",
+    cert.add_object("ivt_widest_t", f"{max((float(p[3] - p[2]) for p in res['intervals']), default=0):.3g}",
                     label="widest t-bracket [t_lo, t_hi] of a sign change")
     cert.add(R.exact_claim(
         "exists_between", f"for every rho in [{a}, {b}] some y = x*(3/5) - rho v(t) has grad f(y) a "
         "positive multiple of v(t), so y + rho u(y) = x*(3/5) in argmin f (intermediate values: g x v "
         f"changes sign in t, g . v > 0; {n} rho sub-intervals)", res["status"], "==", "proved",
         Verdict.PROVED if res["status"] == "proved" else Verdict.UNDECIDED, ctx.precision_label,
-        "" if res["at"] is None else f"no sign change proved on rho in [{res['at'][0]}, {res['at'][1]}]"))
+        res["reason"]))
 
 
 def _existence_proved(ex: dict) -> bool:
@@ -437,7 +443,7 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     return cert.finish()
 
 
-CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below does
+CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below suffices
 
 
 CONTROLS = (((RHO_HI, RHO_LO), RHO_MIN, f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
