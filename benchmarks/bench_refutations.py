@@ -29,7 +29,7 @@ def certificates():
     out.append(("control: circle_max curve, 128 boxes", lambda: R.curve_controls()[0]))
     out.append(("descent inequality, circle_max", R.refute_descent))
     out.append(("control: descent with L_SAM", lambda: R.descent_controls()[0]))
-    out.append(("appendix_d rho bracket [1.89, 1.91]", B.certify_bracket))
+    out.append((f"appendix_d rho bracket [{B.RHO_LO}, {B.RHO_HI}]", B.certify_bracket))
     out += [(f"control: {ends}, cover from {rho_min}",
              lambda ends=ends, rho_min=rho_min: B.certify_bracket(*ends, rho_min=rho_min, expected=False))
             for ends, rho_min, _ in B.CONTROLS]

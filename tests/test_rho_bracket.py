@@ -85,10 +85,11 @@ def test_mirror_symmetry_is_decided_piece_by_piece(extra, even):
 
 # -- below rho_lo: the cover, re-checked box by box -----------------------------------------------------------
 def test_cover_boxes_rechecked_by_mpmath():
-    """A slice of the cover (rho in [1.85, 1.89], where the bracket's lower end is decided): every
-    excluded box is re-checked at its centre, and 100 random boxes at 4 more points, at 60 digits."""
+    """A slice of the cover (rho in [1.86, rho_lo = 1.9], where the bracket's lower end is decided):
+    every excluded box is re-checked at its centre, and 100 random boxes at 4 more points, at 60
+    digits."""
     ctx, bh, kept = _arb(), B.BranchHull(OBJ), []
-    res = B.cover(bh, Fraction(185, 100), Fraction(189, 100), Fraction(1, 1000), ctx, keep=kept)
+    res = B.cover(bh, Fraction(186, 100), Fraction(B.RHO_LO), Fraction(1, 1000), ctx, keep=kept)
     assert res["status"] == "proved" and len(kept) == sum(res["counts"].values())
     rng = random.Random(16)
     extra = set(rng.sample(range(len(kept)), 100))
@@ -124,15 +125,16 @@ def test_cover_fails_above_the_threshold():
 # -- above rho_hi: existence --------------------------------------------------------------------------------
 def test_existence_at_rho_hi_rechecked_by_newton():
     ctx = _arb()
-    ex = B.exists_at(Fraction(191, 100), ctx)
+    ex = B.exists_at(Fraction(B.RHO_HI), ctx)
     assert B._existence_proved(ex)
-    rho = mp.scalar(Fraction(191, 100))
+    rho = mp.scalar(Fraction(B.RHO_HI))
     xs = R.appendix_d_arc(mp.scalar(B.S_END), mp)
     y = newton(lambda y: sam.perturbed_point(OBJ, y, rho, mp) - xs,
                lambda y: mp.eye(2) + rho * sam.du_matrix(OBJ, y, mp), mp.vector(ex["center"]), mp,
                what="x_h").x
     assert all(float(b.lower()) <= float(v) <= float(b.upper()) for v, b in zip(y, ex["X"]))
-    assert abs(float(OBJ.value(xs, mp))) < 1e-50 and float(mp.norm(OBJ.grad(y, mp))) > 1e-3
+    # near the maximizer at rho_hi = 1.903 (|grad f| ~ 9e-4): nonzero far above the 60-digit rounding
+    assert abs(float(OBJ.value(xs, mp))) < 1e-50 and float(mp.norm(OBJ.grad(y, mp))) > 1e-5
 
 
 def test_axis_existence_rechecked_by_mpmath():
@@ -150,8 +152,9 @@ def test_axis_existence_rechecked_by_mpmath():
     assert not B.axis_existence(Fraction(192, 100), Fraction(14, 5), _arb())[0]
 
 
-def test_no_existence_below_the_threshold():
-    assert not B._existence_proved(B.exists_at(Fraction(189, 100), _arb()))
+@pytest.mark.parametrize("rho", [Fraction(189, 100), Fraction(B.RHO_LO)])
+def test_no_existence_below_the_threshold(rho):
+    assert not B._existence_proved(B.exists_at(rho, _arb()))
 
 
 def _cross_dot_mp(rho, t):
@@ -165,17 +168,18 @@ def _cross_dot_mp(rho, t):
 
 
 def test_sign_changes_between_rho_hi_and_the_axis_rechecked_by_mpmath():
-    """Every rho in [1.91, 1.93]: each proved sub-interval re-checked at its ends, its middle and a
-    random rho, at 60 digits: opposite signs of g x v at t_lo and t_hi, g . v > 0 at 5 angles between,
-    and the root t found there gives y + rho u(y) = x*(3/5) with grad f(y) != 0."""
-    res = B.exists_between(Fraction(191, 100), Fraction(193, 100), _arb())
-    assert res["status"] == "proved" and len(res["pieces"]) >= 20
-    covered = sorted((a, b) for a, b, _, _ in res["pieces"])
-    assert covered[0][0] == Fraction(191, 100) and covered[-1][1] == Fraction(193, 100)
+    """Every rho in [rho_hi = 1.903, 1.93]: each proved sub-interval re-checked at its ends, its
+    middle and a random rho, at 60 digits: opposite signs of g x v at t_lo and t_hi, g . v > 0 at 5
+    angles between, and the root t found there gives y + rho u(y) = x*(3/5) with grad f(y) != 0."""
+    lo, hi = Fraction(B.RHO_HI), Fraction(B.RHO_AXIS)
+    res = B.exists_between(lo, hi, _arb())
+    assert res["status"] == "proved" and len(res["intervals"]) >= 20
+    covered = sorted((a, b) for a, b, _, _ in res["intervals"])
+    assert covered[0][0] == lo and covered[-1][1] == hi
     assert all(b0 == a1 for (_, b0), (a1, _) in zip(covered, covered[1:]))   # no gap
     rng = random.Random(7)
     xs = R.appendix_d_arc(mp.scalar(B.S_END), mp)
-    for a, b, t_lo, t_hi in res["pieces"]:
+    for a, b, t_lo, t_hi in res["intervals"]:
         for rho in (a, b, (a + b) / 2, a + (b - a) * Fraction(rng.random())):
             c_lo, c_hi = _cross_dot_mp(rho, t_lo)[0], _cross_dot_mp(rho, t_hi)[0]
             assert c_lo * c_hi < 0
@@ -188,7 +192,7 @@ def test_sign_changes_between_rho_hi_and_the_axis_rechecked_by_mpmath():
             assert dot > 0 and float(mp.norm(landing - xs)) < 1e-45
 
 
-@pytest.mark.parametrize("lo, hi", [(Fraction(1895, 1000), Fraction(191, 100)),
+@pytest.mark.parametrize("lo, hi", [(Fraction(B.RHO_LO), Fraction(B.RHO_HI)),
                                     (Fraction(189, 100), Fraction(1901, 1000))])
 def test_sign_change_cover_fails_below_the_threshold(lo, hi):
     """Negative control: the same cover pushed below rho* ~ 1.90123 (where the cover of boxes proves
@@ -257,4 +261,4 @@ def test_generated_ranges_below_the_threshold_have_no_proved_sign_change(rho_a, 
     y) never gets the existence proof."""
     rho_b = min(rho_a + width, Fraction(1901, 1000))
     res = B.exists_between(rho_a, rho_b, _arb(), pieces=2, depth=2)
-    assert res["status"] == "undecided" and not res["pieces"]
+    assert res["status"] == "undecided" and not res["intervals"]

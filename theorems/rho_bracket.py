@@ -67,7 +67,7 @@ THEOREM = "rho threshold (proved)"
 TITLE = "Appendix D's rho threshold in a bracket proved in Arb: none below, one above"
 ORDER = 4.15
 DPS = 30
-RHO_LO, RHO_HI, RHO_MIN, EPS = "1.89", "1.91", "1/4", "1/1000"
+RHO_LO, RHO_HI, RHO_MIN, EPS = "1.9", "1.903", "1/4", "1/1000"   # rho* ~ 1.90123 between
 RHO_AXIS, RHO_TOP = "1.93", "2.8"     # existence for every rho in [RHO_AXIS, RHO_TOP], on the axis
 S_END = Fraction(3, 5)
 T_HALF = Fraction(16, 5)              # t in [-16/5, 16/5] covers the circle (32/5 > 2 pi)
@@ -302,7 +302,9 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
     minimizer of f_SAM). [rho_a, rho_b] is cut into ``pieces`` sub-intervals; one that
     :func:`sign_change` cannot prove (or whose preimage Newton does not find) is halved, at most
     ``depth`` times; the first that is still not proved stops the cover (status 'undecided').
-    ``pieces`` of the result: (rho_a, rho_b, t_lo, t_hi) of every proved sub-interval.
+    ``intervals`` of the result: (rho_a, rho_b, t_lo, t_hi) of every proved sub-interval. That
+    x*(3/5) is a minimizer (f = 0 there) is decided too (:func:`theorems.refutations.
+    appendix_d_minimizers`; f >= 0 is the certificate's hypothesis ``argmin``).
     No such y exists below rho* ~ 1.9012 (the cover of :func:`cover` proves it up to rho_lo), so
     the test cannot pass there."""
     bh, fp = BranchHull(zoo.get("appendix_d").objective), get_context("float64")
@@ -314,8 +316,11 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
         return angles[r]
     cuts = [rho_a + (rho_b - rho_a) * k / pieces for k in range(pieces + 1)]
     stack = [(a, b, 0) for a, b in reversed(list(zip(cuts, cuts[1:])))]
-    proved = []
+    proved: list = []
     with ctx.working():
+        if not R.appendix_d_minimizers(S_END, S_END, R.appendix_d_arc(ctx.scalar(S_END), ctx), ctx):
+            return {"status": "undecided", "intervals": proved, "at": None,
+                    "reason": "x*(3/5) not shown to be a minimizer of f"}
         while stack:
             a, b, level = stack.pop()
             try:
@@ -325,11 +330,12 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
             if bracket is not None:
                 proved.append((a, b) + bracket)
             elif level >= depth:
-                return {"status": "undecided", "pieces": proved, "at": (a, b)}
+                return {"status": "undecided", "intervals": proved, "at": (a, b),
+                        "reason": f"no sign change proved on rho in [{a}, {b}]"}
             else:
                 mid = (a + b) / 2
                 stack += [(mid, b, level + 1), (a, mid, level + 1)]
-    return {"status": "proved", "pieces": proved, "at": None}
+    return {"status": "proved", "intervals": proved, "at": None, "reason": ""}
 
 
 def axis_existence(rho_a: Fraction, rho_b: Fraction, ctx, n: int = 64) -> tuple[bool, str]:
@@ -357,16 +363,16 @@ def _between_claim(cert, a: Fraction, b: Fraction, ctx) -> None:
     """The claim that a hallucinated minimizer exists for every rho in [a, b] (:func:`exists_between`;
     one piece when the interval is a point)."""
     res = exists_between(a, b, ctx, pieces=20 if b > a else 1)
-    n = len(res["pieces"])
+    n = len(res["intervals"])
     cert.add_object("ivt_pieces", n, label=f"rho sub-intervals of [{a}, {b}] with a proved sign change")
-    cert.add_object("ivt_widest_t", f"{max((float(p[3] - p[2]) for p in res['pieces']), default=0):.3g}",
+    cert.add_object("ivt_widest_t", f"{max((float(p[3] - p[2]) for p in res['intervals']), default=0):.3g}",
                     label="widest t-bracket [t_lo, t_hi] of a sign change")
     cert.add(R.exact_claim(
         "exists_between", f"for every rho in [{a}, {b}] some y = x*(3/5) - rho v(t) has grad f(y) a "
         "positive multiple of v(t), so y + rho u(y) = x*(3/5) in argmin f (intermediate values: g x v "
         f"changes sign in t, g . v > 0; {n} rho sub-intervals)", res["status"], "==", "proved",
         Verdict.PROVED if res["status"] == "proved" else Verdict.UNDECIDED, ctx.precision_label,
-        "" if res["at"] is None else f"no sign change proved on rho in [{res['at'][0]}, {res['at'][1]}]"))
+        res["reason"]))
 
 
 def _existence_proved(ex: dict) -> bool:
@@ -439,7 +445,7 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     return cert.finish()
 
 
-CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below does
+CONTROL_RHO_MIN = "3/2"   # the shifted-down control tests the existence side: a short cover below suffices
 
 
 CONTROLS = (((RHO_HI, RHO_LO), RHO_MIN, f"negative control: ends swapped [{RHO_HI}, {RHO_LO}]"),
@@ -461,8 +467,8 @@ def controls(count: int | None = None) -> list[Certificate]:
 def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
     """Quick: the lower end proved for rho in [3/2, rho_lo] only (stated so), and the controls."""
     if quick:
-        return [certify_bracket(rho_min="3/2", example="appendix_d, bracket [1.89, 1.91], lower end for "
-                                "rho in [3/2, 1.89] only (quick report)")] + controls()
+        return [certify_bracket(rho_min="3/2", example=f"appendix_d, bracket [{RHO_LO}, {RHO_HI}], lower "
+                                f"end for rho in [3/2, {RHO_LO}] only (quick report)")] + controls()
     return [certify_bracket()] + controls()
 
 
