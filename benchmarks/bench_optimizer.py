@@ -36,6 +36,13 @@ rounds the weights to 8 bits for every matmul, magnifies that to ~1e-4.
 ``--only`` takes settings separated by commas; a name also selects its ``_`` variants (``amp`` runs
 amp and amp_scaler). A quiet-core measurement of the AMP lines:
 ``nice -n 0 python benchmarks/bench_optimizer.py --only amp --rounds 31``.
+
+``--optimizer-only`` times the optimizers alone: after the warm-up every model is handed the same
+stored gradients (of one batch) instead of running forward and backward passes, so the rounds
+are ~5x shorter and the per-step difference ours - minimal (microseconds, printed with every
+line) is the optimizer's fixed overhead without the noise of the passes — the number to trust
+on a shared machine (use ``--steps 100``): a whole step's ratio is about 1 + that overhead / the
+wrapper's whole step time. BatchNorm layers are found in the warm-up's real passes.
 """
 from __future__ import annotations
 
@@ -115,6 +122,9 @@ SETTINGS = ("plain", "batchnorm", "amp", "amp_scaler")
 
 
 def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
+    """{"ours", "minimal", "minimal_copy"}: functions running ``steps`` steps each; the largest
+    parameter difference ours - minimal; and a function switching every runner to the gradients
+    of one batch handed back instead of forward and backward passes (``--optimizer-only``)."""
     from verify.nn.sam_optimizer import SAM
     batchnorm, amp, use_scaler = setting == "batchnorm", setting.startswith("amp"), setting == "amp_scaler"
     gen = torch.Generator().manual_seed(1)
@@ -129,22 +139,41 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
         return torch.amp.GradScaler("cpu") if use_scaler else None
     ours_scaler = new_scaler()
 
-    def backward(loss, scaler):
-        (scaler.scale(loss) if scaler is not None else loss).backward()
-
     def loss_of(model, idx):
         if amp:
             with torch.autocast("cpu", dtype=torch.bfloat16):
                 return F.cross_entropy(model(X[idx]), y[idx])
         return F.cross_entropy(model(X[idx]), y[idx])
 
+    handed_back = {}      # id(model) -> (loss, gradients) once switched to --optimizer-only
+
+    def forward_backward(model, idx, scaler):
+        """The loss, after its (scaled) backward; after :func:`hand_back_gradients` the stored
+        loss and copies of the stored gradients instead (copies: unscale_ works in place)."""
+        if id(model) in handed_back:
+            loss, grads = handed_back[id(model)]
+            for p, g in zip(model.parameters(), grads):
+                p.grad = g.clone()
+            return loss
+        loss = loss_of(model, idx)
+        (scaler.scale(loss) if scaler is not None else loss).backward()
+        return loss
+
+    def hand_back_gradients():
+        """From now on every model gets the gradients of the minimal wrapper's model on the first
+        batch (the same for all, so the parameter difference still checks the arithmetic)."""
+        for p in min_model.parameters():
+            p.grad = None
+        loss = forward_backward(min_model, batches[0], minimal_models[0][1]).detach()
+        grads = [p.grad.detach().clone() for p in min_model.parameters()]
+        for model in (ours_model, *(m for m, _ in minimal_models)):
+            handed_back[id(model)] = (loss, grads)
+
     def run_ours():
         for idx in batches:
             def closure(idx=idx):
                 ours.zero_grad()
-                loss = loss_of(ours_model, idx)
-                backward(loss, ours_scaler)
-                return loss
+                return forward_backward(ours_model, idx, ours_scaler)
             ours.step(closure, scaler=ours_scaler)
             if ours_scaler is not None:
                 ours_scaler.update()
@@ -152,16 +181,17 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
     def minimal_runner(model):
         minimal = MinimalSAM(model.parameters(), torch.optim.SGD, rho=rho, lr=lr, momentum=0.9)
         scaler = new_scaler()
+        minimal_models.append((model, scaler))
 
         def run_minimal():
             for idx in batches:
                 minimal.zero_grad()
-                backward(loss_of(model, idx), scaler)
+                forward_backward(model, idx, scaler)
                 if scaler is not None:
                     scaler.unscale_(minimal)
                 minimal.first_step(zero_grad=True)
                 saved = _set_bn_momentum(model) if batchnorm else None
-                backward(loss_of(model, idx), scaler)
+                forward_backward(model, idx, scaler)
                 if batchnorm:
                     _set_bn_momentum(model, saved)
                 if scaler is not None:
@@ -174,8 +204,10 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
     def max_param_diff():
         return max(float((a - b).detach().abs().max()) for a, b in zip(ours_model.parameters(),
                                                                        min_model.parameters()))
-    return {"ours": run_ours, "minimal": minimal_runner(min_model),
-            "minimal_copy": minimal_runner(copy.deepcopy(min_model))}, max_param_diff
+    minimal_models = []
+    runners = {"ours": run_ours, "minimal": minimal_runner(min_model),
+               "minimal_copy": minimal_runner(copy.deepcopy(min_model))}
+    return runners, max_param_diff, hand_back_gradients
 
 
 def interleaved_times(fns: dict, rounds: int, clock) -> dict:
@@ -190,27 +222,33 @@ def interleaved_times(fns: dict, rounds: int, clock) -> dict:
     return times
 
 
-def ratio_summary(times: list, reference: list) -> dict:
-    """The median and the quartiles of the per-round ratios time / reference time."""
-    ratios = sorted(t / r for t, r in zip(times, reference))
-    q1, _, q3 = statistics.quantiles(ratios, n=4) if len(ratios) > 1 else ratios * 3
-    return {"median": statistics.median(ratios), "q1": q1, "q3": q3}
+def quartiles(values: list) -> dict:
+    """The median and the quartiles (the spread printed beside each median)."""
+    q1, _, q3 = statistics.quantiles(values, n=4, method="inclusive") if len(values) > 1 else values * 3
+    return {"median": statistics.median(values), "q1": q1, "q3": q3}
 
 
-def bench(setting, X, y, steps, rounds, batch, width, depth, clock):
-    runners, diff = make_runners(setting, X, y, steps, batch, width, depth)
-    for fn in runners.values():                                           # warm-up
+def bench(setting, X, y, steps, rounds, batch, width, depth, clock, optimizer_only=False):
+    runners, diff, hand_back_gradients = make_runners(setting, X, y, steps, batch, width, depth)
+    for fn in runners.values():       # warm-up (in --optimizer-only: BatchNorm layers found)
         fn()
+    if optimizer_only:
+        hand_back_gradients()
+        for fn in runners.values():
+            fn()
     times = interleaved_times(runners, rounds, clock)
-    ours = ratio_summary(times["ours"], times["minimal"])
-    floor = ratio_summary(times["minimal_copy"], times["minimal"])
-    return {"setting": setting, "width": width,
-            "ours_ms_per_step": 1e3 * statistics.median(times["ours"]) / steps,
-            "minimal_ms_per_step": 1e3 * statistics.median(times["minimal"]) / steps,
-            "ratio": ours["median"], "ratio_q1": ours["q1"], "ratio_q3": ours["q3"],
-            "noise_floor_ratio": floor["median"], "noise_floor_q1": floor["q1"],
-            "noise_floor_q3": floor["q3"], "max_param_diff": diff(),
-            "load_average_1min": os.getloadavg()[0]}
+    # per round: ours / minimal and ours - minimal (us per step), and the same for the A/A copy
+    ours, floor = ({"ratio": quartiles([t / r for t, r in zip(times[name], times["minimal"])]),
+                    "us": quartiles([1e6 * (t - r) / steps for t, r in zip(times[name], times["minimal"])])}
+                   for name in ("ours", "minimal_copy"))
+    row = {"setting": setting, "width": width, "optimizer_only": optimizer_only,
+           "ours_ms_per_step": 1e3 * statistics.median(times["ours"]) / steps,
+           "minimal_ms_per_step": 1e3 * statistics.median(times["minimal"]) / steps,
+           "max_param_diff": diff(), "load_average_1min": os.getloadavg()[0]}
+    for key, summary in (("ratio", ours["ratio"]), ("noise_floor_ratio", floor["ratio"]),
+                         ("overhead_us", ours["us"]), ("noise_floor_us", floor["us"])):
+        row.update({key: summary["median"], key + "_q1": summary["q1"], key + "_q3": summary["q3"]})
+    return row
 
 
 def selected_settings(only: str | None) -> list:
@@ -235,6 +273,9 @@ def main(argv=None):
     p.add_argument("--batch", type=int, default=128)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--only", default=None, help=f"settings, comma-separated: {', '.join(SETTINGS)}")
+    p.add_argument("--optimizer-only", action="store_true",
+                   help="hand back one batch's gradients instead of forward and backward passes: "
+                        "the optimizers' own cost per step, the fixed overhead in us")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     try:
@@ -257,26 +298,35 @@ def report(args, settings) -> int:
                          else (time.perf_counter, "wall time"))
     widths = [int(w) for w in args.widths.split(",")]
     load_before = os.getloadavg()[0]
-    rows = [bench(s, X, y, args.steps, args.rounds, args.batch, w, args.depth, clock)
-            for w in widths for s in settings]
+    rows = [bench(s, X, y, args.steps, args.rounds, args.batch, w, args.depth, clock,
+                  args.optimizer_only) for w in widths for s in settings]
     load = {"load_average_1min_before": load_before, "load_average_1min_after": os.getloadavg()[0],
             "cores": os.cpu_count()}
     if args.json:
         print(json.dumps({"rows": rows, **load}, indent=2))
         return 0
-    print(f"SAM optimizer vs a minimal first_step/second_step wrapper: MLP 64-(width x {args.depth})-10, "
-          f"batch {args.batch}; median over {args.rounds} rounds of {args.steps} steps; "
-          f"{args.threads} thread(s), {clock_name}; load average {load['load_average_1min_before']:.1f} "
-          f"before, {load['load_average_1min_after']:.1f} after, on {load['cores']} cores")
+    what = ("the optimizers alone (one batch's gradients handed back, no forward or backward)"
+            if args.optimizer_only else "whole steps")
+    print(f"SAM optimizer vs a minimal first_step/second_step wrapper, {what}: MLP "
+          f"64-(width x {args.depth})-10, batch {args.batch}; {args.rounds} interleaved rounds of "
+          f"{args.steps} steps; {args.threads} thread(s), {clock_name}; load average "
+          f"{load['load_average_1min_before']:.1f} before, {load['load_average_1min_after']:.1f} "
+          f"after, on {load['cores']} cores")
+    goal = "" if args.optimizer_only else " (goal <= 1.05)"
     for r in rows:
-        print(f"  width {r['width']:5d} {r['setting']:10s} ours {r['ours_ms_per_step']:7.3f} ms/step  minimal "
-              f"{r['minimal_ms_per_step']:7.3f} ms/step  ratio {r['ratio']:.3f} "
-              f"[{r['ratio_q1']:.3f}, {r['ratio_q3']:.3f}] (goal <= 1.05; noise floor: minimal vs "
-              f"its copy {r['noise_floor_ratio']:.3f} [{r['noise_floor_q1']:.3f}, "
-              f"{r['noise_floor_q3']:.3f}])  max |theta_ours - theta_minimal| "
-              f"{r['max_param_diff']:.1e}  load {r['load_average_1min']:.1f}")
-    print("  ratio: median of the per-round ratios [quartiles]; ms/step: median rounds")
+        print(f"  width {r['width']:5d} {r['setting']:10s} ours {r['ours_ms_per_step']:7.3f} ms/step  "
+              f"minimal {r['minimal_ms_per_step']:7.3f} ms/step  max |theta_ours - theta_minimal| "
+              f"{r['max_param_diff']:.1e}  load {r['load_average_1min']:.1f}\n"
+              f"      ratio {_spread(r, 'ratio', '.3f')}{goal}, ours - minimal "
+              f"{_spread(r, 'overhead_us', '+.0f')} us/step;  noise floor (minimal vs its copy): "
+              f"ratio {_spread(r, 'noise_floor_ratio', '.3f')}, {_spread(r, 'noise_floor_us', '+.0f')} us/step")
+    print("  medians over the rounds [quartiles] of the per-round ratio and difference; ms/step: "
+          "the median round")
     return 0
+
+
+def _spread(row: dict, key: str, fmt: str) -> str:
+    return f"{row[key]:{fmt}} [{row[key + '_q1']:{fmt}}, {row[key + '_q3']:{fmt}}]"
 
 
 if __name__ == "__main__":

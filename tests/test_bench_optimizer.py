@@ -28,10 +28,23 @@ def test_only_amp_runs_both_amp_lines_and_reports_the_spread(capsys):
     assert [r["setting"] for r in out["rows"]] == ["amp", "amp_scaler"]
     for r in out["rows"]:
         assert r["ratio_q1"] <= r["ratio"] <= r["ratio_q3"]
-        assert r["noise_floor_q1"] <= r["noise_floor_ratio"] <= r["noise_floor_q3"]
+        assert r["noise_floor_ratio_q1"] <= r["noise_floor_ratio"] <= r["noise_floor_ratio_q3"]
         # the same run up to last-bit rounding, magnified by bfloat16's 8-bit weights
         assert r["max_param_diff"] < 1e-2
         assert math.isfinite(r["load_average_1min"]) and r["load_average_1min"] >= 0
+
+
+def test_optimizer_only_hands_back_the_same_gradients(capsys):
+    """--optimizer-only (BatchNorm: layers found in the warm-up's real passes) reports the fixed
+    overhead in us with its spread; every model got the same gradients, so ours and the wrapper
+    still agree to float32 rounding."""
+    argv = ["--only", "batchnorm", "--widths", "8", "--steps", "3", "--rounds", "3",
+            "--optimizer-only", "--json"]
+    assert _bench().main(argv) == 0
+    (row,) = json.loads(capsys.readouterr().out)["rows"]
+    assert row["optimizer_only"] and row["setting"] == "batchnorm"
+    assert row["overhead_us_q1"] <= row["overhead_us"] <= row["overhead_us_q3"]
+    assert row["max_param_diff"] < 1e-5
 
 
 def test_only_refuses_an_unknown_setting(capsys):

@@ -465,6 +465,24 @@ def test_asam_perturbation_is_kwon_et_al_formula(eta):
 
 
 
+def test_per_group_rho_scales_each_group_by_the_global_norm():
+    """With a rho per group, e = rho_group g / (||g|| + eps), ||g|| over all groups (Foret et
+    al.'s e for the group's share of the radius; rho = 0 leaves a group unperturbed), to float64
+    rounding. Control: one rho for both groups perturbs the second group too."""
+    X, y = _data32()
+    X = X.double()
+    model = _mlp32().double()
+    first, second = list(model.parameters())[:2], list(model.parameters())[2:]
+    opt = SAM([{"params": first, "rho": 0.3}, {"params": second, "rho": 0.0}], rho=0.1, lr=0.1)
+    theta, grads, e = _perturbation(opt, model, X, y)
+    norm = torch.sqrt(sum((g ** 2).sum() for g in grads))
+    want = [0.3 * g / (norm + opt.eps) for g in grads[:2]] + [torch.zeros_like(g) for g in grads[2:]]
+    assert all(torch.allclose(a, b, rtol=8 * EPS64, atol=8 * EPS64) for a, b in zip(e, want))
+    control = _mlp32().double()
+    _, _, e_one = _perturbation(SAM(control.parameters(), rho=0.3, lr=0.1), control, X, y)
+    assert max(float(t.abs().max()) for t in e_one[2:]) > 1e-3
+
+
 def test_adaptive_param_groups_split_weights_from_biases_and_norm_layers():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LayerNorm(4), nn.Linear(4, 2, bias=False))
     groups = adaptive_param_groups(model)

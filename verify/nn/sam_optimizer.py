@@ -403,7 +403,7 @@ class SAM(torch.optim.Optimizer):
             if group["adaptive"]:
                 grads = torch._foreach_mul(grads, [_scaling(p, group).square_() for p in params])
             torch._foreach_add_(params, grads,
-                                alpha=perturbation_scale(group["rho"], scaled_norm, self.eps))
+                                alpha=perturbation_scale(float(group["rho"]), scaled_norm, self.eps))
 
     def _save_params(self, params: list) -> None:
         """Copy theta into buffers kept from step to step (no per-parameter state look-up)."""
@@ -432,8 +432,9 @@ class SAM(torch.optim.Optimizer):
         adaptive = sam and any(g["adaptive"] for g in self.param_groups)
         groups = self._with_grads()
         gnorm, scaled_norm = self._grad_norms(groups, adaptive)
-        gnorm_value = gnorm.item()
-        scaled_value = scaled_norm.item() if adaptive else gnorm_value
+        # one read-back (one device sync on a GPU) for both norms
+        gnorm_value, scaled_value = (torch.stack((gnorm, scaled_norm)).tolist() if adaptive
+                                     else (gnorm.item(),) * 2)
         finite = self._finite_or_skip(gnorm_value + scaled_value, scaler)
         self._forget_saved()
         if sam and finite:
