@@ -449,7 +449,8 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
                                marks=marks, curves={"minimizer arc": arc, "hallucinated curve (traced)": Hpts},
                                trajs=trajs, suptitle="Appendix D at rho = 2.8 (analogue of Figure 1)")
     cst.figures.append(name)
-    rhos = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    # the sweeps of Figures 10/11: every half unit of rho; the quick report draws every unit
+    rhos = [0.0, 1.0, 2.0, 3.0] if quick else [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
     marks_by = {}
     for r in rhos:
         if r >= 2.0:
@@ -458,11 +459,12 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
                                                       "marker": ".", "color": "#e377c2", "s": 14}}
     name = FG.field_sweep_figure(obj, rhos, figdir / "appendix_d_fig11_field_sweep.png", box=BOX,
                                  n=15 if quick else 25, marks_by_rho=marks_by, ncols=4,
-                                 suptitle="-grad f(x+) for rho = 0 .. 3.5 (analogue of Figure 11)")
+                                 suptitle=f"-grad f(x+) for rho = {', '.join(f'{r:g}' for r in rhos)} "
+                                          "(analogue of Figure 11)")
     cst.figures.append(name)
-    fig, axes = FG.new_figure(4, 2)
+    fig, axes = FG.new_figure(4, len(rhos) // 4)
+    X, Y = FG.grid(BOX, 61 if quick else 141)
     for ax, r in zip(axes.ravel(), rhos):
-        X, Y = FG.grid(BOX, 61 if quick else 141)
         Z = FG.f_grid(obj, X, Y) if r == 0 else FG.f_sam_grid(obj, X, Y, r)
         FG.contour(ax, X, Y, Z, title=f"f_SAM, rho = {r:g}", levels=25)
         if r in marks_by:
@@ -487,9 +489,10 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
     c31.figures.append(name)
     # SAM vs switching paths
     fig, axes = FG.new_figure(2, 1)
+    X, Y = FG.grid(BOX, 81 if quick else 161)
+    F = FG.f_grid(obj, X, Y)
     for ax, lab in zip(axes[0], paths):
-        X, Y = FG.grid(BOX, 81 if quick else 161)
-        FG.contour(ax, X, Y, FG.f_grid(obj, X, Y), title=lab, levels=25, colorbar=False)
+        FG.contour(ax, X, Y, F, title=lab, levels=25, colorbar=False)
         FG.curve(ax, Hpts, label="hallucinated curve", color="#e377c2", ls="-")
         FG.trajectories(ax, paths[lab], labels=["runs (o start, x end)"])
         FG._legend(ax)

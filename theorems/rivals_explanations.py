@@ -76,6 +76,7 @@ EXPLANATION = {"hallucinated_minimizer": "main paper", "sam_stationary": "main p
 
 
 @functools.lru_cache(maxsize=None)
+@functools.lru_cache(maxsize=None)
 def vector_gradient(name: str):
     obj = zoo.get(name).objective
     parts = sp.lambdify(obj.symbols, [sp.diff(obj.expr, s) for s in obj.symbols], "numpy")
@@ -117,8 +118,10 @@ def sharpness(obj, x, fp) -> float:
 def survey(name: str, rho: float, steps: int = STEPS) -> dict:
     obj, fp = zoo.get(name).objective, get_context("float64")
     W0 = starts(name)
-    ends = st.run_chains(vector_gradient(name), W0, "sam", rho, ETA, steps).W
-    gd_ends = st.run_chains(vector_gradient(name), W0, "gd", 0.0, ETA, steps).W
+    # GD is the SAM step with rho = 0 (x+ = x): both sets of runs in one batch, one radius a row
+    radii = np.repeat([rho, 0.0], len(W0))[:, None]
+    both = st.run_chains(vector_gradient(name), np.vstack([W0, W0]), "sam", radii, ETA, steps).W
+    ends, gd_ends = both[:len(W0)], both[len(W0):]
     rows = []
     for x_end, g_end in zip(ends, gd_ends):
         if not np.all(np.isfinite(x_end)):
