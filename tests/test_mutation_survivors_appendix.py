@@ -327,3 +327,47 @@ def test_quick_report_proves_a_shorter_lower_range_and_runs_two_controls(monkeyp
     calls.clear()
     full = B.report_certificates(quick=False)
     assert len(full) == 4 and calls[0] == ((), {}) and len(calls) == 4
+
+
+def _bracket_hull():
+    from theorems import rho_bracket as B
+    from verify.ctx import shared_context
+    from verify.objectives import zoo
+    return B, B.BranchHull(zoo.get("appendix_d").objective), shared_context("arb", B.DPS)
+
+
+def test_a_box_around_a_hallucinated_preimage_is_not_excluded():
+    """At rho = 39/20 > rho* the arc end x*(3/5) has the preimage y ~ (0.4194, -0.0253) with
+    v = u(y) at the angle t ~ 2.81513 (mpmath Newton): grad f(y) is a positive multiple of v, so no
+    box of (s, rho, t) around it may be excluded (neither the cross product g x v = g_x sin t - g_y cos t
+    nor g . v excludes 0, and f(y) = 1.76 >= eps); a box with t moved by 1/2 is excluded by the cross
+    product."""
+    B, bh, ctx = _bracket_hull()
+    s, rho, t, h = Fraction(3, 5), Fraction(39, 20), Fraction(2815133, 1000000), Fraction(1, 10 ** 4)
+    with ctx.working():
+        assert B.excluded(bh, ((s - h, s), (rho - h, rho + h), (t - h, t + h)), Fraction(1, 1000), ctx) is None
+        moved = t + Fraction(1, 2)
+        assert B.excluded(bh, ((s - h, s), (rho - h, rho + h), (moved - h, moved + h)), Fraction(1, 1000),
+                          ctx) == "cross"
+
+
+def test_a_box_in_the_tube_around_the_arc_is_excluded_by_f_below_eps():
+    """rho in [0, 1/1000]: y = x*(s) - rho v stays within 1/1000 of argmin f, where grad f ~ 0 (so
+    neither g x v nor g . v is decided) and f < eps = 1/1000: excluded as 'f<eps'; with eps = 1e-12
+    (below f there) it is not."""
+    B, bh, ctx = _bracket_hull()
+    box = ((Fraction(0), Fraction(1, 100)), (Fraction(0), Fraction(1, 1000)), (Fraction(0), Fraction(1, 10)))
+    with ctx.working():
+        assert B.excluded(bh, box, Fraction(1, 1000), ctx) == "f<eps"
+        assert B.excluded(bh, box, Fraction(1, 10 ** 12), ctx) is None
+
+
+def test_axis_boxes_are_the_n_equal_pieces_of_the_segment():
+    """axis_existence cuts [rho_a - 1.55, rho_b - 1.55] into n equal boxes; next to the maximizer
+    (rho_a = 1.93, the segment starts 0.0036 right of it) f_x < 0 is proved with 30 boxes but not
+    with 27, whose first box is too wide: the box width is (rho_b - rho_a) / n, no wider."""
+    B, _, ctx = _bracket_hull()
+    ok, why = B.axis_existence(Fraction(193, 100), Fraction(14, 5), ctx, n=30)
+    assert ok and "(30 boxes)" in why and "[0.38, 1.25]" in why
+    ok, why = B.axis_existence(Fraction(193, 100), Fraction(14, 5), ctx, n=27)
+    assert not ok and "[0.38, 0.412222]" in why
