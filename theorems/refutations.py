@@ -40,6 +40,7 @@ groups them.
 """
 from __future__ import annotations
 
+import functools
 import math
 from fractions import Fraction
 from typing import Any, Sequence
@@ -400,6 +401,17 @@ def radial_constants(obj, rho, r_lo, r_hi, r_m, n, ctx) -> dict:
                             for Y in _segment(ctx, Fraction(0), r_m, 4 * n))}
 
 
+@functools.lru_cache(maxsize=8)
+def _circle_max_constants(rho_q: Fraction, r_lo: Fraction, r_hi: Fraction, r_m: Fraction, n: int,
+                          dps: int) -> dict:
+    """:func:`radial_constants` of circle_max, cached per process: the refutation and its negative
+    control (L_SAM in place of L) bound the same constants on the same annulus."""
+    ctx = shared_context("arb", dps)
+    with ctx.working():
+        return radial_constants(zoo.get("circle_max").objective, ctx.scalar(rho_q), r_lo, r_hi, r_m,
+                                n, ctx)
+
+
 def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: int = 400,
                    use_L_sam: bool = False, expected: bool = True, example: str = "",
                    dps: int = DPS) -> Certificate:
@@ -432,7 +444,7 @@ def refute_descent(*, eta="1/70", x0=("29/50", "0"), rho="6/5", delta="1/5", n: 
         r_hi = Fraction(math.ceil(float((r0 + d).upper()) * 2 ** 20), 2 ** 20)
         r_m = Fraction(math.ceil(float((r0 + d / 2 + rho_b).upper()) * 2 ** 20), 2 ** 20)
         try:   # an annulus that leaves 0 < |y| < 1 meets grad f = 0 (|y| = 0 or 1): u is undefined
-            k = radial_constants(obj, rho_b, r_lo, r_hi, r_m, n, ctx)
+            k = _circle_max_constants(rho_q, r_lo, r_hi, r_m, n, dps)
         except INTERVAL_FAILURES as exc:
             return cert.refuse(f"the constants are not enclosed on the annulus [{r_lo}, {r_hi}]: {exc}")
         L = k["Lsam_hi"] if use_L_sam else k["L_hi"]
