@@ -1,9 +1,13 @@
 """Targeted tests for decisions of the Appendix D, MLP and refutation modules that a mutation run
 (tools/mutate.py, issue 14) showed no test could fail. Each test states the rule it pins and checks
-it on both sides of its boundary; they go through public functions and certificates only."""
+it on both sides of its boundary. They go through public functions and certificates; where a
+collaborator is slow (training, Krylov checks) or a branch is hard to reach, what it reports is stated
+through monkeypatch, by the names the modules import today."""
 from __future__ import annotations
 
 from fractions import Fraction
+
+import pytest
 
 from theorems import appendix_d as D
 from theorems import kim_thm3
@@ -33,8 +37,6 @@ def _appendix_d_arc_end(sign, mp):
     """x*(+-3/5) = (-1.55 cos(2/5), +-3/5), at mp's precision (independent of the chart)."""
     return mp.vector([-mp.scalar(31) / 20 * mp.mp.cos(mp.scalar(2) / 5), sign * mp.scalar(3) / 5])
 
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("sign", [1, -1])
