@@ -1,9 +1,13 @@
 """Targeted tests for decisions of the Appendix D, MLP and refutation modules that a mutation run
 (tools/mutate.py, issue 14) showed no test could fail. Each test states the rule it pins and checks
-it on both sides of its boundary; they go through public functions and certificates only."""
+it on both sides of its boundary. They go through public functions and certificates; where a
+collaborator is slow (training, Krylov checks) or a branch is hard to reach, what it reports is stated
+through monkeypatch, by the names the modules import today."""
 from __future__ import annotations
 
 from fractions import Fraction
+
+import pytest
 
 from theorems import appendix_d as D
 from theorems import kim_thm3
@@ -28,13 +32,19 @@ def test_rival_report_section_is_the_proofs_then_their_controls():
     assert all(c.as_expected for c in certs), [str(c) for c in certs if not c.as_expected]
 
 
+def test_each_proof_names_its_parameters_unless_given_an_example():
+    """The report's example line of each closed-form refutation states the point it is decided at."""
+    assert [c.example for c in RR.proofs()] == [
+        "lambda = -1, rho = 1/5", "lambda = -1, rho = 1/5, eta = 1/100, B = 1", "eta = 1/100, t = 1/2",
+        "lambda = -1, rho = 1/5, eta = 1/100, t = 1/2", "lambda = -1, rho = 2 (> -1/lambda = 1)"]
+    assert RR.refute_c2(example="given").example == "given"
+
+
 # -- rho_threshold: the nearest point of argmin f includes the ends of the chart domain -----------------------
 def _appendix_d_arc_end(sign, mp):
     """x*(+-3/5) = (-1.55 cos(2/5), +-3/5), at mp's precision (independent of the chart)."""
     return mp.vector([-mp.scalar(31) / 20 * mp.mp.cos(mp.scalar(2) / 5), sign * mp.scalar(3) / 5])
 
-
-import pytest  # noqa: E402
 
 
 @pytest.mark.parametrize("sign", [1, -1])
@@ -99,6 +109,7 @@ def test_curve_cover_cuts_the_range_into_n_abutting_intervals():
     spans = [b["s"] for b in cert.artifacts["boxes"]]
     assert spans == [(Fraction(k, 100), Fraction(k + 1, 100)) for k in range(3)]
     assert cert.passed and cert.objects["boxes"] == 3
+    assert [c["s"] for c in cert.objects["cover"]] == [[str(a), str(b)] for a, b in spans]
     worst = max(float(b["condition"]["bound"].upper()) for b in cert.artifacts["boxes"])
     assert worst < 0
     assert cert.claim("condition_fails").note.endswith(f"{worst:.6g}")
@@ -135,9 +146,12 @@ def test_descent_disc_for_m_holds_the_rho_neighbourhood():
 
 def test_descent_start_region_needs_both_conditions():
     """x0 = (311/500, 0) lies in N_{delta/2}(H) (|r - r0| = 0.09 < 0.1), but f_SAM(x0) = 0.113 is above
-    the boundary's 0.1005: not in the start region (UNDECIDED); x0 = (29/50, 0) is (PROVED)."""
+    the boundary's 0.1005: not in the start region (UNDECIDED); x0 = (29/50, 0) and (113/250, 0) (0.08
+from H, f_SAM 0.067) are (PROVED)."""
     near = _descent(x0=("311/500", "0")).claim("x0_in_start_region")
     assert near.verdict.value == "undecided"
+    inside = _descent(x0=("113/250", "0")).claim("x0_in_start_region")   # |r - r0| = 0.08 < 0.1
+    assert inside.verdict.value == "proved"
     assert _descent().claim("x0_in_start_region").verdict.value == "proved"
 
 
@@ -156,6 +170,8 @@ def test_descent_annulus_condition_is_r_plus_rho_beyond_1():
     assert met(_descent(delta="33/100")) is True
     wide = _descent(delta="3/4")
     assert met(wide) is False and wide.refused and "not enclosed on the annulus" in wide.refused
+    inner = _descent(delta="1/2", rho="5/4")          # r0 - delta < 0 < r0 + delta < 1
+    assert met(inner) is False and inner.refused
 
 
 # -- appendix_d: the lowest f_SAM near the maximizer and near the minimizer arc --------------------------------
@@ -371,3 +387,20 @@ def test_axis_boxes_are_the_n_equal_pieces_of_the_segment():
     assert ok and "(30 boxes)" in why and "[0.38, 1.25]" in why
     ok, why = B.axis_existence(Fraction(193, 100), Fraction(14, 5), ctx, n=27)
     assert not ok and "[0.38, 0.412222]" in why
+
+
+def test_appendix_d_minimizers_are_the_arc_for_abs_s_at_most_3_5():
+    """x*(s) is a global minimizer exactly for |s| <= 3/5: an interval reaching past either end is not
+    accepted; a single box (n_boxes = 1) is a valid cover, none (0) is refused."""
+    from theorems import refutations as R
+    from verify.ctx import shared_context
+    ctx = shared_context("arb", R.DPS)
+
+    def accepted(lo, hi):
+        S = ctx.ball((lo + hi) / 2, (hi - lo) / 2)
+        return R.appendix_d_minimizers(lo, hi, R.appendix_d_arc(S, ctx), ctx)
+    assert accepted(Fraction(-3, 5), Fraction(-1, 2)) and accepted(Fraction(1, 2), Fraction(3, 5))
+    assert not accepted(Fraction(-7, 10), Fraction(-1, 2)) and not accepted(Fraction(1, 2), Fraction(7, 10))
+    one = R.refute_appendix_d(s_range=("0", "1/100"), n_boxes=1)
+    assert not one.refused and one.passed
+    assert R.refute_appendix_d(s_range=("0", "1/100"), n_boxes=0).refused
