@@ -12,6 +12,7 @@ import sympy as sp
 from theorems import thm_2_1, thm_2_2, thm_3_1, thm_3_2
 from verify import zoo
 from verify.geometry import superlevel
+from verify.geometry.charts import Chart, zoo_chart
 from verify.objectives.objective import SympyObjective
 from verify.ctx import get_context
 
@@ -147,7 +148,7 @@ def test_rigorous_certificate_fails_a_wrong_preimage():
     """Arb: x_h = (-0.4, 0) is not the preimage (-1/2, 0) of x* = (1, 0) at rho = 3/2 on the ring."""
     ring = zoo.get("ring")
     cert = thm_3_1.certify(ring.objective, ring.minimizers[0], ("-2/5", "0"), ARB.scalar(sp.Rational(3, 2)),
-                           ARB, chart=thm_3_1.zoo_chart(ring, ARB), f_min=ARB.scalar(0))
+                           ARB, chart=zoo_chart(ring, ARB), f_min=ARB.scalar(0))
     assert cert.claim("x_h_preimage").verdict.value == "fail"
 
 
@@ -234,3 +235,51 @@ def test_audited_sam_counts_each_step_once(circle_H):
 def test_audited_sam_started_on_H_stops_before_any_step(circle_H):
     au = thm_3_2.audited_sam(circle_H, circle_H.points[0], 0.03, 5, 1.0, 5.0, 50.0, stop_dist=1e-9)
     assert au.steps == 0 and au.resolved == 0 and len(au.dist) == 1 and "at step 0" in au.stop
+
+
+def test_certificate_names_the_statement_by_the_dimension_of_H():
+    """m = 0 (an isolated x_h): Corollary B.3 / Lemma B.2; m >= 1 (a traced curve): Theorem 3.2."""
+    assert thm_3_2.example_tilted_ring(FP, quick=True).objects["which"] == "Corollary B.3 / Lemma B.2"
+    assert thm_3_2.example_circle_max(FP, quick=True).objects["which"] == "Theorem 3.2"
+
+
+@pytest.mark.parametrize("rho,violations", [(1.1, False), (1.2, True)])
+def test_descent_inequality_with_the_papers_L_passes_only_without_violations(rho, violations):
+    """d = 1, f = -cos(pi x), x* = 0: the isolated x_h = rho. At rho = 1.1 the sampled L = max |f''| on
+    N_delta(x_h) reaches pi^2 (x = 1 is sampled) = L_SAM, and the inequality holds at every step; at
+    rho = 1.2 the paper's L is too small and the claim counts the violations."""
+    obj = SympyObjective("-cos(pi*x)", "x")
+    cert = thm_3_2.certify(obj, ("0",), rho, FP, guess=(rho,), delta=0.1, quick=True, steps=None)
+    counted = cert.objects["audit"]["violations with the paper's L"]
+    assert (counted > 0) is violations
+    assert cert.claim("descent_inequality_paper_L").passed is (not violations)
+    assert cert.claim("descent_inequality_L_SAM").passed and cert.claim("converges").passed
+
+
+def test_initial_rate_is_the_geometric_growth_over_the_first_steps():
+    """tilted_ring (repelled): the reported initial rate is (d_{K-1} / d_0)^(1/(K-1)) over the first
+    steps while d(x_k, H) stays within (d_0/4, 4 d_0) (at most 12), next to |1 - eta mu| at x_h."""
+    cert = thm_3_2.example_tilted_ring(FP, quick=True)
+    dist = cert.artifacts["run"].dist
+    K = 1
+    while K < min(len(dist), 13) and dist[0] / 4 < dist[K] < 4 * dist[0]:
+        K += 1
+    observed, predicted = (float(v) for v in cert.objects["initial_rate"].split(" vs "))
+    assert K > 2 and observed == pytest.approx((dist[K - 1] / dist[0]) ** (1 / (K - 1)), rel=1e-5)
+    assert 1 < observed and 1 < predicted
+
+
+def test_tangent_neutral_fails_for_a_tangent_outside_the_kernel_in_multiprecision():
+    """mpmath, 20 digits (allowance 1e-10): the ring's H = {(-1/2, 0)} with its true tangent passes;
+    with Dphi replaced by the skew vector (1, 1) the tangent map leaves the kernel of
+    H(y+)(I + rho Du) and the claim fails."""
+    mp = get_context("mpmath", dps=20)
+    ring = zoo.get("ring")
+    chart = zoo_chart(ring, mp)
+    one = mp.scalar(1)
+    skew = Chart(1, chart.phi, lambda t: mp.stack([mp.stack([one]), mp.stack([one])]), "skew")
+    for ch, passes in ((chart, True), (skew, False)):
+        H = thm_3_2.HSet(ring.objective, mp.scalar(1.5), mp, [mp.vector(["-0.5", "0"])], 1, ch,
+                         [mp.vector([0])])
+        cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False)
+        assert cert.claim("tangent_neutral").passed is passes
