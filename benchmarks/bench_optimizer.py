@@ -17,8 +17,9 @@ add rho g/(||g|| + 1e-12), restore, base step. Four settings, on minibatches of 
 Ours runs with its defaults (monitor on, ``step(closure)``), at two widths: a small MLP, where a
 fixed per-step cost in Python shows most, and a wider one. Timing: ``--rounds`` rounds, each
 running every optimizer for ``--steps`` steps, interleaved (ours, minimal, copy; then copy,
-minimal, ours; ...: neither side always runs first on a shared machine); the ratio printed is the median over rounds of ours /
-minimal within a round, with the spread of those per-round ratios (quartiles). With one torch thread
+minimal, ours; ...: neither side always runs first on a shared machine); the ratio printed is the
+median over rounds of ours / minimal within a round, with the spread of those per-round ratios
+(quartiles), and likewise the difference ours - minimal in us per step. With one torch thread
 (the default) the clock is the CPU time of the compute thread, which other processes on a shared
 machine disturb far less than the wall time (but not fully: caches and memory bandwidth are
 shared, so the 1-minute load average is printed for the run and for each line). A second,
@@ -30,8 +31,9 @@ float64 (``alpha`` of a foreach add), the wrapper rounds g * scale to float32 fi
 runs differ in the last bits (~1e-7 after the ~200 steps of a line) and bfloat16 autocast, which
 rounds the weights to 8 bits for every matmul, magnifies that to ~1e-4.
 
-    python benchmarks/bench_optimizer.py [--only amp] [--steps 10] [--rounds 15] [--widths 256,1024]
-                                         [--depth 2] [--batch 128] [--threads 1] [--json]
+    python benchmarks/bench_optimizer.py [--only amp] [--optimizer-only] [--steps 10] [--rounds 15]
+                                         [--widths 256,1024] [--depth 2] [--batch 128] [--threads 1]
+                                         [--json]
 
 ``--only`` takes settings separated by commas; a name also selects its ``_`` variants (``amp`` runs
 amp and amp_scaler). A quiet-core measurement of the AMP lines:
@@ -126,7 +128,8 @@ def make_runners(setting, X, y, steps, batch, width, depth, rho=0.5, lr=0.01):
     parameter difference ours - minimal; and a function switching every runner to the gradients
     of one batch handed back instead of forward and backward passes (``--optimizer-only``)."""
     from verify.nn.sam_optimizer import SAM
-    batchnorm, amp, use_scaler = setting == "batchnorm", setting.startswith("amp"), setting == "amp_scaler"
+    batchnorm, amp = setting == "batchnorm", setting.startswith("amp")
+    use_scaler = setting == "amp_scaler"
     gen = torch.Generator().manual_seed(1)
     batches = [torch.randint(0, X.shape[0], (batch,), generator=gen) for _ in range(steps)]
     # every model is a deep copy of one built model (the original's memory placement differs
@@ -238,8 +241,9 @@ def bench(setting, X, y, steps, rounds, batch, width, depth, clock, optimizer_on
             fn()
     times = interleaved_times(runners, rounds, clock)
     # per round: ours / minimal and ours - minimal (us per step), and the same for the A/A copy
-    ours, floor = ({"ratio": quartiles([t / r for t, r in zip(times[name], times["minimal"])]),
-                    "us": quartiles([1e6 * (t - r) / steps for t, r in zip(times[name], times["minimal"])])}
+    reference = times["minimal"]
+    ours, floor = ({"ratio": quartiles([t / r for t, r in zip(times[name], reference)]),
+                    "us": quartiles([1e6 * (t - r) / steps for t, r in zip(times[name], reference)])}
                    for name in ("ours", "minimal_copy"))
     row = {"setting": setting, "width": width, "optimizer_only": optimizer_only,
            "ours_ms_per_step": 1e3 * statistics.median(times["ours"]) / steps,
@@ -319,7 +323,8 @@ def report(args, settings) -> int:
               f"{r['max_param_diff']:.1e}  load {r['load_average_1min']:.1f}\n"
               f"      ratio {_spread(r, 'ratio', '.3f')}{goal}, ours - minimal "
               f"{_spread(r, 'overhead_us', '+.0f')} us/step;  noise floor (minimal vs its copy): "
-              f"ratio {_spread(r, 'noise_floor_ratio', '.3f')}, {_spread(r, 'noise_floor_us', '+.0f')} us/step")
+              f"ratio {_spread(r, 'noise_floor_ratio', '.3f')}, "
+              f"{_spread(r, 'noise_floor_us', '+.0f')} us/step")
     print("  medians over the rounds [quartiles] of the per-round ratio and difference; ms/step: "
           "the median round")
     return 0

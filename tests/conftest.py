@@ -29,3 +29,14 @@ def assert_construction_residuals(con, tiny) -> None:
     u = gradient(con.objective, con.x_h, ctx).u
     assert ctx.norm(con.x_h + con.rho * u - con.x_star) <= tiny
     assert abs(con.objective.value(con.x_h, ctx) - (con.f_max - con.eps)) <= tiny
+
+
+def load_benchmark(name: str):
+    """The module ``benchmarks/<name>.py`` (not a package), for the benchmarks' smoke tests."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

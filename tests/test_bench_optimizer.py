@@ -1,22 +1,17 @@
 """Smoke test of ``benchmarks/bench_optimizer.py --only``: the selected settings run, with their
 ratio spread, load and parameter difference (no timing is asserted: speed lives in the
 benchmark's printout)."""
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 torch = pytest.importorskip("torch")
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_optimizer.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_optimizer", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("bench_optimizer")
 
 
 def test_only_amp_runs_both_amp_lines_and_reports_the_spread(capsys):

@@ -1,21 +1,16 @@
 """Smoke test of ``benchmarks/bench_torch.py --widths``: the check's cost at a small width runs and
 reports its numbers (no timing is asserted: speed lives in the benchmark's printout)."""
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import pytest
+from conftest import load_benchmark
 
 pytest.importorskip("torch")
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "bench_torch.py"
 
 
 def _bench():
-    spec = importlib.util.spec_from_file_location("bench_torch", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("bench_torch")
 
 
 def test_widths_mode_reports_per_product_cost(capsys):
