@@ -8,7 +8,7 @@ from theorems import kim_fig7 as k
 def test_picture_at_small_step_and_control_with_rho_zero():
     cert = k.certify(etas=(0.01,), rhos=(0.0, 0.1), n=300)
     assert cert.passed, str(cert)
-    assert cert.objects["eta at which Fig. 7b's picture appears"] == [0.01]
+    assert cert.objects["eta_shown"] == [0.01]
     control = k.certify(etas=(0.01,), rhos=(0.0, 0.1), rho_sam=0.0, n=300, expected=False)
     assert not control.claim("figure_7b").passed and control.as_expected
 
@@ -18,7 +18,7 @@ def test_large_step_traps_sgd_too():
     the figure's contrast is not there (the claim fails), and the certificate notes why."""
     cert = k.certify(etas=(0.1,), rhos=(0.0, 0.1), n=300, expected=False)
     assert not cert.claim("figure_7b").passed and cert.as_expected
-    assert "0.1" in cert.objects["where SGD ends on the saddle set too"]
+    assert "0.1" in cert.objects["sgd_trapped_too"]
 
 
 def test_loss_levels_of_the_landscape():

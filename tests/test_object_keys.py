@@ -128,9 +128,8 @@ def _all_keys_short(cert) -> list:
 
 
 @pytest.mark.parametrize("name,args,kwargs", [
-    ("zhou_prop41", ("-log(1 - z**2)", 0.5, 2.0, 0.1, "log barrier"),
-     {"steps": 40, "starts": 5}),
-    ("zhou_prop41", ("-log(1 - z**2)", 0.5, 2.0, 0.1, "log barrier"),
+    ("zhou_prop41", ("log(cosh(10*z))/100", 1.0, 2.5, 0.9, "a = 1"), {"steps": 40, "starts": 5}),
+    ("zhou_prop41", ("log(cosh(10*z))/100", 1.0, 2.5, 0.5, "a = 1"),
      {"steps": 40, "starts": 5, "assume_subquadratic": False}),
     ("kim_double_well", (), {"mu": 1, "dps": 20}),
     ("rival_refutations", (), {}),

@@ -60,8 +60,8 @@ def test_cor1_coefficient_rechecked_by_a_small_t_quotient():
 
 
 def test_thm3_constants_rechecked():
-    assert RR.refute_c2().objects["C2 (statement)"] == str(Fraction(1, 50))
-    assert RR.refute_c2().objects["C2 (proof)"] == "50"
+    assert RR.refute_c2().objects["stated"] == str(Fraction(1, 50))
+    assert RR.refute_c2().objects["exact"] == "50"
     with mpmath.workdps(DPS):
         kappa = lambda r: -1 * (1 + r * -1) ** 2  # noqa: E731
         assert mpmath.diff(kappa, 2) < 0 < mpmath.diff(kappa, mpmath.mpf(1) / 2)
