@@ -404,3 +404,23 @@ def test_appendix_d_minimizers_are_the_arc_for_abs_s_at_most_3_5():
     one = R.refute_appendix_d(s_range=("0", "1/100"), n_boxes=1)
     assert not one.refused and one.passed
     assert R.refute_appendix_d(s_range=("0", "1/100"), n_boxes=0).refused
+
+
+def test_an_exactly_zero_cross_product_does_not_exclude():
+    """At the point s = 0, rho = 1, t = 0 (v = (1, 0) exactly; y = (-2.55, 0) on the axis, where
+    f_y = 0 exactly by the mirror symmetry) the cross product g x v is exactly 0: it excludes nothing
+    (g could be parallel to v), and the point is excluded by g . v = f_x < 0 instead."""
+    B, bh, ctx = _bracket_hull()
+    point = ((Fraction(0), Fraction(0)), (Fraction(1), Fraction(1)), (Fraction(0), Fraction(0)))
+    with ctx.working():
+        assert B.excluded(bh, point, Fraction(1, 1000), ctx) == "dot"
+
+
+def test_cover_stops_at_the_first_undecided_box_narrower_than_min_width():
+    """Above rho* (rho in [1.9, 1.905]) the cover cannot exclude a box holding a preimage: it stops
+    there as soon as the box is narrower than MIN_WIDTH in every direction, long before its budget."""
+    B, bh, ctx = _bracket_hull()
+    res = B.cover(bh, Fraction(19, 10), Fraction(1905, 1000), Fraction(1, 1000), ctx, max_boxes=10_000,
+                  s_lo=Fraction(0))
+    assert res["status"] == "undecided" and res["boxes"] < 1000
+    assert all(Fraction(b) - Fraction(a) < B.MIN_WIDTH for a, b in res["box"])
