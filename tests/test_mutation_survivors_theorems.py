@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 import sympy as sp
 
-from theorems import thm_2_1, thm_2_2, thm_3_1, thm_3_2
+from theorems import prove_hallucination, thm_2_1, thm_2_2, thm_3_1, thm_3_2
 from verify import zoo
 from verify.geometry import superlevel
 from verify.geometry.charts import Chart, zoo_chart
@@ -283,3 +283,46 @@ def test_tangent_neutral_fails_for_a_tangent_outside_the_kernel_in_multiprecisio
                          [mp.vector([0])])
         cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False)
         assert cert.claim("tangent_neutral").passed is passes
+
+
+# -- the existence prover ---------------------------------------------------------------------------------
+RING_MANIFOLD = dict(x=["-1/2", "0"], rho="3/2", x_star=["1", "0"])
+
+
+def _prove_ring(**kw):
+    args = {**RING_MANIFOLD, **kw}
+    return prove_hallucination.prove(zoo.get("ring").objective, args.pop("x"), args.pop("rho"), **args)
+
+
+def test_box_search_starts_at_a_quarter_shrinks_by_four_and_tries_twice_the_proved_radius():
+    """Radii 1/4, 1/16, 1/64, ... from the largest down; once one proves, twice it is tried as well."""
+    cert = _prove_ring(crosscheck=False)
+    tried = [t.split(":")[0] for t in cert.objects["radii_tried"]]
+    assert tried == ["2^-2 = 0.25", "2^-4 = 0.0625", "2^-6 = 0.015625", "2^-5 = 0.03125"]
+    assert cert.objects["verdict"] == "PROVED" and cert.objects["box_radius"] == "2^-6 = 0.015625"
+
+
+@pytest.mark.parametrize("rho", ["0", "-1"])
+def test_nonpositive_rho_is_refused(rho):
+    cert = _prove_ring(rho=rho)
+    assert cert.refused and "rho must be > 0" in cert.refused and not cert.passed
+
+
+def test_the_given_point_is_refined_to_the_centre_by_default():
+    cert = _prove_ring(x=["-0.49", "0.01"], crosscheck=False)
+    assert cert.objects["centre_source"] == "refined by mpmath Newton"
+    assert [float(v) for v in cert.objects["box_center"]] == pytest.approx([-0.5, 0.0], abs=1e-15)
+    assert _prove_ring(x=["-0.49", "0.01"], refine=False, crosscheck=False).objects["centre_source"] == \
+        "not refined"
+
+
+def test_a_lower_bound_above_f_at_x_star_is_an_inconsistency(monkeypatch):
+    """Soundness guard: were the range analysis to return L = 1 > f(x_star) = 0 (the enclosure of
+    f(x_star) lies below L), the prover reports FAILS (inconsistent), never PROVED or UNDECIDED."""
+    from fractions import Fraction
+    from verify.rigorous.krawczyk import LowerBound
+    monkeypatch.setattr(prove_hallucination, "range_lower_bound",
+                        lambda expr: LowerBound(Fraction(1), "a false bound, for the test"))
+    cert = _prove_ring(crosscheck=False)
+    assert cert.objects["verdict"] == "FAILS" and "inconsistent" in cert.objects["reason"]
+    assert cert.claim("x_star_minimum").verdict.value == "fail"
