@@ -55,11 +55,13 @@ import sympy as sp
 
 from verify import zoo
 from verify.core.results import Certificate, Verdict
+from verify.core.solve import newton
 from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError, UndecidedError
 from verify.objectives.objective import SympyObjective
 from verify.rigorous.krawczyk import INTERVAL_FAILURES, range_lower_bound, to_fraction
 
+from . import prove_hallucination as ph
 from . import refutations as R
 
 THEOREM = "rho threshold (proved)"
@@ -274,10 +276,10 @@ DOT_PIECES = 8                                       # t-pieces on which g . v >
 def preimage_angle(rho: Fraction, fp) -> float:
     """The angle t of v = (x*(3/5) - y)/rho at the preimage y of x*(3/5) past the maximizer, by
     Newton in the point context ``fp`` (a guide for the brackets only; the proof is the sign test)."""
-    obj = zoo.get("appendix_d").objective
-    y = R._curve_point(obj, R.appendix_d_arc, float(S_END), fp.scalar(rho), _ray_end(rho, fp), fp)
     xs = R.appendix_d_arc(fp.scalar(S_END), fp)
-    return math.atan2(float(xs[1]) - y[1], float(xs[0]) - y[0])
+    res, jac = ph.preimage_system(zoo.get("appendix_d").objective, fp.scalar(rho), xs, fp)
+    y = newton(res, jac, fp.vector(_ray_end(rho, fp)), fp, what="preimage of x*(3/5)").x
+    return math.atan2(float(xs[1] - y[1]), float(xs[0] - y[0]))
 
 
 def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple | None:
