@@ -51,16 +51,17 @@ import itertools
 import math
 from fractions import Fraction
 
-import flint
 import sympy as sp
 
 from verify import zoo
 from verify.core.results import Certificate, Verdict
+from verify.core.solve import newton
 from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError, UndecidedError
 from verify.objectives.objective import SympyObjective
 from verify.rigorous.krawczyk import INTERVAL_FAILURES, range_lower_bound, to_fraction
 
+from . import prove_hallucination as ph
 from . import refutations as R
 
 THEOREM = "rho threshold (proved)"
@@ -71,7 +72,7 @@ RHO_LO, RHO_HI, RHO_MIN, EPS = "1.9", "1.903", "1/4", "1/1000"   # rho* ~ 1.9012
 RHO_AXIS, RHO_TOP = "1.93", "2.8"     # existence for every rho in [RHO_AXIS, RHO_TOP], on the axis
 S_END = Fraction(3, 5)
 T_HALF = Fraction(16, 5)              # t in [-16/5, 16/5] covers the circle (32/5 > 2 pi)
-MIN_WIDTH = Fraction(1, 2 ** 14)     # a box narrower than this in every direction stops the cover
+MIN_WIDTH = 2.0 ** -14               # a box narrower than this in every direction stops the cover
 
 
 # -- f as a hull of its analytic branches ---------------------------------------------------------------
@@ -145,20 +146,23 @@ def hull(values):
 
 
 # -- below rho_lo: the cover of (s, rho, t) ------------------------------------------------------------------
-def _q(v) -> flint.fmpq:
-    """An exact rational as flint's (its arithmetic is several times faster than Fraction's)."""
-    return v if isinstance(v, flint.fmpq) else flint.fmpq(v.numerator, v.denominator)
+GRID = 2 ** 40   # cover boxes: end k of coordinate d is a_d + w_d k / GRID (k an int: bisection stays exact)
 
 
-def _fraction(v) -> Fraction:
-    return Fraction(int(v.p), int(v.q)) if isinstance(v, flint.fmpq) else Fraction(v)
+def _anchors(ranges, ctx) -> list:
+    """(a, w) as balls for each coordinate range [a, a + w] of the cover."""
+    return [(ctx.scalar(a), ctx.scalar(b - a)) for a, b in ranges]
 
 
-def _ball(iv, ctx):
-    """A ball containing the whole interval [lo, hi] of exact rationals: the union of enclosures
-    of its ends (a midpoint +/- half width ball would drop the rounding of a non-dyadic midpoint).
-    Call inside ``ctx.working()``."""
-    return flint.arb(_q(iv[0])).union(flint.arb(_q(iv[1])))
+def _grid_balls(box, anchors, ctx) -> list:
+    """Balls containing the real intervals of a grid box ((i, j) per coordinate)."""
+    return [a + w * ctx.interval(i, j) / GRID for (i, j), (a, w) in zip(box, anchors)]
+
+
+def _grid_fractions(box, ranges) -> tuple:
+    """The exact rational intervals of a grid box."""
+    return tuple((a + (b - a) * Fraction(i, GRID), a + (b - a) * Fraction(j, GRID))
+                 for (i, j), (a, b) in zip(box, ranges))
 
 
 def cross_dot(bh: BranchHull, s, rho, t, ctx):
@@ -173,11 +177,11 @@ def cross_dot(bh: BranchHull, s, rho, t, ctx):
     return g[0] * sn - g[1] * c, g[0] * c + g[1] * sn, Y, objs
 
 
-def excluded(bh: BranchHull, box, eps, ctx) -> str | None:
-    """Why no y = x*(s) - rho v(t), (s, rho, t) in box, with f(y) >= eps has u(y) = v(t); None if
-    undecided."""
+def excluded(bh: BranchHull, balls, eps, ctx) -> str | None:
+    """Why no y = x*(s) - rho v(t), (s, rho, t) in the balls, with f(y) >= eps has u(y) = v(t);
+    None if undecided."""
     try:
-        cross, dot, Y, objs = cross_dot(bh, *(_ball(iv, ctx) for iv in box), ctx)
+        cross, dot, Y, objs = cross_dot(bh, *balls, ctx)
         if cross > 0 or cross < 0:
             return "cross"
         if dot < 0:
@@ -215,26 +219,30 @@ def cover(bh, rho_min: Fraction, rho_lo: Fraction, eps: Fraction, ctx, max_boxes
     """Bisect [s_lo, 3/5] x [rho_min, rho_lo] x [-16/5, 16/5] until every box is excluded; stops at the
     first box narrower than MIN_WIDTH that is not (status 'undecided') or after max_boxes. ``keep``
     collects (box, reason) of every excluded box (for the tests' independent re-check)."""
-    stack = [tuple((_q(a), _q(b)) for a, b in ((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF)))]
+    ranges = ((s_lo, S_END), (rho_min, rho_lo), (-T_HALF, T_HALF))
+    scales = [float(b - a) / GRID for a, b in ranges]
+    stack = [((0, GRID),) * 3]
     counts = {"cross": 0, "dot": 0, "f<eps": 0}
-    n, min_width = 0, _q(MIN_WIDTH)
+    n = 0
     with ctx.working():
+        anchors = _anchors(ranges, ctx)
         while stack:
             box = stack.pop()
             n += 1
-            why = excluded(bh, box, eps, ctx)
+            why = excluded(bh, _grid_balls(box, anchors, ctx), eps, ctx)
             if why:
                 counts[why] += 1
                 if keep is not None:
-                    keep.append((tuple((_fraction(a), _fraction(b)) for a, b in box), why))
+                    keep.append((_grid_fractions(box, ranges), why))
                 continue
-            widths = [iv[1] - iv[0] for iv in box]
-            if max(widths) < min_width or n >= max_boxes:
-                return {"status": "undecided", "boxes": n, "counts": counts,
-                        "box": [[str(a), str(b)] for a, b in box]}
+            widths = [(j - i) * scale for (i, j), scale in zip(box, scales)]
             k = max(range(3), key=widths.__getitem__)
             lo, hi = box[k]
-            for part in ((lo, (lo + hi) / 2), ((lo + hi) / 2, hi)):
+            if widths[k] < MIN_WIDTH or hi - lo < 2 or n >= max_boxes:
+                return {"status": "undecided", "boxes": n, "counts": counts,
+                        "box": [[str(a), str(b)] for a, b in _grid_fractions(box, ranges)]}
+            mid = (lo + hi) // 2
+            for part in ((lo, mid), (mid, hi)):
                 stack.append(box[:k] + (part,) + box[k + 1:])
     return {"status": "proved", "boxes": n, "counts": counts, "box": None}
 
@@ -268,10 +276,10 @@ DOT_PIECES = 8                                       # t-pieces on which g . v >
 def preimage_angle(rho: Fraction, fp) -> float:
     """The angle t of v = (x*(3/5) - y)/rho at the preimage y of x*(3/5) past the maximizer, by
     Newton in the point context ``fp`` (a guide for the brackets only; the proof is the sign test)."""
-    obj = zoo.get("appendix_d").objective
-    y = R._curve_point(obj, R.appendix_d_arc, float(S_END), fp.scalar(rho), _ray_end(rho, fp), fp)
     xs = R.appendix_d_arc(fp.scalar(S_END), fp)
-    return math.atan2(float(xs[1]) - y[1], float(xs[0]) - y[0])
+    res, jac = ph.preimage_system(zoo.get("appendix_d").objective, fp.scalar(rho), xs, fp)
+    y = newton(res, jac, fp.vector(_ray_end(rho, fp)), fp, what="preimage of x*(3/5)").x
+    return math.atan2(float(xs[1] - y[1]), float(xs[0] - y[0]))
 
 
 def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple | None:
@@ -279,7 +287,7 @@ def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple 
     proved by a bracket [t_lo, t_hi] around ``angles`` (the preimage angles at a and b) with g x v of
     strict opposite signs at t_lo and at t_hi for all rho in [a, b], and g . v > 0 on [t_lo, t_hi] x
     [a, b]. Returns (t_lo, t_hi), or None when no margin of :data:`T_MARGINS` proves it."""
-    s, rho = ctx.scalar(S_END), _ball((a, b), ctx)
+    s, rho = ctx.scalar(S_END), ctx.interval(a, b)
     for m in T_MARGINS:
         t_lo, t_hi = Fraction(min(angles)) - m, Fraction(max(angles)) + m
         try:
@@ -287,7 +295,7 @@ def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple 
             if not ((c_lo < 0 and c_hi > 0) or (c_lo > 0 and c_hi < 0)):
                 continue
             cuts = [t_lo + (t_hi - t_lo) * k / DOT_PIECES for k in range(DOT_PIECES + 1)]
-            if all(cross_dot(bh, s, rho, _ball(iv, ctx), ctx)[1] > 0 for iv in zip(cuts, cuts[1:])):
+            if all(cross_dot(bh, s, rho, ctx.interval(*iv), ctx)[1] > 0 for iv in zip(cuts, cuts[1:])):
                 return t_lo, t_hi
         except INTERVAL_FAILURES:
             continue

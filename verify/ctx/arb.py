@@ -160,6 +160,12 @@ class ArbContext(ObjectArrayContext):
     def box(self, center, radius):
         return np.array([self.ball(c, radius) for c in center], dtype=object)
 
+    @own_prec
+    def interval(self, lo, hi):
+        """A ball containing every number between lo and hi (each taken as by :meth:`scalar`, so a
+        rational that is not binary is enclosed, not rounded): the union of their enclosures."""
+        return self.scalar(lo).union(self.scalar(hi))
+
     def lambdify_modules(self, grid: bool = False):
         """Compiled code on Arb balls (:mod:`verify.objectives.compiled`): sympy's mpmath printer
         writes a rational p/q as ``mpf(p)/mpf(q)``, here an exact ball quotient, and the functions
