@@ -424,3 +424,27 @@ def test_cover_stops_at_the_first_undecided_box_narrower_than_min_width():
                   s_lo=Fraction(0))
     assert res["status"] == "undecided" and res["boxes"] < 1000
     assert all(Fraction(b) - Fraction(a) < B.MIN_WIDTH for a, b in res["box"])
+
+
+def test_a_traced_point_1e_8_off_the_curve_fails_curve_traced():
+    """The traced set must consist of zeros of grad f(x+) to float64 rounding (<= 1e-12): one point
+    moved by 1e-8 (||grad f(y+)|| ~ 2e-8) fails the claim (the unmoved trace passes it, see
+    tests/test_appendix_d.py::test_paper_statements)."""
+    import dataclasses
+    from verify.ctx import get_context
+    fp = get_context("float64")
+    H = D.trace_H(fp, n_steps=4)
+    moved = list(H.points)
+    moved[-1] = moved[-1] + fp.vector([1e-8, 0.0])
+    cert = D.certificate_statements(fp, quick=True, H=dataclasses.replace(H, points=moved))
+    assert not cert.claim("curve_traced").passed
+    assert 1e-9 < float(cert.claim("curve_traced").value) < 1e-6
+
+
+def test_a_run_whose_x_plus_is_the_maximizer_is_classified_there():
+    """x = x_max + (2.8, 0): u(x) = (-1, 0), so x+ = x_max, a zero of grad f(x+) that is not on the
+    arc: 'x+ at the maximizer' (by both coordinates of x+)."""
+    from verify.ctx import get_context
+    fp = get_context("float64")
+    xm = [float(v) for v in D.maximizer(fp)]
+    assert D.classify_endpoint(fp, (xm[0] + D.RHO, 0.0), D.RHO)[0] == "x+ at the maximizer"
