@@ -326,3 +326,21 @@ def test_a_lower_bound_above_f_at_x_star_is_an_inconsistency(monkeypatch):
     cert = _prove_ring(crosscheck=False)
     assert cert.objects["verdict"] == "FAILS" and "inconsistent" in cert.objects["reason"]
     assert cert.claim("x_star_minimum").verdict.value == "fail"
+
+
+def test_negative_controls_are_expected_to_fail():
+    controls = prove_hallucination.negative_controls()
+    assert len(controls) >= 5
+    assert all(c["expected"] is False and c["example"].startswith("negative control:") for c in controls)
+
+
+def test_manifold_hint_only_where_the_jacobian_is_singular():
+    """UNDECIDED on the isolated route: the hint to try the manifold route is added only when F's
+    Jacobian is numerically singular at the centre (the ring), not for a regular one (a box too big
+    for the tilted ring's isolated x_h)."""
+    hint = "try the manifold route"
+    obj, x_h, rho = prove_hallucination.tilted_ring_case()
+    regular = prove_hallucination.prove(obj, x_h, rho, radius="1", crosscheck=False)
+    assert regular.objects["verdict"] == "UNDECIDED" and hint not in regular.objects["reason"]
+    singular = _prove_ring(x_star=None, crosscheck=False)
+    assert singular.objects["verdict"] == "UNDECIDED" and hint in singular.objects["reason"]
