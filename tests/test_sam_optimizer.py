@@ -483,6 +483,25 @@ def test_per_group_rho_scales_each_group_by_the_global_norm():
     assert max(float(t.abs().max()) for t in e_one[2:]) > 1e-3
 
 
+def test_rho_as_an_exact_string_is_that_number():
+    """rho = "1/4" (the whitelist parser's exact rational) runs the step of rho = 0.25, also as a
+    group's rho; "0" is a plain step. Control: rho = "1/3" ends elsewhere."""
+    X, y = _data32()
+
+    def run(rho, group_rho=None):
+        model = _mlp32()
+        params = model.parameters() if group_rho is None else [{"params": model.parameters(),
+                                                                "rho": group_rho}]
+        opt = SAM(params, rho=rho, lr=0.1)
+        opt.step(_closure(opt, model, X, y))
+        return flatten_params(model), opt
+    want, _ = run(0.25)
+    assert torch.equal(run("1/4")[0], want) and torch.equal(run(0.1, group_rho="1/4")[0], want)
+    assert not torch.equal(run("1/3")[0], want)
+    _, plain = run("0")
+    assert plain.monitor.history == []                     # rho = 0: no SAM step recorded
+
+
 def test_adaptive_param_groups_split_weights_from_biases_and_norm_layers():
     model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.LayerNorm(4), nn.Linear(4, 2, bias=False))
     groups = adaptive_param_groups(model)

@@ -664,5 +664,7 @@ def _check_nonnegative(name: str, value) -> None:
 
 
 def _check_group(group: dict) -> None:
-    check_rho(group["rho"], allow_zero=True)
+    """Refuses a bad rho or eta; stores rho as a float (a string such as "1/4" is parsed once
+    here, not on every step)."""
+    group["rho"] = float(check_rho(group["rho"], allow_zero=True))
     _check_nonnegative("eta", group["eta"])
