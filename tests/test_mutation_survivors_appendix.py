@@ -66,6 +66,43 @@ def test_nearest_point_of_the_arc_can_be_either_end(sign):
     assert 0 < sign * mp.to_float(t_in) < 0.59 and mp.to_float(d_in) < min(ends)
 
 
+@pytest.mark.parametrize("side", [1, -1])
+def test_nearest_point_next_to_an_end_is_found_to_full_precision(side):
+    """c = x*(s0) + 0.3 n(s0) (n the arc's unit normal, on either side) has x*(s0) as its nearest
+    point of argmin f; s0 = -0.5995 lies between the first two of the 721 samples, so the golden
+    section must search the bracket next to the end: distance 0.3 to 1e-20, parameter s0 to 1e-12."""
+    from theorems import rho_threshold as R
+    from verify.ctx import get_context
+    from verify.objectives import zoo
+    mp = get_context("mpmath", dps=30)
+    s0, r = mp.scalar("-0.5995"), mp.scalar("0.3")
+    slope = mp.scalar("1.55") / mp.scalar("1.5") * mp.mp.sin(s0 / mp.scalar("1.5"))     # dx*/ds
+    normal = mp.vector([1, -slope]) / mp.norm(mp.vector([1, -slope]))
+    c = mp.vector([-mp.scalar("1.55") * mp.mp.cos(s0 / mp.scalar("1.5")), s0]) + side * r * normal
+    d, t, _ = R.nearest_on_manifold(zoo.get("appendix_d"), c, mp)
+    assert abs(mp.to_float(d - r)) < 1e-20 and abs(mp.to_float(t - s0)) < 1e-12
+
+
+def test_only_starts_landing_within_rho_over_4_go_to_newton():
+    """hallucinated_at sends to Newton only the starts whose SAM point lands within rho/4 of the
+    target. On the ring at rho = 1.5 with a 6 x 6 grid and no ray guesses, the best grid start lands
+    between rho/4 and rho/2 from every target (a wider filter would find (-0.5, 0)): nothing is
+    found. Control: with the ray guesses through the recorded critical points it is found."""
+    import numpy as np
+    from theorems import rho_threshold as R
+    from verify.ctx import get_context
+    from verify.geometry import superlevel
+    from verify.objectives import zoo
+    fp, zf = get_context("float64"), zoo.get("ring")
+    targets = R.argmin_samples(zf, fp, 8)
+    Y, Yp = superlevel.perturbed_points(zf.objective, superlevel.grid_box(zf.box, 6), 1.5)
+    nearest = min(float(np.min(np.linalg.norm(Yp - np.array([fp.to_float(v) for v in x]), axis=1)))
+                  for x in targets)
+    assert 1.5 / 4 < nearest <= 1.5 / 2
+    assert R.hallucinated_at(zf, 1.5, fp, targets, [], 6) is None
+    assert R.hallucinated_at(zf, 1.5, fp, targets, R.critical_points(zf, fp), 6) is not None
+
+
 # -- report order: the Appendix D, threshold, refutation and MLP sections read in the paper's order ---------
 def test_sections_follow_the_papers_order():
     """The report sorts sections by ORDER: Appendix D's example after Theorem 3.2, the measured rho
