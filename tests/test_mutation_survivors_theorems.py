@@ -352,3 +352,10 @@ def test_certified_delta_needs_f_to_decrease_along_every_normal_ray(name, f_x, d
     of the ring, where f increases (slowly, radial slope < 1 within 0.05) along every normal ray."""
     unit_circle = thm_2_2.MaximizerSet.curve(("cos(t)", "sin(t)"))
     assert thm_2_2.certified_delta(zoo.get(name).objective, unit_circle, f_x, 0.05, 64) == delta
+
+
+def test_thm_2_2_runs_in_the_context_it_is_given(circle):
+    mp = get_context("mpmath", dps=40)
+    assert circle.ctx is FP and circle.certificate.context == FP.name
+    cert = thm_2_2.run_circle_max(mp, quick=True).certificate
+    assert cert.context == mp.name and cert.precision == mp.precision_label
