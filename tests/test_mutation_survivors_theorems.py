@@ -344,3 +344,18 @@ def test_manifold_hint_only_where_the_jacobian_is_singular():
     assert regular.objects["verdict"] == "UNDECIDED" and hint not in regular.objects["reason"]
     singular = _prove_ring(x_star=None, crosscheck=False)
     assert singular.objects["verdict"] == "UNDECIDED" and hint in singular.objects["reason"]
+
+
+@pytest.mark.parametrize("name,f_x,delta", [("circle_max", 4 / 3, 0.05), ("ring", 0.0, None)])
+def test_certified_delta_needs_f_to_decrease_along_every_normal_ray(name, f_x, delta):
+    """The unit circle is a maximizer set of circle_max (delta certified at once) but the minimizer set
+    of the ring, where f increases (slowly, radial slope < 1 within 0.05) along every normal ray."""
+    unit_circle = thm_2_2.MaximizerSet.curve(("cos(t)", "sin(t)"))
+    assert thm_2_2.certified_delta(zoo.get(name).objective, unit_circle, f_x, 0.05, 64) == delta
+
+
+def test_thm_2_2_runs_in_the_context_it_is_given(circle):
+    mp = get_context("mpmath", dps=40)
+    assert circle.ctx is FP and circle.certificate.context == FP.name
+    cert = thm_2_2.run_circle_max(mp, quick=True).certificate
+    assert cert.context == mp.name and cert.precision == mp.precision_label
