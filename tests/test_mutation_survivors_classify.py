@@ -64,3 +64,23 @@ def test_f_sam_indefinite_beyond_tol_refutes_even_when_x_plus_passes(fp):
     # ... and without third derivatives the tilted ring passes on x+ and the samples alone
     blind = classify(_NoThirdDerivatives(TILTED_RING, XY), [-0.25, 0.0], 1.25, fp, tol=T)
     assert blind.kind == "hallucinated_minimizer"
+
+
+# -- the sampled neighbours: radii 1e-2, 1e-3, 1e-4 times max(1, ||x||) ---------------------------------
+def test_a_quartic_fall_is_seen_at_the_outer_sampling_radius(fp):
+    """1-D f = -z^4 from x = -1/2, rho = 1/2: x+ = 0 has f'' = 0 (PSD within tol), f_SAM's Hessian is
+    0, and f_SAM(x +- r) - f_SAM(x) = -r^4: -1e-8 at the outer radius 1e-2, beyond tol = 2^-30, but
+    -1e-12 at 1e-3. Only the samples at 1e-2 refute the point."""
+    r = classify(SympyObjective("-z**4", "z"), [-0.5], 0.5, fp, tol=2.0 ** -30)
+    assert r.kind == "sam_stationary" and r.subkind == ""
+    assert float(r.sampled_min_increase) == pytest.approx(-1e-8, rel=1e-6)
+
+
+def test_a_minimizer_of_f_sam_is_not_refuted_beyond_the_outer_radius(fp):
+    """1-D f = z^2/2 - 2222 z^4: x+ = 0 is a strict minimizer of f, but f < 0 again from |z| = 0.015.
+    From x = -1/2 (rho = 1/2) f_SAM(y) = f(y + 1/2) near x, so x is a local minimizer of f_SAM on a
+    ball of radius 0.015, which the samples (radius <= 1e-2) stay inside; samples at 2e-2 or 1e-1
+    would land where f_SAM is lower."""
+    r = classify(SympyObjective("z**2/2 - 2222*z**4", "z"), [-0.5], 0.5, fp)
+    assert r.kind == "hallucinated_minimizer" and r.subkind.startswith("isolated")
+    assert 0 < float(r.sampled_min_increase) <= 0.5e-4           # the smallest radius, 1e-4, decides
