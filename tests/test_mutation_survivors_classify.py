@@ -84,3 +84,12 @@ def test_a_minimizer_of_f_sam_is_not_refuted_beyond_the_outer_radius(fp):
     r = classify(SympyObjective("z**2/2 - 2222*z**4", "z"), [-0.5], 0.5, fp)
     assert r.kind == "hallucinated_minimizer" and r.subkind.startswith("isolated")
     assert 0 < float(r.sampled_min_increase) <= 0.5e-4           # the smallest radius, 1e-4, decides
+
+
+def test_a_maximizer_needs_the_largest_eigenvalue_below_minus_tol_in_3d(fp):
+    """Eigenvalues (-2, -1, 1): a saddle, though two of three are negative (in 2-D the second
+    eigenvalue is the largest, in 3-D it is not)."""
+    r = classify(SympyObjective("-x**2 - y**2/2 + z**2/2", "x,y,z"), [0.0, 0.0, 0.0], 1.0, fp)
+    assert (r.kind, r.subkind) == ("critical_point", "saddle")
+    r = classify(SympyObjective("-x**2 - y**2/2 - z**2/2", "x,y,z"), [0.0, 0.0, 0.0], 1.0, fp)
+    assert (r.kind, r.subkind) == ("critical_point", "maximizer")
