@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from verify.core.classify import classify
+from verify.core.classify import classify, default_tol
 from verify.objectives.objective import SympyObjective
 
 XY = "x,y"
@@ -93,3 +93,22 @@ def test_a_maximizer_needs_the_largest_eigenvalue_below_minus_tol_in_3d(fp):
     assert (r.kind, r.subkind) == ("critical_point", "saddle")
     r = classify(SympyObjective("-x**2 - y**2/2 - z**2/2", "x,y,z"), [0.0, 0.0, 0.0], 1.0, fp)
     assert (r.kind, r.subkind) == ("critical_point", "maximizer")
+
+
+# -- the stationarity rule: a Newton step of at most the point's accuracy a = sqrt(eps) max(1, |x|) -----
+def test_stationary_up_to_a_newton_step_of_exactly_the_accuracy(fp):
+    """f = x^2/4 at x = k a: ||grad f|| = k a/2 <= tol, and both Newton steps are k a (all exact in
+    binary): ratio k. k = 1 is stationary (a minimizer), k = 3/2 is not (near_stationary)."""
+    a = fp.to_float(default_tol(fp))
+    f = SympyObjective("x**2/4", "x")
+    at = classify(f, [a], 1.0, fp)
+    assert (at.kind, float(at.stationarity_ratio)) == ("minimizer", 1.0)
+    beyond = classify(f, [1.5 * a], 1.0, fp)
+    assert (beyond.kind, float(beyond.stationarity_ratio)) == ("near_stationary", 1.5)
+
+
+def test_a_tiny_constant_slope_is_not_stationary(fp):
+    """f = 1e-9 x (Hessian 0): ||grad f|| is below tol, but no Newton step reaches a critical point
+    (both steps infinite): near_stationary, never a minimizer, and no division by a zero eigenvalue."""
+    r = classify(SympyObjective("x/1000000000", "x"), [0.5], 1.0, fp)
+    assert r.kind == "near_stationary" and r.stationarity_ratio == "inf"
