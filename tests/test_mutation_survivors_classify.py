@@ -112,3 +112,13 @@ def test_a_tiny_constant_slope_is_not_stationary(fp):
     (both steps infinite): near_stationary, never a minimizer, and no division by a zero eigenvalue."""
     r = classify(SympyObjective("x/1000000000", "x"), [0.5], 1.0, fp)
     assert r.kind == "near_stationary" and r.stationarity_ratio == "inf"
+
+
+# -- seams of a piecewise f: reported within the radius, the radius included ------------------------------
+def test_seams_at_exactly_the_radius_and_at_a_critical_point_of_the_switching_function(fp):
+    from verify.core.classify import seams_near
+    kink = SympyObjective("Abs(x - 1) + y**2", XY)
+    assert len(seams_near(kink, kink.point(["1.25", "0"], fp), fp, 0.25)) == 1   # distance = radius
+    cross = SympyObjective("Abs(x*y) + x**2 + y**2", XY)     # h = x y: h = 0 and grad h = 0 at 0
+    found = seams_near(cross, cross.point(["0", "0"], fp), fp, 0.01)
+    assert len(found) == 1 and "distance 0" in found[0]
