@@ -122,3 +122,34 @@ def test_seams_at_exactly_the_radius_and_at_a_critical_point_of_the_switching_fu
     cross = SympyObjective("Abs(x*y) + x**2 + y**2", XY)     # h = x y: h = 0 and grad h = 0 at 0
     found = seams_near(cross, cross.point(["0", "0"], fp), fp, 0.01)
     assert len(found) == 1 and "distance 0" in found[0]
+
+
+def test_x_plus_eigenvalue_at_exactly_minus_tol_passes_without_f_sam_hessian(fp):
+    """The tilted ring with -y^2/512: Hess f(x+) has eigenvalue -2^-8 = -tol exactly, which counts
+    as PSD; with no third derivatives that (and the samples) decides."""
+    tie = _NoThirdDerivatives("(x**2 + y**2 - 1)**2 - y**2/512", XY)
+    r = classify(tie, [-0.25, 0.0], 1.25, fp, tol=T)
+    assert float(r.hess_f_at_x_plus_eigenvalues[0]) == -T
+    assert r.kind == "hallucinated_minimizer"
+
+
+def test_the_seam_warning_points_at_the_callers_line(fp):
+    """x = 0 is a seam of Appendix D's f: the warning names this file, the caller of classify."""
+    from verify import zoo
+    from verify.core.classify import SeamWarning
+    with pytest.warns(SeamWarning) as caught:
+        classify(zoo.get("appendix_d").objective, ["0", "0.3"], "2.8", fp)
+    assert caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("sign,x,rho,kind,subkind", [
+    ("", -0.25, 1.25, "hallucinated_minimizer", "non-isolated"),    # f_SAM'' = +tol: PSD, not PD
+    ("-", -0.25, 0.75, "hallucinated_minimizer", "non-isolated")])  # f_SAM'' = -tol: still PSD
+def test_f_sam_hessian_at_exactly_plus_or_minus_tol(fp, sign, x, rho, kind, subkind):
+    """1-D f = +-((z^2 - 1)^2/2048 + (z^2 - 1)^4) from x = -1/4 (|f'(x)| = 1.65 > tol): the SAM step
+    lands exactly on z = +-1, where f'' = +-2^-8 = +-tol, and (1-D, grad f(x+) = 0) f_SAM'' = f''(x+)
+    exactly: positive definite needs > tol, semidefinite allows = -tol."""
+    f = SympyObjective(f"{sign}((z**2 - 1)**2/2048 + (z**2 - 1)**4)", "z")
+    r = classify(f, [x], rho, fp, tol=T)
+    assert abs(float(r.hess_f_sam_eigenvalues[0])) == T
+    assert r.kind == kind and r.subkind.startswith(subkind)
