@@ -119,6 +119,9 @@ def test_seams_at_exactly_the_radius_and_at_a_critical_point_of_the_switching_fu
     from verify.core.classify import seams_near
     kink = SympyObjective("Abs(x - 1) + y**2", XY)
     assert len(seams_near(kink, kink.point(["1.25", "0"], fp), fp, 0.25)) == 1   # distance = radius
+    steep = SympyObjective("Abs(2*x - 2) + y**2", XY)        # |h| = 1/2, ||grad h|| = 2: distance 1/4
+    assert seams_near(steep, steep.point(["1.25", "0"], fp), fp, 0.2) == []
+    assert len(seams_near(steep, steep.point(["1.25", "0"], fp), fp, 0.25)) == 1
     cross = SympyObjective("Abs(x*y) + x**2 + y**2", XY)     # h = x y: h = 0 and grad h = 0 at 0
     found = seams_near(cross, cross.point(["0", "0"], fp), fp, 0.01)
     assert len(found) == 1 and "distance 0" in found[0]
