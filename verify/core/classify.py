@@ -273,11 +273,11 @@ def _local_min_evidence(obj, x, rho, ctx, tol, d, out, samples, seed) -> bool:
                            f"({'PD' if sam_pd else 'PSD' if sam_psd else 'indefinite'})")
     out.reasons.append(f"min over {samples} sampled neighbours of f_SAM(y) - f_SAM(x) = "
                        f"{out.sampled_min_increase}")
-    if sam_pd:
-        out.subkind = "isolated (Hessian of f_SAM positive definite)"
-    elif x_plus_psd and sampled_ok:
-        out.subkind = "non-isolated: x+ is a minimizer of f (Corollary A.6 route)"
-    return bool(sampled_ok and (sam_pd or (x_plus_psd and sam_psd is not False)))
+    local_min = bool(sampled_ok and (sam_pd or (x_plus_psd and sam_psd is not False)))
+    if local_min:          # the route that showed it; a refuted point keeps subkind ""
+        out.subkind = ("isolated (Hessian of f_SAM positive definite)" if sam_pd else
+                       "non-isolated: x+ is a minimizer of f (Corollary A.6 route)")
+    return local_min
 
 
 def _sampled_increase(obj, x, rho, ctx, f0, samples, seed):
