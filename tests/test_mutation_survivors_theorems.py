@@ -117,9 +117,10 @@ def test_lemma_a9_without_samples_above_the_level_is_not_a_pass():
         assert not cert.claim(cid).passed and float(cert.claim(cid).value) == 0
 
 
-@pytest.mark.parametrize("q,passes", [(0.5, True), (0.999, True), (1.0, False), (1.5, False)])
-def test_lojasiewicz_exponent_must_lie_below_one(monkeypatch, q, passes):
-    """The fitted exponent q is checked against the open interval (0, 1) of Lemma 2.3."""
+@pytest.mark.parametrize("q,low,high", [(0.5, True, True), (0.999, True, True), (1.0, True, False),
+                                        (1.5, True, False), (0.0, False, True), (-0.5, False, True)])
+def test_lojasiewicz_exponent_must_lie_in_the_open_unit_interval(monkeypatch, q, low, high):
+    """The fitted exponent q is checked against the open interval (0, 1) of Lemma 2.3, no allowance."""
     fit = superlevel.linear_fit
 
     def fitted(x, y):
@@ -127,8 +128,8 @@ def test_lojasiewicz_exponent_must_lie_below_one(monkeypatch, q, passes):
         return a, q, r2, res
     monkeypatch.setattr(superlevel, "linear_fit", fitted)
     cert = thm_2_2.run_circle_max(FP, quick=True).certificate
-    assert cert.claim("lojasiewicz_exponent_high").passed is passes
-    assert cert.claim("lojasiewicz_exponent_low").passed
+    assert cert.claim("lojasiewicz_exponent_high").passed is high
+    assert cert.claim("lojasiewicz_exponent_low").passed is low
 
 
 # -- Thm 3.1 ----------------------------------------------------------------------------------------------
