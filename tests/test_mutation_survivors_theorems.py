@@ -360,3 +360,12 @@ def test_thm_2_2_runs_in_the_context_it_is_given(circle):
     assert circle.ctx is FP and circle.certificate.context == FP.name
     cert = thm_2_2.run_circle_max(mp, quick=True).certificate
     assert cert.context == mp.name and cert.precision == mp.precision_label
+
+
+@pytest.mark.parametrize("safety,passes", [("11/10", True), ("2/3", False)])
+def test_lojasiewicz_inequality_on_held_out_samples_has_no_allowance(monkeypatch, safety, passes):
+    """C = safety x the largest fitted ratio: with 11/10 every held-out ratio stays <= 1; with 2/3 the
+    worst one is ~1.45 > 1 and the claim must fail (no tolerance on the bound 1)."""
+    monkeypatch.setattr(thm_2_2, "LOJ_SAFETY", safety)
+    claim = thm_2_2.run_circle_max(FP, quick=True).certificate.claim("lojasiewicz_inequality")
+    assert claim.passed is passes and (float(claim.value) > 1.2) is (not passes)
