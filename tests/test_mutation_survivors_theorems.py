@@ -117,9 +117,10 @@ def test_lemma_a9_without_samples_above_the_level_is_not_a_pass():
         assert not cert.claim(cid).passed and float(cert.claim(cid).value) == 0
 
 
-@pytest.mark.parametrize("q,passes", [(0.5, True), (0.999, True), (1.0, False), (1.5, False)])
-def test_lojasiewicz_exponent_must_lie_below_one(monkeypatch, q, passes):
-    """The fitted exponent q is checked against the open interval (0, 1) of Lemma 2.3."""
+@pytest.mark.parametrize("q,low,high", [(0.5, True, True), (0.999, True, True), (1.0, True, False),
+                                        (1.5, True, False), (0.0, False, True), (-0.5, False, True)])
+def test_lojasiewicz_exponent_must_lie_in_the_open_unit_interval(monkeypatch, q, low, high):
+    """The fitted exponent q is checked against the open interval (0, 1) of Lemma 2.3, no allowance."""
     fit = superlevel.linear_fit
 
     def fitted(x, y):
@@ -127,8 +128,8 @@ def test_lojasiewicz_exponent_must_lie_below_one(monkeypatch, q, passes):
         return a, q, r2, res
     monkeypatch.setattr(superlevel, "linear_fit", fitted)
     cert = thm_2_2.run_circle_max(FP, quick=True).certificate
-    assert cert.claim("lojasiewicz_exponent_high").passed is passes
-    assert cert.claim("lojasiewicz_exponent_low").passed
+    assert cert.claim("lojasiewicz_exponent_high").passed is high
+    assert cert.claim("lojasiewicz_exponent_low").passed is low
 
 
 # -- Thm 3.1 ----------------------------------------------------------------------------------------------
@@ -359,3 +360,12 @@ def test_thm_2_2_runs_in_the_context_it_is_given(circle):
     assert circle.ctx is FP and circle.certificate.context == FP.name
     cert = thm_2_2.run_circle_max(mp, quick=True).certificate
     assert cert.context == mp.name and cert.precision == mp.precision_label
+
+
+@pytest.mark.parametrize("safety,passes", [("11/10", True), ("2/3", False)])
+def test_lojasiewicz_inequality_on_held_out_samples_has_no_allowance(monkeypatch, safety, passes):
+    """C = safety x the largest fitted ratio: with 11/10 every held-out ratio stays <= 1; with 2/3 the
+    worst one is ~1.45 > 1 and the claim must fail (no tolerance on the bound 1)."""
+    monkeypatch.setattr(thm_2_2, "LOJ_SAFETY", safety)
+    claim = thm_2_2.run_circle_max(FP, quick=True).certificate.claim("lojasiewicz_inequality")
+    assert claim.passed is passes and (float(claim.value) > 1.2) is (not passes)
