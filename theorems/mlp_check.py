@@ -172,21 +172,28 @@ def stalled_point(sw, rho):
 POLISH_LR, POLISH_MOMENTUM = 0.01, 0.9    # the training's heavy-ball SAM
 
 
-@functools.lru_cache(maxsize=4)
-def polished(quick: bool, row: int, steps: int):
-    """Row ``row`` of this section's sweep (float32) after ``steps`` more heavy-ball SAM steps in
-    float64 at its rho, cached per process: the Three-explanations section
-    (theorems.rivals_explanations) polishes the same stalled seed. Callers must not modify it."""
+_POLISHED: dict = {}   # (id of the sweep's result, row, steps) -> (that result, polished point)
+
+
+def polished(data, sw, row: int, steps: int, width: int):
+    """Row ``row`` of the sweep ``sw`` (float32) after ``steps`` more heavy-ball SAM steps in float64
+    at its rho. Cached per sweep object (kept alive by the cache, so its id cannot be reused): the
+    Three-explanations section (theorems.rivals_explanations) polishes the same stalled seed of the
+    shared sweep. Callers must not modify the result."""
     import torch
     from verify.ctx.torch import TorchContext
     from verify.nn import point_check as mc
     from verify.objectives.torch_model import mlp_objective
-    data, sw = shared_sweep(quick)
     res = sw["result"]
-    obj, _ = mlp_objective(data, (QUICK if quick else FULL)["width"], 1, "tanh", seed=0)
+    key = (id(res), row, steps)
+    if key in _POLISHED and _POLISHED[key][0] is res:
+        return _POLISHED[key][1]
+    obj, _ = mlp_objective(data, width, 1, "tanh", seed=0)
     theta = res.theta[row].to(torch.float64).to(obj.dtype)
-    return mc.sam_run(obj, theta, res.extra["rho_rows"][row], steps, POLISH_LR, POLISH_MOMENTUM,
-                      ctx=TorchContext("cpu", "float64"))[0]
+    point = mc.sam_run(obj, theta, res.extra["rho_rows"][row], steps, POLISH_LR, POLISH_MOMENTUM,
+                       ctx=TorchContext("cpu", "float64"))[0]
+    _POLISHED[key] = (res, point)
+    return point
 
 
 def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
@@ -209,7 +216,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     cert.hypothesis("analytic", "f is real-analytic (tanh MLP, softmax cross-entropy)", True,
                     f"smoothness {obj.smoothness!r}")
     # polish: a few hundred more SAM steps in float64 from the float32 point
-    theta = polished(quick, idx, 100 if quick else 1000)
+    theta = polished(data, sw, idx, 100 if quick else 1000, cfg["width"])
     pc = mc.check_point(obj, theta, rho, ctx=ctx, with_map=True, map_tol=1e-6 if quick else 1e-8,
                         sigma_budget=1000 if quick else 4000, map_budget=500 if quick else 2000,
                         symmetry_probes=None)

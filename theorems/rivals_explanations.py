@@ -364,7 +364,9 @@ def mlp_certificates(quick: bool = False) -> list:
         cert = float_certificate(THEOREM, "The digits MLP's stalled point (Section 4)", "digits MLP",
                                  MLP_STATEMENT)
         return [cert.refuse(f"no SAM-only seed stalled at rho = {cfg['rho']} in {cfg['steps']} steps")]
-    points = {f"{label} (row {i})": measure_point(obj, mc.polished(quick, i, cfg["polish"]), cfg, ctx)
+    _, sw = mc.shared_sweep(quick)
+    points = {f"{label} (row {i})": measure_point(obj, mc.polished(data, sw, i, cfg["polish"], cfg["width"]),
+                                                  cfg, ctx)
               for label, (i, _) in found.items()}
     table = mlp_table(points, cfg["rho"])
     (stalled, ev_s), (switching, ev_w) = points.items()
