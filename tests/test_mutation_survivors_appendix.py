@@ -260,7 +260,6 @@ def _fake_sweep(final_loss, final_ratio, rho_rows, switch_rows, theta):
     """A sweep result whose last log row is (final_loss, final_ratio); the earlier rows say the
     opposite (so only the final values can give the expected choice)."""
     import torch
-    from types import SimpleNamespace
     loss = torch.tensor([[0.0] * len(final_loss), list(reversed(final_loss)), final_loss])
     ratio = torch.tensor([[1.0] * len(final_ratio), list(reversed(final_ratio)), final_ratio])
     res = SimpleNamespace(extra={"rho_rows": rho_rows, "switch_rows": switch_rows},
@@ -515,7 +514,6 @@ def test_a_run_whose_x_plus_is_the_maximizer_is_classified_there():
 
 def _sweep_certificate(monkeypatch, small_sam_loss, small_sw_loss):
     """certificate_sweep (quick) on stated rows at rho 1/2 and 3 (no training, no core re-check)."""
-    from types import SimpleNamespace
     from theorems import mlp_check as M
     from verify.ctx import get_context
     import verify.nn.train as train
@@ -546,7 +544,6 @@ def _controls(monkeypatch, quick, large_rho_stalled=0.0):
     """certificate_controls on a stated sweep: at rho 1/2 the SAM-only seed (row 0) converged and the
     switching seed (row 1) looks stalled; the per-feature sweep of the full mode is stated too."""
     import torch
-    from types import SimpleNamespace
     from theorems import mlp_check as M
     from verify.ctx import get_context
     cfg = dict(rhos=(0.5, 3.0), seeds=1, steps=7, width=2, n_train=20, log_every=1)
