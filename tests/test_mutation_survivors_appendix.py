@@ -260,6 +260,7 @@ def _fake_sweep(final_loss, final_ratio, rho_rows, switch_rows, theta):
     """A sweep result whose last log row is (final_loss, final_ratio); the earlier rows say the
     opposite (so only the final values can give the expected choice)."""
     import torch
+    from types import SimpleNamespace
     loss = torch.tensor([[0.0] * len(final_loss), list(reversed(final_loss)), final_loss])
     ratio = torch.tensor([[1.0] * len(final_ratio), list(reversed(final_ratio)), final_ratio])
     res = SimpleNamespace(extra={"rho_rows": rho_rows, "switch_rows": switch_rows},
@@ -514,6 +515,7 @@ def test_a_run_whose_x_plus_is_the_maximizer_is_classified_there():
 
 def _sweep_certificate(monkeypatch, small_sam_loss, small_sw_loss):
     """certificate_sweep (quick) on stated rows at rho 1/2 and 3 (no training, no core re-check)."""
+    from types import SimpleNamespace
     from theorems import mlp_check as M
     from verify.ctx import get_context
     import verify.nn.train as train
