@@ -7,7 +7,6 @@ import pytest
 from verify import SympyObjective, zoo
 from verify.cli import main
 from verify.core.classify import SeamWarning, classify
-from verify.ctx import get_context
 
 APPD = zoo.get("appendix_d").objective
 EXP = SympyObjective("exp(x) + y**2", "x,y")

@@ -2,7 +2,6 @@
 is proved a (local) minimizer where it is one, and no claim prints None."""
 from fractions import Fraction
 
-import pytest
 
 from theorems.prove_hallucination import prove
 from verify import SympyObjective, zoo

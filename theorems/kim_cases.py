@@ -37,7 +37,7 @@ import sympy as sp
 from verify import zoo
 from verify.core import stochastic as st
 from verify.core.sam import perturbed_points_batch
-from verify.core.claims import boolean, compare
+from verify.core.claims import compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
 

@@ -472,7 +472,6 @@ def _plane_figure(figdir, planes, tp, rho) -> str:
 
 
 def report_certificates(quick: bool = False, figdir: pathlib.Path | None = None) -> list[Certificate]:
-    from verify import progress
     from verify.ctx.torch import TorchContext
     use_thread_setting()
     ctx = TorchContext("cpu", "float64")

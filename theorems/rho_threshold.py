@@ -313,7 +313,7 @@ def _certify_geometric(cert, zf, ctx, found, quick) -> tuple:
     cert.add_object("x_h", point_text(mp, y), label="x_h at rho_hi")
     cert.add_object("x_star", point_text(mp, geo.x_star), label="x* it maps to")
     cert.add_object("grad_norm_x_h", f"{mp.to_float(gn):.3g}", label="||grad f(x_h)||")
-    cert.add(compare("exhibited_just_above", f"at rho_hi = rho* (1 + 1e-9) a hallucinated minimizer "
+    cert.add(compare("exhibited_just_above", "at rho_hi = rho* (1 + 1e-9) a hallucinated minimizer "
                      "exists: ||y + rho u(y) - x*|| (Newton residual, 50 digits)", res, "<=",
                      allowance, mp, note=f"||grad f(y)|| = {mp.to_float(gn):.3g} > 0 and "
                      "f(x*) = min f, so f_SAM(y) = min f_SAM"))

@@ -189,7 +189,6 @@ def repulsion_determinants(obj, y, rho, ctx) -> Repulsion:
     eigenvalue mu (complex ones pair up with positive products). The linearized SAM step
     I - eta M then has the eigenvalue 1 - eta mu > 1 for every eta > 0: x_h repels SAM, whatever the
     step size. In odd d >= 3 the determinant is positive and this argument decides nothing."""
-    import numpy as np
     p = SamPoint(obj, y, rho, ctx)
     A, Hs = p.I_plus_rho_Du.dense(), p.H_plus.dense()
     S = sam.sym_du(obj, y, ctx)

@@ -40,7 +40,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ..errors import BackendError, NonFiniteError, PrecisionError
+from ..errors import BackendError, NonFiniteError
 from .tolerance import Tolerance, tier_value
 from ..validate import check_tol
 

@@ -46,7 +46,7 @@ import sympy as sp
 
 from ..objectives.expr import as_expr, exact_constants
 from ..objectives.parse import parse_rational
-from ..errors import NonFiniteError, SamVerifyError, UndecidedError, ZeroGradientError
+from ..errors import NonFiniteError, UndecidedError, ZeroGradientError
 
 #: errors that mean "this box is too wide to decide", never "false"
 INTERVAL_FAILURES = (UndecidedError, ZeroGradientError, NonFiniteError, ArithmeticError, ValueError)
