@@ -199,7 +199,7 @@ def circle_arc(radius_sq):
     return arc
 
 
-def _curve_point(obj, arc, s: float, rho, guess, mp):
+def curve_point(obj, arc, s: float, rho, guess, mp):
     """y(s) with y + rho u(y) = x*(s), by mpmath Newton (a centre only; the proof is Krawczyk's)."""
     res, jac = ph.preimage_system(obj, rho, arc(mp.scalar(s), mp), mp)
     return [float(v) for v in newton(res, jac, mp.vector(guess), mp, what="curve point").x]
@@ -212,8 +212,8 @@ def curve_box(obj, arc, s_lo: Fraction, s_hi: Fraction, rho_q: Fraction, ctx, mp
     curve point y(s_lo) when a neighbouring box has solved for it already (its Newton is not
     repeated)."""
     rho = ctx.scalar(rho_q)
-    first = y_lo if y_lo is not None else _curve_point(obj, arc, float(s_lo), mp.scalar(rho_q), guess, mp)
-    ends = [first, first if s_hi == s_lo else _curve_point(obj, arc, float(s_hi), mp.scalar(rho_q),
+    first = y_lo if y_lo is not None else curve_point(obj, arc, float(s_lo), mp.scalar(rho_q), guess, mp)
+    ends = [first, first if s_hi == s_lo else curve_point(obj, arc, float(s_hi), mp.scalar(rho_q),
                                                             guess, mp)]
     c = [(a + b) / 2 for a, b in zip(*ends)]
     spread = max(abs(a - b) for a, b in zip(*ends))

@@ -55,13 +55,11 @@ import sympy as sp
 
 from verify import zoo
 from verify.core.results import Certificate, Verdict
-from verify.core.solve import newton
 from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError, UndecidedError
 from verify.objectives.objective import SympyObjective
 from verify.rigorous.krawczyk import INTERVAL_FAILURES, range_lower_bound, to_fraction
 
-from . import prove_hallucination as ph
 from . import refutations as R
 
 THEOREM = "rho threshold (proved)"
@@ -277,9 +275,9 @@ def preimage_angle(rho: Fraction, fp) -> float:
     """The angle t of v = (x*(3/5) - y)/rho at the preimage y of x*(3/5) past the maximizer, by
     Newton in the point context ``fp`` (a guide for the brackets only; the proof is the sign test)."""
     xs = R.appendix_d_arc(fp.scalar(S_END), fp)
-    res, jac = ph.preimage_system(zoo.get("appendix_d").objective, fp.scalar(rho), xs, fp)
-    y = newton(res, jac, fp.vector(_ray_end(rho, fp)), fp, what="preimage of x*(3/5)").x
-    return math.atan2(float(xs[1] - y[1]), float(xs[0] - y[0]))
+    y = R.curve_point(zoo.get("appendix_d").objective, R.appendix_d_arc, float(S_END), fp.scalar(rho),
+                      _ray_end(rho, fp), fp)
+    return math.atan2(float(xs[1]) - y[1], float(xs[0]) - y[0])
 
 
 def sign_change(bh: BranchHull, a: Fraction, b: Fraction, angles, ctx) -> tuple | None:
