@@ -262,3 +262,14 @@ def test_generated_ranges_below_the_threshold_have_no_proved_sign_change(rho_a, 
     rho_b = min(rho_a + width, Fraction(1901, 1000))
     res = B.exists_between(rho_a, rho_b, _arb(), pieces=2, depth=2)
     assert res["status"] == "undecided" and not res["intervals"]
+
+
+@pytest.mark.parametrize("option", [{"pieces": 0}, {"pieces": -3}, {"pieces": 2.5}, {"depth": -1}])
+def test_exists_between_refuses_a_count_that_would_prove_nothing(option):
+    """pieces = 0 would cut [rho_a, rho_b] into no sub-interval, an empty cover that must not read
+    as proved; a bad count is refused by name. Control: one piece is accepted."""
+    from verify.errors import OptionError
+    with pytest.raises(OptionError, match="pieces|depth"):
+        B.exists_between(Fraction(19, 10), Fraction(1903, 1000), _arb(), **option)
+    res = B.exists_between(Fraction(1903, 1000), Fraction(1904, 1000), _arb(), pieces=1, depth=0)
+    assert res["status"] == "proved" and len(res["intervals"]) == 1

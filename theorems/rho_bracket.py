@@ -59,6 +59,7 @@ from verify.ctx import get_context, shared_context
 from verify.errors import SamVerifyError, UndecidedError
 from verify.objectives.objective import SympyObjective
 from verify.rigorous.krawczyk import INTERVAL_FAILURES, range_lower_bound, to_fraction
+from verify.validate import check_count
 
 from . import refutations as R
 
@@ -313,6 +314,8 @@ def exists_between(rho_a: Fraction, rho_b: Fraction, ctx, pieces: int = 20, dept
     appendix_d_minimizers`; f >= 0 is the certificate's hypothesis ``argmin``).
     No such y exists below rho* ~ 1.9012 (the cover of :func:`cover` proves it up to rho_lo), so
     the test cannot pass there."""
+    # no pieces would leave nothing to prove: an empty cover must not read as "proved"
+    pieces, depth = check_count(pieces, "pieces"), check_count(depth, "depth", minimum=0)
     bh, fp = BranchHull(zoo.get("appendix_d").objective), get_context("float64")
     angles: dict = {}
 
