@@ -16,7 +16,7 @@ def _good(tmp_path):
     X, Y = FG.grid(n=20)
     FG.contour(ax, X, Y, X ** 2 + Y ** 2, title="f")
     FG.curve(ax, [[0, 0], [1, 1]], label="minimizer arc")  # white, outlined
-    FG._legend(ax)
+    FG.draw_legend(ax)
     return fig, ax
 
 

@@ -260,3 +260,82 @@ def test_an_entry_can_keep_its_section_out_of_the_quick_report(monkeypatch, tmp_
     monkeypatch.setitem(REGISTRY, "zhou_thm43", theorems.Entry("zhou_thm43", kind="model", quick=False))
     assert collect(quick=True, only=["zhou_thm43"], out=tmp_path, progress=False) == []
     assert [s.name for s in discover(["zhou_thm43"])] == ["zhou_thm43"]  # still listed for the full one
+
+
+def _layer(parts: list[str]) -> str:
+    """The layer a dotted module path belongs to: ``verify.<subpackage>`` (a top-level module of
+    ``verify`` is the layer ``verify``), or the top package (``theorems``)."""
+    return parts[1] if parts[0] == "verify" and len(parts) > 1 else parts[0]
+
+
+def _imported_module(node: ast.ImportFrom, module: list[str], is_package: bool) -> list[str]:
+    if node.level == 0:
+        return (node.module or "").split(".")
+    base = module if is_package else module[:-1]
+    base = base[:len(base) - (node.level - 1)]
+    return base + (node.module.split(".") if node.module else [])
+
+
+def private_cross_layer_imports(source: str, module: str) -> list[str]:
+    """Imports by the module ``module`` (dotted; a package as ``pkg.__init__``) of a private name
+    (``_x``, or anything inside a private module) that lives in another layer, and ``m._x`` uses of
+    a module ``m`` of another layer imported by name."""
+    parts = module.split(".")
+    is_package = parts[-1] == "__init__"
+    here = parts[:-1] if is_package else parts
+    own = _layer(here)
+    found, aliases = [], {}
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            target = _imported_module(node, here, is_package)
+            if target[0] not in ("verify", "theorems"):
+                continue
+            for a in node.names:
+                full = target + [a.name]
+                if _layer(full) == own:
+                    continue
+                if any(p.startswith("_") and not p.startswith("__") for p in full[1:]):
+                    found.append(f"{'.'.join(target)}.{a.name}")
+                else:
+                    aliases[a.asname or a.name] = ".".join(full)
+        elif isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] in ("verify", "theorems") and a.asname \
+                        and _layer(a.name.split(".")) != own:
+                    aliases[a.asname] = a.name
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
+                and node.value.id in aliases and node.attr.startswith("_") \
+                and not node.attr.startswith("__"):
+            found.append(f"{aliases[node.value.id]}.{node.attr}")
+    return found
+
+
+def test_no_layer_imports_another_layers_private_names():
+    """A layer uses only the public names of the layers below it (a context does not reach into
+    the objectives' helpers, the MLP path not into the Krylov code's)."""
+    offenders = {}
+    for path in sorted([*(ROOT / "verify").rglob("*.py"), *(ROOT / "theorems").glob("*.py")]):
+        module = ".".join(path.relative_to(ROOT).with_suffix("").parts)
+        found = private_cross_layer_imports(path.read_text(), module)
+        if found:
+            offenders[module] = found
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("source,module,expected", [
+    ("from ..objectives.expr import _ipow\n", "verify.ctx.arb", ["verify.objectives.expr._ipow"]),
+    ("from ..linalg import block_krylov as bk\nbk._check_memory(1)\n", "verify.nn.point_check",
+     ["verify.linalg.block_krylov._check_memory"]),
+    ("import verify.core.sam as S\nS._unit\n", "theorems.thm_2_1", ["verify.core.sam._unit"]),
+    ("from .. import _private_mod\n", "verify.ctx.__init__", ["verify._private_mod"]),
+    ("from .mp import _mpf_exact\nfrom ..errors import BackendError\n", "verify.ctx.arb", []),
+    ("from ._rivals import float_certificate\n", "theorems.kim_thm1", []),
+    ("from ..core.sam import sam_point\n", "verify.linalg.du_spectrum", []),
+])
+def test_private_layer_scan_finds_planted_uses(source, module, expected):
+    """Negative control of the layer scan: it sees each planted private cross-layer use (in the
+    forms ``from m import _x``, ``m._x``, ``import a.b as m; m._x``), and not a private name of the
+    same layer or a public one."""
+    assert private_cross_layer_imports(source, module) == expected

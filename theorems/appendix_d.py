@@ -468,8 +468,8 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         Z = FG.f_grid(obj, X, Y) if r == 0 else FG.f_sam_grid(obj, X, Y, r)
         FG.contour(ax, X, Y, Z, title=f"f_SAM, rho = {r:g}", levels=25)
         if r in marks_by:
-            FG._marks(ax, marks_by[r])
-            FG._legend(ax)
+            FG.draw_marks(ax, marks_by[r])
+            FG.draw_legend(ax)
     name = FG.save(fig, figdir / "appendix_d_fig10_fsam_sweep.png")
     cst.figures.append(name)
     # Theorem 3.1 figure: arc, traced curve and the map y -> y+
@@ -484,7 +484,7 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         y = [float(v) for v in Hfine.points[k]]
         x = [float(v) for v in Hfine.chart.phi(Hfine.params[k])]
         ax.annotate("", x, y, arrowprops=dict(arrowstyle="->", color="white", lw=0.7))
-    FG._legend(ax)
+    FG.draw_legend(ax)
     name = FG.save(fig, figdir / "appendix_d_thm_3_1_trace.png")
     c31.figures.append(name)
     # SAM vs switching paths
@@ -495,7 +495,7 @@ def _figures(figdir, quick, c31, cst, cz, ctx):
         FG.contour(ax, X, Y, F, title=lab, levels=25, colorbar=False)
         FG.curve(ax, Hpts, label="hallucinated curve", color="#e377c2", ls="-")
         FG.trajectories(ax, paths[lab], labels=["runs (o start, x end)"])
-        FG._legend(ax)
+        FG.draw_legend(ax)
     name = FG.save(fig, figdir / "appendix_d_runs.png")
     cz.figures.append(name)
 

@@ -27,11 +27,10 @@ import numpy as np
 import sympy as sp
 from sympy.printing.pycode import MpmathPrinter
 
-from .base import register_number
+from .base import integer_power, register_number
 from .mp import _mpf_exact
 from .objectarray import ObjectArrayContext
 from ..errors import NonFiniteError, UndecidedError
-from ..objectives.expr import _ipow
 
 
 def _arb_midpoint(v) -> Fraction | float:
@@ -78,7 +77,7 @@ def _arb_ipow(v, n: int):
     """v**n for an integer n, by repeated multiplication as the interpreter does (x**2 of a ball
     around 0 is a ball around 0, not Arb's NaN)."""
     v = v if isinstance(v, flint.arb) else flint.arb(v)
-    return _ipow(v, n) if n >= 0 else 1 / _ipow(v, -n)
+    return integer_power(v, n) if n >= 0 else 1 / integer_power(v, -n)
 
 
 class ArbPowerPrinter(MpmathPrinter):

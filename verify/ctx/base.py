@@ -65,6 +65,22 @@ class GridDecisions:
         return out
 
 
+def integer_power(v, n: int):
+    """v**n for a whole n >= 0 by repeated squaring and multiplication, in v's own arithmetic.
+    Every context and the objectives' evaluators take integer powers this way because Arb's ``**``
+    gives NaN for a ball around 0 (x**2 of [-1e-20, 1e-20] must be a small ball, not NaN)."""
+    if n == 0:
+        return v * 0 + 1
+    result = None
+    while n:
+        if n & 1:
+            result = v if result is None else result * v
+        n >>= 1
+        if n:
+            v = v * v
+    return result
+
+
 # number type -> function giving its exact value as an int, Fraction or decimal string; each context
 # module registers its own number type (autograd's VSpace.register style), so ``convert`` needs no
 # chain of type tests

@@ -48,7 +48,7 @@ def small_dense_blas():
     return _blas_controller().limit(limits=1, user_api="blas")
 
 
-def _check_memory(rows: int, d: int, itemsize: int, what: str = "a Krylov basis",
+def check_memory(rows: int, d: int, itemsize: int, what: str = "a Krylov basis",
                   remedy: str = "lower the budget (e.g. --sigma-budget / --map-budget)") -> None:
     """Dense storage of ``rows`` vectors of length d: refuse it when it would not fit, with the
     numbers, instead of failing inside the allocator (SAM_VERIFY_KRYLOV_MAX_GB, default 8)."""
@@ -96,7 +96,7 @@ class BlockKrylov:
         self.max_vectors = int(min(max_vectors, self.space_dim))
         self.max_vectors -= self.max_vectors % self.b
         self.gen = torch.Generator(device="cpu").manual_seed(seed)
-        _check_memory(self.max_vectors + self.b, d, start.element_size())
+        check_memory(self.max_vectors + self.b, d, start.element_size())
         # empty, not zeros: rows are written before they are read, and zero-filling a budget's
         # worth of rows (320 MB at d = 1e4) cost more than the products of a short run
         self.Q = torch.empty(self.max_vectors + self.b, d, dtype=start.dtype, device=start.device)

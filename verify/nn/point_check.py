@@ -419,8 +419,8 @@ class SymmetrySpace(Space):
 
     def dense_rows(self):
         """The directions as rows (dim, d); refused when they would not fit in memory."""
-        from ..linalg.block_krylov import _check_memory
-        _check_memory(self.dim, self.d, self.null.element_size(), "the dense symmetry basis",
+        from ..linalg.block_krylov import check_memory
+        check_memory(self.dim, self.d, self.null.element_size(), "the dense symmetry basis",
                       "use the space itself (coefficients / combine / project, or probes=)")
         import torch
         return self.combine(torch.eye(self.dim, dtype=self.dtype, device=self.device))

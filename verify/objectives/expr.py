@@ -12,6 +12,7 @@ from typing import Callable, Sequence
 
 import sympy as sp
 
+from ..ctx.base import integer_power
 from ..errors import BackendError, UnknownSymbolError
 from .parse import parse_expression, parse_number
 
@@ -120,9 +121,9 @@ def _build_pow(e, index, ctx):
     if exp.is_Integer:
         n = int(exp)
         if n >= 0:
-            return lambda x: _ipow(base(x), n)
+            return lambda x: integer_power(base(x), n)
         one = ctx.scalar(1)
-        return lambda x: one / _ipow(base(x), -n)
+        return lambda x: one / integer_power(base(x), -n)
     if exp == sp.Rational(1, 2):
         return lambda x: ctx.sqrt(base(x))
     if exp == sp.Rational(-1, 2):
@@ -130,19 +131,6 @@ def _build_pow(e, index, ctx):
         return lambda x: one / ctx.sqrt(base(x))
     power = _build(exp, index, ctx)
     return lambda x: ctx.exp(power(x) * ctx.log(base(x)))
-
-
-def _ipow(v, n):
-    if n == 0:
-        return v * 0 + 1
-    result = None
-    while n:
-        if n & 1:
-            result = v if result is None else result * v
-        n >>= 1
-        if n:
-            v = v * v
-    return result
 
 
 _REL = {sp.StrictLessThan: "less", sp.LessThan: "less_equal", sp.StrictGreaterThan: "greater",

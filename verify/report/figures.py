@@ -381,7 +381,7 @@ def trajectories(ax, paths: Iterable, labels: Sequence[str] | None = None,
         ax.plot(P[-1, 0], P[-1, 1], "x", color=c, ms=8, mew=2, zorder=7)
 
 
-def _marks(ax, marks: Mapping[str, Any] | None):
+def draw_marks(ax, marks: Mapping[str, Any] | None):
     for i, (label, spec) in enumerate((marks or {}).items()):
         style = dict(MARK_STYLES[i % len(MARK_STYLES)])
         if isinstance(spec, Mapping):
@@ -393,7 +393,7 @@ def _marks(ax, marks: Mapping[str, Any] | None):
         mark_points(ax, pts, label=label, **style)
 
 
-def _legend(ax):
+def draw_legend(ax):
     handles, labels = ax.get_legend_handles_labels()
     if handles:
         ax.legend(loc="lower left", fontsize=7, framealpha=0.9)
@@ -421,10 +421,10 @@ def landscape_figure(obj, rho: float, path: str | pathlib.Path, box=((-3, 3), (-
     for ax in axes:
         for label, pts in (curves or {}).items():
             curve(ax, pts, label=label)
-        _marks(ax, marks)
+        draw_marks(ax, marks)
         if trajs:
             trajectories(ax, list(trajs.values()), labels=list(trajs.keys()))
-    _legend(axes[-1])
+    draw_legend(axes[-1])
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
     return save(fig, path)
@@ -457,8 +457,8 @@ def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box
         ax.set_xlim(Xq.min(), Xq.max())
         ax.set_ylim(Yq.min(), Yq.max())
         if marks_by_rho and rho in marks_by_rho:
-            _marks(ax, marks_by_rho[rho])
-            _legend(ax)
+            draw_marks(ax, marks_by_rho[rho])
+            draw_legend(ax)
     for ax in flat[len(rhos):]:
         ax.set_visible(False)
     if q is not None:
@@ -481,9 +481,9 @@ def trajectory_figure(obj, rho: float, path: str | pathlib.Path, trajs: Mapping[
     contour(ax, X, Y, Z, title=(f"f_SAM, rho = {rho:g}" if background == "f_sam" else "f"), levels=30)
     for label, pts in (curves or {}).items():
         curve(ax, pts, label=label)
-    _marks(ax, marks)
+    draw_marks(ax, marks)
     trajectories(ax, list(trajs.values()), labels=list(trajs.keys()))
-    _legend(ax)
+    draw_legend(ax)
     if values:
         axv = axes[0, 1]
         ctx = _float_ctx()
@@ -543,8 +543,8 @@ def surface_figure(X, Y, Z, path: str | pathlib.Path, title: str = "", xlabel: s
         ax.set_aspect("auto")
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
-    _marks(ax, marks)
-    _legend(ax)
+    draw_marks(ax, marks)
+    draw_legend(ax)
     return save(fig, path)
 
 
