@@ -116,6 +116,55 @@ def test_key_scan_finds_planted_prose_keys(source, expected):
     assert bad_object_keys(source) == expected
 
 
+def _roots_at_objects(node) -> bool:
+    """Whether a subscript chain starts at ``<x>.objects`` (``c.objects[k]``, ``c.objects[k][j]``)."""
+    while isinstance(node, ast.Subscript):
+        node = node.value
+        if _is_objects(node):
+            return True
+    return False
+
+
+def direct_object_writes(source: str) -> list[str]:
+    """``line`` for each assignment into a certificate's objects by subscript (``c.objects[k] = v``,
+    ``c.objects[k] += v``, ``c.objects[k][j] = v``): objects are written through ``add_object(key,
+    value, label=...)``, which checks the key and keeps the display label apart."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        targets = node.targets if isinstance(node, ast.Assign) else \
+            [node.target] if isinstance(node, (ast.AugAssign, ast.AnnAssign)) else []
+        for t in targets:
+            for part in ast.walk(t):   # tuple targets included
+                if _roots_at_objects(part):
+                    found.append(str(node.lineno))
+                    break
+    return found
+
+
+def test_no_library_code_assigns_into_certificate_objects_directly():
+    offenders = {}
+    for p in sorted((ROOT / "theorems").glob("*.py")) + sorted((ROOT / "verify").rglob("*.py")):
+        lines = direct_object_writes(p.read_text())
+        if lines:
+            offenders[str(p.relative_to(ROOT))] = lines
+    assert offenders == {}
+
+
+@pytest.mark.parametrize("source,expected", [
+    ('cert.objects["eta"] = 1\n', ["1"]),
+    ('x = 0\ncert.objects["n"] += 1\n', ["2"]),
+    ('cert.objects["attraction"]["dist"] = 1\n', ["1"]),
+    ('a, c.objects["k"] = 1, 2\n', ["1"]),
+    ('cert.objects: dict = {}\n', []),
+    ('cert.add_object("eta", 1, label="step size")\nv = cert.objects["eta"]\nrow["x"] = cert.objects["x"]\n'
+     'objects["k"] = 1\n', []),
+])
+def test_direct_write_scan_finds_planted_assignments(source, expected):
+    """Negative control of the scan: each planted subscript write into ``.objects`` is reported;
+    add_object, reads, and a plain dict named ``objects`` are not."""
+    assert direct_object_writes(source) == expected
+
+
 @pytest.mark.parametrize("key,ok", [("eta_bound", True), ("x_plus", True), ("L", True),
                                     ("x+", False), ("rho = 0.1: end points", False), ("", False),
                                     ("1st", False), ("a" * 41, False), (3, False)])

@@ -190,16 +190,16 @@ def certificate_statements(ctx, quick=False, H=None, cert32=None) -> Certificate
                        __doc__.split("\n\n")[0], context=ctx.name, precision=ctx.precision_label)
     H = H or trace_H(ctx, n_steps=4 if quick else 11)
     xm = maximizer(ctx)
-    cert.objects["maximizer"] = point_text(ctx, xm)
+    cert.add_object("maximizer", point_text(ctx, xm))
     cert.add_object("f_maximizer", f"{ctx.to_float(obj.value(xm, ctx)):.10g}", label="f(maximizer)")
-    cert.objects["seams"] = SEAMS_TEXT
+    cert.add_object("seams", SEAMS_TEXT)
     # 1. C^1, not C^2
     gj, hj, where = check_c1(ctx, n=6 if quick else 16)
     cert.add(compare("C1", "f is C^1: one-sided gradients at distance 1e-7 across every seam agree "
                      "(largest jump)", gj, "<=", 1e-5, ctx, note="allowance: 1e-5 ~ Hessian x 2e-7"))
     cert.add(compare("not_C2", "f is not C^2: the Hessian jumps across a seam (largest jump)", hj, ">=",
                      1e-3, ctx, note=f"at {where}"))
-    cert.objects["hypotheses_not_met"] = ("real-analyticity (Theorems 2.2, 3.1, 3.2) and C^2 (Corollary "
+    cert.add_object("hypotheses_not_met", "real-analyticity (Theorems 2.2, 3.1, 3.2) and C^2 (Corollary "
                                           "B.3): f is only C^1, with Hessian jumps up to "
                                           f"{hj:.3g} on the seams {SEAMS_TEXT}")
     cert.finding("Appendix D", "Theorem 3.1 'further establishes' the curve structure and the conditions "
@@ -410,7 +410,7 @@ def certificate_zeros(ctx, quick=False, H=None, figdir=None) -> Certificate:
     cert.add_object("switching_hallucinated_ends", sw_k.get(
         "x+ on the minimizer arc (hallucinated minimizer)", 0), label="switching: hallucinated end points")
     cert.add(boolean("classified", "every SAM end point is classified", sum(sam_k.values()) == n * n, ctx))
-    cert.objects["note"] = ("runs that reach no zero within the budget are listed by where they are still "
+    cert.add_object("note", "runs that reach no zero within the budget are listed by where they are still "
                             "moving; zeros are classified by where x+ lands")
     cert.artifacts["paths"] = {lab: out[lab][2] for lab in out}
     return cert.finish()

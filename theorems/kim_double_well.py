@@ -192,10 +192,10 @@ def certify_table(variant: str, n_starts: int = 8000, mu: float = 1.0, seed: int
     rho_c = float(np.sqrt(mu / 2))
     lam = -4 * mu
     _record_thresholds(cert, mu, lam, rho_c)
-    cert.objects["criteria"] = (f"trapped: |theta_T| <= {TRAP} sqrt(mu) (paper); global: ||theta_T| - "
+    cert.add_object("criteria", f"trapped: |theta_T| <= {TRAP} sqrt(mu) (paper); global: ||theta_T| - "
                                 f"sqrt(mu)| <= {TRAP} sqrt(mu) (ours, unstated in the paper); diverged: "
                                 f"non-finite; 99% Wilson intervals, n = {n_starts} per rho")
-    cert.objects["fractions"] = _fraction_table(sim, mu)
+    cert.add_object("fractions", _fraction_table(sim, mu))
     cert.add_object("fractions_by_rho", {repr(r): {k: v.as_dict() for k, v in c.items()}
                                         for r, c in sim.items()}, label="fractions by rho")
     # the control (expected=False) runs rho = 0 only and keeps it: rho > 0 is the broken hypothesis

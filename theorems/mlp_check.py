@@ -103,11 +103,11 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
     lo, hi = min(cfg["rhos"]), max(cfg["rhos"])
     big_sam, big_sw = _row(sw, "sam-only", hi), _row(sw, "switching", hi)
     small_sam, small_sw = _row(sw, "sam-only", lo), _row(sw, "switching", lo)
-    cert.objects["table"] = format_sweep(sw)
-    cert.objects["transition"] = sw["transition"]             # rho, bracket, monotone
-    cert.objects["loss_transition"] = sw["loss_transition"]
-    cert.objects["elapsed_s"] = round(sw["elapsed_s"], 1)
-    cert.objects["outcomes_large_rho"] = big_sam["outcomes"]
+    cert.add_object("table", format_sweep(sw))
+    cert.add_object("transition", sw["transition"])             # rho, bracket, monotone
+    cert.add_object("loss_transition", sw["loss_transition"])
+    cert.add_object("elapsed_s", round(sw["elapsed_s"], 1))
+    cert.add_object("outcomes_large_rho", big_sam["outcomes"])
     note = (f"stalled = final loss > {STALL_LOSS} and median GradRatio over the last quarter of "
             f"the logs <= {RATIO_TOL}")
     if quick:
@@ -144,7 +144,7 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
             if r == hi and s == 0]
     sub = res.select(rows)
     chk = check_against_core(sub, data, 0)
-    cert.objects["core_recheck"] = chk
+    cert.add_object("core_recheck", chk)
     cert.add(compare("logs_match_core", "relative difference of the logged float32 loss and "
                      "||grad f|| from verify.core.sam.diagnostics in float64 (one seed)",
                      max(chk["rel_diff"]["loss"], chk["rel_diff"]["grad_norm"]), "<=", 1e-4, ctx))
@@ -235,8 +235,8 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     cert.add_object("verdict", pc.verdict)
     cert.add_object("grad_equivalents", round(pc.grad_equivalents))
     cert.add_object("check_seconds", round(pc.seconds, 2))
-    cert.objects["sam_map_eigensolve"] = pc.extra["map_status"]
-    cert.objects["matrix_free_converged"] = pc.converged   # unconverged numbers are estimates
+    cert.add_object("sam_map_eigensolve", pc.extra["map_status"])
+    cert.add_object("matrix_free_converged", pc.converged)   # unconverged numbers are estimates
     # where x+ sits: near-uniform outputs explain a Hessian nullity far above the symmetry count
     with torch.no_grad():
         logits = obj.logits_fn(sam.perturbed_point(obj, theta, rho, ctx), obj.X)
@@ -261,7 +261,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
                      f"measured {pc.attraction_margin:.4g} < 0 at a point to which the perturbed SAM run "
                      f"of the attraction test returns: the condition is sufficient, not necessary — no "
                      f"contradiction.")
-    cert.objects["theorem_3_2_margin_note"] = (
+    cert.add_object("theorem_3_2_margin_note",
         "1 + rho lambda_min(Sym Du) is Theorem 3.2's sufficient condition for attraction; it is "
         "reported, not required: the attraction test below decides attraction directly")
     cert.add(compare("loss_high", "f at the stalled point", D["f"], ">", STALL_LOSS, ctx))
@@ -291,7 +291,7 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     ms = pc.extra["map_status"][0] if pc.extra["map_status"] else None
     if ms is not None and ms["converged"] and pc.heavy_ball_eigs:
         top = abs(pc.heavy_ball_eigs[0])
-        cert.objects["heavy_ball_spectral_radius"] = top
+        cert.add_object("heavy_ball_spectral_radius", top)
         if top > 1 + 1e-9:
             steps = cfg["steps"] + (100 if quick else 1000)
             cert.finding("Section 4.1 (stalled seeds) / Theorem 3.2",
@@ -308,10 +308,10 @@ def certificate_point(ctx, quick, data, sw, figdir) -> Certificate:
     # the distance estimate (hundreds of LSMR products) is data, not a claim: full report only
     at = mc.attraction_test(obj, theta, rho, 0.1, 200 if quick else 1000, ctx=ctx,
                             estimate_distance=not quick)
-    cert.objects["attraction"] = {k: v for k, v in at.items() if k not in ("x0", "xN", "path")}
+    attraction = {k: v for k, v in at.items() if k not in ("x0", "xN", "path")}
     if quick:
-        cert.objects["attraction"]["distN_to_stationary_set"] = ("not estimated in the quick report "
-                                                                 "(the full report does)")
+        attraction["distN_to_stationary_set"] = "not estimated in the quick report (the full report does)"
+    cert.add_object("attraction", attraction, label="local attraction run (Figure 4c)")
     cert.add(compare("attraction_returns", "GradRatio after the perturbed run (norm-0.1 kick, "
                      f"{at['steps']} SAM steps): back on a stalled point", at["grad_ratioN"], "<=",
                      0.1 if quick else RATIO_TOL, ctx))

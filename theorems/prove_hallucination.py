@@ -355,7 +355,7 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
         "rho": str(rho_q), "x_given": [str(v) for v in x_q], "centre_source": refined_note,
     })
     if xs_q is not None:
-        cert.objects["x_star"] = [str(v) for v in xs_q]
+        cert.add_object("x_star", [str(v) for v in xs_q])
     met, evidence = d.get("smooth", (None, "not reached"))
     if route == "manifold":
         evidence = evidence.replace(" and on one strictly containing the enclosure of X + rho u(X)",
@@ -380,10 +380,10 @@ def _fill(cert, obj, route, final, gmin, ctx, rho_q, x_q, xs_q, center, refined_
                         "in X", f"max_i |K_i - c_i| / r = {kr.margin:.6g}", "<", "1", v,
                         precision=P, note=kr.reason))
         if kr.K is not None:
-            cert.objects["krawczyk_image"] = [ctx.to_str(k) for k in kr.K]
-            cert.objects["contraction_bound"] = f"{kr.contraction:.6g}"
-        cert.objects["residual_at_centre"] = [ctx.to_str(v) for v in kr.residual] \
-            if kr.residual is not None else None
+            cert.add_object("krawczyk_image", [ctx.to_str(k) for k in kr.K])
+            cert.add_object("contraction_bound", f"{kr.contraction:.6g}")
+        cert.add_object("residual_at_centre", [ctx.to_str(v) for v in kr.residual]
+                        if kr.residual is not None else None)
     else:
         cert.add(interval_claim("krawczyk", f"(b) Krawczyk on {name}", "not reached", "<", "1",
                         Verdict.UNDECIDED, precision=P, note=final.reason))
@@ -431,7 +431,7 @@ def _minimality_claims(cert, gmin, ctx, P) -> None:
                         f"X* radius {radius}", "holds", "strict local minimizer", v, precision=P,
                         note=local["reason"]))
         if local["box"] is not None:
-            cert.objects["x_star_box"] = [ctx.to_str(b) for b in local["box"]]
+            cert.add_object("x_star_box", [ctx.to_str(b) for b in local["box"]])
 
 
 def _crosscheck(obj, route, center, final, rho_q, xs_q) -> Claim:
@@ -540,7 +540,7 @@ def report_certificates(quick: bool = False, figdir=None) -> list[Certificate]:
             try:
                 cert.figures.append(_figure(case, cert, figdir, f"proved_{k}.png"))
             except Exception as exc:  # noqa: BLE001 - a figure must not cost the certificate
-                cert.objects["figure_error"] = f"{type(exc).__name__}: {exc}"
+                cert.add_object("figure_error", f"{type(exc).__name__}: {exc}")
         certs.append(cert)
     return certs
 

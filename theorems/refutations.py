@@ -152,7 +152,7 @@ def refute_at_xh(obj, x, rho, *, x_star: Sequence | None = None, example: str = 
                          "box_radius_float": existence.objects["box_radius_float"],
                          "existence_claims": {c.id: c.verdict.value for c in existence.claims}})
     if x_star is not None:
-        cert.objects["x_star"] = [str(v) for v in x_star]
+        cert.add_object("x_star", [str(v) for v in x_star])
     dec = rayleigh_decision(obj, X, ctx.scalar(rho_q), ctx)
     _condition_claim(cert, dec, "X", ctx)
     if cert.passed:
@@ -170,8 +170,8 @@ def _condition_claim(cert, dec, where: str, ctx) -> None:
                     "t^T (I + rho Sym Du) t / t^T t, an upper bound of 1 + rho lambda_min, is < 0",
                     _iv(dec["bound"]), "<", "0", _CONDITION_VERDICT[dec["status"]],
                     ctx.precision_label, dec["reason"]))
-    cert.objects["rayleigh_vector_t"] = dec["t"]
-    cert.objects["condition_upper_bound"] = _iv(dec["bound"])
+    cert.add_object("rayleigh_vector_t", dec["t"])
+    cert.add_object("condition_upper_bound", _iv(dec["bound"]))
 
 
 # -- (3) a hallucinated curve, covered by boxes ----------------------------------------------------------------

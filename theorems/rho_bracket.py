@@ -448,7 +448,7 @@ def certify_bracket(rho_lo=RHO_LO, rho_hi=RHO_HI, *, rho_min=RHO_MIN, eps=EPS, r
     cert.add(R.exact_claim("ordered", "rho_lo < rho_hi", str(lo), "<", str(hi),
                       Verdict.PROVED if lo < hi else Verdict.FAIL, P))
     if cert.passed:
-        cert.objects["threshold"] = f"in [{lo}, {hi}] (on the stated region), width {float(hi - lo):.3g}"
+        cert.add_object("threshold", f"in [{lo}, {hi}] (on the stated region), width {float(hi - lo):.3g}")
         cert.add_object("exists_range", [str(hi), str(rt)],
                         label="a hallucinated minimizer exists for every rho in this range")
     return cert.finish()

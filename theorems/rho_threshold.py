@@ -379,12 +379,12 @@ def certify_example(name: str, ctx=None, quick: bool = False) -> Certificate:
     rhos = [step * k for k in range(1, int(round(rho_max / step)) + 1)]
     found = [(r, hallucinated_at(zf, r, ctx, targets, crit, n_grid)) for r in rhos]
     exists = [r for r, h in found if h is not None]
-    cert.objects["scan"] = f"rho = {step:g} .. {rho_max:g} step {step:g}; grid {n_grid}^{obj.dim}"
+    cert.add_object("scan", f"rho = {step:g} .. {rho_max:g} step {step:g}; grid {n_grid}^{obj.dim}")
     cert.add_object("scanned_rho", _intervals([r for r, _ in found],
                                                                            [h is not None for _, h in found]),
                     label="scanned rho with hallucinated minimizers")
     if not exists:
-        cert.objects["threshold"] = f"none found for rho <= {rho_max:g}"
+        cert.add_object("threshold", f"none found for rho <= {rho_max:g}")
         cert.add(boolean("none_found", f"no hallucinated minimizer of the shifted type for rho <= {rho_max:g}"
                          " (finite search)", True, ctx,
                          "convex f: Proposition A.1 rules them out" if zf.convex else ""))

@@ -333,11 +333,11 @@ def certify_mlp_point(label: str, ev: dict, cfg: dict, table: dict, expected: bo
                              "accounts for it", example, MLP_STATEMENT, expected)
     ex = explanations(ev, cfg["rho"])
     cert.add_object("explanations_table", table, label="three explanations at the digits-MLP points")
-    cert.objects["evidence"] = ev
-    cert.objects["hypotheses"] = {k: e["hypotheses"] for k, e in ex.items()}
+    cert.add_object("evidence", ev)
+    cert.add_object("hypotheses", {k: e["hypotheses"] for k, e in ex.items()})
     cert.add_object("psd_tolerance", psd_tolerance(ev), label="psd tolerance")
-    cert.objects["accounts"] = {k: e["accounts"] for k, e in ex.items()}
-    cert.objects["rho"] = cfg["rho"]
+    cert.add_object("accounts", {k: e["accounts"] for k, e in ex.items()})
+    cert.add_object("rho", cfg["rho"])
     cert.add(compare("grad_not_zero", "||grad f(x)||: f is not stationary", ev["grad_norm"], ">=",
                      GRAD_TOL, fp))
     cert.add(compare("sam_stationary", "GradRatio ||grad f(x+)|| / ||grad f(x)||: the SAM step "

@@ -141,9 +141,9 @@ def certify(entries=None, expected: bool = True) -> Certificate:
                        precision="exact (bookkeeping)", expected=expected)
     counts = {s: sum(e.status == s for e in entries) for s in (CHECKED, NOT_YET, NOT_HERE, CITED)}
     cert.add_object("status_counts", counts, label="status counts")
-    cert.objects["results"] = {
+    cert.add_object("results", {
         "columns": ["paper", "result", "status", "checked by", "note"],
-        "rows": [[e.paper, e.result, e.status, e.module, e.note] for e in entries]}
+        "rows": [[e.paper, e.result, e.status, e.module, e.note] for e in entries]})
     named = sorted({e.module for e in entries if e.module} | {SIDE_BY_SIDE})
     for name in named:
         ok, evidence = module_status(name)

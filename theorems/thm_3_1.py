@@ -294,7 +294,7 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
     claims, m_hess = _dimension_claims(cert, obj, x_star, ctx, chart, m, sigma_margin)
     cert.claims += claims
     if ctx.rigorous:
-        cert.objects["trace"] = ("not run in a rigorous context: the continuation is a point computation "
+        cert.add_object("trace", "not run in a rigorous context: the continuation is a point computation "
                                  "(run it in mpmath); here the hypotheses at x_h are decided on enclosures")
         return cert.finish()
     if chart is None and m_hess == 0:
@@ -312,7 +312,7 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
         return cert.finish()
     if seams is not None:
         seam_min = stats["seam_min"]
-        cert.objects["distance_to_seams"] = f"{seam_min:.4g}"
+        cert.add_object("distance_to_seams", f"{seam_min:.4g}")
         cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
                         "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
     if keep_trace:
@@ -326,7 +326,7 @@ def _hypothesis_claims(cert, obj, x_star, x_h, ctx, seams, analytic_required) ->
         cert.hypothesis("analytic", "f is real-analytic (assumption of Theorem 2.2)", obj.is_analytic,
                         f"declared smoothness of {obj.name}: {obj.smoothness}")
     else:
-        cert.objects["hypotheses_not_met"] = (
+        cert.add_object("hypotheses_not_met",
             f"f is not real-analytic (declared {obj.smoothness}), so Theorem 3.1 does not apply as "
             "stated; the certificate checks its conclusion directly, under the local hypotheses the "
             "implicit-function argument uses (f C^2 near x_h and x*, checked below)")
@@ -350,7 +350,8 @@ def _preimage_claims(cert, obj, x_star, x_h, rho, ctx, sigma_margin) -> tuple[li
     A_h = at_h.I_plus_rho_Du.dense()
     sv_h = ctx.svdvals(A_h)
     smin_h, smax_h = ctx.to_list(sv_h)[-1], ctx.to_list(sv_h)[0]
-    cert.objects["sigma_I_plus_rho_Du_x_h"] = [ctx.to_str(v) for v in ctx.to_list(sv_h)]
+    cert.add_object("sigma_I_plus_rho_Du_x_h", [ctx.to_str(v) for v in ctx.to_list(sv_h)],
+                    label="singular values of I + rho Du(x_h)")
     margin = sigma_margin * max(1.0, ctx.to_float(smax_h))
     nonsing = compare(
         "nonsingular", "I + rho Du(x_h) is nonsingular: sigma_min exceeds the margin "
@@ -374,9 +375,11 @@ def _dimension_claims(cert, obj, x_star, ctx, chart, m, sigma_margin) -> tuple[l
     gap_req = required_gap(ctx)
     sv_H = ctx.svdvals(obj.hess(x_star, ctx))
     m_hess, gap_H = nullity(sv_H, ctx, gap_req)
-    cert.objects["sigma_hess_x_star"] = [ctx.to_str(v) for v in ctx.to_list(sv_H)]
-    cert.objects["dimension"] = m_hess
-    cert.objects["hess_null_gap_decades"] = round(gap_H, 2)
+    cert.add_object("sigma_hess_x_star", [ctx.to_str(v) for v in ctx.to_list(sv_H)],
+                    label="singular values of H(x*)")
+    cert.add_object("dimension", m_hess, label="nullity of H(x*) (the dimension m of M)")
+    cert.add_object("hess_null_gap_decades", round(gap_H, 2),
+                    label="gap between the null and the other singular values of H(x*), decades")
     if chart is None and m is None:
         m_claim = m_hess
         cert.hypothesis("M is an m-manifold", "a smooth m-manifold of minimizers passes through x*",
@@ -422,10 +425,10 @@ def _trace(cert, obj, x_star, x_h, rho, ctx, chart, half_width, n_steps, max_poi
     offs = symmetric_offsets(chart.m, half_width, n_steps, max_points)
     tr = trace_manifold(obj, rho, chart, t_star, x_h, ctx, offs, progress=progress)
     k = steps_within(chart.m, n_steps, max_points)
-    cert.objects["trace_window"] = (f"t* +- {half_width * k / n_steps:g} in {k} steps of "
+    cert.add_object("trace_window", f"t* +- {half_width * k / n_steps:g} in {k} steps of "
                                     f"{half_width / n_steps:g} per side ({len(offs)} points asked"
                                     + (f", budget {max_points})" if max_points is not None else ")"))
-    cert.objects["traced_points"] = len(tr.points)
+    cert.add_object("traced_points", len(tr.points))
     return tr, [boolean("trace_complete", "continuation reached every requested point of M", not tr.stopped
                         and len(tr.points) == len(offs), ctx, tr.stopped)]
 
@@ -633,7 +636,7 @@ def negative_control_singular(ctx, rho="6/5") -> Certificate:
     cert = certify(obj, ctx.zeros(2), x_h, r, ctx, m=0, example="negative control: circle_max, "
                    f"x* = 0 (isolated minimizer), rho = {rho}: I + rho Du(x_h) singular",
                    f_min=ctx.scalar(0), expected=False)
-    cert.objects["note"] = ("the whole circle r = rho maps to x* = 0 under y -> y + rho u(y): the "
+    cert.add_object("note", "the whole circle r = rho maps to x* = 0 under y -> y + rho u(y): the "
                             "hallucinated set has dimension 1 > m = 0, which the invertibility "
                             "hypothesis is there to exclude")
     return cert

@@ -502,16 +502,16 @@ def _paper_condition(cert, H: HSet, which: str) -> bool:
     conds = [ctx.to_float(paper_condition(obj, y, rho, ctx)) for y in H.points]
     cmin = min(conds)
     k_worst = conds.index(cmin)
-    cert.objects["paper_condition_min_on_H"] = f"{cmin:.6g}"
-    cert.objects["paper_condition_max_on_H"] = f"{max(conds):.6g}"
+    cert.add_object("paper_condition_min_on_H", f"{cmin:.6g}", label="min on H of 1 + rho lambda_min(Sym Du)")
+    cert.add_object("paper_condition_max_on_H", f"{max(conds):.6g}", label="max on H of 1 + rho lambda_min(Sym Du)")
     applies = cert.hypothesis("1 + rho lambda_min(Sym Du) > 0 on H",
                               "the eigenvalue condition of Theorem 3.2 / Corollary B.3 at every y in H",
                               cmin > 0, f"min over {len(H.points)} points of H: {cmin:.6g}")
     if not applies:
-        cert.objects["paper_verdict"] = (f"{which} does not apply: 1 + rho lambda_min(Sym Du) = "
+        cert.add_object("paper_verdict", f"{which} does not apply: 1 + rho lambda_min(Sym Du) = "
                                          f"{cmin:.6g} <= 0 at y = {point_text(ctx, H.points[k_worst])}")
     else:
-        cert.objects["paper_verdict"] = f"{which} applies (condition min {cmin:.6g} > 0)"
+        cert.add_object("paper_verdict", f"{which} applies (condition min {cmin:.6g} > 0)")
     return applies
 
 
@@ -545,7 +545,7 @@ def _construction_claims(cert, H: HSet, constructed: bool) -> list:
         return []
     kap = tangential_curvature(obj, H.points[0], ctx)
     bound = -1 / ctx.to_float(rho)
-    cert.objects["construction_tangential_curvature"] = f"{ctx.to_float(kap):.6g}"
+    cert.add_object("construction_tangential_curvature", f"{ctx.to_float(kap):.6g}")
     cert.add_object("construction_curvature_bound", f"{bound:.6g}",
                     label="construction_curvature_bound_-1/rho")
     c0 = ctx.to_float(paper_condition(obj, H.points[0], rho, ctx))
@@ -600,7 +600,7 @@ def _exact_claims(cert, H: HSet, quick: bool) -> tuple[list, float, list]:
         ex.append(exact_criterion(obj, H.points[k], rho, None, ctx, H.m, T))
     eta_exact = min(e.eta_max for e in ex)
     mus = [mu for e in ex for mu in e.mu]
-    cert.objects["exact_normal_eigenvalues_range"] = (
+    cert.add_object("exact_normal_eigenvalues_range",
         f"Re mu in [{min(a for a, _ in mus):.6g}, {max(a for a, _ in mus):.6g}], "
         f"max |Im mu| {max(abs(b) for _, b in mus):.3g}")
     cert.add_object("exact_eta_bound", f"{eta_exact:.6g}",
@@ -629,14 +629,14 @@ def _step(cert, cst: Constants, eta_exact: float, mus: list, eta, eta_factor: fl
     if steps is None:
         steps = steps_to_converge(rate_pred)
     exact_says = rate_pred < 1
-    cert.objects["eta"] = f"{eta:.6g} ({eta_source})"
+    cert.add_object("eta", f"{eta:.6g} ({eta_source})", label="step size eta (where it comes from)")
     cert.add_object("eta_over_paper_bound", f"{eta / cst.eta_bound:.4g}" if cst.eta_bound > 0 else
                     "no bound", label="eta / paper bound")
     cert.add_object("eta_over_exact_bound", f"{eta / eta_exact:.4g}" if eta_exact > 0 else "no bound",
                     label="eta / exact bound")
     cert.add_object("predicted_rate", f"{rate_pred:.6g}", label="predicted normal rate max|1 - eta mu|")
-    cert.objects["exact_verdict"] = "attracts (normal directions contract)" if exact_says else \
-        "repels (some normal direction expands)"
+    cert.add_object("exact_verdict", "attracts (normal directions contract)" if exact_says
+                    else "repels (some normal direction expands)")
     return eta, rate_pred, steps
 
 
@@ -659,7 +659,7 @@ def _start_claims(cert, H: HSet, cst: Constants, delta, offset, applies: bool) -
             off = off / 2
             x0 = y0 + ctx.scalar(off) * nvec
             gap0 = ctx.to_float(sam.sam_value(obj, x0, rho, ctx)) - cst.f_star
-    cert.objects["x0"] = point_text(ctx, x0)
+    cert.add_object("x0", point_text(ctx, x0), label="start x0")
     cert.add_object("fsam_gap_x0", f"{gap0:.6g}", label="f_SAM(x0) - f_SAM(H)")
     cert.add_object("epsilon", f"{eps:.6g}",
                     label="epsilon (half of: min f_SAM on the boundary of N_delta/2(H) - f_SAM(H))")
@@ -702,11 +702,11 @@ def _observe(cert, H: HSet, x0, eta: float, steps: int, cst: Constants, delta, r
     except (SamVerifyError, ZeroGradientError):
         rate_local = rate_pred
     if H.m and "y" not in hint:
-        cert.objects["note"] = ("the run drifted along H beyond the traced window; the local rate is taken "
+        cert.add_object("note", "the run drifted along H beyond the traced window; the local rate is taken "
                                 "at the nearest traced point")
     mus_all = [a for a, _ in mus]
     if min(mus_all) <= 0 < max(mus_all):
-        cert.objects["exact_verdict_detail"] = ("H is not uniformly attracting: mu > 0 on part of the traced "
+        cert.add_object("exact_verdict_detail", "H is not uniformly attracting: mu > 0 on part of the traced "
                                                 "set and mu <= 0 elsewhere")
     cert.add_object("predicted_rate_end", f"{rate_local:.6g}",
                     label="predicted rate at the end point's foot on H")
@@ -742,11 +742,11 @@ def _observe(cert, H: HSet, x0, eta: float, steps: int, cst: Constants, delta, r
                                    "f_SAM increases": len(au.increases),
                                    "largest (lhs - rhs)/(eta ||w||^2), paper's L": f"{au.worst_excess_L:.4g}",
                                    "first violating steps (paper's L)": au.violations_L[:10]})
-    cert.objects["side_by_side"] = {"paper condition": cert.objects["paper_verdict"],
-                                    "exact criterion": cert.objects["exact_verdict"] +
-                                    f" at eta = {eta:.4g} (rate {rate_pred:.4g})",
-                                    "observed SAM": cert.objects["observed"] +
-                                    (f" (rate {rate_obs:.4g})" if rate_obs else "")}
+    cert.add_object("side_by_side", {"paper condition": cert.objects["paper_verdict"],
+                                     "exact criterion": cert.objects["exact_verdict"] +
+                                     f" at eta = {eta:.4g} (rate {rate_pred:.4g})",
+                                     "observed SAM": cert.objects["observed"] +
+                                     (f" (rate {rate_obs:.4g})" if rate_obs else "")})
     return _Run(au, d0, dN, rate_obs, rate_local, rate_init, rate_start, K, converged, attracting)
 
 
