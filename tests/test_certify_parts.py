@@ -1,6 +1,8 @@
 """The long certificates of Theorems 3.1 and 3.2 read as parts: ``certify`` composes small functions
-that each return their claims. An AST measure of the function lengths, with a planted long one."""
+that each return their claims. An AST measure of the function lengths, with a planted long one; the
+structure of their quick certificates pinned, so that a refactor dropping a part fails."""
 import ast
+import json
 import pathlib
 
 import pytest
@@ -41,3 +43,82 @@ def test_length_measure_finds_a_planted_long_function():
     assert long_functions(f"def fits():\n{body[:body.rindex(chr(10))]}\n") == {}
     assert parts_of("def _a_claims():\n    pass\ndef f():\n    return _a_claims() + g()\n", "f") == \
         ["_a_claims"]
+
+
+# -- the structure of the quick certificates, pinned -------------------------------------------------
+# Splitting ``certify`` into parts (and any later refactor) must keep every part: the claim ids, the
+# object keys, and each claim's verdict and tolerance tier of the quick certificates of Theorems 3.1
+# and 3.2 are compared with tests/data/certify_parts_quick.json (float values are left out: they
+# may move in the last digits). After an intended change, rewrite the file with
+#     PYTHONPATH=. python tests/test_certify_parts.py --update
+STRUCTURE_FILE = ROOT / "tests" / "data" / "certify_parts_quick.json"
+PINNED = ("thm_3_1", "thm_3_2")
+
+
+def certificate_structure(cert) -> dict:
+    """What a refactor must keep of a certificate: its example, whether it refused, its object keys,
+    and 'claim_id: verdict (tier)' for each claim (an id occurring twice is kept twice)."""
+    return {"example": cert.example, "refused": bool(cert.refused), "objects": sorted(cert.objects),
+            "claims": sorted(f"{c.id}: {c.verdict.value} ({c.tier})" for c in cert.claims)}
+
+
+def quick_structure(name: str) -> list[dict]:
+    import importlib
+    module = importlib.import_module(f"theorems.{name}")
+    return [certificate_structure(c) for c in module.report_certificates(quick=True)]
+
+
+def structure_differences(expected: list[dict], actual: list[dict]) -> list[str]:
+    """Readable differences, certificate by certificate: missing or extra certificates, and per
+    certificate the claims and object keys missing or added and a changed refusal."""
+    out = []
+    if len(expected) != len(actual):
+        out.append(f"{len(actual)} certificates, expected {len(expected)}")
+    for i, (e, a) in enumerate(zip(expected, actual)):
+        where = f"certificate {i} ({e['example'][:40]})"
+        if e["example"] != a["example"]:
+            out.append(f"{where}: example now {a['example'][:40]!r}")
+        if e["refused"] != a["refused"]:
+            out.append(f"{where}: refused {a['refused']}, expected {e['refused']}")
+        for field in ("claims", "objects"):
+            exp, act = list(e[field]), list(a[field])
+            missing = [x for x in exp if x not in act or exp.count(x) > act.count(x)]
+            extra = [x for x in act if x not in exp or act.count(x) > exp.count(x)]
+            if missing:
+                out.append(f"{where}: {field} missing or changed {sorted(set(missing))}")
+            if extra:
+                out.append(f"{where}: {field} new or changed {sorted(set(extra))}")
+    return out
+
+
+@pytest.mark.parametrize("name", PINNED)
+def test_quick_certificates_keep_their_claims_objects_verdicts_and_tiers(name):
+    pinned = json.loads(STRUCTURE_FILE.read_text())[name]
+    assert structure_differences(pinned, quick_structure(name)) == []
+
+
+def test_structure_pin_sees_a_dropped_part(monkeypatch):
+    """Negative control: a refactor that drops the claims of one part of Theorem 3.1's certify (its
+    preimage part) or renames one object key is reported against the pinned structure."""
+    from theorems import thm_3_1
+    pinned = json.loads(STRUCTURE_FILE.read_text())["thm_3_1"]
+    part = thm_3_1._preimage_claims
+    monkeypatch.setattr(thm_3_1, "_preimage_claims", lambda *a: ([], part(*a)[1]))
+    diffs = structure_differences(pinned, quick_structure("thm_3_1"))
+    assert diffs and all("claims missing" in d for d in diffs)
+    renamed = json.loads(json.dumps(pinned))
+    renamed[0]["objects"] = [k if k != "x_h" else "x_hallucinated" for k in renamed[0]["objects"]]
+    assert structure_differences(pinned, renamed) == [
+        f"certificate 0 ({pinned[0]['example'][:40]}): objects missing or changed ['x_h']",
+        f"certificate 0 ({pinned[0]['example'][:40]}): objects new or changed ['x_hallucinated']"]
+    flipped = json.loads(json.dumps(pinned))
+    flipped[0]["claims"][0] = flipped[0]["claims"][0].replace(": pass", ": fail")
+    assert len(structure_differences(pinned, flipped)) == 2
+
+
+if __name__ == "__main__":   # rewrite the pinned structure after an intended change
+    import sys
+    if "--update" in sys.argv:
+        STRUCTURE_FILE.parent.mkdir(parents=True, exist_ok=True)
+        STRUCTURE_FILE.write_text(json.dumps({n: quick_structure(n) for n in PINNED}, indent=1) + "\n")
+        print(f"wrote {STRUCTURE_FILE}")
