@@ -92,3 +92,36 @@ def test_finding_quotes_the_curvature_at_the_point_it_names(fp, n_steps):
     middle = H.points[len(H.points) // 2]
     assert abs(fp.to_float(middle[1])) > 0.05
     assert abs(fp.to_float(t32.tangential_curvature(obj, middle, fp)) - quoted) > 1e-3
+
+
+def _shifted_appendix_d(dx):
+    """The Appendix D function moved right by dx: f_s(x, y) = f(x - dx, y)."""
+    import sympy as sp
+    from verify.objectives.objective import SympyObjective
+    obj = D.objective()
+    x = obj.symbols[0]
+    return SympyObjective(obj.expr.xreplace({x: x - sp.Rational(dx)}), "x,y", smoothness="C1",
+                          name=f"appendix_d shifted by {dx}")
+
+
+def test_fsam_argmin_locates_the_maximizer_of_the_objective_it_is_given():
+    """On the Appendix D function moved right by 1/2 (exactly 5 cells of the 81-point grid on
+    [-4, 4]), the maximizer is found at the recorded one + (1/2, 0), and the lowest f_SAM near the
+    maximizer and near the arc are those of the unshifted function (the same grid points, shifted).
+    Control: the disc about the old hard-coded maximizer (0.376, 0) gives another minimum here, so a
+    fixed location would have answered wrongly."""
+    import numpy as np
+    from verify.report.figures import f_sam_grid, grid
+    n, rho, dx = 81, 1.5, "1/2"
+    shifted = _shifted_appendix_d(dx)
+    xm = [float(v) for v in D.maximizer(get_context("float64"))]
+    X, Y = grid(D.BOX, n)
+    assert np.allclose(D.grid_maximizer(shifted, X, Y), (xm[0] + 0.5, xm[1]), atol=1e-9)
+    _, _, near_max, near_arc = D.fsam_argmin(rho, n=n)
+    _, _, s_near_max, s_near_arc = D.fsam_argmin(rho, n=n, obj=shifted,
+                                                 arc_x=lambda y: D.paper_arc_x(y) + 0.5)
+    assert s_near_max == pytest.approx(near_max, rel=1e-9)
+    assert s_near_arc == pytest.approx(near_arc, rel=1e-9)
+    FS = f_sam_grid(shifted, X, Y, rho)
+    at_fixed = float(np.nanmin(np.where(np.hypot(X - 0.37642252, Y) <= 0.3, FS, np.nan)))
+    assert at_fixed != pytest.approx(s_near_max, rel=1e-3)

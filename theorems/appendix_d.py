@@ -156,19 +156,38 @@ def min_f_off_arc(ctx, n=161, margin=0.05):
     return fmin, on
 
 
-def fsam_argmin(rho, n=201):
+def paper_arc_x(y):
+    """The paper's minimizer arc x = -1.55 cos(y/1.5) (taken on |y| <= 0.6)."""
+    import numpy as np
+    return -1.55 * np.cos(y / 1.5)
+
+
+def grid_maximizer(obj, X, Y) -> tuple[float, float]:
+    """The maximizer of f found from the objective itself: the largest f on the grid, refined by
+    Newton on grad f = 0 (float64)."""
+    import numpy as np
+    from verify.core.solve import critical_point
+    from verify.report.figures import f_grid
+    j = int(np.nanargmax(f_grid(obj, X, Y)))
+    ctx = get_context("float64")
+    x = critical_point(obj, [float(X.ravel()[j]), float(Y.ravel()[j])], ctx).x
+    return float(x[0]), float(x[1])
+
+
+def fsam_argmin(rho, n=201, obj=None, arc_x=paper_arc_x):
     """Grid location and value of the lowest f_SAM (float64), and the lowest f_SAM within 0.3 of the
-    maximizer and within 0.3 of the minimizer arc."""
+    maximizer of f (located from ``obj`` by :func:`grid_maximizer`) and within 0.3 of the minimizer
+    arc x = arc_x(y), |y| <= 0.6. ``obj`` defaults to the Appendix D function."""
     import numpy as np
     from verify.report.figures import f_sam_grid, grid
-    obj = objective()
+    obj = obj or objective()
     X, Y = grid(BOX, n)
     FS = f_sam_grid(obj, X, Y, rho)
     i = int(np.nanargmin(FS))
-    xm = (0.37642252, 0.0)
+    xm = grid_maximizer(obj, X, Y)
     near_max = np.hypot(X - xm[0], Y - xm[1]) <= 0.3
-    arcx = -1.55 * np.cos(np.clip(Y, -0.6, 0.6) / 1.5)
-    near_arc = np.hypot(X - arcx, Y - np.clip(Y, -0.6, 0.6)) <= 0.3
+    y_arc = np.clip(Y, -0.6, 0.6)
+    near_arc = np.hypot(X - arc_x(y_arc), Y - y_arc) <= 0.3
     return ((float(X.ravel()[i]), float(Y.ravel()[i])), float(FS.ravel()[i]),
             float(np.nanmin(np.where(near_max, FS, np.nan))), float(np.nanmin(np.where(near_arc, FS, np.nan))))
 
