@@ -26,6 +26,8 @@ grows, and the claimed rate fails. Lemma C.1's control uses a false PL constant 
 """
 from __future__ import annotations
 
+import math
+import numbers
 import pathlib
 
 import numpy as np
@@ -34,6 +36,7 @@ from scipy import linalg
 from verify.core.claims import boolean, compare
 from verify.core.results import Certificate
 from verify.ctx import get_context
+from verify.errors import OptionError
 
 from ._rivals import float_certificate
 
@@ -74,6 +77,19 @@ def worst_growth(X, eta, rho, B, steps: int) -> np.ndarray:
     return np.array(out)
 
 
+def _step_from_multiple(eta_times_L: float, c: dict) -> float:
+    """eta = eta_times_L / L, refused where the stated rate 1 - eta mu/2 is not positive (eta mu/2 >= 1,
+    far outside the theorem's eta <= 1/(2L)): no rate is claimed there to compare with."""
+    if not (isinstance(eta_times_L, numbers.Real) and math.isfinite(eta_times_L) and eta_times_L > 0):
+        raise OptionError(f"eta_times_L must be a positive finite number, got {eta_times_L!r}")
+    eta = eta_times_L / c["L"]
+    if eta * c["mu"] / 2 >= 1:
+        raise OptionError(f"eta_times_L = {eta_times_L:g} gives eta mu/2 = {eta * c['mu'] / 2:.6g} >= 1: "
+                          f"the stated rate 1 - eta mu/2 is not positive, so there is no rate to check "
+                          f"(Theorem 4.3 asks eta <= 1/(2L); use eta_times_L < {2 * c['L'] / c['mu']:.6g})")
+    return eta
+
+
 def certify(name: str, X, B: int = 2, eta_times_L: float | None = None,
             expected: bool = True) -> Certificate:
     """At the edge of the allowed (eta, rho); ``eta_times_L`` replaces eta by that multiple of 1/L
@@ -83,7 +99,7 @@ def certify(name: str, X, B: int = 2, eta_times_L: float | None = None,
     c = constants(Xr)
     eta, rho = edge(c, B)
     if eta_times_L is not None:
-        eta = eta_times_L / c["L"]
+        eta = _step_from_multiple(eta_times_L, c)
     label = f"{name}, B = {B}, edge of (eta, rho)" + (
         f", eta = {eta_times_L:g}/L" if eta_times_L is not None else "")
     cert = float_certificate(THEOREM, TITLE, label, __doc__.split("\n\n")[1], expected)
