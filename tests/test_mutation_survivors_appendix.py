@@ -513,13 +513,14 @@ def test_a_run_whose_x_plus_is_the_maximizer_is_classified_there():
     assert D.classify_endpoint(fp, (xm[0] + D.RHO, 0.0), D.RHO)[0] == "x+ at the maximizer"
 
 
-def _sweep_certificate(monkeypatch, small_sam_loss, small_sw_loss):
+def _sweep_certificate(monkeypatch, small_sam_loss, small_sw_loss, steps=7, n_train=20):
     """certificate_sweep (quick) on stated rows at rho 1/2 and 3 (no training, no core re-check)."""
     from types import SimpleNamespace
     from theorems import mlp_check as M
     from verify.ctx import get_context
     import verify.nn.train as train
-    monkeypatch.setattr(M, "QUICK", dict(rhos=(0.5, 3.0), seeds=2, steps=7, width=2, n_train=20, log_every=1))
+    monkeypatch.setattr(M, "QUICK", dict(rhos=(0.5, 3.0), seeds=2, steps=steps, width=2, n_train=n_train,
+                                         log_every=1))
     monkeypatch.setattr(train, "check_against_core",
                         lambda sub, data, seed: {"rel_diff": {"loss": 0.0, "grad_norm": 0.0}})
 
@@ -532,7 +533,7 @@ def _sweep_certificate(monkeypatch, small_sam_loss, small_sw_loss):
     t = {"rho": 3.0, "bracket": (0.5, 3.0), "monotone": True}
     sw = dict(rows=rows, transition=t, loss_transition=t, elapsed_s=1.0, result=SimpleNamespace(
         extra={"rho_rows": [0.5, 0.5, 3.0, 3.0], "switch_rows": [0, 1, 0, 1]}, select=lambda idx: idx))
-    return M.certificate_sweep(get_context("float64"), True, SimpleNamespace(n_train=20), sw)
+    return M.certificate_sweep(get_context("float64"), True, SimpleNamespace(n_train=n_train), sw)
 
 
 @pytest.mark.parametrize("sam_loss,sw_loss", [(0.05, 0.05), (0.07, 0.01), (0.01, 0.07)])
@@ -540,6 +541,19 @@ def test_small_rho_runs_converge_means_loss_at_most_0_05(monkeypatch, sam_loss, 
     cert = _sweep_certificate(monkeypatch, sam_loss, sw_loss)
     assert cert.claim("small_rho_sam_converges").passed is (sam_loss <= 0.05)
     assert cert.claim("small_rho_switching_converges").passed is (sw_loss <= 0.05)
+
+
+def test_quick_sweep_text_gives_its_step_and_sample_counts_once_each(monkeypatch):
+    """The counts of the run (steps, training samples) come from the configuration and are written
+    once in the certificate's text (example, statement, claims, notes, findings): the example line
+    carries them; before, the statement repeated a fixed '1000 steps, 400 samples' and a claim the
+    steps again."""
+    import re
+    cert = _sweep_certificate(monkeypatch, 0.01, 0.01, steps=1234, n_train=321)
+    text = "\n".join([cert.example, cert.statement] + [c.statement + " " + c.note for c in cert.claims]
+                     + [f.statement + " " + f.evidence for f in cert.findings])
+    counts = {n: len(re.findall(rf"(?<![\d.]){n}(?![\d.])", text)) for n in ("1234", "321", "1000", "400")}
+    assert counts == {"1234": 1, "321": 1, "1000": 0, "400": 0}, text
 
 
 def _controls(monkeypatch, quick, large_rho_stalled=0.0):

@@ -92,8 +92,8 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
                        statement=("At large rho most SAM-only seeds stall at loss > 1 with GradRatio <= "
                                   "1e-2 while switching reaches >= 99 % train accuracy; at small rho both "
                                   "reach near-zero loss." if not quick else
-                                  "Quick run (1000 steps, 400 samples): at large rho SAM-only stays at "
-                                  "loss > 1 with its SAM direction vanishing (GradRatio <= 0.1) while "
+                                  "Quick run (steps and samples as in the example): at large rho SAM-only "
+                                  "stays at loss > 1 with its SAM direction vanishing (GradRatio <= 0.1) while "
                                   "switching is ahead by >= 0.5 in train accuracy; at small rho both "
                                   "reach near-zero loss. The full statement (GradRatio <= 1e-2, >= 99 %, "
                                   "the transition rho, the per-feature control) is checked in full mode."),
@@ -115,7 +115,7 @@ def certificate_sweep(ctx, quick, data, sw) -> Certificate:
                          f"quick run: SAM-only mean final train loss at rho = {hi} exceeds 1",
                          big_sam["mean_train_loss"], ">", 1.0, ctx))
         cert.add(compare("sam_only_ratio_small_large_rho",
-                         f"quick run ({cfg['steps']} steps): median GradRatio of SAM-only at rho = {hi} "
+                         f"quick run: median GradRatio of SAM-only at rho = {hi} "
                          f"is below 0.1 (the SAM direction is vanishing)",
                          big_sam["median_grad_ratio"], "<=", 0.1, ctx))
         cert.add(compare("switching_beats_sam_large_rho",
