@@ -213,6 +213,14 @@ def test_importing_the_engine_and_the_cli_loads_no_theorem():
     assert out.strip() == "[]"
 
 
+def private_attribute_uses(tree, aliases: dict) -> list[str]:
+    """``module._name`` for each use of a private attribute of a module imported under an alias
+    (``aliases``: local name -> the module's name as reported)."""
+    return [f"{aliases[node.value.id]}.{node.attr}" for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+            and node.value.id in aliases and node.attr.startswith("_") and not node.attr.startswith("__")]
+
+
 def private_cross_imports(source: str, package: str = "theorems") -> list[str]:
     """``mod._name`` uses and ``from .mod import _name`` imports of another theorem module's
     private names (``_rivals``, a private helper module, is shared by design)."""
@@ -230,12 +238,7 @@ def private_cross_imports(source: str, package: str = "theorems") -> list[str]:
             for a in node.names:
                 if a.name.startswith(package + "."):
                     aliases[a.asname or a.name] = a.name.split(".")[-1]
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in aliases and node.attr.startswith("_") \
-                and not node.attr.startswith("__"):
-            found.append(f"{aliases[node.value.id]}.{node.attr}")
-    return found
+    return found + private_attribute_uses(tree, aliases)
 
 
 def test_no_theorem_uses_another_theorems_private_names():
@@ -304,12 +307,7 @@ def private_cross_layer_imports(source: str, module: str) -> list[str]:
                 if a.name.split(".")[0] in ("verify", "theorems") and a.asname \
                         and _layer(a.name.split(".")) != own:
                     aliases[a.asname] = a.name
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) \
-                and node.value.id in aliases and node.attr.startswith("_") \
-                and not node.attr.startswith("__"):
-            found.append(f"{aliases[node.value.id]}.{node.attr}")
-    return found
+    return found + private_attribute_uses(tree, aliases)
 
 
 def test_no_layer_imports_another_layers_private_names():
