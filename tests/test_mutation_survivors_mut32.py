@@ -1,0 +1,207 @@
+"""Theorem 3.2's audit, rule by rule, on both sides of each boundary (issue 14, mut32).
+
+How a SAM run is read (converged, attracting, the initial window and its rate) is checked on scripted
+distance traces: an isolated H = {x_h} whose ``distance`` returns a given trace, so a run can be made
+to end nearer while its tail grows, to stall, or to sit exactly on a window edge. The descent audit's
+resolution rule is checked on a 1-D quadratic where every quantity of one SAM step is a dyadic rational,
+so an excess can be planted exactly one unit of roundoff either side of the allowance. The proof's
+constants are checked against the closed-form maximum of ||grad f|| for f = |x|^2 / 2 in d = 1..4."""
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from theorems import thm_3_2
+from verify import zoo
+from verify.ctx import get_context
+from verify.geometry.charts import Chart
+from verify.objectives.objective import SympyObjective
+
+FP = get_context("float64")
+D0 = 0.01          # d(x_0, H) of every scripted trace; all values stay below 2 delta = 0.2
+
+
+class ScriptedH(thm_3_2.HSet):
+    """H = {x_h} whose distance reads the k-th value of a script at the k-th call (then the last)."""
+
+    def __init__(self, H: thm_3_2.HSet, script: list):
+        super().__init__(H.obj, H.rho, H.ctx, H.points, 0)
+        self.script, self.calls = list(script), 0
+
+    def distance(self, x, hint=None):
+        value = self.script[min(self.calls, len(self.script) - 1)]
+        self.calls += 1
+        return self.ctx.scalar(value)
+
+
+@pytest.fixture(scope="module")
+def cos_H():
+    """f = -cos(pi x), x* = 0, rho = 1.1: x_h = 1.1, where SAM with eta = 0.05 contracts (rate 0.507)."""
+    return thm_3_2.isolated_H(SympyObjective("-cos(pi*x)", "x"), FP.vector([0.0]), 1.1, FP, guess=(1.1,))
+
+
+def _read(H, script):
+    """The certificate's reading of a run whose distances are ``script`` (the linearization at x_h
+    predicts contraction: |1 - eta mu| = 0.507)."""
+    cert = thm_3_2.certify(ScriptedH(H, script), 0.1, steps=len(script), quick=True, offset=1e-3,
+                           eta=0.05, analytic_required=False)
+    initial = cert.objects["initial_rate"].split(" vs ")[0]
+    return cert, initial, cert.claim("exact_matches_observed").passed
+
+
+def _geometric(start, rate, n):
+    return [start * rate ** k for k in range(n)]
+
+
+# -- converged: d(x_N, H) <= 1e-8 d(x_0, H) -----------------------------------------------------------
+@pytest.mark.parametrize("ratio,converged", [(1e-9, True), (1e-8 * (1 - 1e-9), True), (1e-7, False),
+                                             (1e-3, False), (0.2, False)])
+def test_converged_means_eight_decades_of_contraction(cos_H, ratio, converged):
+    """A trace that drops at once below d_0/4 (no initial window) and ends at ratio x d_0: the observed
+    verdict, the 'converges' claim and the exact criterion's match all follow d_N <= 1e-8 d_0."""
+    cert, initial, matches = _read(cos_H, [D0, D0 * ratio, D0 * ratio])
+    assert initial == "n/a"
+    assert cert.objects["observed"].startswith("converged") is converged
+    assert cert.claim("converges").passed is converged
+    assert matches is converged          # too short for a tail rate: only convergence shows attraction
+
+
+def test_a_run_started_on_H_has_converged(cos_H):
+    """d(x_0, H) = 0: the run stops before its first step; 0 <= 1e-8 x 0, so it has converged."""
+    cert, initial, matches = _read(cos_H, [0.0])
+    assert cert.objects["sam_steps"] == 0 and cert.objects["observed"] == "converged to H"
+    assert cert.claim("converges").passed and matches
+
+
+# -- attracting: converged, or a contracting tail that ends nearer than it started ----------------------
+@pytest.mark.parametrize("script,attracting", [
+    ([D0, D0 / 10] + _geometric(D0 / 10, 0.5, 6), True),      # tail rate 1/2, ends nearer
+    ([D0, D0 / 10] + _geometric(D0 / 10, 0.9, 8), True),      # tail rate 0.9
+    ([D0, D0 / 10] + _geometric(D0 / 10, 1.2, 8), False),     # ends nearer, but the tail grows (1 < 1.2 < 2)
+    ([D0, D0 / 10] + _geometric(D0 / 10, 1.9, 4), False),     # ends nearer, tail rate just under 2
+    ([D0, D0 / 10] + [D0 / 10] * 6, False),                   # stalled: tail rate exactly 1
+    ([D0, D0 / 10, 8 * D0, 4 * D0, 2 * D0, D0], False),       # contracting tail, but back exactly at d_0
+    ([D0, D0 / 10, 8 * D0, 4 * D0, 2 * D0, 1.5 * D0], False),  # contracting tail, ends farther
+    ([D0, D0 / 10, 8 * D0, 4 * D0, 2 * D0, 0.9 * D0], True),  # contracting tail, ends just nearer
+])
+def test_attracting_needs_a_tail_rate_below_one_and_an_end_nearer_than_the_start(cos_H, script, attracting):
+    """No initial window (the first step leaves (d_0/4, 4 d_0)): the exact criterion, which predicts
+    contraction, matches the run exactly when the run attracts."""
+    cert, initial, matches = _read(cos_H, script)
+    assert initial == "n/a" and not cert.claim("converges").passed
+    assert matches is attracting
+    observed = cert.objects["observed"]
+    if script[-1] > D0:
+        assert observed == "repelled from H"
+    else:
+        assert observed.startswith("contracting towards H") is attracting
+        assert observed.startswith("stalled") is (not attracting)
+
+
+# -- the initial window: the first steps with d_0/4 < d_k < 4 d_0, at most 12 ---------------------------
+@pytest.mark.parametrize("script,rate", [
+    ([D0, D0 / 4, D0 / 4, D0 / 4, D0 / 8], None),            # d_1 = d_0/4 exactly: outside
+    ([D0, D0 / 4.5] + [D0 / 4.5] * 4, None),                  # between d_0/5 and d_0/4: outside
+    ([D0, 4 * D0, 4 * D0, 4 * D0, 4 * D0, 4 * D0], None),     # d_1 = 4 d_0 exactly: outside
+    ([D0, 4.5 * D0, 4.5 * D0, 4.5 * D0, 4.5 * D0], None),     # between 4 d_0 and 5 d_0: outside
+    ([D0, D0 / 2, D0 / 10, D0 / 20, D0 / 40, D0 / 80], None),  # one step inside: no rate
+    ([D0, D0 / 2, 0.4 * D0, D0 / 20, D0 / 40, D0 / 80], math.sqrt(0.4)),  # two steps inside
+    ([D0, D0 / 3.9, D0 / 3.9, D0 / 100, D0 / 200, D0 / 400], (1 / 3.9) ** 0.5),  # just inside d_0/4
+    ([D0, 3.9 * D0, 3.9 * D0, D0 / 100, D0 / 200, D0 / 400], 3.9 ** 0.5),        # just inside 4 d_0
+    ([D0] + [0.9 * D0] * 12 + [1.5 * D0] * 3 + [D0 / 10], 0.9 ** (1 / 12)),    # capped at 12 steps
+])
+def test_initial_rate_is_read_over_the_window_near_x_h(cos_H, script, rate):
+    cert, initial, matches = _read(cos_H, script)
+    if rate is None:
+        assert initial == "n/a"
+    else:
+        assert float(initial) == pytest.approx(rate, rel=1e-5)
+        assert matches is (rate < 1)     # the prediction at x_h (contraction) against the window's rate
+
+
+def test_twelve_steps_inside_the_window_decide_even_if_the_run_then_grows(cos_H):
+    """The cap decides the verdict: over the first 12 steps the run contracts (0.9 per window), the
+    13th value (1.5 d_0) would turn the window's rate above 1."""
+    _, initial, matches = _read(cos_H, [D0] + [0.9 * D0] * 12 + [1.5 * D0] * 3)
+    assert float(initial) < 1 and matches
+
+
+@pytest.mark.parametrize("script,observed", [
+    ([D0] * 13 + [D0 * 1e-9], "converged to H"),                              # initial rate exactly 1
+    ([D0, 1.5 * D0, 2.25 * D0, 3.375 * D0, 8 * D0, D0 * 1e-9], "moved away from x_h (initial rate > 1), "
+     "then converged to another part of H"),
+    ([D0, 1.5 * D0, 2.25 * D0, 3.375 * D0, 8 * D0, D0 / 2], "moved away from x_h (initial rate > 1), "
+     "then approached another part of H"),
+])
+def test_moving_away_first_is_told_only_for_an_initial_rate_above_one(cos_H, script, observed):
+    cert, _, _ = _read(cos_H, script)
+    assert cert.objects["observed"] == observed
+
+
+# -- the descent audit: a violation counts above 64 units of roundoff of max(1, |f_SAM(x_k)|) ----------
+def _one_step(x0, rho, eta, gamma):
+    """f = x^2/2 in 1-D, one audited SAM step with the paper's L = 0 (so the right-hand side is
+    f_SAM(x_k) - eta gamma ||w||^2): every value below is exact in binary."""
+    H = thm_3_2.HSet(SympyObjective("x**2/2", "x"), FP.scalar(rho), FP, [FP.vector([0.0])], 0)
+    return thm_3_2.audited_sam(H, FP.vector([x0]), eta, 1, gamma, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("x0,rho,eta,f_sam,lhs_minus_f", [
+    (1.5, 0.5, 0.25, 2.0, -0.875),     # f_SAM(x_0) = 2: the allowance is 64 eps x 2; eta ||w||^2 = 1
+    (0.75, 0.25, 1.0, 0.5, -0.375)])   # f_SAM(x_0) = 1/2: the allowance is 64 eps x max(1, 1/2)
+@pytest.mark.parametrize("units,violated", [(0, False), (63, False), (64, False), (65, True), (130, True)])
+def test_descent_excess_counts_only_above_64_units_of_roundoff(x0, rho, eta, f_sam, lhs_minus_f, units,
+                                                               violated):
+    """f_SAM(x_1) - rhs = gamma - (f_SAM(x_0) - f_SAM(x_1)) is planted exactly ``units`` x eps x
+    max(1, |f_SAM(x_0)|) (drop = 1): the count of violations changes between 64 and 65 units."""
+    scale = max(1.0, f_sam)
+    au = _one_step(x0, rho, eta, -lhs_minus_f + units * FP.eps * scale)
+    assert au.f_sam == [f_sam] and au.resolved == 1
+    assert au.worst_excess_L == units * FP.eps * scale
+    assert (au.violations_L == [0]) is violated and (au.violations_Lsam == [0]) is violated
+
+
+@pytest.mark.parametrize("multiple,resolved", [(900, 0), (1000, 0), (1001, 1), (1500, 1), (2500, 1)])
+def test_a_step_is_resolved_when_its_decrease_exceeds_a_thousand_allowances(multiple, resolved):
+    """x_0 = 3/4, rho = 1/4: ||w|| = 1, f_SAM(x_0) = 1/2, so eta ||w||^2 = eta against 1000 x 64 eps."""
+    au = _one_step(0.75, 0.25, multiple * 64 * FP.eps, 1.0)
+    assert au.resolved == resolved and au.steps == 1
+
+
+# -- the proof's constants: the sampled directions ---------------------------------------------------
+@pytest.mark.parametrize("d,direction,count", [
+    (1, [-1.0], 2), (2, [math.cos(2 * math.pi * 5 / 16), math.sin(2 * math.pi * 5 / 16)], 16),
+    (3, [-1.0, -1.0, 1.0], 26), (3, [0.0, 1.0, -1.0], 26), (4, [0.0, -1.0, 0.0, 0.0], 8)])
+def test_constant_M_reaches_the_exact_maximum_along_a_sampled_direction(d, direction, count):
+    """f = |x|^2 / 2, H = {y} with y along one of the sampled unit directions (d = 2: 16 on the circle;
+    d = 3: the 26 lattice directions; else +-e_i): max ||grad f|| = max ||x|| over the ball of radius
+    delta/2 + rho about y is |y| + delta/2 + rho, attained along y / |y|; min ||grad f|| on N_delta is
+    |y| - delta; Du = (I - u u^T)/|x| is semidefinite, so gamma = 1; every (direction, radius) pair is
+    one sample."""
+    names = "x,y,z,w"[:2 * d - 1]
+    obj = SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
+    unit = [c / math.sqrt(sum(c * c for c in direction)) for c in direction]
+    y = FP.vector([3 * c for c in unit])
+    rho, delta = 0.5, 0.4
+    c = thm_3_2.proof_constants(thm_3_2.HSet(obj, FP.scalar(rho), FP, [y], 0), delta, n_dirs=16, n_radii=4)
+    assert c.M == pytest.approx(3 + delta / 2 + rho, rel=1e-14)
+    assert c.grad_floor == pytest.approx(3 - delta, rel=1e-14)
+    assert c.samples == count * 5
+    assert c.gamma == pytest.approx(1, abs=1e-12)
+
+
+# -- the start: a normal direction when u lies in the tangent span --------------------------------------
+def test_start_direction_avoids_the_tangent_when_u_is_tangent():
+    """ring, rho = 3/2, H through y = (0, -1/2) with a chart whose tangent (I + rho Du)^-1 Dphi is
+    parallel to u(y) = (0, -1): x_0 - y must still be normal to that tangent (along e_1)."""
+    ring = zoo.get("ring")
+    zero, one = FP.scalar(0), FP.scalar(1)
+    along_u = Chart(1, lambda t: FP.vector([0.0, -1.0]), lambda t: FP.stack([FP.stack([zero]),
+                                                                                FP.stack([one])]), "along u")
+    y = FP.vector([0.0, -0.5])
+    H = thm_3_2.HSet(ring.objective, FP.scalar(1.5), FP, [y], 1, along_u, [FP.vector([0.0])])
+    cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False, offset=0.01)
+    step = cert.artifacts["run"].xs[0] - y
+    assert FP.to_float(FP.norm(step)) == pytest.approx(0.01, rel=1e-12)
+    assert abs(FP.to_float(step[1])) <= 1e-15
