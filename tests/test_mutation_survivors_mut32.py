@@ -191,7 +191,20 @@ def test_constant_M_reaches_the_exact_maximum_along_a_sampled_direction(d, direc
     assert c.gamma == pytest.approx(1, abs=1e-12)
 
 
-# -- the start: a normal direction when u lies in the tangent span --------------------------------------
+# -- the start: along the part of u normal to H, or off the tangent span when u lies in it ---------------
+def test_start_direction_is_the_part_of_u_normal_to_H():
+    """ring, rho = 3/2, H the circle r = 1/2 traced through y = (1/2, 0): u(y) = (-1, 0) points to
+    x+ = (-1, 0) and is normal to H, so x_0 = y + offset (-1, 0) (inwards, against e_1)."""
+    ring = zoo.get("ring")
+    H = thm_3_2.zoo_manifold_H("ring", 1.5, FP, guess=(0.5, 0.0), x_star=(-1.0, 0.0), half_width=0.3,
+                               n_steps=1)
+    y = H.points[0]
+    assert [float(v) for v in y] == pytest.approx([0.5, 0.0], abs=1e-12) and ring.objective.dim == 2
+    cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False, offset=0.01)
+    step = cert.artifacts["run"].xs[0] - y
+    assert [FP.to_float(v) for v in step] == pytest.approx([-0.01, 0.0], abs=1e-12)
+
+
 def test_start_direction_avoids_the_tangent_when_u_is_tangent():
     """ring, rho = 3/2, H through y = (0, -1/2) with a chart whose tangent (I + rho Du)^-1 Dphi is
     parallel to u(y) = (0, -1): x_0 - y must still be normal to that tangent (along e_1)."""
@@ -205,3 +218,94 @@ def test_start_direction_avoids_the_tangent_when_u_is_tangent():
     step = cert.artifacts["run"].xs[0] - y
     assert FP.to_float(FP.norm(step)) == pytest.approx(0.01, rel=1e-12)
     assert abs(FP.to_float(step[1])) <= 1e-15
+
+
+# -- the exact criterion against the window: contraction means a rate strictly below 1 ------------------
+@pytest.fixture(scope="module")
+def neutral_H():
+    """f = (x^2 - 1)^2, x* = 1, rho = 3/2: x_h = -1/2 exactly, u = 1, x_h+ = 1, mu = f''(1) = 8 and
+    Du = 0, so at eta = 1/4 = 2/mu the predicted rate |1 - eta mu| is exactly 1 (neutral)."""
+    return thm_3_2.HSet(SympyObjective("(x**2 - 1)**2", "x"), FP.scalar(1.5), FP, [FP.vector([-0.5])], 0)
+
+
+@pytest.mark.parametrize("window,matches", [(0.9, False), (1.0, True), (1.1, True)])
+def test_a_neutral_prediction_matches_only_a_window_that_does_not_contract(neutral_H, window, matches):
+    cert = thm_3_2.certify(ScriptedH(neutral_H, _geometric(D0, window, 8)), 0.1, steps=8, quick=True,
+                           offset=1e-3, eta=0.25, analytic_required=False)
+    predicted = float(cert.objects["initial_rate"].split(" vs ")[1])
+    assert predicted == 1.0 and cert.objects["exact_verdict"].startswith("repels")
+    assert cert.claim("exact_matches_observed").passed is matches
+
+
+@pytest.mark.parametrize("window,matches", [(0.9, True), (1.0, False), (1.1, False)])
+def test_a_predicted_contraction_matches_only_a_window_that_contracts(cos_H, window, matches):
+    _, initial, got = _read(cos_H, _geometric(D0, window, 8))
+    assert float(initial) == pytest.approx(window, rel=1e-12) and got is matches
+
+
+# -- the exact criterion, the step and the start on the 1-D neutral example -----------------------------
+@pytest.mark.parametrize("eta,rate", [(0.1, 0.2), (0.2, 0.6), (0.25, 1.0), (0.3, 1.4)])
+def test_exact_criterion_in_one_dimension_is_one_minus_eta_f_second(neutral_H, eta, rate):
+    """mu = f''(x*) = 8 (Du = 0 in d = 1): contraction iff eta < 2/8, rate |1 - 8 eta|."""
+    ex = thm_3_2.exact_criterion(neutral_H.obj, neutral_H.points[0], neutral_H.rho, eta, FP, 0)
+    assert ex.mu == [(8.0, 0.0)] and ex.kernel_dim == 0 and ex.eta_max == 0.25
+    assert ex.rate == pytest.approx(rate, abs=1e-15)
+
+
+def test_default_step_is_a_fraction_of_the_papers_bound_where_the_statement_applies(neutral_H):
+    cert = thm_3_2.certify(neutral_H, 0.3, steps=5, quick=True, analytic_required=False)
+    assert cert.hypotheses_met and cert.objects["eta"].endswith("(paper bound)")
+    assert cert.objects["eta_over_paper_bound"] == "0.9"
+    cert = thm_3_2.certify(neutral_H, 0.3, steps=5, quick=True, analytic_required=False, eta_factor=0.5)
+    assert cert.objects["eta_over_paper_bound"] == "0.5"
+    cert = thm_3_2.certify(neutral_H, 0.3, steps=5, quick=True, analytic_required=False, eta=0.125)
+    assert cert.objects["eta"] == "0.125 (given)" and cert.objects["eta_over_exact_bound"] == "0.5"
+
+
+def test_default_step_falls_back_to_the_exact_bound_then_to_a_fixed_step(cos_H):
+    """Where the paper's condition fails the exact bound sets the step (the ring, mu = 8: 0.9 x 1/4);
+    where no step contracts (tilted_ring, a negative mu) the run uses the fallback 0.01."""
+    ring = thm_3_2.zoo_manifold_H("ring", 1.5, FP, guess=(-0.5, 0.0), half_width=0.5, n_steps=1)
+    cert = thm_3_2.certify(ring, 0.2, steps=3, quick=True, expected=False)
+    assert not cert.hypotheses_met and cert.objects["eta"] == "0.225 (exact bound)"
+    tilted = zoo.get("tilted_ring")
+    H = thm_3_2.isolated_H(tilted.objective, tilted.critical("minimizers", 0, FP), 1.5, FP, guess=(0.48, 0.0))
+    cert = thm_3_2.certify(H, 0.1, steps=3, quick=True, expected=False, analytic_required=False)
+    assert cert.objects["eta"] == "0.01 (fallback (no bound contracts))"
+    assert cert.objects["eta_over_exact_bound"] == "no bound"
+
+
+@pytest.mark.parametrize("delta,halvings", [(0.6, 0), (0.9, 1)])
+def test_start_moves_closer_until_it_lies_in_the_proofs_sublevel_set(neutral_H, delta, halvings):
+    """f_SAM(x_h + s) - f_SAM(x_h) = 4 s^2 + 4 s^3 + s^4 near x_h = -1/2: epsilon is half the smaller
+    boundary gap (at s = -delta/2); the start delta/4 along u = +1 is kept when its gap is below
+    epsilon (delta = 0.6) and halved once when it is not (delta = 0.9: gap 0.2506 > epsilon 0.2433)."""
+    gap = lambda s: 4 * s ** 2 + 4 * s ** 3 + s ** 4  # noqa: E731
+    cert = thm_3_2.certify(neutral_H, delta, steps=3, quick=True, analytic_required=False)
+    start = delta / 4 / 2 ** halvings
+    assert cert.artifacts["run"].dist[0] == pytest.approx(start, rel=1e-12)
+    assert float(cert.objects["epsilon"]) == pytest.approx(gap(-delta / 2) / 2, rel=1e-5)
+    assert float(cert.objects["fsam_gap_x0"]) == pytest.approx(gap(start), rel=1e-5)
+    assert gap(2 * start) >= gap(-delta / 2) / 2 or halvings == 0
+    assert cert.claim("x0_in_C_eps").passed
+
+
+@pytest.mark.parametrize("shift,stationary", [(0.0, True), (1e-15, True), (1e-12, False), (1e-9, False)])
+def test_H_stationary_allows_the_roundoff_of_the_shifted_gradient_only(shift, stationary):
+    """A point of H moved by s: grad f(y+) = f'(1 + s) ~ 8 s against 1024 eps (float64)."""
+    H = thm_3_2.HSet(SympyObjective("(x**2 - 1)**2", "x"), FP.scalar(1.5), FP, [FP.vector([-0.5 + shift])], 0)
+    cert = thm_3_2.certify(H, 0.3, steps=2, quick=True, analytic_required=False, expected=stationary)
+    assert cert.claim("H_stationary").passed is stationary
+    assert cert.claim("H_not_critical").passed
+
+
+def test_audit_object_summarizes_the_run_it_came_from():
+    """f = -cos(pi x), rho = 1.2 (the paper's L too small): the audit's counts are the run's, and the
+    violating steps it lists are the run's first ten."""
+    obj = SympyObjective("-cos(pi*x)", "x")
+    cert = thm_3_2.certify(obj, ("0",), 1.2, FP, guess=(1.2,), delta=0.1, quick=True, steps=None)
+    run, audit = cert.artifacts["run"], cert.objects["audit"]
+    assert len(run.violations_L) > 10 and audit["violations with the paper's L"] == len(run.violations_L)
+    assert audit["first violating steps (paper's L)"] == run.violations_L[:10]
+    assert audit["steps resolved"] == run.resolved and audit["f_SAM increases"] == len(run.increases)
+    assert cert.objects["sam_steps"] == run.steps == len(run.xs) - 1
