@@ -178,7 +178,8 @@ def test_constant_M_reaches_the_exact_maximum_along_a_sampled_direction(d, direc
     d = 3: the 26 lattice directions; else +-e_i): max ||grad f|| = max ||x|| over the ball of radius
     delta/2 + rho about y is |y| + delta/2 + rho, attained along y / |y|; min ||grad f|| on N_delta is
     |y| - delta; Du = (I - u u^T)/|x| is semidefinite, so gamma = 1; every (direction, radius) pair is
-    one sample."""
+    one sample. f_SAM is least on the boundary of N_{delta/2} towards the origin, and ||Hess f_SAM|| is
+    largest at the sampled point nearest to it."""
     names = "x,y,z,w"[:2 * d - 1]
     obj = SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
     unit = [c / math.sqrt(sum(c * c for c in direction)) for c in direction]
@@ -189,6 +190,12 @@ def test_constant_M_reaches_the_exact_maximum_along_a_sampled_direction(d, direc
     assert c.grad_floor == pytest.approx(3 - delta, rel=1e-14)
     assert c.samples == count * 5
     assert c.gamma == pytest.approx(1, abs=1e-12)
+    # f_SAM(x) = (|x| + rho)^2 / 2; Hess f = I; Hess f_SAM has the tangential eigenvalue 1 + rho / |x|
+    assert c.f_star == pytest.approx((3 + rho) ** 2 / 2, rel=1e-14)
+    assert c.boundary_min_fsam == pytest.approx((3 - delta / 2 + rho) ** 2 / 2, rel=1e-14)
+    assert c.L == pytest.approx(1, rel=1e-14)
+    assert c.L_sam == pytest.approx(1 + rho / (3 - delta) if d >= 2 else 1, rel=1e-12)
+    assert c.eta_bound == pytest.approx(min(delta / (2 * c.M), 2 / c.L), rel=1e-14)
 
 
 # -- the start: along the part of u normal to H, or off the tangent span when u lies in it ---------------
@@ -309,3 +316,106 @@ def test_audit_object_summarizes_the_run_it_came_from():
     assert audit["first violating steps (paper's L)"] == run.violations_L[:10]
     assert audit["steps resolved"] == run.resolved and audit["f_SAM increases"] == len(run.increases)
     assert cert.objects["sam_steps"] == run.steps == len(run.xs) - 1
+
+
+# -- the observed rate against the prediction ----------------------------------------------------------
+@pytest.mark.parametrize("last,passes", [(1.4, True), (1.42, True), (1.38, True), (1.45, False),
+                                         (1.35, False)])
+def test_growth_ratio_at_the_window_end_matches_a_predicted_expansion_within_3_percent(neutral_H, last,
+                                                                                      passes):
+    """neutral_H at eta = 0.3: |1 - eta mu| = 1.4 > 1. The window runs to d_7 < 4 d_0; the claim reads
+    the last ratio d_7 / d_6 inside it, against 1.4 with a 3 % allowance."""
+    script = [D0 * v for v in (1, 1.1, 1.2, 1.3, 1.4, 1.96, 2.744)]
+    script += [script[-1] * last, 5 * D0, 6 * D0]
+    cert = thm_3_2.certify(ScriptedH(neutral_H, script), 0.1, steps=len(script), quick=True, offset=1e-3,
+                           eta=0.3, analytic_required=False, expected=False)
+    assert cert.claim("rate_matches").passed is passes
+    assert cert.claim("exact_matches_observed").passed
+
+
+def test_no_growth_ratio_is_read_from_a_window_shorter_than_five_steps(neutral_H):
+    script = [D0 * v for v in (1, 1.4, 1.96, 2.744, 3.8416, 5.4, 7.5)]
+    cert = thm_3_2.certify(ScriptedH(neutral_H, script), 0.1, steps=len(script), quick=True, offset=1e-3,
+                           eta=0.3, analytic_required=False, expected=False)
+    assert cert.objects["initial_rate"].startswith("1.4 vs 1.4")
+    assert all(c.id != "rate_matches" for c in cert.claims)
+
+
+@pytest.mark.parametrize("tail,passes", [(0.5065, True), (0.52, True), (0.49, True), (0.53, False),
+                                         (0.48, False)])
+def test_tail_rate_matches_a_predicted_contraction_within_2_percent(cos_H, tail, passes):
+    """cos_H at eta = 0.05: |1 - eta mu| = 0.50652; a run without an initial window whose tail contracts
+    at ``tail``: the claim allows 0.02 x max(1, 0.50652)."""
+    _read_cert, _, matches = _read(cos_H, [D0, D0 / 10] + _geometric(D0 / 10, tail, 8))
+    assert _read_cert.claim("rate_matches").passed is passes and matches
+
+
+# -- the start direction next to an isolated x_h ---------------------------------------------------------
+@pytest.mark.parametrize("y,direction", [
+    ([3.0], [1.0]), ([-3.0], [-1.0]),                                   # d = 1: u itself
+    ([3.0, 0.0], [1.0, 1.0]), ([0.0, 3.0], [1.0, 1.0]),                 # u = e_1; u = e_2: the e_1 fallback
+    ([1.8, 2.4], [-0.2, 1.4]),                                          # u = (0.6, 0.8), e_2's normal part
+    ([0.0, 0.0, -2.0], [1.0, 0.0, -1.0]), ([2.0, 0.0, 0.0], [1.0, 0.0, 1.0])])
+def test_start_next_to_an_isolated_point_is_u_plus_a_unit_normal_to_it(y, direction):
+    """m = 0: x_0 - x_h is along u + t / |t|, t the part of the last axis normal to u (the first axis
+    where the last is parallel to u); in d = 1 along u. f = |x|^2 / 2, so u = y / |y|."""
+    names = "x,y,z"[:2 * len(y) - 1]
+    obj = SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
+    H = thm_3_2.HSet(obj, FP.scalar(0.5), FP, [FP.vector(y)], 0)
+    cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False, offset=0.01,
+                           analytic_required=False)
+    step = [FP.to_float(v) for v in cert.artifacts["run"].xs[0] - FP.vector(y)]
+    norm = math.sqrt(sum(c * c for c in direction))
+    assert step == pytest.approx([0.01 * c / norm for c in direction], abs=1e-14)
+
+
+# -- d(x, H) by Gauss-Newton along the chart --------------------------------------------------------------
+def test_distance_to_a_traced_circle_is_exact_near_it_with_or_without_a_hint(ring_circle):
+    """ring, rho = 3/2: H is the circle r = 1/2, so d(x, H) = |r - 1/2|; a hint carried from one point
+    to the next (as along a run) gives the same distances."""
+    hint: dict = {}
+    for r, angle in ((0.45, 0.1), (0.55, 0.3), (0.7, 1.0), (0.35, 2.0), (0.5, 2.5), (0.62, -2.2),
+                     (0.3, -0.7)):
+        x = FP.vector([r * math.cos(angle), r * math.sin(angle)])
+        fresh = FP.to_float(ring_circle.distance(x))
+        carried = FP.to_float(ring_circle.distance(x, hint))
+        assert fresh == pytest.approx(abs(r - 0.5), abs=1e-12)
+        assert carried == pytest.approx(abs(r - 0.5), abs=1e-12)
+        foot = hint["y"]
+        assert math.hypot(*[FP.to_float(v) for v in foot]) == pytest.approx(0.5, abs=1e-12)
+
+
+@pytest.fixture(scope="module")
+def ring_circle():
+    return thm_3_2.zoo_manifold_H("ring", 1.5, FP, guess=(-0.5, 0.0), half_width=3.0, n_steps=4)
+
+
+# -- the audit with L != L_SAM, an increase of f_SAM, leaving the neighbourhood ----------------------------
+def test_each_violation_bucket_uses_its_own_constant():
+    """Case f_SAM(x_0) = 2 (eta = 1/4, eta ||w||^2 = 1), 65 units planted with L = 0: with L_SAM = 2 the
+    right-hand side rises by eta L_SAM / 2 = 1/4, far above the excess; and the other way round."""
+    H = thm_3_2.HSet(SympyObjective("x**2/2", "x"), FP.scalar(0.5), FP, [FP.vector([0.0])], 0)
+    gamma = 0.875 + 65 * FP.eps * 2
+    au = thm_3_2.audited_sam(H, FP.vector([1.5]), 0.25, 1, gamma, 0.0, 2.0)
+    assert au.violations_L == [0] and au.violations_Lsam == []
+    au = thm_3_2.audited_sam(H, FP.vector([1.5]), 0.25, 1, gamma + 0.25, 2.0, 0.0)
+    assert au.violations_L == [0] and au.violations_Lsam == [0]
+    assert au.worst_excess_L == 65 * FP.eps * 2
+    au = thm_3_2.audited_sam(H, FP.vector([1.5]), 0.25, 1, gamma, 2.0, 0.0)
+    assert au.violations_L == [] and au.violations_Lsam == [0]
+    assert au.worst_excess_L == pytest.approx(-0.25 + 130 * FP.eps, abs=1e-16) and not au.increases
+
+
+@pytest.mark.parametrize("eta,increase", [(1.0, False), (2.0, True)])
+def test_an_increase_of_f_sam_is_recorded(eta, increase):
+    """x_0 = 3/4, rho = 1/4: eta = 1 lands on -1/4 (f_SAM 1/8 < 1/2), eta = 2 on -5/4 (f_SAM 9/8);
+    with gamma = 0 the inequality is plain descent, violated exactly when f_SAM rises."""
+    au = _one_step(0.75, 0.25, eta, 0.0)
+    assert (au.increases == [0]) is increase and au.violations_L == ([0] if increase else [])
+
+
+@pytest.mark.parametrize("diverge,steps", [(0.75, 0), (0.75 + 1e-12, 1)])
+def test_the_audit_stops_when_the_run_reaches_the_outer_distance(diverge, steps):
+    H = thm_3_2.HSet(SympyObjective("x**2/2", "x"), FP.scalar(0.25), FP, [FP.vector([0.0])], 0)
+    au = thm_3_2.audited_sam(H, FP.vector([0.75]), 1.0, 1, 1.0, 0.0, 0.0, diverge_dist=diverge)
+    assert au.steps == steps and au.stop.startswith("left the neighbourhood") is (steps == 0)
