@@ -419,3 +419,37 @@ def test_the_audit_stops_when_the_run_reaches_the_outer_distance(diverge, steps)
     H = thm_3_2.HSet(SympyObjective("x**2/2", "x"), FP.scalar(0.25), FP, [FP.vector([0.0])], 0)
     au = thm_3_2.audited_sam(H, FP.vector([0.75]), 1.0, 1, 1.0, 0.0, 0.0, diverge_dist=diverge)
     assert au.steps == steps and au.stop.startswith("left the neighbourhood") is (steps == 0)
+
+
+@pytest.mark.parametrize("text,mu", [("(x**2 - 1)**2", 8.0), ("(x**2 - 1)**4", 0.0), ("-(x - 1)**2", -2.0)])
+def test_no_step_contracts_along_a_zero_or_negative_normal_eigenvalue(text, mu):
+    """y = -1/2, rho = 3/2, f' > 0 there, so y+ = 1 and (d = 1, Du = 0) mu = f''(1): 8, 0 (a flat
+    minimum), -2. The criterion's bound is 2/mu for mu > 0, else 0 (no step contracts), and the rate at
+    eta is |1 - eta mu|."""
+    obj = SympyObjective(text, "x")
+    ex = thm_3_2.exact_criterion(obj, FP.vector([-0.5]), FP.scalar(1.5), 0.1, FP, 0)
+    assert ex.mu == [(mu, 0.0)]
+    assert ex.eta_max == (2 / mu if mu > 0 else 0.0)
+    assert ex.rate == pytest.approx(abs(1 - 0.1 * mu), abs=1e-15)
+
+
+@pytest.mark.parametrize("shift,stationary", [(0, True), (1e-15, False), (1e-25, True)])
+def test_H_stationary_in_multiprecision_allows_a_few_digits_below_the_working_precision(shift, stationary):
+    """mpmath, 30 digits: the allowance is 10^-(30 - 8) = 1e-22; grad f(y+) = f'(1 + s) ~ 8 s."""
+    mp = get_context("mpmath", dps=30)
+    y = mp.scalar(-0.5) + mp.scalar(shift)
+    H = thm_3_2.HSet(SympyObjective("(x**2 - 1)**2", "x"), mp.scalar(1.5), mp, [mp.vector([y])], 0)
+    cert = thm_3_2.certify(H, 0.3, steps=2, quick=True, analytic_required=False, expected=stationary)
+    assert cert.claim("H_stationary").passed is stationary
+
+
+@pytest.mark.parametrize("delta,isolated", [(0.6, True), (1.0, False)])
+def test_a_critical_point_of_f_on_the_boundary_leaves_no_sublevel_set(neutral_H, delta, isolated):
+    """f = (x^2 - 1)^2, H = {-1/2}: with delta = 1 the boundary of N_{delta/2}(H) is {-1, 0}, both
+    critical points of f, where f_SAM is undefined: the sampled minimum is -inf and the proof's C_eps
+    is not shown to exist; with delta = 0.6 (boundary {-0.8, -0.2}) f_SAM rises there."""
+    cert = thm_3_2.certify(neutral_H, delta, steps=2, quick=True, analytic_required=False,
+                           expected=isolated)
+    gap = cert.objects["constants"]["min f_SAM on boundary of N_delta/2(H) (sampled) - f_SAM(H)"]
+    assert (gap == "-inf") is (not isolated)
+    assert cert.claim("isolated_in_nbhd").passed is isolated
