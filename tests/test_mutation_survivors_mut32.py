@@ -1,5 +1,10 @@
 """Theorem 3.2's audit, rule by rule, on both sides of each boundary (issue 14, mut32).
 
+Covered: how a run is read (converged, attracting, the initial window, the rates against the
+prediction, the 'observed' verdict), the descent audit's allowance and resolution, the proof's constants
+and start point, the exact criterion (mu > 0, = 0, < 0), the default step, H_stationary's allowance in
+float64 and mpmath, the start direction, and d(x, H) near a traced circle.
+
 How a SAM run is read (converged, attracting, the initial window and its rate) is checked on scripted
 distance traces: an isolated H = {x_h} whose ``distance`` returns a given trace, so a run can be made
 to end nearer while its tail grows, to stall, or to sit exactly on a window edge. The descent audit's
@@ -170,6 +175,12 @@ def test_a_step_is_resolved_when_its_decrease_exceeds_a_thousand_allowances(mult
 
 
 # -- the proof's constants: the sampled directions ---------------------------------------------------
+def _half_square_norm(d: int) -> SympyObjective:
+    """f = |x|^2 / 2 in d <= 4 variables: grad f = x, u = x / |x|."""
+    names = "x,y,z,w"[:2 * d - 1]
+    return SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
+
+
 @pytest.mark.parametrize("d,direction,count", [
     (1, [-1.0], 2), (2, [math.cos(2 * math.pi * 5 / 16), math.sin(2 * math.pi * 5 / 16)], 16),
     (3, [-1.0, -1.0, 1.0], 26), (3, [0.0, 1.0, -1.0], 26), (4, [0.0, -1.0, 0.0, 0.0], 8)])
@@ -180,8 +191,7 @@ def test_constant_M_reaches_the_exact_maximum_along_a_sampled_direction(d, direc
     |y| - delta; Du = (I - u u^T)/|x| is semidefinite, so gamma = 1; every (direction, radius) pair is
     one sample. f_SAM is least on the boundary of N_{delta/2} towards the origin, and ||Hess f_SAM|| is
     largest at the sampled point nearest to it."""
-    names = "x,y,z,w"[:2 * d - 1]
-    obj = SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
+    obj = _half_square_norm(d)
     unit = [c / math.sqrt(sum(c * c for c in direction)) for c in direction]
     y = FP.vector([3 * c for c in unit])
     rho, delta = 0.5, 0.4
@@ -346,8 +356,8 @@ def test_no_growth_ratio_is_read_from_a_window_shorter_than_five_steps(neutral_H
 def test_tail_rate_matches_a_predicted_contraction_within_2_percent(cos_H, tail, passes):
     """cos_H at eta = 0.05: |1 - eta mu| = 0.50652; a run without an initial window whose tail contracts
     at ``tail``: the claim allows 0.02 x max(1, 0.50652)."""
-    _read_cert, _, matches = _read(cos_H, [D0, D0 / 10] + _geometric(D0 / 10, tail, 8))
-    assert _read_cert.claim("rate_matches").passed is passes and matches
+    cert, _, matches = _read(cos_H, [D0, D0 / 10] + _geometric(D0 / 10, tail, 8))
+    assert cert.claim("rate_matches").passed is passes and matches
 
 
 # -- the start direction next to an isolated x_h ---------------------------------------------------------
@@ -359,8 +369,7 @@ def test_tail_rate_matches_a_predicted_contraction_within_2_percent(cos_H, tail,
 def test_start_next_to_an_isolated_point_is_u_plus_a_unit_normal_to_it(y, direction):
     """m = 0: x_0 - x_h is along u + t / |t|, t the part of the last axis normal to u (the first axis
     where the last is parallel to u); in d = 1 along u. f = |x|^2 / 2, so u = y / |y|."""
-    names = "x,y,z"[:2 * len(y) - 1]
-    obj = SympyObjective("(" + "+".join(f"{v}**2" for v in names.split(",")) + ")/2", names)
+    obj = _half_square_norm(len(y))
     H = thm_3_2.HSet(obj, FP.scalar(0.5), FP, [FP.vector(y)], 0)
     cert = thm_3_2.certify(H, 0.2, steps=1, quick=True, expected=False, offset=0.01,
                            analytic_required=False)
