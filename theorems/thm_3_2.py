@@ -735,7 +735,8 @@ def _observe(cert, H: HSet, x0, eta: float, steps: int, cst: Constants, delta, r
                              "repelled from H" if dN > d0 else
                              ("moved away from x_h (initial rate > 1), then approached another part of H"
                               if rate_init is not None and rate_init > 1 else
-                              "contracting towards H, not yet within 1e-8 d(x_0, H)")))
+                              "contracting towards H, not yet within 1e-8 d(x_0, H)" if attracting else
+                              "stalled: no farther than at x_0, but the tail does not contract")))
     cert.add_object("audit", {"steps resolved": au.resolved,
                                    "violations with the paper's L": len(au.violations_L),
                                    "violations with L_SAM": len(au.violations_Lsam),
