@@ -1,0 +1,241 @@
+"""Behaviour tests for the decisions of Thm 3.1 (the traced manifold of hallucinated minimizers), the
+rho threshold and Thm 2.1 that mutation runs (tools/mutate.py, issue 14, helper mut31) showed no test
+could fail. Each test checks a rule on both sides of its boundary, or a derived constant against an
+independent computation, through certificates and claim ids."""
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from theorems import thm_3_1
+from verify import zoo
+from verify.geometry.charts import Chart, zoo_chart
+from verify.ctx import get_context
+
+FP = get_context("float64")
+MP = get_context("mpmath", dps=30)
+ARB = get_context("arb", dps=30)
+RING = zoo.get("ring")
+RHO = sp.Rational(3, 2)            # ring: x* = (1, 0) has the hallucinated preimage x_h = (-1/2, 0)
+
+
+# -- Thm 3.1: the rank of Hess f(x*) on Arb enclosures --------------------------------------------------
+@pytest.mark.parametrize("m,verdict", [(1, "proved"), (0, "fail")])
+def test_rank_of_the_hessian_needs_an_enclosure_strictly_above_zero(m, verdict):
+    """Ring at x* = (1, 0): Hess f = diag(8, 0) exactly, so its singular values are the balls 8 and 0.
+    Claiming m = 1 asks for one nonzero value (8: proved); claiming m = 0 asks for two, and the exact
+    zero ball must not count as > 0."""
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ARB.scalar(RHO), ARB, m=m,
+                           f_min=ARB.scalar(0))
+    assert cert.claim("rank_M").verdict.value == verdict
+
+
+# -- Thm 3.1: the claims along the trace compare the extreme over every traced point ---------------------
+def _ring_trace(ctx, chart=None, f_min=0, n_steps=2):
+    return thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ctx.scalar(RHO), ctx,
+                           chart=chart or zoo_chart(RING, ctx), f_min=ctx.scalar(f_min), half_width=0.6,
+                           n_steps=n_steps, keep_trace=True)
+
+
+def test_trace_claims_use_the_worst_traced_point():
+    """Independently of the certificate: the largest residual, the smallest ||grad f(y)||, the largest
+    ||grad f(y+)|| and |f(y+) - min f|, and the smallest sigma_min(I + rho Du(y)) over the traced points
+    are the values the claims decide on (elliptic ring, x* = (3/2, 0), rho = 2, x_h = (-1/2, 0): the
+    values differ from point to point)."""
+    from verify import sam
+    ell = zoo.get("elliptic_ring")
+    rho = MP.scalar(2)
+    cert = thm_3_1.certify(ell.objective, ("3/2", "0"), ("-1/2", "0"), rho, MP, chart=zoo_chart(ell, MP),
+                           f_min=MP.scalar(0), half_width=0.6, n_steps=2, keep_trace=True)
+    pts = cert.artifacts["trace"].points
+    assert len(pts) == 5
+    f = ell.objective
+    plus = [sam.perturbed_point(f, p.y, rho, MP) for p in pts]
+    res = [MP.norm(yp - p.x) for yp, p in zip(plus, pts)]
+    grads = [MP.norm(f.grad(p.y, MP)) for p in pts]
+    shifted = [MP.norm(f.grad(yp, MP)) for yp in plus]
+    gaps = [abs(f.value(yp, MP)) for yp in plus]
+    sig = [MP.to_list(MP.svdvals(thm_3_1.i_plus_rho_du(f, p.y, rho, MP)))[-1] for p in pts]
+    native = lambda cid: cert.claim(cid).native_value  # noqa: E731
+    assert native("trace_residual") == max(res)
+    assert native("grad_nonzero") == min(grads)
+    assert native("shifted_grad_zero") == max(shifted)
+    assert abs(native("f_sam_is_min")) == max(gaps)
+    assert native("DG_invertible") == min(sig)
+    # the points differ, so each extreme is one particular point, not any point
+    assert len({MP.to_float(g) for g in grads}) > 1
+
+
+# -- Thm 3.1: the allowances along the trace, derived from the residual bound -----------------------------
+def _allowances(ctx, hess_norm, f_scale=1.0):
+    """Independent: r = 10^-(dps-5) (1e-12 in float64) at scale 1 (M is the unit circle),
+    crit = 64 units of roundoff; Taylor at x on M with ||Hess f|| = 8 (f = (|x|^2 - 1)^2)."""
+    r = 10.0 ** (-(ctx.dps - 5)) if ctx.dps >= 20 else 1e-12
+    crit = 64 * float(ctx.eps)
+    return crit + hess_norm * r, crit * r + hess_norm * r * r / 2 + 64 * float(ctx.eps) * f_scale
+
+
+@pytest.mark.parametrize("ctx", [FP, MP], ids=["float64", "mpmath30"])
+def test_trace_allowances_follow_the_residual_bound_and_the_hessian(ctx):
+    cert = _ring_trace(ctx, n_steps=1)
+    grad, value = _allowances(ctx, 8.0)
+    got = cert.objects["trace_allowances"]
+    assert float(got["grad"]) == pytest.approx(grad, rel=1e-3)
+    assert float(got["value"]) == pytest.approx(value, rel=1e-3)
+    assert float(cert.claim("f_sam_is_min").tolerance) == pytest.approx(value, rel=1e-9)
+    assert float(cert.claim("shifted_grad_zero").bound) == pytest.approx(grad, rel=1e-9)
+
+
+@pytest.mark.parametrize("factor,passes", [(0.5, True), (2.0, False)])
+def test_f_sam_is_min_fails_once_the_minimum_is_off_by_more_than_its_allowance(factor, passes):
+    """A stated min f shifted by half / twice the derived allowance (traced values are ~1e-60)."""
+    _, value = _allowances(MP, 8.0)
+    cert = _ring_trace(MP, f_min=MP.scalar(factor * value), n_steps=1)
+    assert cert.claim("f_sam_is_min").passed is passes
+
+
+def _scaled_ring_chart(ctx, s):
+    """The unit circle scaled by s: off M by s - 1, where ||grad f|| = 4 s |s^2 - 1| ~ 8 (s - 1)."""
+    ring = zoo_chart(RING, ctx)
+    return Chart(1, lambda t: ring.phi(t) * s, lambda t: ring.dphi(t) * s, "scaled ring")
+
+
+@pytest.mark.parametrize("factor,passes", [(0.5, True), (2.0, False)])
+def test_shifted_gradient_fails_once_the_chart_leaves_M_by_more_than_its_allowance(factor, passes):
+    """Tracing a circle of radius 1 + delta instead of M: grad f(y+) = grad f(x) ~ 8 delta, against the
+    allowance 64 eps + 8 r; delta = factor x allowance / 8."""
+    grad, _ = _allowances(MP, 8.0)
+    s = 1 + MP.scalar(factor * grad / 8)
+    cert = _ring_trace(MP, chart=_scaled_ring_chart(MP, s), n_steps=1)
+    assert cert.claim("shifted_grad_zero").passed is passes
+
+
+# -- Thm 3.1 on a zoo function whose minimizer is recorded to a few digits only ---------------------------
+def test_certify_zoo_refines_the_first_recorded_minimizer():
+    """tilted_ring records x* = (-1.02, 0) to 3 digits: certify_zoo refines it to the critical point
+    Newton reaches from there (so x_star_critical holds at 30 digits), not to any other point."""
+    zf = zoo.get("tilted_ring")
+    cert = thm_3_1.certify_zoo("tilted_ring", "3/2", MP, n_steps=1)
+    xs = [float(v) for v in cert.objects["x_star"]]
+    assert xs == pytest.approx([-1.02, 0.0], abs=0.01) and xs != [-1.02, 0.0]
+    assert cert.claim("x_star_critical").passed
+    assert len(zf.minimizers) == 1
+
+
+# -- Thm 3.1: the residual bound follows the digits -------------------------------------------------------
+@pytest.mark.parametrize("dps", range(15, 61))
+def test_residual_bound_is_five_digits_above_the_precision_and_at_most_1e12(dps):
+    """Exact (no absolute allowance: pytest.approx's default 1e-12 would hide the float64 bound)."""
+    ctx = get_context("mpmath", dps=dps)
+    assert thm_3_1.residual_bound(ctx) == pytest.approx(min(1e-12, 10.0 ** (5 - dps)), rel=1e-12, abs=0)
+    if dps > 15:     # never looser at more digits
+        assert thm_3_1.residual_bound(ctx) <= thm_3_1.residual_bound(get_context("mpmath", dps=dps - 1))
+
+
+def test_residual_bound_in_float64_and_torch_is_1e12():
+    for ctx in (FP, get_context("torch", device="cpu")):
+        assert thm_3_1.residual_bound(ctx) == pytest.approx(1e-12, rel=1e-12, abs=0)
+
+
+# -- Thm 3.1: which dimension checks run, and which chart is traced ---------------------------------------
+def test_a_wrong_dimension_claim_is_decided_on_the_hessian_gap():
+    """Ring, m = 0 claimed where Hess f(x*) has nullity 1: dimension_of_M fails, while the gap check
+    of the singular values (8 against 0) still runs and passes; no m = 0 nondegeneracy claim."""
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), MP.scalar(RHO), MP, m=0,
+                           f_min=MP.scalar(0), n_steps=1)
+    ids = [c.id for c in cert.claims]
+    assert not cert.claim("dimension_of_M").passed
+    assert "dimension_gap_M" in ids and cert.claim("dimension_gap_M").passed
+    assert "nondegenerate_M" not in ids
+
+
+def _line_chart(ctx, x_star, direction):
+    """A 1-D 'chart' through x_star along a straight line (not a set of minimizers)."""
+    xs, v = ctx.vector(list(x_star)), ctx.vector(list(direction))
+    return Chart(1, lambda t: xs + v * t[0], lambda t: ctx.stack([v]).T, "line")
+
+
+def test_a_supplied_chart_is_traced_even_where_the_hessian_says_m_is_0():
+    """tilted_ring: x* is an isolated minimizer (Hess f(x*) nonsingular). A line through x* claimed as
+    a 1-D manifold of minimizers is traced as given, and the trace exposes it: grad f(y+) = grad f(x)
+    is far from 0 along the line; the nondegeneracy of Hess f(x*) is decided, the gap is not."""
+    zf = zoo.get("tilted_ring")
+    xs = zf.critical("minimizers", 0, MP)
+    x_h = thm_3_1.find_preimage(zf.objective, xs, MP.scalar(RHO), MP)
+    cert = thm_3_1.certify(zf.objective, xs, x_h, MP.scalar(RHO), MP, chart=_line_chart(MP, xs, (0, 1)),
+                           half_width=0.2, n_steps=1)
+    ids = [c.id for c in cert.claims]
+    assert cert.objects["dimension"] == 0 and not cert.claim("dimension_of_M").passed
+    assert "dimension_gap_M" in ids and "nondegenerate_M" not in ids
+    assert cert.objects["traced_points"] == 3 and not cert.claim("shifted_grad_zero").passed
+    assert "isolated" not in ids
+
+
+def test_without_a_chart_an_isolated_minimizer_is_checked_as_a_point():
+    """tilted_ring without a chart: m = 0, the trace is the single point x_h and Lemma B.2's isolated
+    claim decides (its Jacobian is nonsingular)."""
+    zf = zoo.get("tilted_ring")
+    xs = zf.critical("minimizers", 0, MP)
+    x_h = thm_3_1.find_preimage(zf.objective, xs, MP.scalar(RHO), MP)
+    cert = thm_3_1.certify(zf.objective, xs, x_h, MP.scalar(RHO), MP)
+    assert cert.objects["traced_points"] == 1 and cert.objects["traced_dimension"] == 0
+    assert cert.claim("nondegenerate_M").passed and cert.claim("isolated").passed
+    assert cert.expected is True and cert.as_expected
+
+
+@pytest.mark.parametrize("budget", [None, 4])
+def test_trace_window_states_the_budget_only_when_one_is_given(budget):
+    cert = _ring_trace(FP) if budget is None else thm_3_1.certify(
+        RING.objective, ("1", "0"), ("-1/2", "0"), FP.scalar(RHO), FP, chart=zoo_chart(RING, FP),
+        f_min=0, n_steps=2, max_points=budget)
+    window = cert.objects["trace_window"]
+    assert ("budget 4" in window) is (budget == 4) and "None" not in window
+    assert cert.objects["traced_points"] == (5 if budget is None else 3)   # (2 k + 1) <= 4: k = 1
+
+
+# -- rho threshold: the allowance of 'threshold >= distance to the maximizer' ------------------------------
+from theorems import rho_threshold as R   # noqa: E402
+
+
+def test_covering_radius_of_samples_on_a_circle_a_segment_and_a_grid():
+    import math
+    import numpy as np
+    n = 36
+    ang = 2 * np.pi * np.arange(n) / n
+    circle = np.c_[np.cos(ang), np.sin(ang)]
+    assert R.covering_radius(circle, (n,), periodic=True) == pytest.approx(math.sin(math.pi / n), rel=1e-12)
+    # open: the wrap-around chord is not a neighbour; the largest step decides
+    segment = np.array([[0.0, 0], [1, 0], [3, 0], [3.5, 0]])
+    assert R.covering_radius(segment, (4,)) == pytest.approx(1.0)
+    assert R.covering_radius(segment, (4,), periodic=True) == pytest.approx(1.75)
+    grid = np.array([[0.3 * i, 0.4 * j] for i in range(3) for j in range(4)])
+    assert R.covering_radius(grid, (3, 4)) == pytest.approx(0.25)      # half the cell diagonal 0.5
+    assert R.covering_radius([], (0,)) == 0.0
+
+
+def test_distance_sampling_error_is_the_covering_radii_of_both_sampled_sets():
+    """circle_max: argmin f includes the circle r = sqrt 3 (720 cell centres over the chart domain,
+    chord 2 sqrt 3 sin(pi/720)) and the maximizers are the unit circle (720 points, chord 2 sin(pi/720));
+    double_well2 has recorded points only: no sampling error."""
+    import math
+    assert R.distance_sampling_error(zoo.get("circle_max"), FP, 720) == pytest.approx(
+        (math.sqrt(3) + 1) * math.sin(math.pi / 720), rel=1e-9)
+    assert R.distance_sampling_error(zoo.get("circle_max"), FP, 90) == pytest.approx(
+        (math.sqrt(3) + 1) * math.sin(math.pi / 90), rel=1e-9)
+    assert R.distance_sampling_error(zoo.get("double_well2"), FP) == 0.0
+
+
+@pytest.mark.parametrize("beyond,passes", [(1e-6, True), (-1e-6, False)])
+def test_threshold_below_the_distance_by_more_than_the_allowance_is_a_finding(monkeypatch, beyond, passes):
+    """double_well2: the threshold (~1, a saddle) lies ~0.41 below the maximizer distance sqrt 2. A
+    sampling error planted just above / below that gap flips the claim and the finding with it."""
+    first = R.certify_example("double_well2", quick=True)
+    claim = first.claim("exceeds_max_distance")
+    base, width = claim.margin, float(claim.tolerance)      # no sampling error: the bracket width
+    lo, hi = (float(v) for v in first.objects["threshold_bracket"])        # printed to 6 digits
+    assert base < -0.4 and width == pytest.approx(hi - lo + 1e-9, rel=1e-2)
+    monkeypatch.setattr(R, "distance_sampling_error", lambda *a, **k: -base + beyond)
+    c = R.certify_example("double_well2", quick=True)
+    assert c.claim("exceeds_max_distance").passed is passes
+    assert float(c.claim("exceeds_max_distance").tolerance) == pytest.approx(width - base + beyond, rel=1e-12)
+    assert bool(c.findings) is not passes
