@@ -4,6 +4,8 @@ could fail. Each test checks a rule on both sides of its boundary, or a derived 
 independent computation, through certificates and claim ids."""
 from __future__ import annotations
 
+import math
+
 import pytest
 import sympy as sp
 
@@ -193,12 +195,20 @@ def test_trace_window_states_the_budget_only_when_one_is_given(budget):
     assert cert.objects["traced_points"] == (5 if budget is None else 3)   # (2 k + 1) <= 4: k = 1
 
 
+def test_singular_negative_control_fails_only_the_invertibility_hypothesis():
+    """circle_max, x* = 0, rho = 6/5: x_h = (6/5, 0) is a true preimage (the whole circle r = rho maps to
+    0), and I + rho Du(x_h) is singular there: the certificate refuses for that reason alone."""
+    cert = thm_3_1.negative_control_singular(MP)
+    assert cert.claim("x_h_preimage").passed and cert.claim("x_star_critical").passed
+    assert not cert.claim("nonsingular").passed and cert.refused and not cert.expected
+    assert [float(v) for v in cert.objects["x_h"]] == [1.2, 0.0]
+
+
 # -- rho threshold: the allowance of 'threshold >= distance to the maximizer' ------------------------------
 from theorems import rho_threshold as R   # noqa: E402
 
 
 def test_covering_radius_of_samples_on_a_circle_a_segment_and_a_grid():
-    import math
     import numpy as np
     n = 36
     ang = 2 * np.pi * np.arange(n) / n
@@ -217,7 +227,6 @@ def test_distance_sampling_error_is_the_covering_radii_of_both_sampled_sets():
     """circle_max: argmin f includes the circle r = sqrt 3 (720 cell centres over the chart domain,
     chord 2 sqrt 3 sin(pi/720)) and the maximizers are the unit circle (720 points, chord 2 sin(pi/720));
     double_well2 has recorded points only: no sampling error."""
-    import math
     assert R.distance_sampling_error(zoo.get("circle_max"), FP, 720) == pytest.approx(
         (math.sqrt(3) + 1) * math.sin(math.pi / 720), rel=1e-9)
     assert R.distance_sampling_error(zoo.get("circle_max"), FP, 90) == pytest.approx(
@@ -239,3 +248,75 @@ def test_threshold_below_the_distance_by_more_than_the_allowance_is_a_finding(mo
     assert c.claim("exceeds_max_distance").passed is passes
     assert float(c.claim("exceeds_max_distance").tolerance) == pytest.approx(width - base + beyond, rel=1e-12)
     assert bool(c.findings) is not passes
+
+
+@pytest.mark.parametrize("rho", [1.5, 1.9, 1.25])
+def test_grid_proposal_alone_finds_the_ring_preimage_inside_its_window(rho):
+    """Ring, x* = (1, 0), no critical points (so no ray guesses): the grid point whose shift lands
+    nearest to x* starts Newton, which reaches the preimage (1 - rho, 0) for 1 < rho < 2."""
+    h = R.hallucinated_at(RING, rho, FP, [FP.vector([1.0, 0.0])], [], 41)
+    assert h is not None
+    y, xs, res, gn = h
+    assert [float(v) for v in y] == pytest.approx([1 - rho, 0.0], abs=1e-9)
+    assert res <= 1e-10 and gn == pytest.approx(4 * abs(1 - rho) * abs((1 - rho) ** 2 - 1), rel=1e-9)
+
+
+@pytest.mark.parametrize("rho", [0.5, 0.95, 2.05, 2.5])
+def test_no_ring_preimage_outside_its_window(rho):
+    assert R.hallucinated_at(RING, rho, FP, [FP.vector([1.0, 0.0])], R.critical_points(RING, FP), 41) is None
+
+
+def test_ray_guesses_find_the_preimage_next_to_a_saddle_that_the_grid_misses():
+    """double_well2 at rho = 1.1, x* = (1, 1): the preimage lies next to the saddle (1, 0) at distance 1;
+    the 41^2 grid alone misses it, the ray through the saddle finds it."""
+    zf = zoo.get("double_well2")
+    xs = [FP.vector([1.0, 1.0])]
+    assert R.hallucinated_at(zf, 1.1, FP, xs, [], 41) is None
+    h = R.hallucinated_at(zf, 1.1, FP, xs, R.critical_points(zf, FP), 41)
+    assert h is not None and h[2] <= 1e-10 and h[3] > 1e-6
+
+
+def test_preimage_allowance_is_newtons_stop_plus_one_evaluation():
+    """float64: 64 eps max(1, ||y||) (the solver tier) + 16 eps (||y|| + rho) (the rounding tier)."""
+    import numpy as np
+    eps = float(FP.eps)
+    for y, rho in (([0.3, -0.4], 1.5), ([3.0, 4.0], 0.25), ([0.0, 0.0, 0.0], 2.0)):
+        ny = float(np.linalg.norm(y))
+        assert R.preimage_allowance(y, rho) == pytest.approx(64 * eps * max(1.0, ny) + 16 * eps * (ny + rho),
+                                                             rel=1e-12, abs=0)
+
+
+@pytest.mark.parametrize("factor,passes", [(0.5, True), (2.0, False)])
+def test_exhibited_preimage_fails_above_the_allowance(monkeypatch, factor, passes):
+    """double_well2 (the search route): the residual reported for the exhibited y replaced by half / twice
+    the allowance at that y flips the claim."""
+    real = R.hallucinated_at
+
+    def planted(zf, rho, *a, **k):
+        h = real(zf, rho, *a, **k)
+        return None if h is None else (h[0], h[1], factor * R.preimage_allowance(h[0], rho), h[3])
+    monkeypatch.setattr(R, "hallucinated_at", planted)
+    c = R.certify_example("double_well2", quick=True)
+    assert c.claim("exhibited").passed is passes
+
+
+def test_threshold_bracket_resolution_is_its_width_and_the_rounding_of_its_ends():
+    """Ring (geometric route, no sampling error): the bracket [rho*, rho* (1 + 1e-9)] is recorded with
+    every digit; 'threshold at the nearest critical point' allows its width plus half an ulp per end."""
+    c = R.certify_example("ring", quick=True)
+    lo, hi = (float(v) for v in c.objects["threshold_bracket"])
+    width = hi - lo + (math.ulp(hi) + math.ulp(lo)) / 2
+    assert hi == pytest.approx(lo * (1 + 1e-9), rel=1e-15)
+    assert float(c.claim("threshold_at_nearest_critical_point").tolerance) == pytest.approx(width, rel=1e-12, abs=0)
+    assert float(c.claim("exceeds_max_distance").tolerance) == pytest.approx(width, rel=1e-12, abs=0)
+    assert c.claim("threshold_at_nearest_critical_point").passed
+
+
+def test_nearest_point_of_the_elliptic_ring_to_its_maximizer_to_full_precision():
+    """argmin f is the ellipse (3/2 cos t, sin t); its nearest point to the maximizer 0 is (0, +-1) at
+    distance exactly 1: the golden-section search brings the distance to 50 digits."""
+    mp = get_context("mpmath", dps=50)
+    d, t, p = R.nearest_on_manifold(zoo.get("elliptic_ring"), mp.zeros(2), mp)
+    assert abs(mp.to_float(d) - 1) < 1e-15
+    assert abs(d - 1) <= 100 * mp.eps
+    assert abs(abs(mp.to_float(t)) - math.pi / 2) < 1e-12
