@@ -204,6 +204,39 @@ def test_singular_negative_control_fails_only_the_invertibility_hypothesis():
     assert [float(v) for v in cert.objects["x_h"]] == [1.2, 0.0]
 
 
+def _hypothesis(cert, name):
+    return next(h for h in cert.hypotheses if h.name == name)
+
+
+@pytest.mark.parametrize("factor,met", [(2.0, True), (0.5, False)])
+@pytest.mark.parametrize("ctx", [FP, MP], ids=["float64", "mpmath30"])
+def test_seam_hypotheses_need_the_points_clear_of_the_seams_by_their_accuracy(ctx, factor, met):
+    """A planted seam distance (a callable for piecewise f) of twice / half the clearance
+    residual_bound x max(1, ||x*||) (x* = (1, 0): scale 1) decides both seam hypotheses."""
+    clearance = thm_3_1.residual_bound(ctx)
+    assert thm_3_1.seam_clearance(ctx, ctx.vector([3, 4])) == pytest.approx(5 * clearance, rel=1e-12, abs=0)
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ctx.scalar(RHO), ctx,
+                           chart=zoo_chart(RING, ctx), f_min=ctx.scalar(0), n_steps=1,
+                           seams=lambda p: factor * clearance)
+    assert _hypothesis(cert, "C2 near the trace").met is met
+    if met:
+        assert _hypothesis(cert, "trace off the seams").met is True
+        assert cert.objects["distance_to_seams"] == f"{factor * clearance:.4g}"
+
+
+@pytest.mark.parametrize("factor,met", [(2.0, True), (0.5, False)])
+def test_trace_hypothesis_needs_every_traced_point_clear_of_the_seams(factor, met):
+    """Seams planted near the traced points off the axis only (x_h and x* lie on it, far from any)."""
+    clearance = thm_3_1.residual_bound(MP)
+
+    def seams(p):
+        return 1.0 if abs(float(p[1])) < 1e-9 else factor * clearance
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), MP.scalar(RHO), MP,
+                           chart=zoo_chart(RING, MP), f_min=MP.scalar(0), n_steps=1, seams=seams)
+    assert _hypothesis(cert, "C2 near the trace").met is True
+    assert _hypothesis(cert, "trace off the seams").met is met
+
+
 # -- rho threshold: the allowance of 'threshold >= distance to the maximizer' ------------------------------
 from theorems import rho_threshold as R   # noqa: E402
 

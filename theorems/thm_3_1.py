@@ -162,6 +162,14 @@ def required_gap(ctx) -> float:
     return 10.0 if ctx.dps >= 30 else 6.0
 
 
+def seam_clearance(ctx, x) -> float:
+    """How far from a seam of a piecewise f (where it is not C^2) a computed point must lie for f to
+    be C^2 on a neighbourhood of it: the accuracy the traced points are held to,
+    residual_bound x max(1, ||x||). Off the seams every piece is smooth, so any larger distance
+    gives such a neighbourhood."""
+    return residual_bound(ctx) * max(1.0, ctx.to_float(ctx.norm(x)))
+
+
 def residual_bound(ctx) -> float:
     """Bound on traced residuals: 10^-(dps-5), five digits of head room (1e-25 at 30 digits), and
     never looser than float64's 1e-12 (~10^4 units of roundoff); it decreases with the digits."""
@@ -315,7 +323,8 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
         seam_min = stats["seam_min"]
         cert.objects["distance_to_seams"] = f"{seam_min:.4g}"
         cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
-                        "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
+                        "not C^2", seam_min > seam_clearance(ctx, x_star),
+                        f"smallest distance {seam_min:.4g} > {seam_clearance(ctx, x_star):.1e}")
     if keep_trace:
         cert.artifacts["trace"] = tr  # for figures (never serialized)
     return cert.finish()
@@ -334,8 +343,9 @@ def _hypothesis_claims(cert, obj, x_star, x_h, ctx, seams, analytic_required) ->
     if seams is not None:
         cert.hypothesis("C2 near the trace", "f is C^2 on a neighbourhood of x_h and of x* (the "
                         "argument needs Du and the implicit function theorem there)",
-                        min(seams(x_h), seams(x_star)) > 1e-3,
-                        f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g}")
+                        min(seams(x_h), seams(x_star)) > seam_clearance(ctx, x_star),
+                        f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g} "
+                        f"(> {seam_clearance(ctx, x_star):.1e})")
     g_star = obj.grad(x_star, ctx)
     return [small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
                   g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx)]
