@@ -353,3 +353,99 @@ def test_nearest_point_of_the_elliptic_ring_to_its_maximizer_to_full_precision()
     assert abs(mp.to_float(d) - 1) < 1e-15
     assert abs(d - 1) <= 100 * mp.eps
     assert abs(abs(mp.to_float(t)) - math.pi / 2) < 1e-12
+
+
+# -- Thm 2.1 -------------------------------------------------------------------------------------------------
+from theorems import thm_2_1   # noqa: E402
+from verify.errors import HypothesisError   # noqa: E402
+from verify.objectives.objective import SympyObjective   # noqa: E402
+
+
+@pytest.mark.parametrize("units,critical", [(1023.5, True), (1024.5, False)])
+def test_critical_point_rules_allow_1024_units_of_roundoff(units, critical):
+    """x_star of x^2 (and x_max of -x^2) at x = units eps / 2: ||grad f|| = units eps exactly in float64,
+    against the derived tier (1024 units of roundoff x max(1, |f|))."""
+    x = FP.vector([units * float(FP.eps) / 2])
+    for expr, check in (("x**2", lambda o, c: thm_2_1.check_minimizer(o, x, FP, c, ((-1.0, 1.0),))),
+                        ("-x**2", lambda o, c: thm_2_1.check_isolated_maximizer(o, x, FP, c))):
+        cert = thm_2_1.new_certificate("boundary", FP)
+        obj = SympyObjective(expr, "x")
+        if critical:
+            check(obj, cert)
+            assert cert.hypotheses[0].met
+        else:
+            with pytest.raises(HypothesisError, match="not a critical point"):
+                check(obj, cert)
+
+
+def test_default_search_box_pads_by_the_distance_or_at_least_1():
+    """No box given: the global-minimizer search runs on the points' bounding box padded by
+    max(1, |x_star - x_max|) on every side."""
+    near = thm_2_1.construct(RING.objective, ("1", "0"), ("0", "0"), FP, n_dirs=128, certify_claims=False)
+    assert near.box == ((-1.0, 2.0), (-1.0, 1.0))
+    f = SympyObjective("(x**2 + y**2 - 4)**2", "x,y")          # radius 2: |x_star - x_max| = 2
+    far = thm_2_1.construct(f, ("2", "0"), ("0", "0"), FP, n_dirs=128, certify_claims=False)
+    assert far.box == ((-2.0, 4.0), (-2.0, 2.0))
+
+
+@pytest.mark.parametrize("eps,accepted", [("0", False), ("-0.1", False), ("0.1", True)])
+def test_eps_must_be_strictly_positive(eps, accepted):
+    """Ring, M - m = 1 - m > 0.1: eps = 0 (or below) is refused, eps = 0.1 accepted."""
+    if accepted:
+        con = thm_2_1.construct(RING.objective, ("1", "0"), ("0", "0"), FP, eps=eps, n_dirs=128,
+                                certify_claims=False)
+        assert next(h for h in con.certificate.hypotheses if h.name == "eps rule").met
+    else:
+        with pytest.raises(HypothesisError, match="eps"):
+            thm_2_1.construct(RING.objective, ("1", "0"), ("0", "0"), FP, eps=eps, n_dirs=128)
+
+
+# two tilted double wells with no symmetry through x_star and x_max: u(x_h) is no eigenvector of
+# 2 I + lambda H(x_h), so the projector onto u^perp matters
+TILTED = {2: ("(x**2-1)**2 + (y**2-1)**2 + x*y/10 + x**2*y/10", "x,y", [1, -1]),
+          3: ("(x**2-1)**2 + (y**2-1)**2 + (z**2-1)**2 + x*y/10 + x**2*y/10 + y*z/15", "x,y,z", [1, -1, 1])}
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=["d2", "d3"])
+def tilted(request):
+    from verify.core.solve import critical_point
+    expr, names, guess = TILTED[request.param]
+    f = SympyObjective(expr, names)
+    xs = [repr(float(v)) for v in critical_point(f, FP.vector(guess), FP).x]
+    return thm_2_1.construct(f, xs, ["0"] * f.dim, FP, n_dirs=256)
+
+
+def test_second_order_value_is_the_top_eigenvalue_on_the_tangent_space(tilted):
+    """Independent: an orthonormal basis T of grad f(x_h)^perp (scipy null_space), the largest
+    eigenvalue of T^T (2 I + lambda H(x_h)) T (d = 3: the larger of two)."""
+    import numpy as np
+    from scipy.linalg import null_space
+    from verify.core.sam import gradient
+    f, x_h = tilted.objective, tilted.x_h
+    A = 2 * np.eye(f.dim) + float(tilted.lam) * np.array(f.hess(x_h, FP), dtype=float)
+    u = np.array(gradient(f, x_h, FP).u, dtype=float)
+    assert np.linalg.norm(A @ u - (u @ A @ u) * u) > 0.1            # u is no eigenvector of A
+    T = null_space(u[None, :])
+    top = float(np.linalg.eigvalsh(T.T @ A @ T).max())
+    assert float(tilted.certificate.objects["lambda_max_tangent"]) == pytest.approx(top, rel=1e-9)
+    assert tilted.certificate.claim("farthest_second_order").passed
+
+
+def test_moving_along_the_level_works_where_the_gradient_is_diagonal():
+    """Ring with x_star = (1, 1)/sqrt 2: u(x_h) is along (1, 1), so (1, 1) is no tangent direction; the
+    step along the tangent still leaves x_h and returns to the level set."""
+    import numpy as np
+    con = thm_2_1.construct(RING.objective, ("sqrt(2)/2", "sqrt(2)/2"), ("0", "0"), FP, n_dirs=128)
+    y = thm_2_1.move_along_level(con)
+    yf = np.array(thm_2_1.floats(y, FP))
+    assert np.all(np.isfinite(yf)) and np.linalg.norm(yf - np.array(thm_2_1.floats(con.x_h, FP))) > 0.01
+    assert abs(float(RING.objective.value(y, FP) - con.level)) <= 64 * float(FP.eps)
+
+
+def test_every_theorem_reports_in_full_unless_asked_for_quick():
+    """The report's interface (verify/report/build.py): report_certificates(quick=False, figdir=None)."""
+    import inspect
+    from theorems import REGISTRY
+    for name, entry in REGISTRY.items():
+        params = inspect.signature(entry.module.report_certificates).parameters
+        assert params["quick"].default is False, name
