@@ -13,6 +13,7 @@ from theorems import thm_3_1
 from verify import zoo
 from verify.geometry.charts import Chart, zoo_chart
 from verify.ctx import get_context
+from verify.objectives.objective import SympyObjective
 
 FP = get_context("float64")
 MP = get_context("mpmath", dps=30)
@@ -30,6 +31,36 @@ def test_rank_of_the_hessian_needs_an_enclosure_strictly_above_zero(m, verdict):
     cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ARB.scalar(RHO), ARB, m=m,
                            f_min=ARB.scalar(0))
     assert cert.claim("rank_M").verdict.value == verdict
+
+
+def test_a_small_nonzero_singular_value_is_proved_nonzero():
+    """The ring scaled by 1/32: Hess f(x*) = diag(1/4, 0); 1/4 is proved > 0 (the bound is 0, not 1).
+    u and so x_h = (-1/2, 0) do not change under scaling."""
+    f = SympyObjective("(x**2 + y**2 - 1)**2/32", "x,y")
+    cert = thm_3_1.certify(f, ("1", "0"), ("-1/2", "0"), ARB.scalar(RHO), ARB, m=1, f_min=ARB.scalar(0))
+    assert cert.claim("rank_M").verdict.value == "proved"
+    assert cert.claim("nonsingular").passed and cert.claim("x_h_preimage").passed
+
+
+def test_no_rank_claim_when_every_direction_is_claimed_null():
+    """m = d = 2 on the ring: no singular value has to be nonzero, so there is no rank_M claim (the
+    exact zero among them would fail it); the null enclosures are checked for all of them."""
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ARB.scalar(RHO), ARB, m=2,
+                           f_min=ARB.scalar(0))
+    ids = [c.id for c in cert.claims]
+    assert "rank_M" not in ids and "null_enclosures" in ids
+    assert not cert.claim("null_enclosures").passed          # 8 is not a null singular value
+
+
+def test_a_non_analytic_f_fails_the_analytic_hypothesis_by_default():
+    """Appendix D's f is C^1 (piecewise): by default Theorem 3.1's analyticity hypothesis is recorded
+    as not met; only a caller that asks for the local check (analytic_required=False) gets the note."""
+    obj = zoo.get("appendix_d").objective
+    args = (obj, ("-1.55", "0"), ("1.25", "0"), FP.scalar(2.8), FP)
+    strict = thm_3_1.certify(*args, n_steps=1)
+    assert _hypothesis(strict, "analytic").met is False
+    local = thm_3_1.certify(*args, n_steps=1, analytic_required=False)
+    assert "analytic" not in [h.name for h in local.hypotheses] and "hypotheses_not_met" in local.objects
 
 
 # -- Thm 3.1: the claims along the trace compare the extreme over every traced point ---------------------
@@ -358,7 +389,6 @@ def test_nearest_point_of_the_elliptic_ring_to_its_maximizer_to_full_precision()
 # -- Thm 2.1 -------------------------------------------------------------------------------------------------
 from theorems import thm_2_1   # noqa: E402
 from verify.errors import HypothesisError   # noqa: E402
-from verify.objectives.objective import SympyObjective   # noqa: E402
 
 
 @pytest.mark.parametrize("units,critical", [(1023.5, True), (1024.5, False)])
