@@ -162,9 +162,18 @@ def required_gap(ctx) -> float:
     return 10.0 if ctx.dps >= 30 else 6.0
 
 
+def seam_clearance(ctx, x) -> float:
+    """How far from a seam of a piecewise f (where it is not C^2) a computed point must lie for f to
+    be C^2 on a neighbourhood of it: the accuracy the traced points are held to,
+    residual_bound x max(1, ||x||). Off the seams every piece is smooth, so any larger distance
+    gives such a neighbourhood."""
+    return residual_bound(ctx) * max(1.0, ctx.to_float(ctx.norm(x)))
+
+
 def residual_bound(ctx) -> float:
-    """Bound on traced residuals: 10^-(dps-5) (1e-25 at 30 digits), 1e-12 in float64."""
-    return 10.0 ** (-(ctx.dps - 5)) if ctx.dps >= 20 else 1e-12
+    """Bound on traced residuals: 10^-(dps-5), five digits of head room (1e-25 at 30 digits), and
+    never looser than float64's 1e-12 (~10^4 units of roundoff); it decreases with the digits."""
+    return min(1e-12, 10.0 ** (5 - ctx.dps))
 
 
 # ------------------------------------------------------------------------------------------------
@@ -314,7 +323,8 @@ def certify(objective, x_star, x_h, rho, ctx, *, chart: Chart | None = None, m: 
         seam_min = stats["seam_min"]
         cert.add_object("distance_to_seams", f"{seam_min:.4g}")
         cert.hypothesis("trace off the seams", "every traced y and y+ stays off the places where f is "
-                        "not C^2", seam_min > 1e-3, f"smallest distance {seam_min:.4g}")
+                        "not C^2", seam_min > seam_clearance(ctx, x_star),
+                        f"smallest distance {seam_min:.4g} > {seam_clearance(ctx, x_star):.1e}")
     if keep_trace:
         cert.artifacts["trace"] = tr  # for figures (never serialized)
     return cert.finish()
@@ -333,8 +343,9 @@ def _hypothesis_claims(cert, obj, x_star, x_h, ctx, seams, analytic_required) ->
     if seams is not None:
         cert.hypothesis("C2 near the trace", "f is C^2 on a neighbourhood of x_h and of x* (the "
                         "argument needs Du and the implicit function theorem there)",
-                        min(seams(x_h), seams(x_star)) > 1e-3,
-                        f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g}")
+                        min(seams(x_h), seams(x_star)) > seam_clearance(ctx, x_star),
+                        f"distance of x_h to the nearest seam {seams(x_h):.4g}, of x* {seams(x_star):.4g} "
+                        f"(> {seam_clearance(ctx, x_star):.1e})")
     g_star = obj.grad(x_star, ctx)
     return [small("x_star_critical", "x* is a critical point of f (it lies on the minimizer set)",
                   g_star, ctx.tol(max(1.0, ctx.to_float(ctx.norm(x_star))), 64), ctx)]
@@ -433,57 +444,57 @@ def _trace(cert, obj, x_star, x_h, rho, ctx, chart, half_width, n_steps, max_poi
                         and len(tr.points) == len(offs), ctx, tr.stopped)]
 
 
+def _trace_row(obj, rho, ctx, chart, p, fm, gap_req, seams) -> dict:
+    """What the claims compare at one traced point: native values where a claim decides on them."""
+    at = SamPoint(obj, p.y, rho, ctx)
+    yp = at.x_plus
+    A = at.I_plus_rho_Du.dense()
+    H = obj.hess(yp, ctx)
+    JF = H @ A                                   # Jacobian of F(y) = grad f(y+)
+    svF = ctx.svdvals(JF)
+    nF, gF = nullity(svF, ctx, gap_req)
+    svF = ctx.to_list(svF)
+    row = dict(res=ctx.norm(yp - p.x), g=at.grad_norm, w=ctx.norm(obj.grad(yp, ctx)),
+               fgap=obj.value(yp, ctx) - fm, sig=ctx.to_list(ctx.svdvals(A))[-1],
+               hess=ctx.to_float(ctx.to_list(ctx.svdvals(H))[0]), nul_ok=nF == chart.m, gap_F=gF,
+               tan_res=0.0, tsig=math.inf, sig_F=math.inf,
+               seam=math.inf if seams is None else min(seams(p.y), seams(yp)))
+    if chart.m:
+        T = solve_columns(ctx, A, chart.dphi(p.t))
+        svT = ctx.to_list(ctx.svdvals(T))
+        row["tan_res"] = ctx.to_float(_max_col_norm(ctx, JF @ T)) / max(1e-300, ctx.to_float(svT[0]))
+        row["tsig"] = ctx.to_float(svT[-1]) / max(1e-300, ctx.to_float(svT[0]))
+    else:
+        row["sig_F"] = ctx.to_float(svF[-1]) / max(1e-300, ctx.to_float(svF[0]))
+    return row
+
+
 def _trace_statistics(obj, rho, ctx, chart, tr, fm, seams) -> dict:
-    """The extremes along the trace that the claims compare (each with the native value at the
-    worst point in ``worst``)."""
-    gap_req = required_gap(ctx)
-    max_res, min_g, max_w, max_gap_f = -1.0, math.inf, 0.0, 0.0
-    min_sig, max_tan_res, min_tan_sig = math.inf, 0.0, math.inf
-    nul_ok, min_gap_F = True, math.inf
-    seam_min = math.inf
-    min_sig_F = math.inf
-    worst = {}
-    for p in tr.points:
-        y = p.y
-        at = SamPoint(obj, y, rho, ctx)
-        yp = at.x_plus
-        res = ctx.norm(yp - p.x)
-        w = obj.grad(yp, ctx)
-        A = at.I_plus_rho_Du.dense()
-        svA = ctx.to_list(ctx.svdvals(A))
-        JF = obj.hess(yp, ctx) @ A                   # Jacobian of F(y) = grad f(y+)
-        svF = ctx.svdvals(JF)
-        nF, gF = nullity(svF, ctx, gap_req)
-        if chart.m:
-            T = solve_columns(ctx, A, chart.dphi(p.t))
-            svT = ctx.to_list(ctx.svdvals(T))
-            tan_res = ctx.to_float(_max_col_norm(ctx, JF @ T)) / max(1e-300, ctx.to_float(svT[0]))
-            tsig = ctx.to_float(svT[-1]) / max(1e-300, ctx.to_float(svT[0]))
-        else:
-            tan_res, tsig = 0.0, math.inf
-            min_sig_F = ctx.to_float(ctx.to_list(svF)[-1]) / max(1e-300, ctx.to_float(ctx.to_list(svF)[0]))
-        vals = dict(res=ctx.to_float(res), g=ctx.to_float(at.grad_norm), w=ctx.to_float(ctx.norm(w)),
-                    fgap=abs(ctx.to_float(obj.value(yp, ctx) - fm)), sig=ctx.to_float(svA[-1]),
-                    tsig=tsig)
-        if vals["res"] > max_res:
-            max_res, worst["res"] = vals["res"], res
-        if vals["w"] >= max_w:
-            max_w, worst["w"] = vals["w"], ctx.norm(w)
-        if vals["fgap"] >= max_gap_f:
-            max_gap_f, worst["fgap"] = vals["fgap"], obj.value(yp, ctx) - fm
-        if vals["g"] < min_g:
-            min_g, worst["g"] = vals["g"], at.grad_norm
-        if vals["sig"] < min_sig:
-            min_sig, worst["sig"] = vals["sig"], svA[-1]
-        min_tan_sig = min(min_tan_sig, vals["tsig"])
-        max_tan_res = max(max_tan_res, tan_res)
-        nul_ok = nul_ok and nF == chart.m
-        min_gap_F = min(min_gap_F, gF)
-        if seams is not None:
-            seam_min = min(seam_min, seams(y), seams(yp))
-    return dict(max_res=max_res, min_g=min_g, max_w=max_w, min_sig=min_sig, max_tan_res=max_tan_res,
-                min_tan_sig=min_tan_sig, nul_ok=nul_ok, min_gap_F=min_gap_F, seam_min=seam_min,
-                min_sig_F=min_sig_F, worst=worst)
+    """The extremes along the trace that the claims compare, chosen on the native values (a float64
+    rounding could tie two mpmath values on either side of a bound), with them in ``worst``."""
+    rows = [_trace_row(obj, rho, ctx, chart, p, fm, required_gap(ctx), seams) for p in tr.points]
+
+    def column(key):
+        return [r[key] for r in rows]
+    worst = dict(res=max(column("res")), w=max(column("w")), fgap=max(column("fgap"), key=abs),
+                 g=min(column("g")), sig=min(column("sig")))
+    f = ctx.to_float
+    return dict(max_res=f(worst["res"]), min_g=f(worst["g"]), max_w=f(worst["w"]), min_sig=f(worst["sig"]),
+                max_hess=max(column("hess")), max_tan_res=max(column("tan_res")),
+                min_tan_sig=min(column("tsig")), nul_ok=all(column("nul_ok")),
+                min_gap_F=min(column("gap_F")), seam_min=min(column("seam")),
+                min_sig_F=min(column("sig_F")), f_scale=max(1.0, abs(ctx.to_float(fm))), worst=worst)
+
+
+def trace_allowances(ctx, r, max_hess, scale, f_scale) -> dict:
+    """What the traced equations allow, derived by Taylor at the point x of M that y+ should hit,
+    from the residual bound r on ||y+ - x||, the largest ||Hess f(y+)|| H of the trace and the
+    tolerance crit = 64 units of roundoff x ``scale`` to which grad f(x) = 0 (as x* is accepted):
+    ||grad f(y+)|| <= crit + H r, and |f(y+) - min f| <= crit r + H r^2 / 2 plus the rounding of
+    f, 64 units of roundoff x ``f_scale`` (max(1, |min f|))."""
+    crit = ctx.to_float(ctx.tol(scale, 64))
+    return dict(grad=crit + max_hess * r,
+                value=crit * r + max_hess * r * r / 2 + ctx.to_float(ctx.tol(f_scale, 64)))
 
 
 def _trace_claims(cert, ctx, chart, tr, stats, sigma_margin) -> list:
@@ -491,6 +502,8 @@ def _trace_claims(cert, ctx, chart, tr, stats, sigma_margin) -> list:
     of global minimizers of f_SAM, and is an m-manifold (its tangent maps into the kernel of DF)."""
     gap_req, rbound, worst = required_gap(ctx), residual_bound(ctx), stats["worst"]
     scale = max(1.0, max(ctx.to_float(ctx.norm(p.x)) for p in tr.points))
+    allow = trace_allowances(ctx, rbound * scale, stats["max_hess"], scale, stats["f_scale"])
+    cert.objects["trace_allowances"] = {k: f"{v:.3e}" for k, v in allow.items()}
     claims = [
         compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
                 worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
@@ -498,11 +511,13 @@ def _trace_claims(cert, ctx, chart, tr, stats, sigma_margin) -> list:
         compare("grad_nonzero", "grad f(y) != 0 at every traced y (smallest ||grad f(y)||)",
                 worst["g"], ">", sigma_margin, ctx),
         compare("shifted_grad_zero", "grad f(y+) = 0 at every traced y (largest ||grad f(y+)||)",
-                worst["w"], "<=", rbound * 1e3 * scale, ctx,
-                note="allowance = 1000 x the residual bound (Hess f times the residual)"),
+                worst["w"], "<=", allow["grad"], ctx,
+                note="allowance = 64 units of roundoff x max(1, ||x||) (grad f on M) + max ||Hess f(y+)|| "
+                f"x the residual bound ({allow['grad']:.1e})"),
         compare("f_sam_is_min", "f_SAM(y) = f(y+) = min f at every traced y, so y is a global "
                 "minimizer of f_SAM (largest |f(y+) - min f|)", worst["fgap"], "==", 0, ctx,
-                tol=rbound * 1e3 * scale),
+                tol=allow["value"], note="allowance: Taylor at x on M with the residual bound r, "
+                f"64 units of roundoff (r + 1 for f) + max ||Hess f(y+)|| r^2 / 2 ({allow['value']:.1e})"),
         compare("DG_invertible", "I + rho Du(y) stays invertible along the trace, so DG = "
                 "(I + rho Du)^-1 exists (smallest sigma_min)", worst["sig"], ">", sigma_margin,
                 ctx)]
