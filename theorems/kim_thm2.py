@@ -181,8 +181,13 @@ def table_object(table) -> dict:
 
 
 # -- certificates -----------------------------------------------------------------------------------
-def _new(example: str, expected: bool = True, paragraph: int = 1) -> Certificate:
-    return float_certificate(THEOREM, TITLE, example, __doc__.split("\n\n")[paragraph], expected)
+# the docstring's paragraphs: [1] Theorem 2 in words, [2] its formula (15), [3] Corollary 1
+THM2_STATEMENT = "\n\n".join(__doc__.split("\n\n")[1:3])
+COR1_STATEMENT = __doc__.split("\n\n")[3]
+
+
+def _new(example: str, expected: bool = True, statement: str = THM2_STATEMENT) -> Certificate:
+    return float_certificate(THEOREM, TITLE, example, statement, expected)
 
 
 def _sampling_note(table) -> str:
@@ -276,7 +281,7 @@ def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = S
     alpha = FAMILY_ALPHA / len(points)
     fp = get_context("float64")
     label = f"|lambda| t <= 0.005, paired chains, coefficient {coefficient:g}"
-    cert = _new(label, expected, paragraph=2)
+    cert = _new(label, expected, COR1_STATEMENT)
     _hypotheses(cert)
     rows = []
     algebra_ratio = []
@@ -297,7 +302,7 @@ def certify_cor1(quick: bool = False, n_chains: int | None = None, seed: int = S
                               "rows": rows}, label="Corollary 1 table")
     cert.add(compare("Cor 1 from (15)", "Corollary 1's leading term is the expansion of (15): "
                      "((15) at rho=0 - (15)) / leading term, worst point, equals 1 up to rho |lambda| "
-                     "+ |lambda| t", max(abs(r - 1) for r in algebra_ratio), "<=",
+                     "+ 2 |lambda| t (its first-order part is rho lambda / 2 - 4 lambda t / 3)", max(abs(r - 1) for r in algebra_ratio), "<=",
                      max(p.rho * abs(p.lam) + 2 * abs(p.lam) * p.t for p in points), fp))
     inside = [row[-1] == "True" for row in rows]
     cert.add(boolean("leading term", f"the leading term lies in every paired interval "
