@@ -17,6 +17,13 @@ MODULE = textwrap.dedent("""\
 
     def below(x):
         return x < LIMIT
+
+
+    def doubled(x):
+        return x + x
+
+
+    TOP = doubled(LIMIT)
     """)
 TESTS = {
     "tests/test_eager.py": "from verify.mod import below\n\n\ndef test_calls():\n    assert below(2)\n"
@@ -61,18 +68,21 @@ def _mutant(mutate, line):
 
 
 # what the two baselines of the project above record (the slow tests below check it by running them)
+AT_IMPORT = [[TARGET, n] for n in (1, 4, 8, 9, 12)]            # line 9: doubled(), called at import
 PER_FILE = {"per_file": True, "rc": 0, "failed": [],
             "durations": {"tests/test_eager.py::test_calls": 0.1, "tests/test_eager.py::test_other": 0.1,
                           "tests/test_lazy_a.py::test_a": 0.1, "tests/test_lazy_b.py::test_b": 0.1,
                           "tests/test_unrelated.py::test_unrelated": 0.1},
-            "import_lines": {"tests/test_eager.py": [[TARGET, 1], [TARGET, 4]]},
+            "import_lines": {"tests/test_eager.py": AT_IMPORT},
             "lines": {"tests/test_eager.py::test_calls": [[TARGET, 5]],
-                      "tests/test_lazy_a.py::test_a": [[TARGET, 1], [TARGET, 4], [TARGET, 5]],
-                      "tests/test_lazy_b.py::test_b": [[TARGET, 1], [TARGET, 4], [TARGET, 5]]}}
+                      "tests/test_lazy_a.py::test_a": sorted(AT_IMPORT + [[TARGET, 5]]),
+                      "tests/test_lazy_b.py::test_b": sorted(AT_IMPORT + [[TARGET, 5]])}}
 SINGLE = {"per_file": False, "rc": 0, "failed": [], "import_lines": {},
           "durations": {k: v for k, v in PER_FILE["durations"].items() if "eager" not in k},
-          "lines": {"tests/test_lazy_a.py::test_a": [[TARGET, 1], [TARGET, 4], [TARGET, 5]],
+          "lines": {"tests/test_lazy_a.py::test_a": sorted(AT_IMPORT + [[TARGET, 5]]),
                     "tests/test_lazy_b.py::test_b": [[TARGET, 5]]}}
+EVERY_IMPORTER = ["tests/test_eager.py::test_calls", "tests/test_eager.py::test_other",
+                  "tests/test_lazy_a.py::test_a", "tests/test_lazy_b.py::test_b"]
 
 
 def _tests(mutate, line, data, mapped):
@@ -82,9 +92,7 @@ def _tests(mutate, line, data, mapped):
 
 def test_a_module_line_goes_to_every_test_of_each_file_that_imports_it(mutate):
     assert _mutant(mutate, 1).import_time                                   # LIMIT = 3
-    assert _tests(mutate, 1, PER_FILE, FILES) == [
-        "tests/test_eager.py::test_calls", "tests/test_eager.py::test_other",
-        "tests/test_lazy_a.py::test_a", "tests/test_lazy_b.py::test_b"]     # not test_unrelated
+    assert _tests(mutate, 1, PER_FILE, FILES) == EVERY_IMPORTER             # not test_unrelated
     assert _tests(mutate, 1, PER_FILE, LAZY) == ["tests/test_lazy_a.py::test_a",
                                                  "tests/test_lazy_b.py::test_b"]    # mapped only
 
@@ -96,6 +104,11 @@ def test_a_function_body_line_goes_only_to_the_tests_that_run_it(mutate):
         "tests/test_lazy_b.py::test_b"]
 
 
+def test_a_function_called_at_import_goes_to_every_importing_file(mutate):
+    assert not _mutant(mutate, 9).import_time                               # return x + x
+    assert _tests(mutate, 9, PER_FILE, FILES) == EVERY_IMPORTER
+
+
 def test_with_a_single_process_baseline_a_module_line_goes_to_every_mapped_test(mutate):
     # there only the first importer ran line 1; the tool gives the mutant every mapped test instead
     assert _tests(mutate, 1, SINGLE, LAZY) == ["tests/test_lazy_a.py::test_a",
@@ -103,6 +116,7 @@ def test_with_a_single_process_baseline_a_module_line_goes_to_every_mapped_test(
                                                "tests/test_unrelated.py::test_unrelated"]
     assert _tests(mutate, 5, SINGLE, LAZY) == ["tests/test_lazy_a.py::test_a",
                                                "tests/test_lazy_b.py::test_b"]
+    assert _tests(mutate, 9, SINGLE, LAZY) == ["tests/test_lazy_a.py::test_a"]   # its limit
 
 
 @pytest.mark.slow

@@ -728,20 +728,21 @@ def _test_file(nodeid: str) -> str:
 
 
 def _tests_for(m: Mutant, covering: dict, data: dict, mapped: list[str]) -> list[str]:
-    """The mapped tests that run a mutant. A line evaluated at import (module level, defaults, class
-    bodies) runs once per process and its value is read by every later test, so it goes to every
-    test of each file whose process ran it (per-file baseline), or, with a single-process baseline,
-    which traces no imports, to every mapped test."""
-    tests = [n for n in covering.get((m.path, m.line), []) if _test_file(n) in mapped]
-    if not m.import_time:
-        return tests
+    """The mapped tests that run a mutant. What runs at import (module level, defaults, class bodies
+    and the functions they call) runs once per process and its value is read by every later test:
+    with a per-file baseline such a line goes to every test of each file whose process ran it at
+    collection, and a line evaluated at import to every test of each file whose process ran it at
+    all; a single-process baseline traces no imports, so a line evaluated at import goes to every
+    mapped test (a function called only at import then goes to the first importer only)."""
+    tests = set(covering.get((m.path, m.line), []))
     if data.get("per_file"):
-        files = {_test_file(n) for n in tests}
-        files |= {f for f, lines in data.get("import_lines", {}).items()
-                  if [m.path, m.line] in lines}
-    else:
-        files = set(mapped)
-    return [n for n in data["durations"] if _test_file(n) in files and _test_file(n) in mapped]
+        files = {f for f, lines in data.get("import_lines", {}).items() if [m.path, m.line] in lines}
+        if m.import_time:
+            files |= {_test_file(n) for n in tests}
+        tests |= {n for n in data["durations"] if _test_file(n) in files}
+    elif m.import_time:
+        tests |= set(data["durations"])
+    return [n for n in data["durations"] if n in tests and _test_file(n) in mapped]
 
 
 def sources_digest(tree: Path) -> str:
