@@ -2,23 +2,16 @@
 file is applied at merge time, and the per-file table and TOTAL follow from the merged statuses."""
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
+from mutate_tool import load_mutate_tool
 
 
 @pytest.fixture(scope="module")
 def mutate():
-    spec = importlib.util.spec_from_file_location("mutate_tool", ROOT / "tools" / "mutate.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module                   # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
+    return load_mutate_tool()
 
 
 @pytest.fixture(scope="module")

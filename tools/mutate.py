@@ -15,10 +15,15 @@ to the test files mapped to the module) against each mutant, and reports per-fil
 survivor. Mutants run in a temporary copy of the tree (the working tree is never touched), one at a
 time in a forked child of a process that has already imported the heavy libraries, with a timeout.
 
-Equivalent mutants (no behaviour change) are listed once in ``tools/mutation_equivalents.txt``,
-keyed by file, function, a hash of the line's text and the mutation, with a reason; they are left
-out of the score. Presentation-only functions (figures, text formatting) and error messages are not
-mutated.
+A mutant's key is ``file | sha1 of the line's text | mutation #k`` (k counts the mutants with the
+same line text and mutation in the file), so a record stays valid when its function is renamed or
+split or its line moves. Records and equivalents of the first key scheme (``file | function | hash |
+mutation #k``, k counted per function) are still read: each is mapped to the current mutant with the
+same function, text and mutation, or, where that function is gone, to the k-th mutant of the same
+text and mutation if all of them lie in one function; one that cannot be mapped is reported as
+stale. Equivalent mutants (no behaviour change) are listed once in
+``tools/mutation_equivalents.txt`` under their key, with a reason; they are left out of the score.
+Presentation-only functions (figures, text formatting) and error messages are not mutated.
 
     nice -n 15 python tools/mutate.py                      # every target file
     nice -n 15 python tools/mutate.py --files verify/core/claims.py --list
@@ -83,10 +88,14 @@ class Mutant:
     import_time: bool = False  # evaluated when the module is imported (module level, defaults)
     status: str = ""   # killed | survived | timeout | not_covered | equivalent
     seconds: float = 0.0
+    scheme: int = 1    # key scheme: 2 since keys left out the function; a saved row without it is 1
+    legacy: str = ""   # this mutant's key in scheme 1 (to read old records and equivalents)
 
     @property
     def key(self) -> str:
-        return f"{self.path} | {self.function} | {self.line_hash} | {self.description}"
+        if self.scheme == 1:
+            return f"{self.path} | {self.function} | {self.line_hash} | {self.description}"
+        return f"{self.path} | {self.line_hash} | {self.description}"
 
     def apply(self, source: str) -> str:
         lines = source.splitlines(keepends=True)
@@ -180,10 +189,16 @@ class _Collector(ast.NodeVisitor):
         text = self.lines[span[0] - 1].strip()
         function = ".".join(self.scope) or "<module>"
         line_hash = hashlib.sha1(text.encode()).hexdigest()[:10]
-        k = self.seen.get((function, line_hash, description), 0)
-        self.seen[(function, line_hash, description)] = k + 1
+        k = self._count((line_hash, description))
+        j = self._count((function, line_hash, description))       # scheme 1 counted per function
+        legacy = f"{self.path} | {function} | {line_hash} | {description} #{j}"
         self.out.append(Mutant(self.path, function, span[0], line_hash, f"{description} #{k}", span,
-                               replacement, import_time=self.import_time))
+                               replacement, import_time=self.import_time, scheme=2, legacy=legacy))
+
+    def _count(self, group) -> int:
+        k = self.seen.get(group, 0)
+        self.seen[group] = k + 1
+        return k
 
     # mutation operators
     def visit_Compare(self, node):
@@ -242,8 +257,8 @@ def _link_parents(tree):
             child._parent = parent
 
 
-def mutants_of(path: str) -> list[Mutant]:
-    source = (ROOT / path).read_text()
+def mutants_of(path: str, source: str | None = None) -> list[Mutant]:
+    source = (ROOT / path).read_text() if source is None else source
     tree = ast.parse(source)
     _link_parents(tree)
     c = _Collector(path, source)
@@ -256,16 +271,54 @@ def target_files() -> list[str]:
                                  if p.name != "__init__.py")
 
 
-def load_equivalents() -> dict[str, str]:
+class SourceIndex:
+    """The current mutants of the files, to read a key of either scheme (see the module docstring)."""
+
+    def __init__(self):
+        self._files: dict[str, dict[str, Mutant]] = {}
+
+    def current(self, path: str) -> dict[str, Mutant]:
+        if path not in self._files:
+            found = mutants_of(path) if (ROOT / path).is_file() else []
+            self._files[path] = {m.key: m for m in found}
+        return self._files[path]
+
+    def resolve(self, key: str) -> Mutant | None:
+        """The current mutant a saved key names, or None (its line's text changed, or gone)."""
+        parts = key.split(" | ")
+        current = self.current(parts[0])
+        if len(parts) == 3:
+            return current.get(key)
+        if len(parts) != 4:
+            return None
+        (_, function, line_hash, description) = parts
+        for m in current.values():
+            if m.legacy == key:
+                return m
+        base, _, k = description.rpartition(" #")
+        same = [m for m in current.values()
+                if m.line_hash == line_hash and m.description.rpartition(" #")[0] == base]
+        if k.isdigit() and int(k) < len(same) and len({m.function for m in same}) == 1:
+            return same[int(k)]            # its function was renamed or split: same text, one place
+        return None
+
+
+def load_equivalents(index: SourceIndex | None = None) -> dict[str, str]:
+    """key -> reason. A line has 4 fields (file | hash | mutation | reason) or, in the first scheme,
+    5 (file | function | hash | mutation | reason), read under the current key where it maps."""
+    index = index or SourceIndex()
     out = {}
     if EQUIVALENTS.exists():
         for raw in EQUIVALENTS.read_text().splitlines():
             if not raw.strip() or raw.lstrip().startswith("#"):
                 continue
             parts = [p.strip() for p in raw.split(" | ")]
-            if len(parts) != 5:
-                raise SystemExit(f"{EQUIVALENTS.name}: malformed line (want 5 fields): {raw}")
-            out[" | ".join(parts[:4])] = parts[4]
+            if len(parts) not in (4, 5):
+                raise SystemExit(f"{EQUIVALENTS.name}: malformed line (want 4 fields, or 5 in the "
+                                 f"first scheme): {raw}")
+            key = " | ".join(parts[:-1])
+            found = index.resolve(key)
+            out[found.key if found else key] = parts[-1]
     return out
 
 
@@ -326,6 +379,8 @@ def copy_tree(dest: Path) -> None:
 
 def _child_setup(tree: Path) -> None:
     os.chdir(tree)
+    for name in [n for n in sys.modules if n.split(".")[0] in ("verify", "theorems", "conftest")]:
+        del sys.modules[name]       # imported from elsewhere (a caller's tree): import the copy's
     sys.path[:] = [str(tree)] + [p for p in sys.path
                                 if p and Path(p).resolve() != ROOT and not (Path(p) / "verify").is_dir()]
     os.environ["PYTHONPATH"] = str(tree)
@@ -339,10 +394,13 @@ PYTEST_ARGS = ["-q", "-x", "-p", "no:cacheprovider", "-p", "no:randomly", "--no-
 
 
 class _Coverage:
-    """pytest plugin: lines of the target files executed by each test (sys.settrace, Python 3.11)."""
+    """pytest plugin: lines of the target files executed by each test (sys.settrace, Python 3.11).
+    With ``outside`` set, lines run outside any test (collection: the test file's imports) are
+    recorded under that name."""
 
-    def __init__(self, files: set[str]):
-        self.files, self.current, self.lines, self.durations = files, None, {}, {}
+    def __init__(self, files: set[str], outside: str | None = None):
+        self.files, self.outside, self.lines, self.durations = files, outside, {}, {}
+        self.current = outside
         self.failed: set[str] = set()
 
     def _global(self, frame, event, arg):
@@ -355,17 +413,24 @@ class _Coverage:
             self.lines.setdefault(self.current, set()).add((frame.f_code.co_filename, frame.f_lineno))
         return self._local
 
-    def pytest_runtest_protocol(self, item, nextitem):
+    def start(self):
         import threading
-        self.current = item.nodeid
         sys.settrace(self._global)
         threading.settrace(self._global)
 
-    def pytest_runtest_logfinish(self, nodeid, location):
+    def stop(self):
         import threading
         sys.settrace(None)
         threading.settrace(None)
-        self.current = None
+
+    def pytest_runtest_protocol(self, item, nextitem):
+        self.current = item.nodeid
+        self.start()
+
+    def pytest_runtest_logfinish(self, nodeid, location):
+        self.current = self.outside
+        if self.outside is None:
+            self.stop()
 
     def pytest_runtest_logreport(self, report):
         self.durations[report.nodeid] = self.durations.get(report.nodeid, 0.0) + report.duration
@@ -373,26 +438,62 @@ class _Coverage:
             self.failed.add(report.nodeid)
 
 
-def baseline(tree: Path, test_files: list[str], targets: list[str], out_file: Path) -> None:
-    """Run the mapped tests once in a child, recording per-test coverage and durations."""
+def baseline(tree: Path, test_files: list[str], targets: list[str], out_file: Path,
+             per_file: bool = True) -> None:
+    """Per-test coverage and durations of the mapped tests. ``per_file``: each test file runs in a
+    fresh child with its imports traced, so a module-level line (run once per process, at import)
+    is credited to every test file whose process imports its module; otherwise one child runs all
+    files and a module-level line is seen only by the first test that imported the module."""
+    parts = ([_traced_run(tree, [f], targets, outside=f"{f}::<import>") for f in test_files]
+             if per_file else [_traced_run(tree, test_files, targets)])
+    data = {"rc": 0, "verify_file": None, "failed": [], "durations": {}, "lines": {},
+            "import_lines": {}, "per_file": per_file}
+    for part in parts:
+        if part is None:
+            return                               # a child crashed: no baseline file
+        data["rc"] = max(data["rc"], 0 if part["rc"] == 5 else part["rc"])   # 5: nothing collected
+        data["verify_file"] = data["verify_file"] or part["verify_file"]
+        data["failed"] += part["failed"]
+        data["durations"].update(part["durations"])
+        for name, lines in part["lines"].items():
+            if name.endswith("::<import>"):
+                data["import_lines"][name[:-len("::<import>")]] = lines
+            else:
+                data["lines"][name] = lines
+    out_file.write_text(json.dumps(data))
+
+
+def _traced_run(tree: Path, test_files: list[str], targets: list[str], outside=None) -> dict | None:
+    """One child process running ``test_files`` under the coverage plugin; its data, or None."""
+    fd, name = tempfile.mkstemp(suffix=".json")
+    os.close(fd)
+    part = Path(name)
     pid = os.fork()
     if pid == 0:
         code = 3
         try:
             _child_setup(tree)
             import pytest
-            files = {str(tree / t) for t in targets}
-            cov = _Coverage(files)
+            cov = _Coverage({str(tree / t) for t in targets}, outside)
+            if outside:
+                cov.start()
             code = int(pytest.main([a for a in PYTEST_ARGS if a != "-x"] + test_files, plugins=[cov]))
+            cov.stop()
             import verify
             data = {"rc": int(code), "verify_file": verify.__file__, "failed": sorted(cov.failed),
                     "durations": cov.durations,
                     "lines": {t: sorted([str(Path(f).relative_to(tree)), n] for f, n in ls)
                               for t, ls in cov.lines.items()}}
-            out_file.write_text(json.dumps(data))
+            part.write_text(json.dumps(data))
         finally:
             os._exit(int(code) if isinstance(code, int) else 3)
     os.waitpid(pid, 0)
+    try:
+        return json.loads(part.read_text())
+    except ValueError:
+        return None
+    finally:
+        part.unlink()
 
 
 def run_mutant(tree: Path, m: Mutant, tests: list[str], timeout: float) -> str:
@@ -454,8 +555,23 @@ def _preload() -> None:
         pass
 
 
+EPILOG = """\
+mutant keys:  'file | sha1 of the line's text (10 hex) | mutation #k', k counting the mutants of the
+  same text and mutation in the file: a key survives a renamed or split function and moved lines.
+  Records (--json) and equivalents lines of the first scheme, 'file | function | hash | mutation #k'
+  (k counted per function), are still read: mapped to the current mutant of the same function, text
+  and mutation, or, where that function is gone, to the k-th mutant of the same text and mutation
+  when all of them lie in one function; an entry that cannot be mapped is reported as stale.
+baseline:  one fresh process per test file, its imports traced, so a module-level line counts for
+  every test file whose imports run it (--single-baseline: one process, faster).
+sampling:  --sample/--per-file draw from all mutants, equivalents included (recorded as equivalent,
+  not run): the draw depends only on the seed and the source.
+"""
+
+
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0], epilog=EPILOG,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--files", nargs="*", help="target files (default: the core modules and theorems/)")
     ap.add_argument("--functions", nargs="*", help="only mutants inside these functions (by name)")
     ap.add_argument("--match", nargs="*", help="only mutants whose 'path:line key' contains one of "
@@ -474,8 +590,13 @@ def main(argv=None) -> int:
     ap.add_argument("--no-baseline", action="store_true",
                     help="skip the coverage run: every mutant runs its test files whole (-x), with a "
                          "timeout of 5 x the floor; for a small sample on a busy machine")
-    ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file by an earlier "
-                                       "run of the same targets (unchanged sources), or save it there")
+    ap.add_argument("--baseline", help="reuse the per-test coverage saved in this file, or save it "
+                                       "there; it is reused only while a sha1 of the sources and "
+                                       "the test files, targets and mode match, else run again")
+    ap.add_argument("--single-baseline", action="store_true",
+                    help="run the coverage baseline in one process (faster; a module-level line is "
+                         "then given to every mapped test) instead of one fresh process per test "
+                         "file (which finds the test files whose imports run it)")
     ap.add_argument("--merge", nargs="+", metavar="JSON",
                     help="run nothing: merge saved --json results (a later file overrides an earlier "
                          "one for the same mutant), apply the equivalents file, print the per-file "
@@ -521,38 +642,13 @@ def main(argv=None) -> int:
                              5 * args.timeout_floor)
             raise _Done
         t0 = time.perf_counter()
-        saved = Path(args.baseline) if args.baseline else None
-        base = tmp / "baseline.json"
-        if saved and saved.exists():
-            data = json.loads(saved.read_text())
-            data["verify_file"] = str(tmp / "verify" / "__init__.py")   # recorded in another copy
-        else:
-            baseline(tmp, test_files, targets, base)
-            if not base.exists():
-                raise SystemExit("the baseline run crashed")
-            data = json.loads(base.read_text())
-            if saved:
-                saved.write_text(base.read_text())
-        if data["rc"] not in (0, 1):
-            raise SystemExit(f"the baseline test run broke (pytest exit {data['rc']})")
-        if data["failed"]:   # e.g. a timing assert under tracing: such a test cannot judge mutants
-            print(f"baseline: {len(data['failed'])} tests fail without any mutation and are left "
-                  f"out: {data['failed']}")
-            for n in data["failed"]:
-                data["durations"].pop(n, None)
-                data["lines"].pop(n, None)
-        if not data["verify_file"].startswith(str(tmp)):
-            raise SystemExit(f"the tests imported {data['verify_file']}, not the temporary copy")
+        data = load_baseline(tmp, test_files, targets, args.baseline, not args.single_baseline)
         print(f"baseline: {len(data['durations'])} tests in {time.perf_counter() - t0:.0f} s")
         covering = _covering_tests(data)
         todo = [m for m in mutants if m.status != "equivalent"]
         signal.signal(signal.SIGTERM, _interrupt)
         for i, m in enumerate(todo, 1):
-            tests = [n for n in covering.get((m.path, m.line), [])
-                     if n.split("::")[0] in tmap[m.path]]
-            if not tests and m.import_time:   # every test that imports the module runs it
-                tests = [n for n in data["durations"] if n.split("::")[0] in tmap[m.path]]
-            tests = _cheap_files_first(tests, data["durations"])
+            tests = _cheap_files_first(_tests_for(m, covering, data, tmap[m.path]), data["durations"])
             if not tests:
                 m.status = "not_covered"
                 continue
@@ -574,10 +670,12 @@ def main(argv=None) -> int:
 
 
 def _sample(mutants, targets, total, per_file, seed):
-    """A seeded random sample of the non-equivalent mutants: ``total`` overall, or ``per_file`` of each
-    target file (so a large file does not crowd out the small ones)."""
+    """A seeded random sample of the mutants: ``total`` overall, or ``per_file`` of each target file
+    (so a large file does not crowd out the small ones). Equivalent mutants stay in the pool (they
+    are drawn, recorded as equivalent and not run), so the draw depends on the seed and the source
+    only, not on the equivalents file."""
     rng = random.Random(seed)
-    pool = [m for m in mutants if m.status != "equivalent"]
+    pool = sorted(mutants, key=lambda m: (m.path, m.line, m.key))
     if per_file:
         chosen = []
         for t in targets:
@@ -623,6 +721,74 @@ def _covering_tests(data) -> dict:
         for f, n in lines:
             out.setdefault((f, n), []).append(test)
     return out
+
+
+def _test_file(nodeid: str) -> str:
+    return nodeid.split("::")[0]
+
+
+def _tests_for(m: Mutant, covering: dict, data: dict, mapped: list[str]) -> list[str]:
+    """The mapped tests that run a mutant. What runs at import (module level, defaults, class bodies
+    and the functions they call) runs once per process and its value is read by every later test:
+    with a per-file baseline such a line goes to every test of each file whose process ran it at
+    collection, and a line evaluated at import to every test of each file whose process ran it at
+    all; a single-process baseline traces no imports, so a line evaluated at import goes to every
+    mapped test (a function called only at import then goes to the first importer only)."""
+    tests = set(covering.get((m.path, m.line), []))
+    if data.get("per_file"):
+        files = {f for f, lines in data.get("import_lines", {}).items() if [m.path, m.line] in lines}
+        if m.import_time:
+            files |= {_test_file(n) for n in tests}
+        tests |= {n for n in data["durations"] if _test_file(n) in files}
+    elif m.import_time:
+        tests |= set(data["durations"])
+    return [n for n in data["durations"] if n in tests and _test_file(n) in mapped]
+
+
+def sources_digest(tree: Path) -> str:
+    """sha1 of every Python source of the copy: a saved baseline is reused only while it matches."""
+    h = hashlib.sha1()
+    for sub in ("verify", "theorems", "tests"):
+        for f in sorted((tree / sub).rglob("*.py")):
+            h.update(str(f.relative_to(tree)).encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+def load_baseline(tmp: Path, test_files, targets, saved_path, per_file: bool) -> dict:
+    """The coverage baseline: reused from ``saved_path`` when it was made of the same sources, test
+    files, targets and mode, else run (and saved there)."""
+    want = {"digest": sources_digest(tmp), "test_files": sorted(test_files),
+            "targets": sorted(targets), "per_file": per_file}
+    saved = Path(saved_path) if saved_path else None
+    data = json.loads(saved.read_text()) if saved and saved.exists() else None
+    if data is not None and any(data.get(k) != v for k, v in want.items()):
+        print(f"baseline: {saved} was made of other sources, tests or mode: running it again")
+        data = None
+    if data is None:
+        base = tmp / "baseline.json"
+        baseline(tmp, test_files, targets, base, per_file)
+        if not base.exists():
+            raise SystemExit("the baseline run crashed")
+        data = {**json.loads(base.read_text()), **want}
+        if saved:
+            saved.write_text(json.dumps(data))
+    else:
+        data["verify_file"] = str(tmp / "verify" / "__init__.py")   # recorded in another copy
+    return _checked(data, tmp)
+
+
+def _checked(data: dict, tmp: Path) -> dict:
+    if data["rc"] not in (0, 1):
+        raise SystemExit(f"the baseline test run broke (pytest exit {data['rc']})")
+    if data["failed"]:   # e.g. a timing assert under tracing: such a test cannot judge mutants
+        print(f"baseline: {len(data['failed'])} tests fail without any mutation and are left "
+              f"out: {data['failed']}")
+        for n in data["failed"]:
+            data["durations"].pop(n, None)
+            data["lines"].pop(n, None)
+    if not (data["verify_file"] or "").startswith(str(tmp)):
+        raise SystemExit(f"the tests imported {data['verify_file']}, not the temporary copy")
+    return data
 
 
 OPEN = ("survived", "not_covered", "no_tests", "unjudged")
@@ -689,8 +855,10 @@ def print_survivors(mutants) -> None:
 # -- merging saved runs ------------------------------------------------------------------------------
 def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
     """The mutants of saved ``--json`` runs, later files overriding earlier ones for the same key, with
-    the equivalents file applied now. Returns them and warnings (keys the current source no longer
-    has; an equivalents entry contradicted by a kill)."""
+    the equivalents file applied now. A saved row is read under its current key (rows of the first
+    key scheme are mapped, see the module docstring). Returns them and warnings (keys the current
+    source no longer has; an equivalents entry contradicted by a kill)."""
+    index = SourceIndex()
     merged: dict[str, Mutant] = {}
     for f in json_files:
         try:
@@ -698,18 +866,11 @@ def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
         except (OSError, ValueError) as e:
             raise ValueError(f"--merge: cannot read {f}: {e}") from None
         for d in rows:
-            try:
-                m = Mutant(**{k: d[k] for k in Mutant.__dataclass_fields__ if k in d})
-            except TypeError as e:
-                raise ValueError(f"--merge: {f} is not a --json result of this tool ({e})") from None
+            m = _saved_mutant(d, f, index)
             merged[m.key] = m
     warnings = []
-    current: dict[str, set] = {}
     for m in merged.values():
-        if m.path not in current:
-            current[m.path] = ({x.key for x in mutants_of(m.path)} if (ROOT / m.path).exists()
-                               else set())
-        if m.key not in current[m.path]:
+        if m.scheme == 1 or m.key not in index.current(m.path):
             warnings.append(f"not in the current source (code changed since the run?): {m.key}")
         if m.key in equivalents:
             if m.status in ("killed", "timeout"):
@@ -720,6 +881,19 @@ def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
         elif m.status == "equivalent":       # its entry was removed since: it was never run
             m.status = "unjudged"
     return sorted(merged.values(), key=lambda m: (m.path, m.line, m.key)), warnings
+
+
+def _saved_mutant(d: dict, json_file, index: SourceIndex) -> Mutant:
+    """A row of a --json file as the current mutant it names (its status and time kept), or as saved
+    where the source no longer has it."""
+    try:
+        m = Mutant(**{k: d[k] for k in Mutant.__dataclass_fields__ if k in d})
+    except TypeError as e:
+        raise ValueError(f"--merge: {json_file} is not a --json result of this tool ({e})") from None
+    found = index.resolve(m.key)
+    if found is None:
+        return m
+    return Mutant(**{**found.__dict__, "status": m.status, "seconds": m.seconds})
 
 
 def score_table(rows, markdown: bool) -> str:
