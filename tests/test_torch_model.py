@@ -112,3 +112,67 @@ def test_checkpoint_loading_runs_no_code(tmp_path):
     with pytest.raises(SamVerifyError, match="loadable"):
         TrainResult.load(bad)
     assert not marker.exists()
+
+
+def _func_path(monkeypatch):
+    """Force TorchObjective onto its torch.func path (what it does inside a transform)."""
+    from verify.objectives import objective as objective_module
+    monkeypatch.setattr(objective_module, "_plain", lambda x: False)
+
+
+def test_autograd_path_gives_torch_funcs_derivatives(small, monkeypatch):
+    # outside transforms grad, hvp, hessian_rows and the dense Hessian come from torch.autograd;
+    # they must be torch.func's up to rounding (the gradient: the same backward pass, bit for bit)
+    obj, th = mlp_objective(small, 5, 1, "tanh", seed=3)
+    V = torch.randn(3, obj.dim, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    ours = (obj.grad(th, CTX), obj.hvp(th, V[0], CTX), obj.hessian_rows(th, CTX)(V),
+            obj.hessian_rows(th, CTX)(V[:1]), obj.hess(th, CTX))
+    _func_path(monkeypatch)
+    ref = (obj.grad(th, CTX), obj.hvp(th, V[0], CTX), obj.hessian_rows(th, CTX)(V),
+           obj.hessian_rows(th, CTX)(V[:1]), obj.hess(th, CTX))
+    assert torch.equal(ours[0], ref[0])
+    scale = float(ref[4].abs().max())
+    for a, b in zip(ours[1:], ref[1:]):
+        assert a.shape == b.shape and not a.requires_grad
+        assert float((a - b).abs().max()) <= 64 * torch.finfo(torch.float64).eps * scale
+
+
+def test_torch_objective_derivatives_inside_transforms_and_of_linear_functions():
+    from verify.objectives.objective import TorchObjective
+    f = TorchObjective(lambda x: (x ** 3).sum() + torch.sin(x).prod(), 3, "analytic")
+    X = torch.tensor([[0.3, -0.2, 0.5], [1.0, 0.1, -0.4]], dtype=torch.float64)
+    # inside vmap the plain path must not be taken (torch.autograd does not compose with it)
+    G = torch.func.vmap(lambda x: f.grad(x, CTX))(X)
+    assert torch.allclose(G, torch.stack([f.grad(x, CTX) for x in X]), atol=1e-15)
+    assert f.d3v(X[0], X[1], CTX).shape == (3, 3)  # jacfwd over hvp: the torch.func path
+    # f linear (Hessian 0) and f constant (gradient 0): zeros, as torch.func gives them
+    lin = TorchObjective(lambda x: (2.0 * x).sum(), 3)
+    const = TorchObjective(lambda x: torch.tensor(1.0, dtype=x.dtype), 3)
+    assert torch.equal(lin.grad(X[0], CTX), torch.full((3,), 2.0, dtype=torch.float64))
+    assert torch.equal(lin.hvp(X[0], X[1], CTX), torch.zeros(3, dtype=torch.float64))
+    assert torch.equal(lin.hessian_rows(X[0], CTX)(X), torch.zeros_like(X))
+    assert torch.equal(const.grad(X[0], CTX), torch.zeros(3, dtype=torch.float64))
+
+
+def test_model_derivatives_do_not_import_torch_dynamo():
+    # torch.func's reverse mode imports torch._dynamo on first use (about 1 s of CPU a process);
+    # the derivatives of a model outside transforms must not (the negative control: torch.func.grad
+    # itself does)
+    import pathlib
+    import subprocess
+    import sys
+    root = pathlib.Path(__file__).resolve().parents[1]
+    code = ("import sys, torch\n"
+            "from verify.nn.data import load_digits\n"
+            "from verify.objectives.torch_model import mlp_objective\n"
+            "from verify.ctx.torch import TorchContext\n"
+            "ctx = TorchContext('cpu', 'float64')\n"
+            "obj, th = mlp_objective(load_digits().subset(20), 3, 1, 'tanh')\n"
+            "obj.grad(th, ctx); obj.hvp(th, th, ctx); obj.hessian_rows(th, ctx)(th[None].repeat(2, 1))\n"
+            "obj.hess(th, ctx)\n"
+            "print('ours', 'torch._dynamo' in sys.modules)\n"
+            "torch.func.grad(obj.fn)(th)\n"
+            "print('control', 'torch._dynamo' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=root).stdout
+    assert "ours False" in out and "control True" in out

@@ -270,6 +270,30 @@ class AutogradObjective(Objective):
         return np.asarray(self._d3v(x, v), dtype=float)
 
 
+def _torch():
+    import torch
+    return torch
+
+
+def _plain(x) -> bool:
+    """True for a tensor that takes no part in autograd, used outside every torch.func transform
+    (vmap, grad, jvp): there torch.autograd computes exactly torch.func's derivatives. Inside a
+    transform (``d3v``'s jacfwd, a vmapped batch) only torch.func composes with it."""
+    functorch = getattr(_torch()._C, "_functorch", None)
+    if functorch is None or not hasattr(functorch, "maybe_current_level"):
+        return False
+    return functorch.maybe_current_level() is None and not x.requires_grad
+
+
+def _backward(out, y, grad_out, create_graph: bool):
+    """d out / d y (contracted with ``grad_out``) by torch.autograd, zero where out does not
+    depend on y (as torch.func returns it)."""
+    if not out.requires_grad:
+        return _torch().zeros_like(y)
+    (g,) = _torch().autograd.grad(out, y, grad_out, create_graph=create_graph, allow_unused=True)
+    return _torch().zeros_like(y) if g is None else g
+
+
 class TorchObjective(Objective):
     """f given as a torch function of a flat parameter tensor; derivatives by torch.func."""
 
@@ -286,17 +310,39 @@ class TorchObjective(Objective):
         return self.fn(x)
 
     def grad(self, x, ctx):
+        if _plain(x):
+            return self._recorded_grad(x, create_graph=False)[1]
         return self._grad(x)
+
+    def _recorded_grad(self, x, create_graph: bool):
+        """(y, grad f(y)) at a fresh leaf y = x by torch.autograd: the same backward pass as
+        torch.func.grad, whose reverse mode imports torch._dynamo on its first call (about 1 s of
+        CPU, once per process). ``create_graph`` keeps the pass for a second backward (HVPs)."""
+        y = x.detach().requires_grad_(True)
+        with _torch().enable_grad():
+            return y, _backward(self.fn(y), y, None, create_graph)
 
     def hvp(self, x, v, ctx):
         # reverse-over-reverse: about two gradient evaluations on CPU
+        if _plain(x) and _plain(v):
+            y, g = self._recorded_grad(x, create_graph=True)
+            return _backward(g, y, v, False)
         _, vjp_fn = self._tf.vjp(self._grad, x)
         return vjp_fn(v)[0]
 
     def hessian_rows(self, x, ctx):
         # the reverse pass through grad f is recorded once at x; each call then costs one (vmapped)
         # second backward: about 0.93 gradients a vector at d = 1e4 on 2 CPU cores, against 2.3
-        # for a lone hvp (blocks of 4-16 cost 1.2-1.6 a vector there: the vmap overhead)
+        # for a lone hvp (blocks of 4-16 cost 1.2-1.6 a vector there: the vmap overhead). Outside
+        # transforms the pass is recorded by torch.autograd (no torch._dynamo import; same rows
+        # up to rounding, about as fast: single rows, the report's usual call, slightly faster)
+        if _plain(x):
+            y, g = self._recorded_grad(x, create_graph=True)
+            if not g.requires_grad:  # f at most linear: H = 0
+                return lambda V: _torch().zeros_like(V)
+            one = lambda v: _torch().autograd.grad(g, y, v, retain_graph=True)[0]  # noqa: E731
+            block = self._tf.vmap(one)
+            return lambda V: one(V[0]).unsqueeze(0) if V.shape[0] == 1 else block(V)
         _, vjp_fn = self._tf.vjp(self._grad, x)
         block = self._tf.vmap(lambda v: vjp_fn(v)[0])
         return lambda V: vjp_fn(V[0])[0].unsqueeze(0) if V.shape[0] == 1 else block(V)

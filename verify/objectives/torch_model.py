@@ -134,11 +134,9 @@ class ModelObjective(TorchObjective):
     def hess(self, x, ctx=None, chunk: int = 128):
         """Dense Hessian assembled from HVPs on unit vectors, ``chunk`` at a time under vmap (memory
         O(chunk x activations), unlike torch.func.hessian's O(d x activations)); symmetrized."""
-        torch = self.torch
-        _, vjp_fn = torch.func.vjp(self._grad, x)
-        eye = torch.eye(self.dim, dtype=x.dtype, device=x.device)
-        H = torch.cat([torch.vmap(lambda v: vjp_fn(v)[0])(eye[i:i + chunk])
-                       for i in range(0, self.dim, chunk)], 0)
+        rows = self.hessian_rows(x, ctx)
+        eye = self.torch.eye(self.dim, dtype=x.dtype, device=x.device)
+        H = self.torch.cat([rows(eye[i:i + chunk]) for i in range(0, self.dim, chunk)], 0)
         return (H + H.T) / 2
 
     def with_data(self, X, y) -> "ModelObjective":
