@@ -503,7 +503,8 @@ def _trace_claims(cert, ctx, chart, tr, stats, sigma_margin) -> list:
     gap_req, rbound, worst = required_gap(ctx), residual_bound(ctx), stats["worst"]
     scale = max(1.0, max(ctx.to_float(ctx.norm(p.x)) for p in tr.points))
     allow = trace_allowances(ctx, rbound * scale, stats["max_hess"], scale, stats["f_scale"])
-    cert.objects["trace_allowances"] = {k: f"{v:.3e}" for k, v in allow.items()}
+    cert.add_object("trace_allowances", {k: f"{v:.3e}" for k, v in allow.items()},
+                    label="allowances of the trace claims (grad f(y+), f(y+) - min f)")
     claims = [
         compare("trace_residual", "every traced y solves y + rho u(y) = x with x on M",
                 worst["res"], "<=", rbound * scale, ctx, note=f"bound 10^-(dps-5) x max(1,||x||) "
