@@ -13,7 +13,9 @@ so an excess can be planted exactly one unit of roundoff either side of the allo
 constants are checked against the closed-form maximum of ||grad f|| for f = |x|^2 / 2 in d = 1..4."""
 from __future__ import annotations
 
+import io
 import math
+import sys
 
 import pytest
 
@@ -462,3 +464,48 @@ def test_a_critical_point_of_f_on_the_boundary_leaves_no_sublevel_set(neutral_H,
     gap = cert.objects["constants"]["min f_SAM on boundary of N_delta/2(H) (sampled) - f_SAM(H)"]
     assert (gap == "-inf") is (not isolated)
     assert cert.claim("isolated_in_nbhd").passed is isolated
+    # no start lies below epsilon = -inf: after its 10 halvings the start gives up, and says so
+    assert cert.artifacts["run"].dist[0] == pytest.approx(delta / 4 / (1 if isolated else 2 ** 10), rel=1e-12)
+    assert cert.claim("x0_in_C_eps").passed is isolated
+
+
+@pytest.mark.parametrize("text,negative", [("(x**2+y**2)/4", None), ("-(x**2+y**2)/2", -1.0)])
+def test_repulsion_reports_only_a_negative_real_eigenvalue(text, negative):
+    """y = (3, 0), rho = 1/2. f = |x|^2/4: H(y+)(I + rho Du) = diag(1/2, (1 + rho/3)/2), all positive
+    (both below 1): no negative eigenvalue. f = -|x|^2/2: -diag(1, 1 - rho/3): the least is -1."""
+    rep = thm_3_2.repulsion_determinants(SympyObjective(text, "x,y"), FP.vector([3.0, 0.0]), 0.5, FP)
+    if negative is None:
+        assert rep.negative_eigenvalue is None and rep.det_a > 0 and rep.det_h_star > 0
+    else:
+        assert rep.negative_eigenvalue == pytest.approx(negative, abs=1e-14)
+
+
+@pytest.mark.parametrize("rho,finding", [(0.49, False), (0.5, True), (0.51, True)])
+def test_the_construction_finding_is_stated_where_the_condition_is_not_positive(rho, finding):
+    """f = -|x|^2/2 (level circles about the origin), y = (1/2, 0), flagged as constructed: u = -e_1,
+    Du = diag(0, -1/|y|) = diag(0, -2), so 1 + rho lambda_min = 1 - 2 rho: positive at rho = 0.49,
+    exactly 0 at rho = 1/2 (the hypothesis '> 0' fails), negative at 0.51."""
+    H = thm_3_2.HSet(SympyObjective("-(x**2+y**2)/2", "x,y"), FP.scalar(rho), FP, [FP.vector([0.5, 0.0])], 0)
+    cert = thm_3_2.certify(H, 0.1, steps=2, quick=True, constructed=True, expected=False,
+                           analytic_required=False, offset=0.01)
+    assert float(cert.objects["paper_condition_min_on_H"]) == pytest.approx(1 - 2 * rho, abs=1e-15)
+    assert any("with Theorem 3.1" in f.source for f in cert.findings) is finding
+
+
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_certify_construction_draws_a_progress_bar_only_when_asked(monkeypatch, progress):
+    """The ring's Section 2 construction traces H along its chart; on a terminal the tracing bar is
+    drawn only with progress=True."""
+    from types import SimpleNamespace
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    cons = SimpleNamespace(objective=zoo.get("ring").objective, ctx=FP, x_star=FP.vector([1.0, 0.0]),
+                           x_h=FP.vector([-0.5, 0.0]), rho=1.5)
+    kw = {"progress": True} if progress else {}
+    cert = thm_3_2.certify_construction(cons, max_points=8, **kw)
+    assert cert.objects["H_points"] > 1 and ("tracing G(M)" in terminal.getvalue()) is progress

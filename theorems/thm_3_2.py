@@ -642,7 +642,8 @@ def _step(cert, cst: Constants, eta_exact: float, mus: list, eta, eta_factor: fl
 
 def _start_claims(cert, H: HSet, cst: Constants, delta, offset, applies: bool) -> tuple[list, Any]:
     """(c) x_0 next to x_h along a normal direction (inside the proof's C_eps when the statement
-    applies); returns the claim and x_0."""
+    applies: the default offset delta/4 is halved, at most 10 times, until f_SAM(x_0) - f_SAM(H) <
+    epsilon; the claim x0_in_C_eps then says whether it got there); returns the claim and x_0."""
     obj, rho, ctx = H.obj, H.rho, H.ctx
     k0 = 0  # the first traced point: x_h itself (the centre of the continuation window)
     y0 = H.points[k0]
