@@ -63,6 +63,17 @@ def test_a_non_analytic_f_fails_the_analytic_hypothesis_by_default():
     assert "analytic" not in [h.name for h in local.hypotheses] and "hypotheses_not_met" in local.objects
 
 
+@pytest.mark.parametrize("svals,n,gap", [
+    ([1.0, 0.5], 0, math.log10(2)),                   # the largest gap is reported even when small
+    ([4.0, 2.0, 1.0], 0, math.log10(2)),
+    ([1.0, 1e-7, 1e-14], 2, 7.0),                     # equal gaps: the first (larger values) decides
+    ([5.0, 1e-3, 1e-12], 1, 9.0),
+    ([1.0], 0, 0.0)])                                  # d = 1: no gap at all
+def test_nullity_reports_the_largest_gap_and_counts_below_it(svals, n, gap):
+    got_n, got_gap = thm_3_1.nullity(FP.vector(svals), FP, 6.0)
+    assert got_n == n and got_gap == pytest.approx(gap, rel=1e-12, abs=1e-12)
+
+
 # -- Thm 3.1: the claims along the trace compare the extreme over every traced point ---------------------
 def _ring_trace(ctx, chart=None, f_min=0, n_steps=2):
     return thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ctx.scalar(RHO), ctx,
