@@ -154,6 +154,27 @@ def test_shifted_gradient_fails_once_the_chart_leaves_M_by_more_than_its_allowan
     assert cert.claim("shifted_grad_zero").passed is passes
 
 
+@pytest.mark.parametrize("ctx", [FP, MP], ids=["float64", "mpmath30"])
+@pytest.mark.parametrize("units,passes", [(254, True), (258, False)])
+def test_x_h_preimage_allows_256_units_of_roundoff(ctx, units, passes):
+    """Ring, rho = 3/2: x_h = (-1/2 + k eps, 0) maps to (1 + k eps, 0) exactly (u = (1, 0); k even, so
+    1 + k eps is a float), a residual of k units against 256 units x max(1, ||x*||) = 256 units."""
+    x_h = ctx.vector([ctx.scalar(-0.5) + ctx.scalar(units) * ctx.eps, ctx.scalar(0)])
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), x_h, ctx.scalar(RHO), ctx, chart=zoo_chart(RING, ctx),
+                           f_min=ctx.scalar(0), n_steps=1)
+    assert cert.claim("x_h_preimage").passed is passes
+
+
+@pytest.mark.parametrize("units,passes", [(3000, True), (5000, False)])
+def test_chart_must_hit_x_star_within_4096_units_of_roundoff(units, passes):
+    """A chart of the circle of radius 1 + k eps misses x* = (1, 0) by k eps (its nearest point); the
+    allowance is 4096 units x max(1, ||x*||) = 4096 units."""
+    s = 1 + MP.scalar(units) * MP.eps
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), MP.scalar(RHO), MP,
+                           chart=_scaled_ring_chart(MP, s), f_min=MP.scalar(0), n_steps=1)
+    assert cert.claim("chart_hits_x_star").passed is passes
+
+
 # -- Thm 3.1 on a zoo function whose minimizer is recorded to a few digits only ---------------------------
 def test_certify_zoo_refines_the_first_recorded_minimizer():
     """tilted_ring records x* = (-1.02, 0) to 3 digits: certify_zoo refines it to the critical point
