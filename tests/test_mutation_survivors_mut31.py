@@ -155,12 +155,14 @@ def test_shifted_gradient_fails_once_the_chart_leaves_M_by_more_than_its_allowan
 
 
 @pytest.mark.parametrize("ctx", [FP, MP], ids=["float64", "mpmath30"])
-@pytest.mark.parametrize("units,passes", [(254, True), (258, False)])
+@pytest.mark.parametrize("units,passes", [(255, True), (256, True), (257, False), (260, False)])
 def test_x_h_preimage_allows_256_units_of_roundoff(ctx, units, passes):
-    """Ring, rho = 3/2: x_h = (-1/2 + k eps, 0) maps to (1 + k eps, 0) exactly (u = (1, 0); k even, so
-    1 + k eps is a float), a residual of k units against 256 units x max(1, ||x*||) = 256 units."""
-    x_h = ctx.vector([ctx.scalar(-0.5) + ctx.scalar(units) * ctx.eps, ctx.scalar(0)])
-    cert = thm_3_1.certify(RING.objective, ("1", "0"), x_h, ctx.scalar(RHO), ctx, chart=zoo_chart(RING, ctx),
+    """The ring of radius 1/2, x* = (1/2, 0), rho = 3/4: x_h = (-1/4 + k eps, 0) maps to (1/2 + k eps, 0)
+    exactly (u = (1, 0); the spacing of floats in [1/2, 1) is eps), a residual of k units against
+    256 units x max(1, ||x*||) = 256 units."""
+    f = SympyObjective("(x**2 + y**2 - 1/4)**2", "x,y")
+    x_h = ctx.vector([ctx.scalar(-0.25) + ctx.scalar(units) * ctx.eps, ctx.scalar(0)])
+    cert = thm_3_1.certify(f, ("1/2", "0"), x_h, ctx.scalar(sp.Rational(3, 4)), ctx, m=1,
                            f_min=ctx.scalar(0), n_steps=1)
     assert cert.claim("x_h_preimage").passed is passes
 
