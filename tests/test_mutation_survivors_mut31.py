@@ -513,3 +513,18 @@ def test_every_theorem_reports_in_full_unless_asked_for_quick():
     for name, entry in REGISTRY.items():
         params = inspect.signature(entry.module.report_certificates).parameters
         assert params["quick"].default is False, name
+
+
+def test_chart_grid_samples_the_cell_centres_of_the_chart_domain():
+    """appendix_d's arc of minimizers over its chart domain |t| <= 0.6: 8 cell centres t = -0.6 + 0.15
+    (k + 1/2), every one on argmin f (f = min f) and mirrored in pairs (the arc is symmetric in y)."""
+    import numpy as np
+    zf = zoo.get("appendix_d")
+    pts, shape = R.chart_grid(zf, FP, 8)
+    assert shape == (8,) and len(pts) == 8
+    P = np.array([[float(v) for v in p] for p in pts])
+    chart = zoo_chart(zf, FP)
+    expected = [[float(v) for v in chart.phi(FP.vector([-0.6 + 0.15 * (k + 0.5)]))] for k in range(8)]
+    assert P == pytest.approx(np.array(expected), abs=1e-15)
+    assert P[:, 1] == pytest.approx(-P[::-1, 1], abs=1e-12)
+    assert all(abs(float(zf.objective.value(FP.vector(list(p)), FP)) - float(zf.min_value)) < 1e-12 for p in P)
