@@ -528,3 +528,11 @@ def test_chart_grid_samples_the_cell_centres_of_the_chart_domain():
     assert P == pytest.approx(np.array(expected), abs=1e-15)
     assert P[:, 1] == pytest.approx(-P[::-1, 1], abs=1e-12)
     assert all(abs(float(zf.objective.value(FP.vector(list(p)), FP)) - float(zf.min_value)) < 1e-12 for p in P)
+
+
+def test_geometric_route_applies_to_plane_curves_of_minimizers_with_a_chart_domain_only():
+    """Every zoo function is answered (including those without an entry in EXAMPLES): the route needs
+    d = 2, a 1-D argmin with a chart domain here, isolated critical points, no maximizer set."""
+    got = {name: R.geometric_applies(z) for name, z in zoo.ZOO.items()}
+    assert {name for name, ok in got.items() if ok} == {"appendix_d", "ring", "elliptic_ring"}
+    assert got["parabola_well"] is False and got["circle_max"] is False and got["ring3"] is False
