@@ -63,6 +63,17 @@ def test_a_non_analytic_f_fails_the_analytic_hypothesis_by_default():
     assert "analytic" not in [h.name for h in local.hypotheses] and "hypotheses_not_met" in local.objects
 
 
+@pytest.mark.parametrize("svals,n,gap", [
+    ([1.0, 0.5], 0, math.log10(2)),                   # the largest gap is reported even when small
+    ([4.0, 2.0, 1.0], 0, math.log10(2)),
+    ([1.0, 1e-7, 1e-14], 2, 7.0),                     # equal gaps: the first (larger values) decides
+    ([5.0, 1e-3, 1e-12], 1, 9.0),
+    ([1.0], 0, 0.0)])                                  # d = 1: no gap at all
+def test_nullity_reports_the_largest_gap_and_counts_below_it(svals, n, gap):
+    got_n, got_gap = thm_3_1.nullity(FP.vector(svals), FP, 6.0)
+    assert got_n == n and got_gap == pytest.approx(gap, rel=1e-12, abs=1e-12)
+
+
 # -- Thm 3.1: the claims along the trace compare the extreme over every traced point ---------------------
 def _ring_trace(ctx, chart=None, f_min=0, n_steps=2):
     return thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), ctx.scalar(RHO), ctx,
@@ -141,6 +152,29 @@ def test_shifted_gradient_fails_once_the_chart_leaves_M_by_more_than_its_allowan
     s = 1 + MP.scalar(factor * grad / 8)
     cert = _ring_trace(MP, chart=_scaled_ring_chart(MP, s), n_steps=1)
     assert cert.claim("shifted_grad_zero").passed is passes
+
+
+@pytest.mark.parametrize("ctx", [FP, MP], ids=["float64", "mpmath30"])
+@pytest.mark.parametrize("units,passes", [(255, True), (256, True), (257, False), (260, False)])
+def test_x_h_preimage_allows_256_units_of_roundoff(ctx, units, passes):
+    """The ring of radius 1/2, x* = (1/2, 0), rho = 3/4: x_h = (-1/4 + k eps, 0) maps to (1/2 + k eps, 0)
+    exactly (u = (1, 0); the spacing of floats in [1/2, 1) is eps), a residual of k units against
+    256 units x max(1, ||x*||) = 256 units."""
+    f = SympyObjective("(x**2 + y**2 - 1/4)**2", "x,y")
+    x_h = ctx.vector([ctx.scalar(-0.25) + ctx.scalar(units) * ctx.eps, ctx.scalar(0)])
+    cert = thm_3_1.certify(f, ("1/2", "0"), x_h, ctx.scalar(sp.Rational(3, 4)), ctx, m=1,
+                           f_min=ctx.scalar(0), n_steps=1)
+    assert cert.claim("x_h_preimage").passed is passes
+
+
+@pytest.mark.parametrize("units,passes", [(3000, True), (5000, False)])
+def test_chart_must_hit_x_star_within_4096_units_of_roundoff(units, passes):
+    """A chart of the circle of radius 1 + k eps misses x* = (1, 0) by k eps (its nearest point); the
+    allowance is 4096 units x max(1, ||x*||) = 4096 units."""
+    s = 1 + MP.scalar(units) * MP.eps
+    cert = thm_3_1.certify(RING.objective, ("1", "0"), ("-1/2", "0"), MP.scalar(RHO), MP,
+                           chart=_scaled_ring_chart(MP, s), f_min=MP.scalar(0), n_steps=1)
+    assert cert.claim("chart_hits_x_star").passed is passes
 
 
 # -- Thm 3.1 on a zoo function whose minimizer is recorded to a few digits only ---------------------------
@@ -479,3 +513,26 @@ def test_every_theorem_reports_in_full_unless_asked_for_quick():
     for name, entry in REGISTRY.items():
         params = inspect.signature(entry.module.report_certificates).parameters
         assert params["quick"].default is False, name
+
+
+def test_chart_grid_samples_the_cell_centres_of_the_chart_domain():
+    """appendix_d's arc of minimizers over its chart domain |t| <= 0.6: 8 cell centres t = -0.6 + 0.15
+    (k + 1/2), every one on argmin f (f = min f) and mirrored in pairs (the arc is symmetric in y)."""
+    import numpy as np
+    zf = zoo.get("appendix_d")
+    pts, shape = R.chart_grid(zf, FP, 8)
+    assert shape == (8,) and len(pts) == 8
+    P = np.array([[float(v) for v in p] for p in pts])
+    chart = zoo_chart(zf, FP)
+    expected = [[float(v) for v in chart.phi(FP.vector([-0.6 + 0.15 * (k + 0.5)]))] for k in range(8)]
+    assert P == pytest.approx(np.array(expected), abs=1e-15)
+    assert P[:, 1] == pytest.approx(-P[::-1, 1], abs=1e-12)
+    assert all(abs(float(zf.objective.value(FP.vector(list(p)), FP)) - float(zf.min_value)) < 1e-12 for p in P)
+
+
+def test_geometric_route_applies_to_plane_curves_of_minimizers_with_a_chart_domain_only():
+    """Every zoo function is answered (including those without an entry in EXAMPLES): the route needs
+    d = 2, a 1-D argmin with a chart domain here, isolated critical points, no maximizer set."""
+    got = {name: R.geometric_applies(z) for name, z in zoo.ZOO.items()}
+    assert {name for name, ok in got.items() if ok} == {"appendix_d", "ring", "elliptic_ring"}
+    assert got["parabola_well"] is False and got["circle_max"] is False and got["ring3"] is False
