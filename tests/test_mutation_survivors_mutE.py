@@ -172,6 +172,13 @@ def test_kim_thm3_constants_and_formula_17_as_printed(lam, rho, eta, t):
                     want, rel=1e-12)
 
 
+def test_kim_thm3_formula_certificate_states_17_and_its_constants():
+    from theorems import kim_thm3 as K3
+    statement = K3.certify_formula().statement
+    assert statement.startswith("Statement (our words)")
+    assert "Delta_SAM = C1" in statement and "C4 = 2 lambda (1 + rho lambda)^2 t" in statement
+
+
 def test_kim_thm3_each_comparison_changes_only_the_setting_its_label_names():
     """'gamma a -> b', 'B a -> b', 'rho a -> b' change exactly that setting, at the labelled lambda,
     in the direction Theorem 3 states (up with gamma, down with B and rho); quick runs a subset."""
@@ -312,10 +319,11 @@ def test_zhou_report_examples_hold_controls_fail_and_each_states_its_own_result(
     assert all(c.as_expected or c.explained for c in certs)
     assert sum(not c.expected for c in certs) == 4
     heads = {"Zhou et al. Prop. 4.1 / C.1": "Proposition 4.1", "Zhou et al. Prop. C.1": "Proposition C.1",
-             "Zhou et al. Prop. C.2": "Proposition C.2", "Zhou et al. Remark C.1": "Remark C.1"}
+             "Zhou et al. Prop. C.2": "Proposition C.2", "Zhou et al. Remark C.1": "Remark C.1",
+             "Zhou et al. Example C.1": "Example C.1"}
+    assert {c.theorem for c in certs} == set(heads)
     for c in certs:
-        if c.theorem in heads:
-            assert c.statement.startswith(heads[c.theorem]), c.theorem
+        assert c.statement.startswith(heads[c.theorem]), c.theorem
 
 
 # -- cor_a6 -------------------------------------------------------------------------------------------
