@@ -72,6 +72,25 @@ def test_double_well_table_splits_the_radii_at_rho_c_and_records_kims_thresholds
     assert "at_and_above_rho_c" not in below.objects and not below.findings
 
 
+def test_double_well_threshold_objects_in_closed_form_and_the_45_digit_tolerance():
+    """balance(theta) = 8 theta rho (mu - theta^2 - rho^2), so theta*(rho) = sqrt(mu - rho^2) and
+    rho_c = sqrt(mu/2); Kim's Theorem 1 threshold at 0 is 1/(4 mu). At 50 digits the rho_c claim
+    allows 10^-45 (5 digits for the root finding): a stated value off by 10^-48 relative is
+    accepted, one off by 10^-42 is not. mu = 3."""
+    with mp.workdps(50):
+        mu = mp.mpf(3)
+        rho_c = mp.sqrt(mu / 2)
+        cert = DW.certify_threshold(mu=3)
+        theta = mp.sqrt(mu - (rho_c * mp.mpf("0.999")) ** 2)
+        assert abs(mp.mpf(cert.objects["theta_star"]) - theta) < mp.mpf(10) ** -18
+        assert abs(mp.mpf(cert.objects["kim_thm1_threshold"]) - mp.mpf(1) / 12) < mp.mpf(10) ** -10
+        near = DW.certify_threshold(mu=3, compare_to=lambda m: mp.sqrt(m / 2) * (1 + mp.mpf(10) ** -48))
+        off = DW.certify_threshold(mu=3, compare_to=lambda m: mp.sqrt(m / 2) * (1 + mp.mpf(10) ** -42),
+                                   expected=False)
+    assert cert.passed and near.claim("rho_c").passed
+    assert not off.claim("rho_c").passed and off.as_expected
+
+
 # -- kim_thm2 -----------------------------------------------------------------------------------------
 
 
@@ -241,6 +260,22 @@ def test_prop_a1_margins_are_exact_on_an_isotropic_quadratic_and_mu_is_sharp(nam
         assert not over.claim(claim_id).passed
         assert float(over.claim(claim_id).value) == pytest.approx(-0.5 / 100, rel=1e-20)
     assert over.as_expected
+
+
+def test_prop_a1_decides_in_the_given_arithmetic_and_refuses_an_empty_box():
+    """The certificate is computed in the context passed (float64 here, not the mpmath default); a
+    box with lo >= hi in some variable, or of the wrong dimension, is refused with a ShapeError."""
+    from theorems import prop_a1 as PA1
+    from verify.ctx import get_context
+    from verify.errors import ShapeError
+    from verify.objectives.objective import SympyObjective
+    f = SympyObjective("x**2/4 + y**2/4", "x,y")
+    fp = get_context("float64")
+    cert = PA1.certify(f, fp, box=((-2, 2), (-1, 1)), n_samples=4, n_starts=1)
+    assert cert.passed and (cert.context, cert.precision) == (fp.name, fp.precision_label)
+    for box in (((3, 3), (-3, 3)), ((-3, 3), (2, -2)), ((-3, 3),)):
+        with pytest.raises(ShapeError, match="lo < hi"):
+            PA1.certify(f, fp, box=box, n_samples=4, n_starts=1)
 
 
 # -- zhou_prop41 --------------------------------------------------------------------------------------
