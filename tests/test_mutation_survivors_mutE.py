@@ -291,6 +291,7 @@ def test_zhou_sub_quadratic_evidence_sees_both_sides_of_the_valley(loss, outward
     from theorems import zhou_prop41 as Z
     expr, z = Z.parse_loss(loss)
     assert Z.sub_quadratic_evidence(expr, 1.0, z)[:2] == (outward, flattening)
+    assert Z.sub_quadratic_evidence(expr, 1.0)[:2] == (outward, flattening)   # z found in the loss
 
 
 @pytest.mark.parametrize("b", [1.0, 2.5])
@@ -335,10 +336,13 @@ def test_zhou_runs_audit_every_nonzero_start_and_say_how_many():
                         starts=6).objects["starts_audited"] == 6
 
 
-@pytest.mark.parametrize("a, eps, b", [(2, "1/10", 1), (2, "1/10", "1/20"), (3, "1/5", "1/4")])
+@pytest.mark.parametrize("a, eps, b", [(2, "1/10", 1), (2, "1/10", "1/20"), (3, "1/5", "1/4"),
+                                       (2, "1/10", "1/500000")])
 def test_zhou_example_c1_min_ratio_over_zero_to_b(a, eps, b):
     """min_{0<z<b} L'(2z)/L'(z) for Example C.1: 1 once b >= a eps (both derivatives on the plateau);
-    for 2b <= a eps the ratio 2 (a - z/eps) / (a - z/(2 eps)) decreases in z: its value at z = b."""
+    for 2b <= a eps the ratio 2 (a - z/eps) / (a - z/(2 eps)) decreases in z: its value at z = b.
+    The printed minimum 2 is reported whenever the recomputed one differs by more than rounding
+    (b = 2e-6: by 1e-5)."""
     import sympy as sp
     from theorems import zhou_prop41 as Z
     eps, bb = sp.Rational(eps), float(sp.Rational(b))
@@ -346,6 +350,7 @@ def test_zhou_example_c1_min_ratio_over_zero_to_b(a, eps, b):
     e = float(eps)
     want = 1.0 if bb >= a * e else 2 * (a - bb / e) / (a - bb / (2 * e))
     assert float(cert.objects["min_ratio"]) == pytest.approx(want, rel=1e-9)
+    assert any("not 2" in f.evidence for f in cert.findings)
 
 
 def test_zhou_report_examples_hold_controls_fail_and_each_states_its_own_result():
