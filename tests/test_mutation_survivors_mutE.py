@@ -374,8 +374,9 @@ def test_cor_a6_factor_and_radius_follow_lemma_a5_and_the_corollary():
     credits a fixture's lines to the first test using it.)"""
     from theorems import cor_a6 as C6
     from verify.ctx import get_context
-    ctx = get_context("mpmath", dps=30)
+    ctx = get_context("mpmath", dps=35)
     con = C6.run_example(ctx, quick=True)
+    assert con.certificate.precision == ctx.precision_label        # the context passed, not a default
     o = con.certificate.objects
     g = ctx.norm(con.objective.grad(con.x_h, ctx))
     factor = 1 + 2 * con.rho * o["L"] / g
@@ -385,3 +386,31 @@ def test_cor_a6_factor_and_radius_follow_lemma_a5_and_the_corollary():
     lip = next(h for h in con.certificate.hypotheses if h.name == "grad f locally Lipschitz")
     assert "overridden" not in lip.evidence and "L = 1.25 x that" in lip.evidence
     assert con.certificate.passed
+
+
+def test_cor_a6_controls_fail_just_past_their_bounds():
+    """Planted just past each bound: L = 0.44 (true sampled stretch of T about 3.0) puts the Lemma A.5
+    ratio near 1.5 > 1; a 5x radius lands T(y) about 1.03 from x_star, beyond delta = 0.68 by less
+    than 1. Both must fail (no allowance beyond rounding); the real example, with L = 1.25 x the
+    sampled Hessian norm and the real radius, holds (test above)."""
+    from theorems import cor_a6 as C6
+    from verify.ctx import get_context
+    ctx = get_context("mpmath", dps=30)
+    low_L = C6.run_example(ctx, quick=True, L_override="0.44", expected=False).certificate
+    assert 1.2 < float(low_L.claim("lemma_a5").value) < 1.8 and not low_L.claim("lemma_a5").passed
+    far = C6.run_example(ctx, quick=True, r_star_factor=5, expected=False).certificate
+    landing = far.claim("landing_in_delta_ball")
+    assert 0 < float(landing.value) - float(far.objects["delta"]) < 1 and not landing.passed
+
+
+def test_cor_a6_radii_are_the_largest_of_the_form_r0_times_085_to_the_k():
+    """f = |x|^2 - |x|^4 increases along rays from 0 only inside |x| < 1/sqrt(2): from d0 = 2 the
+    certified delta is 2 * 0.85^7 = 0.641 (0.85^6 gives 0.754, too far). f = |x|^2/2 has
+    ||grad f|| = |y|, at least half of ||grad f((1, 0))|| = 1 on B_r((1, 0)) iff r <= 1/2: from
+    r0 = 2 the radius is 2 * 0.85^9 = 0.463."""
+    from theorems import cor_a6 as C6
+    from verify.objectives.objective import SympyObjective
+    bump = SympyObjective("(x**2 + y**2) - (x**2 + y**2)**2", "x,y")
+    assert C6.certified_delta(bump, [0.0, 0.0], 2.0) == pytest.approx(2 * 0.85 ** 7, rel=1e-12)
+    bowl = SympyObjective("(x**2 + y**2)/2", "x,y")
+    assert C6.gradient_ball(bowl, [1.0, 0.0], 1.0, 2.0) == pytest.approx(2 * 0.85 ** 9, rel=1e-12)
