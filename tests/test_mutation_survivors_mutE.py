@@ -72,6 +72,25 @@ def test_double_well_table_splits_the_radii_at_rho_c_and_records_kims_thresholds
     assert "at_and_above_rho_c" not in below.objects and not below.findings
 
 
+def test_double_well_threshold_objects_in_closed_form_and_the_45_digit_tolerance():
+    """balance(theta) = 8 theta rho (mu - theta^2 - rho^2), so theta*(rho) = sqrt(mu - rho^2) and
+    rho_c = sqrt(mu/2); Kim's Theorem 1 threshold at 0 is 1/(4 mu). At 50 digits the rho_c claim
+    allows 10^-45 (5 digits for the root finding): a stated value off by 10^-48 relative is
+    accepted, one off by 10^-42 is not. mu = 3."""
+    with mp.workdps(50):
+        mu = mp.mpf(3)
+        rho_c = mp.sqrt(mu / 2)
+        cert = DW.certify_threshold(mu=3)
+        theta = mp.sqrt(mu - (rho_c * mp.mpf("0.999")) ** 2)
+        assert abs(mp.mpf(cert.objects["theta_star"]) - theta) < mp.mpf(10) ** -18
+        assert abs(mp.mpf(cert.objects["kim_thm1_threshold"]) - mp.mpf(1) / 12) < mp.mpf(10) ** -10
+        near = DW.certify_threshold(mu=3, compare_to=lambda m: mp.sqrt(m / 2) * (1 + mp.mpf(10) ** -48))
+        off = DW.certify_threshold(mu=3, compare_to=lambda m: mp.sqrt(m / 2) * (1 + mp.mpf(10) ** -42),
+                                   expected=False)
+    assert cert.passed and near.claim("rho_c").passed
+    assert not off.claim("rho_c").passed and off.as_expected
+
+
 # -- kim_thm2 -----------------------------------------------------------------------------------------
 
 
@@ -172,6 +191,13 @@ def test_kim_thm3_constants_and_formula_17_as_printed(lam, rho, eta, t):
                     want, rel=1e-12)
 
 
+def test_kim_thm3_formula_certificate_states_17_and_its_constants():
+    from theorems import kim_thm3 as K3
+    statement = K3.certify_formula().statement
+    assert statement.startswith("Statement (our words)")
+    assert "Delta_SAM = C1" in statement and "C4 = 2 lambda (1 + rho lambda)^2 t" in statement
+
+
 def test_kim_thm3_each_comparison_changes_only_the_setting_its_label_names():
     """'gamma a -> b', 'B a -> b', 'rho a -> b' change exactly that setting, at the labelled lambda,
     in the direction Theorem 3 states (up with gamma, down with B and rho); quick runs a subset."""
@@ -236,6 +262,22 @@ def test_prop_a1_margins_are_exact_on_an_isotropic_quadratic_and_mu_is_sharp(nam
     assert over.as_expected
 
 
+def test_prop_a1_decides_in_the_given_arithmetic_and_refuses_an_empty_box():
+    """The certificate is computed in the context passed (float64 here, not the mpmath default); a
+    box with lo >= hi in some variable, or of the wrong dimension, is refused with a ShapeError."""
+    from theorems import prop_a1 as PA1
+    from verify.ctx import get_context
+    from verify.errors import ShapeError
+    from verify.objectives.objective import SympyObjective
+    f = SympyObjective("x**2/4 + y**2/4", "x,y")
+    fp = get_context("float64")
+    cert = PA1.certify(f, fp, box=((-2, 2), (-1, 1)), n_samples=4, n_starts=1)
+    assert cert.passed and (cert.context, cert.precision) == (fp.name, fp.precision_label)
+    for box in (((3, 3), (-3, 3)), ((-3, 3), (2, -2)), ((-3, 3),)):
+        with pytest.raises(ShapeError, match="lo < hi"):
+            PA1.certify(f, fp, box=box, n_samples=4, n_starts=1)
+
+
 # -- zhou_prop41 --------------------------------------------------------------------------------------
 @pytest.mark.parametrize("loss, outward, flattening", [
     ("z**2/2", True, True), ("log(cosh(10*z))/100", True, True),
@@ -249,6 +291,7 @@ def test_zhou_sub_quadratic_evidence_sees_both_sides_of_the_valley(loss, outward
     from theorems import zhou_prop41 as Z
     expr, z = Z.parse_loss(loss)
     assert Z.sub_quadratic_evidence(expr, 1.0, z)[:2] == (outward, flattening)
+    assert Z.sub_quadratic_evidence(expr, 1.0)[:2] == (outward, flattening)   # z found in the loss
 
 
 @pytest.mark.parametrize("b", [1.0, 2.5])
@@ -293,10 +336,13 @@ def test_zhou_runs_audit_every_nonzero_start_and_say_how_many():
                         starts=6).objects["starts_audited"] == 6
 
 
-@pytest.mark.parametrize("a, eps, b", [(2, "1/10", 1), (2, "1/10", "1/20"), (3, "1/5", "1/4")])
+@pytest.mark.parametrize("a, eps, b", [(2, "1/10", 1), (2, "1/10", "1/20"), (3, "1/5", "1/4"),
+                                       (2, "1/10", "1/500000")])
 def test_zhou_example_c1_min_ratio_over_zero_to_b(a, eps, b):
     """min_{0<z<b} L'(2z)/L'(z) for Example C.1: 1 once b >= a eps (both derivatives on the plateau);
-    for 2b <= a eps the ratio 2 (a - z/eps) / (a - z/(2 eps)) decreases in z: its value at z = b."""
+    for 2b <= a eps the ratio 2 (a - z/eps) / (a - z/(2 eps)) decreases in z: its value at z = b.
+    The printed minimum 2 is reported whenever the recomputed one differs by more than rounding
+    (b = 2e-6: by 1e-5)."""
     import sympy as sp
     from theorems import zhou_prop41 as Z
     eps, bb = sp.Rational(eps), float(sp.Rational(b))
@@ -304,6 +350,7 @@ def test_zhou_example_c1_min_ratio_over_zero_to_b(a, eps, b):
     e = float(eps)
     want = 1.0 if bb >= a * e else 2 * (a - bb / e) / (a - bb / (2 * e))
     assert float(cert.objects["min_ratio"]) == pytest.approx(want, rel=1e-9)
+    assert any("not 2" in f.evidence for f in cert.findings)
 
 
 def test_zhou_report_examples_hold_controls_fail_and_each_states_its_own_result():
@@ -312,10 +359,11 @@ def test_zhou_report_examples_hold_controls_fail_and_each_states_its_own_result(
     assert all(c.as_expected or c.explained for c in certs)
     assert sum(not c.expected for c in certs) == 4
     heads = {"Zhou et al. Prop. 4.1 / C.1": "Proposition 4.1", "Zhou et al. Prop. C.1": "Proposition C.1",
-             "Zhou et al. Prop. C.2": "Proposition C.2", "Zhou et al. Remark C.1": "Remark C.1"}
+             "Zhou et al. Prop. C.2": "Proposition C.2", "Zhou et al. Remark C.1": "Remark C.1",
+             "Zhou et al. Example C.1": "Example C.1"}
+    assert {c.theorem for c in certs} == set(heads)
     for c in certs:
-        if c.theorem in heads:
-            assert c.statement.startswith(heads[c.theorem]), c.theorem
+        assert c.statement.startswith(heads[c.theorem]), c.theorem
 
 
 # -- cor_a6 -------------------------------------------------------------------------------------------
@@ -326,8 +374,9 @@ def test_cor_a6_factor_and_radius_follow_lemma_a5_and_the_corollary():
     credits a fixture's lines to the first test using it.)"""
     from theorems import cor_a6 as C6
     from verify.ctx import get_context
-    ctx = get_context("mpmath", dps=30)
+    ctx = get_context("mpmath", dps=35)
     con = C6.run_example(ctx, quick=True)
+    assert con.certificate.precision == ctx.precision_label        # the context passed, not a default
     o = con.certificate.objects
     g = ctx.norm(con.objective.grad(con.x_h, ctx))
     factor = 1 + 2 * con.rho * o["L"] / g
@@ -337,3 +386,31 @@ def test_cor_a6_factor_and_radius_follow_lemma_a5_and_the_corollary():
     lip = next(h for h in con.certificate.hypotheses if h.name == "grad f locally Lipschitz")
     assert "overridden" not in lip.evidence and "L = 1.25 x that" in lip.evidence
     assert con.certificate.passed
+
+
+def test_cor_a6_controls_fail_just_past_their_bounds():
+    """Planted just past each bound: L = 0.44 (true sampled stretch of T about 3.0) puts the Lemma A.5
+    ratio near 1.5 > 1; a 5x radius lands T(y) about 1.03 from x_star, beyond delta = 0.68 by less
+    than 1. Both must fail (no allowance beyond rounding); the real example, with L = 1.25 x the
+    sampled Hessian norm and the real radius, holds (test above)."""
+    from theorems import cor_a6 as C6
+    from verify.ctx import get_context
+    ctx = get_context("mpmath", dps=30)
+    low_L = C6.run_example(ctx, quick=True, L_override="0.44", expected=False).certificate
+    assert 1.2 < float(low_L.claim("lemma_a5").value) < 1.8 and not low_L.claim("lemma_a5").passed
+    far = C6.run_example(ctx, quick=True, r_star_factor=5, expected=False).certificate
+    landing = far.claim("landing_in_delta_ball")
+    assert 0 < float(landing.value) - float(far.objects["delta"]) < 1 and not landing.passed
+
+
+def test_cor_a6_radii_are_the_largest_of_the_form_r0_times_085_to_the_k():
+    """f = |x|^2 - |x|^4 increases along rays from 0 only inside |x| < 1/sqrt(2): from d0 = 2 the
+    certified delta is 2 * 0.85^7 = 0.641 (0.85^6 gives 0.754, too far). f = |x|^2/2 has
+    ||grad f|| = |y|, at least half of ||grad f((1, 0))|| = 1 on B_r((1, 0)) iff r <= 1/2: from
+    r0 = 2 the radius is 2 * 0.85^9 = 0.463."""
+    from theorems import cor_a6 as C6
+    from verify.objectives.objective import SympyObjective
+    bump = SympyObjective("(x**2 + y**2) - (x**2 + y**2)**2", "x,y")
+    assert C6.certified_delta(bump, [0.0, 0.0], 2.0) == pytest.approx(2 * 0.85 ** 7, rel=1e-12)
+    bowl = SympyObjective("(x**2 + y**2)/2", "x,y")
+    assert C6.gradient_ball(bowl, [1.0, 0.0], 1.0, 2.0) == pytest.approx(2 * 0.85 ** 9, rel=1e-12)

@@ -45,6 +45,8 @@ THEOREM = "Kim et al. Thm 3"
 TITLE = "Momentum, batch size and rho in SAM's spread at a saddle: formula (17) and the dynamics"
 ORDER = 7.03
 
+# the docstring's paragraphs [1:4]: Theorem 3 in words, formula (17) and its constants
+STATEMENT_17 = "\n\n".join(__doc__.split("\n\n")[1:4])
 FAMILY_ALPHA = 0.01
 SEED = 20230303
 ETA, T = 0.01, 0.5
@@ -92,7 +94,7 @@ def formula_monotonicity(lam, c2_reading) -> dict:
 def certify_formula() -> Certificate:
     fp = get_context("float64")
     cert = Certificate(THEOREM, TITLE, f"formula (17), eta = {ETA}, t = {T}, lambda = +-1",
-                       statement=__doc__.split("\n\n")[1], context=fp.name,
+                       statement=STATEMENT_17, context=fp.name,
                        precision=fp.precision_label)
     table, signs = [], {}
     for lam in (1.0, -1.0):

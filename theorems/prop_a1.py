@@ -35,7 +35,7 @@ from verify.core.claims import boolean, compare
 from verify.core import sam
 from verify.core.operators import SamPoint
 from verify.ctx import get_context
-from verify.errors import HypothesisError, SamVerifyError
+from verify.errors import HypothesisError, SamVerifyError, ShapeError
 from verify.objectives.objective import SympyObjective
 from verify.core.results import Certificate, renamed_keyword
 from verify.core.sam import shifted_jacobian
@@ -78,6 +78,8 @@ def certify(objective, ctx=None, *, rhos: Sequence = ("1/10", "1/2", "2"), box=N
                        precision=ctx.precision_label, expected=expected)
     d = obj.dim
     box = box or ((-3, 3),) * d
+    if len(box) != d or any(not float(lo) < float(hi) for lo, hi in box):
+        raise ShapeError(f"{THEOREM}: the box needs {d} intervals (lo, hi) with lo < hi, got {box}")
     P = [obj.point(list(p), ctx) for p in S.random_box(box, n_samples, seed)]
     # -- hypothesis: convexity (Hessian PSD on samples) --------------------------------------------
     low, convex = check_convexity(obj, ctx, P)

@@ -26,6 +26,10 @@ when eta < (2 - eps) b / max_V |L'| and rho <= min{eps/(a(2 - eps)), eta,
 eta min_{0<|z|<(2 - eps) b} |L'(2z/(2 - eps))/L'(z)|} (the printed statement garbles the ratio's
 argument; the proof's is used).
 
+Example C.1 (our words): L''(z) = a - |z|/eps for |z| < a eps and 0 elsewhere in V, with
+L(0) = L'(0) = 0, is called highly sub-quadratic; the paper gives L'(z) = a eps/2 outside
+|z| < a eps, eta <= 2b/(eps a) and rho <= min{1/a, min |L'(2z)/L'(z)|} = min{1/a, 2}.
+
 Checks: the hypotheses on grids; the step-size and radius bounds computed; runs from a grid of starts
 (one array, verify.core.stochastic) audited for max |theta_t| below the bound over a stated horizon;
 the quadratic escape. Negative controls break one hypothesis each: the eta bound alone (1.5x, the
@@ -264,7 +268,7 @@ def certify_quadratic(a: float, b: float, eta: float, rho: float, expected: bool
 def example_c1(a: int = 2, eps: sp.Rational = sp.Rational(1, 10), b: int = 1) -> Certificate:
     """Recompute Example C.1: L''(z) = a - |z|/eps for |z| < a eps, 0 beyond, L(0) = L'(0) = 0."""
     cert = Certificate("Zhou et al. Example C.1", "A highly sub-quadratic profile, recomputed",
-                       f"a={a}, eps={eps}, b={b}", statement=__doc__.split("\n\n")[-1])
+                       f"a={a}, eps={eps}, b={b}", statement=__doc__.split("\n\n")[7])
     fp = get_context("float64")
     cert.context, cert.precision = "sympy exact", "exact rationals"
     s = sp.Symbol("s", positive=True)
