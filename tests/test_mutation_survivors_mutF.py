@@ -11,6 +11,8 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from verify.core.claims import compare
+from verify.core.results import RELATIONS, Verdict
 from verify.ctx import get_context
 from verify.objectives.objective import SympyObjective
 from verify.rigorous.krawczyk import local_minimizer_box, polynomial_lower_bound
@@ -89,3 +91,113 @@ def test_local_minimizer_box_proves_a_centre_within_its_first_radius(dim):
     for q, iv in zip(x_star, proved["box"]):
         assert iv.contains(arb.convert(q))                                 # the minimizer is inside
     assert local_minimizer_box(obj, far, arb)["status"] == "unknown"
+
+
+# -- results: the deprecated-keyword shim -------------------------------------------------------------
+def test_renamed_keyword_warns_at_the_callers_line_and_refuses_both_names():
+    """The warning points at the line that used the old keyword (stacklevel 2: the caller of the
+    wrapper), so a user can find it; passing both names is a TypeError; the new name is silent."""
+    import warnings
+
+    from verify.core.results import renamed_keyword
+
+    @renamed_keyword("obj")
+    def solve(objective=None, scale=1):
+        return objective, scale
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert solve(obj="f", scale=2) == ("f", 2)
+        line = __import__("inspect").currentframe().f_lineno - 1
+        assert solve(objective="g") == ("g", 1)                               # control: silent
+    assert len(caught) == 1 and issubclass(caught[0].category, DeprecationWarning)
+    assert (caught[0].filename, caught[0].lineno) == (__file__, line)
+    assert "'obj' is now 'objective'" in str(caught[0].message)
+    with pytest.raises(TypeError, match="both 'objective' and its old name 'obj'"):
+        solve(obj="f", objective="g")
+
+
+@pytest.mark.parametrize("text,names", [("(y - x/2)**2*(x**2 + y**2) + x", "x,y"),
+                                        ("(z - x/2)**2*(x**2 + y**2 + z**2) + y**4 + x", "x,y,z")])
+def test_polynomial_lower_bound_refuses_a_leading_form_with_a_zero_on_a_face(text, names):
+    """The leading form vanishes along the last coordinate = x/2 (inside the faces x = +-1), and
+    f -> -inf along that line: no coercivity bound may be claimed. The control adds x^4 to the
+    leading form, which makes it positive definite: bounded."""
+    assert polynomial_lower_bound(SympyObjective(text, names), Fraction(0)).value is None
+    control = SympyObjective(text + " + x**4", names)
+    assert polynomial_lower_bound(control, Fraction(0)).value is not None
+
+
+# -- claims: the margin a claim records, and the default scale of a tier's allowance ------------------
+V, B, T = Fraction(3, 4), Fraction(1, 4), Fraction(1, 8)      # dyadic: exact in every arithmetic
+
+
+def _margin_oracle(v, rel, b, t):
+    """How far ``v rel b`` is from failing with allowance t (positive: it holds by that much)."""
+    return {"<=": b + t - v, "<": b + t - v, ">=": v - b + t, ">": v - b + t,
+            "==": t - abs(v - b), "!=": abs(v - b) - t}[rel]
+
+
+@pytest.mark.parametrize("kind", ["float64", "mpmath", "torch"])
+@pytest.mark.parametrize("rel", RELATIONS)
+@pytest.mark.parametrize("v,b", [(V, B), (B, V)])
+def test_point_claims_record_the_exact_margin(kind, rel, v, b):
+    """Point arithmetics record margin = the oracle's distance to failing, allowance included; its
+    sign agrees with the verdict (both sides of the bound: v above and below b)."""
+    ctx = get_context(kind, dps=50, device="cpu") if kind != "float64" else get_context(kind)
+    claim = compare("m", "margin", ctx.scalar(str(float(v))), rel, ctx.scalar(str(float(b))), ctx,
+                    tol=ctx.scalar(str(float(T))))
+    want = _margin_oracle(v, rel, b, T)
+    assert Fraction(float(claim.margin)) == want and claim.margin_text
+    assert (want >= 0 if rel in ("<=", ">=", "==") else want > 0) == (claim.verdict == Verdict.PASS)
+
+
+@pytest.mark.parametrize("rel", RELATIONS)
+def test_rigorous_claims_record_the_plain_difference(rel):
+    """Arb decides without allowance, so its margin is the ball of the plain difference (the oracle
+    with t = 0) even when a tolerance is passed."""
+    arb = get_context("arb", dps=50)
+    claim = compare("m", "margin", arb.scalar("0.75"), rel, arb.scalar("0.25"), arb,
+                    tol=arb.scalar("0.125"))
+    want = _margin_oracle(V, rel, B, Fraction(0))
+    assert claim.margin.contains(arb.convert(want)) and claim.margin.rad() == 0
+
+
+@pytest.mark.parametrize("kind", ["float64", "mpmath"])
+@pytest.mark.parametrize("tier", ["rounding", "derived"])
+def test_a_tier_without_scale_allows_exactly_the_tier_value(kind, tier):
+    """compare(tier=...) without a scale allows ctx.tol(1, tier): a value 0.9 allowances above the
+    bound passes '<=', one 1.5 allowances above fails; the recorded tolerance is the tier value."""
+    ctx = get_context(kind, dps=50) if kind != "float64" else get_context(kind)
+    allowance = ctx.tol(1, tier=tier)
+    one = ctx.scalar(1)
+    inside = compare("t", "tier", one + allowance * ctx.scalar("0.9"), "<=", one, ctx, tier=tier)
+    outside = compare("t", "tier", one + allowance * ctx.scalar("1.5"), "<=", one, ctx, tier=tier)
+    assert (inside.verdict, outside.verdict) == (Verdict.PASS, Verdict.FAIL)
+    assert inside.tier == tier and inside.tolerance == ctx.to_str(allowance)
+
+
+# -- results: evidence levels and what a Claim's equality compares -------------------------------------
+def test_sampled_evidence_turns_high_precision_strictly_below_2_to_the_minus_60():
+    """Unit roundoff strictly below 2^-60 is 'high-precision'; exactly 2^-60 (and float64's 2^-53)
+    is 'sampled'; the real contexts fall on their sides."""
+    from types import SimpleNamespace
+
+    from verify.core.results import sampled_evidence
+    assert sampled_evidence(SimpleNamespace(eps=2.0 ** -60)) == "sampled"
+    assert sampled_evidence(SimpleNamespace(eps=2.0 ** -61)) == "high-precision"
+    assert sampled_evidence(get_context("float64")) == "sampled"
+    assert sampled_evidence(get_context("mpmath", dps=30)) == "high-precision"
+
+
+def test_claims_with_the_same_record_are_equal_whatever_their_native_values():
+    """A Claim is compared by what it records (text, verdict, tier): the native value and margin (an
+    Arb ball, a tensor) are left out, so equal records are equal claims; a different verdict is not."""
+    from verify.core.results import Claim
+    arb = get_context("arb", dps=30)
+    one = Claim("c", "s", "1", "<=", "2", "0", Verdict.PROVED, native_value=arb.ball(1, "1e-10"),
+                margin=arb.ball(1, "1e-10"))
+    two = Claim("c", "s", "1", "<=", "2", "0", Verdict.PROVED, native_value=np.array([1.0, 2.0]),
+                margin=np.array([1.0]))
+    assert one == two
+    assert one != Claim("c", "s", "1", "<=", "2", "0", Verdict.FAIL)
