@@ -45,6 +45,7 @@ def _boundary_minimum(lead, symbols) -> float:
     ("(x - 10)**2", "x", [10.0]),
     ("(x - 10)**2 + 3*y**2 - x*y/4", "x,y", None),
     ("x/5 + (x**2 + y**2 - 1)**2 + x**3*y/10", "x,y", None),
+    ("4*x**2 + 4*y**2 + x/8", "x,y", None),                  # c = 4 > M + 1: R = 1 at f_ref = 0
 ])
 @pytest.mark.parametrize("f_ref", [Fraction(0), Fraction(50), Fraction(115), Fraction(400)])
 def test_polynomial_lower_bound_states_its_constants_and_stays_below_the_minimum(text, names, x_min,
@@ -118,13 +119,15 @@ def test_renamed_keyword_warns_at_the_callers_line_and_refuses_both_names():
 
 
 @pytest.mark.parametrize("text,names", [("(y - x/2)**2*(x**2 + y**2) + x", "x,y"),
-                                        ("(z - x/2)**2*(x**2 + y**2 + z**2) + y**4 + x", "x,y,z")])
+                                        ("(x - y/2)**2*(x**2 + y**2) + y", "x,y"),
+                                        ("(z - x/2)**2*(x**2 + y**2 + z**2) + y**4 + x", "x,y,z"),
+                                        ("(x - z/2)**2*(x**2 + y**2 + z**2) + y**4 + z", "x,y,z")])
 def test_polynomial_lower_bound_refuses_a_leading_form_with_a_zero_on_a_face(text, names):
-    """The leading form vanishes along the last coordinate = x/2 (inside the faces x = +-1), and
-    f -> -inf along that line: no coercivity bound may be claimed. The control adds x^4 to the
-    leading form, which makes it positive definite: bounded."""
+    """The leading form vanishes along a line through the inside of a pair of faces (the first or
+    the last coordinate = +-1), and f -> -inf along it: no coercivity bound may be claimed. The
+    control adds the sum of the fourth powers to the leading form (positive definite): bounded."""
     assert polynomial_lower_bound(SympyObjective(text, names), Fraction(0)).value is None
-    control = SympyObjective(text + " + x**4", names)
+    control = SympyObjective(text + "".join(f" + {s}**4" for s in names.split(",")), names)
     assert polynomial_lower_bound(control, Fraction(0)).value is not None
 
 
