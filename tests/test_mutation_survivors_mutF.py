@@ -204,3 +204,27 @@ def test_claims_with_the_same_record_are_equal_whatever_their_native_values():
                 margin=np.array([1.0]))
     assert one == two
     assert one != Claim("c", "s", "1", "<=", "2", "0", Verdict.FAIL)
+
+
+@pytest.mark.parametrize("rel,inside,outside", [
+    ("<=", "1.0625", "1.1875"), ("<", "1.0625", "1.1875"),      # bound 1 widened up to 1 + 1/8
+    (">=", "0.9375", "0.8125"), (">", "0.9375", "0.8125"),      # bound 1 widened down to 1 - 1/8
+    ("!=", "1.0625", "1"), ("==", "1", "1.0625"),               # no widening: strict endpoints
+])
+def test_the_sampling_tier_widens_a_rigorous_bound_by_its_allowance(rel, inside, outside):
+    """In Arb a 'sampling' allowance (the error of a float64 procedure the balls know nothing of)
+    moves the bound by t in the claim's favour for the order relations and leaves '==' and '!='
+    strict: a value 1/16 past the bound is PROVED, 3/16 past is FAIL; '==' is never PROVED on a
+    point 1/16 off and at most UNDECIDED on the bound itself. The control: the same allowance of
+    another tier moves nothing."""
+    from verify.ctx.tolerance import SAMPLING, Tolerance
+    arb = get_context("arb", dps=30)
+    t = Tolerance(SAMPLING, arb.scalar("0.125"))
+    decide = lambda v, tol: compare("s", "widen", arb.scalar(v), rel, 1, arb, tol=tol).verdict
+    if rel == "==":
+        assert (decide(inside, t), decide(outside, t)) == (Verdict.UNDECIDED, Verdict.FAIL)
+        return
+    assert decide(inside, t) == Verdict.PROVED
+    assert decide(outside, t) == (Verdict.UNDECIDED if rel == "!=" else Verdict.FAIL)
+    if rel != "!=":
+        assert decide(inside, Tolerance("derived", arb.scalar("0.125"))) == Verdict.FAIL
