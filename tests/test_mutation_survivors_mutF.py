@@ -206,6 +206,17 @@ def test_claims_with_the_same_record_are_equal_whatever_their_native_values():
     assert one != Claim("c", "s", "1", "<=", "2", "0", Verdict.FAIL)
 
 
+def test_certificates_with_the_same_record_are_equal_whatever_their_artifacts():
+    """Artifacts (what a run leaves for figures: arrays, traces) are not part of what a certificate
+    records, so they do not enter its equality; a different claim does."""
+    from verify.core.results import Certificate, Claim
+    claim = Claim("c", "s", "1", "<=", "2", "0", Verdict.PASS)
+    one = Certificate("thm", "title", "ex", claims=[claim], artifacts={"run": np.zeros(3)})
+    two = Certificate("thm", "title", "ex", claims=[claim], artifacts={"run": np.ones(4)})
+    assert one == two
+    assert one != Certificate("thm", "title", "ex", claims=[], artifacts={"run": np.zeros(3)})
+
+
 @pytest.mark.parametrize("rel,inside,outside", [
     ("<=", "1.0625", "1.1875"), ("<", "1.0625", "1.1875"),      # bound 1 widened up to 1 + 1/8
     (">=", "0.9375", "0.8125"), (">", "0.9375", "0.8125"),      # bound 1 widened down to 1 - 1/8
