@@ -239,3 +239,12 @@ def test_the_sampling_tier_widens_a_rigorous_bound_by_its_allowance(rel, inside,
     assert decide(outside, t) == (Verdict.UNDECIDED if rel == "!=" else Verdict.FAIL)
     if rel != "!=":
         assert decide(inside, Tolerance("derived", arb.scalar("0.125"))) == Verdict.FAIL
+
+
+@pytest.mark.parametrize("text,names,reason", [("x**3 + y**2", "x,y", "odd degree 3"),
+                                               ("x**3", "x", "odd degree 3"),
+                                               ("2 + 0*x", "x", "constant f")])
+def test_polynomial_lower_bound_says_why_it_has_no_bound(text, names, reason):
+    """An odd degree (unbounded below) and a constant are refused with their own reason."""
+    lb = polynomial_lower_bound(SympyObjective(text, names), Fraction(0))
+    assert lb.value is None and reason in lb.method
