@@ -248,3 +248,29 @@ def test_polynomial_lower_bound_says_why_it_has_no_bound(text, names, reason):
     """An odd degree (unbounded below) and a constant are refused with their own reason."""
     lb = polynomial_lower_bound(SympyObjective(text, names), Fraction(0))
     assert lb.value is None and reason in lb.method
+
+
+def test_object_key_of_a_long_name_is_a_valid_key_of_40_characters():
+    """Keys have at most 40 characters: a long computed name is cut to exactly 40 (and to 40 with the
+    '_' that a leading digit gets), never refused; a short one is kept."""
+    from verify.core.results import is_object_key, object_key
+    for name, want in [("a" * 60, "a" * 40), ("9" + "b" * 60, "_9" + "b" * 38), ("sigma^2", "sigma_2")]:
+        assert object_key(name) == want and is_object_key(want)
+    assert not is_object_key("a" * 41)
+
+
+def test_a_deprecated_artifact_attribute_warns_at_the_callers_line():
+    """cert.run (an artifact read as an attribute) still works with a DeprecationWarning that points
+    at the reading line; a name that is no artifact is an AttributeError."""
+    import inspect
+    import warnings
+
+    from verify.core.results import Certificate
+    cert = Certificate("thm", "title", "ex", artifacts={"run": [1, 2]})
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        assert cert.run == [1, 2]
+        line = inspect.currentframe().f_lineno - 1
+    assert [(w.category, w.filename, w.lineno) for w in caught] == [(DeprecationWarning, __file__, line)]
+    with pytest.raises(AttributeError, match="no attribute 'trace'"):
+        cert.trace
