@@ -80,6 +80,47 @@ def test_strict_save_raises(tmp_path, monkeypatch):
         FG.save(fig, tmp_path / "bad.png")
 
 
+def _two_line_panels():
+    fig, axes = FG.new_figure(2, 1)
+    for ax in axes[0]:
+        ax.plot([0, 1], [0, 1])
+        FG.label_axes(ax)
+    return fig, axes
+
+
+def test_labels_running_into_a_neighbour_or_off_the_figure_are_caught():
+    fig, axes = _two_line_panels()
+    FG.fix_margins(fig)
+    assert FG.layout_problems(fig) == []  # the control: the margins fit these labels
+    fig.subplots_adjust(wspace=0.0)  # the second panel's tick labels now lie on the first panel
+    assert any("run into the frame" in p for p in FG.layout_problems(fig))
+    fig, axes = _two_line_panels()
+    FG.fix_margins(fig)
+    fig.subplots_adjust(left=0.0)  # the first panel's tick labels leave the figure
+    assert any("run off the figure" in p for p in FG.layout_problems(fig))
+
+
+def test_legend_running_into_a_colour_bar_is_caught():
+    fig, ax = _good(None)
+    ax.get_legend().remove()
+    ax.scatter([0], [0], label="a legend entry far wider than the panel it is drawn in, " * 2)
+    ax.legend(loc="lower left", fontsize=7)
+    assert any("legend run into the frame of 'colour bar'" in p for p in FG.figure_problems(fig))
+
+
+def test_save_falls_back_to_constrained_layout_when_the_margins_do_not_fit(tmp_path):
+    fig, axes = _two_line_panels()
+    FG.drain_log()
+    FG.save(fig, tmp_path / "fits.png")
+    fig, axes = _two_line_panels()
+    axes[0, 1].set_ylabel("a long y label set horizontally")  # far wider than the allowance
+    axes[0, 1].yaxis.label.set_rotation(0)
+    FG.save(fig, tmp_path / "crowded.png")
+    fits, crowded = FG.drain_log()
+    assert fits["layout"] == "fixed margins" and fits["problems"] == []
+    assert crowded["layout"] == "constrained" and crowded["problems"] == []
+
+
 def test_robust_levels_ignore_the_corners():
     X, Y = FG.grid(n=101)
     Z = np.where(np.hypot(X, Y) > 4.1, 1e6, X ** 2 + Y ** 2)  # huge values in the corners (<1%)

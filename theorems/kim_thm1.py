@@ -200,7 +200,7 @@ def _figure6(figdir, rho) -> str:
     X, Y, M = eigen_map("beale", rho, ((-4.5, 4.5), (-4.5, 4.5)), 241)
     fig, axes = FG.new_figure(2, 1)
     FG.contour(axes[0, 0], X, Y, np.sign(M) * np.log10(1 + np.abs(M)),
-               title=f"sign * log10(1 + |min_j lambda_j + rho lambda_j^2|), rho = {rho}")
+               title=f"m = min_j lambda_j + rho lambda_j^2, rho = {rho}", label="sign(m) log10(1 + |m|)")
     axes[0, 1].contourf(X, Y, (M > 0).astype(float), levels=[-0.5, 0.5, 1.5], colors=["#d62728", "#2ca02c"])
     axes[0, 1].set_title("green: both lambda_j + rho lambda_j^2 > 0", fontsize=10)
     for ax in axes[0]:

@@ -556,7 +556,7 @@ def _figure(case, cert, figdir, name) -> str:
     xp = sam.perturbed_point(obj, c, rho, fp)
     span = max(2.0, 1.3 * float(np.max(np.abs(np.concatenate([c, xp])))))
     box = ((-span, span), (-span, span))
-    marks = {f"proved x_h (box radius {cert.objects['box_radius']})": c,
+    marks = {f"proved x_h\n(box radius {cert.objects['box_radius']})": c,
              "x_h + rho u(x_h)": xp}
     path = pathlib.Path(figdir) / name
     figures.landscape_figure(obj, rho, path, box=box, n=121, marks=marks, field=False,

@@ -56,6 +56,7 @@ from ..core.sam import perturbed_points_batch
 
 DPI = 90  # enough for a 1400 px page; savefig time grows with the pixel count
 PANEL = (4.6, 4.0)  # inches per panel
+PNG_OPTIONS = {"compress_level": 1}  # lossless; PNGs ~5% larger than at zlib 6, written faster
 MARK_STYLES = [  # cycled for marks given without a style
     dict(marker="*", color="#d62728", s=140),
     dict(marker="o", color="#1f77b4", s=50),
@@ -69,14 +70,62 @@ TRAJ_COLORS = ["#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b",
 # -- figures -----------------------------------------------------------------------------------------
 def new_figure(ncols: int = 1, nrows: int = 1, panel: tuple[float, float] = PANEL,
                squeeze: bool = False):
-    """A Figure on an Agg canvas with an ``nrows x ncols`` array of axes (2-D unless squeeze)."""
-    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), dpi=DPI, layout="constrained")
+    """A Figure on an Agg canvas with an ``nrows x ncols`` array of axes (2-D unless squeeze).
+    No layout engine: :func:`save` sets the margins from the figure's shape (:func:`fix_margins`)."""
+    fig = Figure(figsize=(panel[0] * ncols, panel[1] * nrows), dpi=DPI)
     FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=squeeze)
     return fig, axes
 
 
-LOG: list[dict] = []  # one entry per saved figure: {"file", "seconds", "problems"}
+# -- margins -----------------------------------------------------------------------------------------
+# Constrained layout measured every tick label twice more and drew each figure once more before
+# saving it (about a third of the report's figure time). The report's figures are rows of panels,
+# with or without colour bars and with titles and labels of known lines, so the margins are set in
+# inches from that shape; ``layout_problems`` (run on every saved figure) reports any text that
+# leaves the figure or runs into another panel.
+TICK_LABELS_IN = (0.5, 0.22)  # room for tick labels left of / below a panel (7 characters at 10 pt)
+LOG_TICK_LABELS_IN = 0.75  # left of a log-scaled y axis (minor labels such as 4 x 10^-1)
+COLORBAR_IN = 1.15  # a colour bar (an inset 0.04-0.09 of the panel's width), its tick labels and label
+PAD_IN = 0.1
+
+
+def _lines_in(text) -> float:
+    """Height in inches of a text object's lines (0 when empty)."""
+    s = text.get_text()
+    return 0.0 if not s else (s.count("\n") + 1) * text.get_size() * 1.3 / 72
+
+
+def fix_margins(fig: Figure, shared_colorbar: bool = False) -> None:
+    """Set the subplot margins and gaps of ``fig`` (panels from :func:`new_figure`) in inches from
+    its titles, axis labels, suptitle and colour bars. Called by :func:`save` unless the figure was
+    fixed already: a colour bar shared by several panels takes its room from where the panels
+    stand when it is made, so call ``fix_margins(fig, shared_colorbar=True)`` before it."""
+    if getattr(fig, "_margins_fixed", False):
+        return
+    fig._margins_fixed = True
+    panels = [ax for ax in fig.axes if not _is_colorbar(ax) and ax.get_subplotspec() is not None]
+    axes = _all_axes(fig)
+    if not panels:
+        return
+    nrows, ncols = panels[0].get_subplotspec().get_gridspec().get_geometry()
+    bar = COLORBAR_IN if any(_is_colorbar(ax) for ax in axes) else 0.0
+    right = COLORBAR_IN if shared_colorbar else max(bar, 0.15)
+    title = max(_lines_in(t) for ax in panels for t in (ax.title, ax._left_title, ax._right_title))
+    top = max(title, 0.12) + PAD_IN
+    bottom = TICK_LABELS_IN[1] + max(_lines_in(ax.xaxis.label) for ax in panels) + PAD_IN
+    ticks = LOG_TICK_LABELS_IN if any(ax.get_yscale() == "log" for ax in panels) else TICK_LABELS_IN[0]
+    left = ticks + max(_lines_in(ax.yaxis.label) for ax in panels) + PAD_IN
+    sup = _lines_in(fig._suptitle) + PAD_IN if fig._suptitle is not None else 0.0
+    W, H = fig.get_size_inches()
+    hgap, vgap = left + bar + PAD_IN, bottom + top
+    w = (W - left - right - (ncols - 1) * hgap) / ncols
+    h = (H - bottom - top - sup - (nrows - 1) * vgap) / nrows
+    fig.subplots_adjust(left=left / W, right=1 - right / W, bottom=bottom / H, top=1 - (top + sup) / H,
+                        wspace=hgap / w, hspace=vgap / h)
+
+
+LOG: list[dict] = []  # one entry per saved figure: {"file", "seconds", "problems", "layout"}
 STRICT = False  # True: save() raises on a figure problem (tests set it)
 
 
@@ -91,9 +140,16 @@ def save(fig: Figure, path: str | pathlib.Path, started: float | None = None) ->
     t0 = time.perf_counter() if started is None else started
     path = pathlib.Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=DPI, format="png")
-    problems = figure_problems(fig)
-    LOG.append({"file": path.name, "seconds": time.perf_counter() - t0, "problems": problems})
+    fix_margins(fig)
+    fig.savefig(path, dpi=DPI, format="png", pil_kwargs=PNG_OPTIONS)
+    layout, crowded = "fixed margins", layout_problems(fig)
+    if crowded:  # the margins did not fit this figure's labels: constrained layout places them
+        fig.set_layout_engine("constrained")
+        fig.savefig(path, dpi=DPI, format="png", pil_kwargs=PNG_OPTIONS)
+        layout, crowded = "constrained", layout_problems(fig)
+    problems = _content_problems(fig) + crowded
+    LOG.append({"file": path.name, "seconds": time.perf_counter() - t0, "problems": problems,
+                "layout": layout})
     if problems and STRICT:
         raise FigureProblem(f"{path.name}: " + "; ".join(problems))
     return path.name
@@ -104,6 +160,21 @@ def drain_log() -> list[dict]:
     out = list(LOG)
     LOG.clear()
     return out
+
+
+def _all_axes(fig: Figure) -> list:
+    """The figure's axes and their inset axes (colour bars from :func:`colorbar` are insets)."""
+    return [a for ax in fig.axes for a in (ax, *ax.child_axes)]
+
+
+def add_colorbar(ax, mappable, label: str, shrink: float = 0.85):
+    """A colour bar right of ``ax``, ``shrink`` times the panel's height: an inset of the panel,
+    so it follows the panel when an equal aspect shrinks it (:func:`fix_margins` leaves it room).
+    Labelled ticks only: the colour bands show the levels between them."""
+    cax = ax.inset_axes([1.04, (1 - shrink) / 2, 0.05, shrink])
+    bar = ax.figure.colorbar(mappable, cax=cax, label=label)
+    bar.minorticks_off()  # a tick at every contour level cost a fifth of a contour figure's drawing
+    return bar
 
 
 def _is_colorbar(ax) -> bool:
@@ -145,13 +216,19 @@ def _legend_problems(ax, legend) -> list[str]:
 def figure_problems(fig: Figure) -> list[str]:
     """What keeps a reader from reading ``fig``: panels with data but no x or y label, colour bars
     without a label, labelled artists with no legend, legend entries invisible on their background,
-    titles overlapping each other or a panel. Empty when the figure is fine."""
+    titles overlapping each other or a panel, labels crowded out (:func:`layout_problems`, with the
+    margins :func:`save` gives it). Empty when the figure is fine."""
+    fix_margins(fig)
+    return _content_problems(fig) + layout_problems(fig)
+
+
+def _content_problems(fig: Figure) -> list[str]:
     problems = []
     legends = list(fig.legends) + [ax.get_legend() for ax in fig.axes if ax.get_legend() is not None]
     in_legend = {t.get_text() for lg in legends for t in lg.get_texts()}
     renderer = fig.canvas.get_renderer()
     boxes = []
-    for i, ax in enumerate(fig.axes):
+    for i, ax in enumerate(_all_axes(fig)):
         if not ax.get_visible():
             continue
         name = ax.get_title() or f"panel {i + 1}"
@@ -172,7 +249,7 @@ def figure_problems(fig: Figure) -> list[str]:
         if legend is not None:
             problems += [f"{name!r}: {p}" for p in _legend_problems(ax, legend)]
         boxes.append((name, ax.get_window_extent(renderer)))
-    titles = [(t.get_text(), t.get_window_extent(renderer)) for ax in fig.axes if ax.get_visible()
+    titles = [(t.get_text(), t.get_window_extent(renderer)) for ax in _all_axes(fig) if ax.get_visible()
               for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
     if fig._suptitle is not None and fig._suptitle.get_text():
         titles.append((fig._suptitle.get_text(), fig._suptitle.get_window_extent(renderer)))
@@ -183,6 +260,46 @@ def figure_problems(fig: Figure) -> list[str]:
         for name, abox in boxes:
             if box.overlaps(abox) and box.y0 < abox.y1 - 2:
                 problems.append(f"title {text!r} overlaps the panel {name!r}")
+    return problems
+
+
+def _overlap(a, b, px: float = 1.0) -> bool:
+    """The boxes share more than a ``px``-wide strip (touching edges do not count)."""
+    return min(a.x1, b.x1) - max(a.x0, b.x0) > px and min(a.y1, b.y1) - max(a.y0, b.y0) > px
+
+
+def layout_problems(fig: Figure) -> list[str]:
+    """Texts the margins left unreadable: tick labels, axis labels, titles or legends that leave the
+    figure, run into another panel's frame (a colour bar's included), or into another panel's
+    labels (titles against titles are :func:`figure_problems`' check)."""
+    renderer = fig.canvas.get_renderer()
+    axes = [ax for ax in _all_axes(fig) if ax.get_visible()]
+    names = [("colour bar" if _is_colorbar(ax) else (ax.get_title() or f"panel {i + 1}"))
+             for i, ax in enumerate(axes)]
+    for ax in axes:  # where a draw puts them: equal aspect, then the insets that follow a panel
+        locator = ax.get_axes_locator()
+        ax.apply_aspect(locator(ax, renderer) if locator else None)
+    texts = []  # (owner, what, box, is_title)
+    for i, ax in enumerate(axes):
+        for what, axis in (("x tick labels", ax.xaxis), ("y tick labels", ax.yaxis)):
+            box = axis.get_tightbbox(renderer) if axis.get_visible() else None
+            if box is not None and box.width > 0 and box.height > 0:
+                texts.append((i, what, box, False))
+        texts += [(i, "title", t.get_window_extent(renderer), True)
+                  for t in (ax.title, ax._left_title, ax._right_title) if t.get_text()]
+        if ax.get_legend() is not None:
+            texts.append((i, "legend", ax.get_legend().get_window_extent(renderer), False))
+    frames = [ax.get_window_extent(renderer) for ax in axes]
+    problems = []
+    W, H = fig.bbox.width, fig.bbox.height
+    for k, (i, what, box, is_title) in enumerate(texts):
+        if box.x0 < -1 or box.y0 < -1 or box.x1 > W + 1 or box.y1 > H + 1:
+            problems.append(f"{names[i]!r}: {what} run off the figure")
+        problems += [f"{names[i]!r}: {what} run into the frame of {names[j]!r}"
+                     for j, frame in enumerate(frames) if j != i and _overlap(box, frame)]
+        problems += [f"{names[i]!r}: {what} overlap the {w2} of {names[j]!r}"
+                     for j, w2, b2, t2 in texts[k + 1:]
+                     if j != i and not (is_title and t2) and _overlap(box, b2)]
     return problems
 
 
@@ -295,7 +412,7 @@ def contour(ax, X, Y, Z, title: str = "", levels: int | Sequence[float] = 30, cm
     if lines:
         ax.contour(X, Y, Zm, levels=cs.levels, colors="k", linewidths=0.25, alpha=0.5).set_rasterized(True)
     if colorbar:
-        ax.figure.colorbar(cs, ax=ax, shrink=0.85, label=label or title or "value")
+        add_colorbar(ax, cs, label=label or title or "value")
     label_axes(ax)
     ax.set_aspect("equal", adjustable="box")
     ax.set_xlim(X.min(), X.max())
@@ -330,7 +447,7 @@ def quiver_field(ax, X, Y, U, V, negate: bool = True, normalize: bool = True, ev
         if clim is not None:
             q.set_clim(*clim)
         if colorbar:
-            ax.figure.colorbar(q, ax=ax, shrink=0.85, label="log10 ||field||")
+            add_colorbar(ax, q, label="log10 ||field||")
     else:
         q = ax.quiver(*args, **_quiver_scale(X, normalize))
     label_axes(ax)
@@ -461,10 +578,12 @@ def field_sweep_figure(obj, rhos: Sequence[float], path: str | pathlib.Path, box
             draw_legend(ax)
     for ax in flat[len(rhos):]:
         ax.set_visible(False)
-    if q is not None:
-        fig.colorbar(q, ax=list(flat[:len(rhos)]), shrink=0.8, label="log10 ||grad f(x+)||")
     if suptitle:
         fig.suptitle(suptitle, fontsize=11)
+    if q is not None:
+        fix_margins(fig, shared_colorbar=True)
+        bar = fig.colorbar(q, ax=list(flat[:len(rhos)]), shrink=0.8, label="log10 ||grad f(x+)||")
+        bar.minorticks_off()
     return save(fig, path)
 
 
@@ -564,7 +683,7 @@ def construction_figure(path, obj, box, *, x_star, x_h, x_plus=None, x_max=None,
     levels = np.unique(np.quantile(finite_z, np.linspace(0.0, 1.0, 34)[1:-1])) if finite_z.size else 30
     cs = ax.contour(X, Y, Z, levels=levels, linewidths=0.5, cmap="viridis")
     cs.set_rasterized(True)
-    fig.colorbar(cs, ax=ax, shrink=0.85, label="f (contour levels at quantiles)")
+    add_colorbar(ax, cs, label="f (contour levels at quantiles)")
     if ball is not None:
         c, r = ball
         a = np.linspace(0, 2 * np.pi, 200)
@@ -606,7 +725,7 @@ def ratio_field_figure(path, obj, box, rho: float, title: str = "") -> str:
     fig, axes = new_figure(1, 1, panel=(5.4, 4.6))
     ax = axes[0, 0]
     im = ax.pcolormesh(X, Y, R.reshape(X.shape), shading="auto", cmap="magma", rasterized=True)
-    fig.colorbar(im, ax=ax, label="ratio (>= 1 proved)")
+    add_colorbar(ax, im, label="ratio (>= 1 proved)", shrink=1.0)
     ax.set_aspect("equal")
     label_axes(ax)
     ax.set_title(title, fontsize=8)
