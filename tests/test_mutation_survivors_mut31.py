@@ -536,3 +536,39 @@ def test_geometric_route_applies_to_plane_curves_of_minimizers_with_a_chart_doma
     got = {name: R.geometric_applies(z) for name, z in zoo.ZOO.items()}
     assert {name for name, ok in got.items() if ok} == {"appendix_d", "ring", "elliptic_ring"}
     assert got["parabola_well"] is False and got["circle_max"] is False and got["ring3"] is False
+
+
+def _planted_search(monkeypatch, hit):
+    """hallucinated_at replaced: ``hit(rho)`` says where the planted search 'finds' one (x* = (1, 1)
+    of double_well2 as its image, a residual 0 and ||grad f|| = 1), elsewhere the real search."""
+    real = R.hallucinated_at
+
+    def search(zf, rho, ctx, *a, **k):
+        if hit(rho):
+            return ctx.vector([0.5, 0.5]), ctx.vector([1.0, 1.0]), 0.0, 1.0
+        return real(zf, rho, ctx, *a, **k)
+    monkeypatch.setattr(R, "hallucinated_at", search)
+
+
+def test_scan_consistency_fails_when_the_scan_finds_one_below_the_geometric_threshold(monkeypatch):
+    """Ring (geometric route, rho* = 1): a planted hit of the scan at rho = 0.5 contradicts rho*."""
+    assert R.certify_example("ring", quick=True).claim("scan_consistent").passed
+    _planted_search(monkeypatch, lambda rho: abs(rho - 0.5) < 1e-9)
+    assert not R.certify_example("ring", quick=True).claim("scan_consistent").passed
+
+
+def test_bisection_starts_at_zero_when_the_first_scanned_rho_already_has_one(monkeypatch):
+    """The search route with a hit at every rho: the bracket starts at [0, step] and halves 6 times
+    (quick) toward 0; the exhibited point and its image are the planted ones."""
+    _planted_search(monkeypatch, lambda rho: True)
+    c = R.certify_example("double_well2", quick=True)
+    lo, hi = (float(v) for v in c.objects["threshold_bracket"])
+    assert lo == 0.0 and hi == pytest.approx(0.1 / 64, rel=1e-5)
+    assert c.objects["x_h"] == R.point_text(FP, FP.vector([0.5, 0.5]))
+    assert c.objects["x_star"] == R.point_text(FP, FP.vector([1.0, 1.0]))
+
+
+def test_registry_certify_of_the_rho_threshold_runs_the_full_search_by_default():
+    import inspect
+    assert inspect.signature(R.certify).parameters["quick"].default is False
+    assert inspect.signature(R.certify_example).parameters["quick"].default is False
