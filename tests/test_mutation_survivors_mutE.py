@@ -263,16 +263,18 @@ def test_prop_a1_margins_are_exact_on_an_isotropic_quadratic_and_mu_is_sharp(nam
 
 
 def test_prop_a1_decides_in_the_given_arithmetic_and_refuses_an_empty_box():
-    """The certificate is computed in the context passed (float64 here, not the mpmath default); a
-    box with lo >= hi in some variable, or of the wrong dimension, is refused with a ShapeError."""
+    """The certificate is computed in the context passed (float64 here, not the mpmath default), a
+    modulus given as text ('1/4') read exactly in any context; a box with lo >= hi in some variable,
+    or of the wrong dimension, is refused with a ShapeError."""
     from theorems import prop_a1 as PA1
     from verify.ctx import get_context
     from verify.errors import ShapeError
     from verify.objectives.objective import SympyObjective
     f = SympyObjective("x**2/4 + y**2/4", "x,y")
     fp = get_context("float64")
-    cert = PA1.certify(f, fp, box=((-2, 2), (-1, 1)), n_samples=4, n_starts=1)
+    cert = PA1.certify(f, fp, box=((-2, 2), (-1, 1)), mu="1/4", n_samples=4, n_starts=1)
     assert cert.passed and (cert.context, cert.precision) == (fp.name, fp.precision_label)
+    assert cert.objects["mu"] == 0.25
     for box in (((3, 3), (-3, 3)), ((-3, 3), (2, -2)), ((-3, 3),)):
         with pytest.raises(ShapeError, match="lo < hi"):
             PA1.certify(f, fp, box=box, n_samples=4, n_starts=1)
