@@ -91,3 +91,17 @@ def test_an_unreadable_file_is_a_clear_error(mutate, tmp_path):
     bad.write_text('[{"path": "verify/core/claims.py"}]')               # JSON, but not a result
     assert mutate.main(["--merge", str(bad)]) == 2
     assert mutate._floor1(89.96) == 89.9 and mutate._floor1(100.0) == 100.0
+
+
+def test_a_result_for_a_rewritten_line_is_stale_and_left_out_of_the_score(mutate, four, tmp_path):
+    """A saved survivor whose line the source no longer has cannot judge today's code: it is counted
+    as stale, not as open (nor a saved kill as killed). Control: the same rows under current keys."""
+    gone = mutate.Mutant(**{**four[0].__dict__, "line_hash": "0000000000"})   # the line rewritten
+    current = _save(tmp_path / "e-1.json", four[1:3], ["survived", "killed"])
+    rewritten = _save(tmp_path / "e-2.json", [gone, gone], ["survived", "survived"])
+    merged, warnings = mutate.merge_results([current, rewritten], {})
+    row = _row(mutate.tally(merged), four[0].path)
+    assert (row.run, row.killed, row.open, row.stale) == (2, 1, 1, 1)
+    assert any("not in the current source" in w for w in warnings)
+    control, _ = mutate.merge_results([current], {})
+    assert _row(mutate.tally(control), four[0].path).stale == 0

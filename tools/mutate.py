@@ -796,9 +796,12 @@ OPEN = ("survived", "not_covered", "no_tests", "unjudged")
 
 @dataclass
 class FileScore:
-    """One file's tally: every mutant run is killed (timeouts included), equivalent or open."""
+    """One file's tally: every mutant run is killed (timeouts included), equivalent or open; a saved
+    result of a mutant the current source no longer has is stale and left out of the score (the
+    line it mutated was rewritten, so its verdict says nothing about the code as it is)."""
     path: str
     run: int = 0
+    stale: int = 0
     killed: int = 0
     timeouts: int = 0
     equivalent: int = 0
@@ -818,15 +821,18 @@ def tally(mutants, order=None) -> list[FileScore]:
         rows[path] = FileScore(path)
     for m in mutants:
         r = rows.setdefault(m.path, FileScore(m.path))
+        if m.status == "stale":
+            r.stale += 1
+            continue
         r.run += 1
         r.killed += m.status in ("killed", "timeout")
         r.timeouts += m.status == "timeout"
         r.equivalent += m.status == "equivalent"
         r.open += m.status in OPEN
-    rows = {p: r for p, r in rows.items() if r.run}
+    rows = {p: r for p, r in rows.items() if r.run or r.stale}
     total = FileScore("TOTAL")
     for r in rows.values():
-        for f in ("run", "killed", "timeouts", "equivalent", "open"):
+        for f in ("run", "killed", "timeouts", "equivalent", "open", "stale"):
             setattr(total, f, getattr(total, f) + getattr(r, f))
     return list(rows.values()) + [total]
 
@@ -872,6 +878,8 @@ def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
     for m in merged.values():
         if m.scheme == 1 or m.key not in index.current(m.path):
             warnings.append(f"not in the current source (code changed since the run?): {m.key}")
+            m.status = "stale"
+            continue
         if m.key in equivalents:
             if m.status in ("killed", "timeout"):
                 warnings.append(f"listed as equivalent but {m.status} by a run (kept as {m.status}):"
@@ -899,7 +907,7 @@ def _saved_mutant(d: dict, json_file, index: SourceIndex) -> Mutant:
 def score_table(rows, markdown: bool) -> str:
     """The per-file table (the README's when ``markdown``)."""
     head = ["file", "run (of all)", "killed by the suite (of which timeouts)",
-            "equivalent / example data", "open", "score"]
+            "equivalent / example data", "open", "score", "stale (line rewritten since)"]
     lines = []
     for r in rows:
         everything = len(mutants_of(r.path)) if (ROOT / r.path).exists() else None
@@ -908,7 +916,7 @@ def score_table(rows, markdown: bool) -> str:
         if markdown and r.path == "TOTAL":
             name = "**TOTAL**"
         lines.append([name, run, f"{r.killed} ({r.timeouts})", str(r.equivalent), str(r.open),
-                      f"{_floor1(r.score):5.1f}%".strip()])
+                      f"{_floor1(r.score):5.1f}%".strip(), str(r.stale)])
     if markdown:
         out = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         return "\n".join(out + ["| " + " | ".join(c) + " |" for c in lines])
