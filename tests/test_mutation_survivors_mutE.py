@@ -416,3 +416,19 @@ def test_cor_a6_radii_are_the_largest_of_the_form_r0_times_085_to_the_k():
     assert C6.certified_delta(bump, [0.0, 0.0], 2.0) == pytest.approx(2 * 0.85 ** 7, rel=1e-12)
     bowl = SympyObjective("(x**2 + y**2)/2", "x,y")
     assert C6.gradient_ball(bowl, [1.0, 0.0], 1.0, 2.0) == pytest.approx(2 * 0.85 ** 9, rel=1e-12)
+
+
+@pytest.mark.parametrize("expr, names", [("3*x", "x"), ("x + 2*y", "x,y")])
+def test_prop_a1_linear_f_is_the_tight_case_and_the_search_stops_cleanly(expr, names):
+    """A linear f is convex with Hessian 0: f(x+) - f(x) = rho ||grad f|| exactly (the convexity
+    chain is tight, margin 0), grad f(x+) = grad f (ratio 1), and the shifted Jacobian is 0, so the
+    Newton search cannot take a step: it must end without a zero, not crash."""
+    from theorems import prop_a1 as PA1
+    from verify.ctx import get_context
+    from verify.objectives.objective import SympyObjective
+    ctx = get_context("mpmath", dps=30)
+    d = len(names.split(","))
+    cert = PA1.certify(SympyObjective(expr, names), ctx, box=((-2, 2),) * d, n_samples=4, n_starts=2)
+    assert cert.passed and cert.claim("no_zero_found").passed
+    assert abs(float(cert.claim("chain_convexity").value)) < 1e-25
+    assert float(cert.objects["min_ratio"]) == pytest.approx(1, abs=1e-25)
