@@ -33,17 +33,21 @@ Figure-level one-liners (return the file *name* written into ``figdir``, ready f
     name = series_figure({"GradRatio": (rhos, values)}, figdir / "rho_sweep.png", xlabel="rho", logy=True)
     name = surface_figure(X, Y, Z, figdir / "plane.png", title=...)   # one contour panel (e.g. a loss plane)
 
-For free-form layouts: ``fig, axes = new_figure(ncols, nrows)`` then ``save(fig, path)``. Every figure
-goes through :func:`save`, which checks it for a reader (:func:`figure_problems`: every panel's axes and
-every colour bar labelled, every labelled artist in a legend whose entries stand out from its
-background, no title overlapping another title or a panel) and records the file, its problems and
-the seconds it took in :data:`LOG` (the report prints them with ``--profile``; ``tests/test_figures.py``
+For free-form layouts: ``fig, axes = new_figure(ncols, nrows)`` then ``save(fig, path)`` (colour bars
+by :func:`add_colorbar`). Every figure goes through :func:`save`, which sets its margins from its shape
+(:func:`fix_margins`: no layout engine, one draw), checks it for a reader (:func:`figure_problems`:
+every panel's axes and every colour bar labelled, every labelled artist in a legend whose entries
+stand out from its background, no title overlapping another title or a panel, no label or legend
+leaving the figure or running into another panel — a figure whose labels the margins do not fit
+is drawn again with constrained layout) and records the file, its problems, its layout and the
+seconds it took in :data:`LOG` (the report prints them with ``--profile``; ``tests/test_figures.py``
 asserts that no figure of the report has a problem).
 ``marks`` maps a legend label to a (k, 2) array or to a dict of ``mark_points`` keyword arguments with
 key ``points``; ``trajs`` maps a label to a (T, 2) array.
 """
 from __future__ import annotations
 
+import math
 import pathlib
 import time
 from typing import Any, Iterable, Mapping, Sequence
@@ -96,6 +100,16 @@ def _lines_in(text) -> float:
     return 0.0 if not s else (s.count("\n") + 1) * text.get_size() * 1.3 / 72
 
 
+def _x_tick_labels_in(ax) -> float:
+    """Room below a panel for its x tick labels: one line, or the drop of rotated labels (their
+    characters at about 0.6 of the font size wide)."""
+    labels = [t for t in ax.xaxis.get_ticklabels() if t.get_text() and t.get_rotation() % 180]
+    if not labels:
+        return TICK_LABELS_IN[1]
+    return max(len(t.get_text()) * 0.6 * t.get_size() / 72 * abs(math.sin(math.radians(t.get_rotation())))
+               + t.get_size() * 1.3 / 72 for t in labels)
+
+
 def fix_margins(fig: Figure, shared_colorbar: bool = False) -> None:
     """Set the subplot margins and gaps of ``fig`` (panels from :func:`new_figure`) in inches from
     its titles, axis labels, suptitle and colour bars. Called by :func:`save` unless the figure was
@@ -113,7 +127,7 @@ def fix_margins(fig: Figure, shared_colorbar: bool = False) -> None:
     right = COLORBAR_IN if shared_colorbar else max(bar, 0.15)
     title = max(_lines_in(t) for ax in panels for t in (ax.title, ax._left_title, ax._right_title))
     top = max(title, 0.12) + PAD_IN
-    bottom = TICK_LABELS_IN[1] + max(_lines_in(ax.xaxis.label) for ax in panels) + PAD_IN
+    bottom = max(map(_x_tick_labels_in, panels)) + max(_lines_in(ax.xaxis.label) for ax in panels) + PAD_IN
     ticks = LOG_TICK_LABELS_IN if any(ax.get_yscale() == "log" for ax in panels) else TICK_LABELS_IN[0]
     left = ticks + max(_lines_in(ax.yaxis.label) for ax in panels) + PAD_IN
     sup = _lines_in(fig._suptitle) + PAD_IN if fig._suptitle is not None else 0.0
