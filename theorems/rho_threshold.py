@@ -89,7 +89,9 @@ def maximizer_set_samples(zf, ctx, n: int) -> list:
     if zf.maximizer_set is None:
         return []
     import sympy as sp
-    return [ctx.vector([float(sp.N(c)) for c in zf.maximizer_set((2 * math.pi * k / n,))]) for k in range(n)]
+    t = sp.Symbol("t", real=True)
+    curve = sp.lambdify(t, list(zf.maximizer_set((t,))), "math")   # compiled once: sympy per sample was slow
+    return [ctx.vector([float(c) for c in curve(2 * math.pi * k / n)]) for k in range(n)]
 
 
 def critical_points(zf, ctx, set_samples: int = 24):
