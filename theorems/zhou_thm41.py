@@ -82,7 +82,8 @@ def gram(X) -> np.ndarray:
 def psi_matrix(X, B: int) -> np.ndarray:
     """vec(E[A Y A]) = Psi vec(Y) for a batch of B draws with replacement (column-major vec)."""
     n, G = X.shape[0], gram(X)
-    phi = sum(np.kron(np.outer(x, x), np.outer(x, x)) for x in X) / n
+    V = (X[:, :, None] * X[:, None, :]).reshape(n, -1)    # rows x (x) x, since kron(xx^T, xx^T) = vv^T
+    phi = V.T @ V / n
     return phi / B + (1 - 1 / B) * np.kron(G, G)
 
 
