@@ -472,7 +472,8 @@ def _trace_row(obj, rho, ctx, chart, p, fm, gap_req, seams) -> dict:
 def _trace_statistics(obj, rho, ctx, chart, tr, fm, seams) -> dict:
     """The extremes along the trace that the claims compare, chosen on the native values (a float64
     rounding could tie two mpmath values on either side of a bound), with them in ``worst``."""
-    rows = [_trace_row(obj, rho, ctx, chart, p, fm, required_gap(ctx), seams) for p in tr.points]
+    gap_req = required_gap(ctx)
+    rows = [_trace_row(obj, rho, ctx, chart, p, fm, gap_req, seams) for p in tr.points]
 
     def column(key):
         return [r[key] for r in rows]

@@ -862,8 +862,9 @@ def print_survivors(mutants) -> None:
 def merge_results(json_files, equivalents) -> tuple[list[Mutant], list[str]]:
     """The mutants of saved ``--json`` runs, later files overriding earlier ones for the same key, with
     the equivalents file applied now. A saved row is read under its current key (rows of the first
-    key scheme are mapped, see the module docstring). Returns them and warnings (keys the current
-    source no longer has; an equivalents entry contradicted by a kill)."""
+    key scheme are mapped, see the module docstring); a row the current source no longer has gets the
+    status "stale" (left out of the score by :func:`tally`). Returns them and warnings (those stale
+    keys; an equivalents entry contradicted by a kill)."""
     index = SourceIndex()
     merged: dict[str, Mutant] = {}
     for f in json_files:
