@@ -3,7 +3,6 @@ DDP, adaptive SAM and the normalization choice, the monitor on minibatches. Each
 negative control that breaks exactly the property it checks."""
 import copy
 import datetime
-import gc
 import math
 
 import pytest
@@ -386,18 +385,12 @@ def test_ddp_two_ranks_equal_single_process_on_the_whole_batch(tmp_path):
     batch, to float64 rounding. Controls: with the first backward under no_sync() each rank
     perturbs with its own gradient and the run differs; with distributed=True that is refused."""
     import torch.multiprocessing as mp
-    # fork: the workers need not import torch and this module again (seconds on a busy machine);
-    # DDP's constructor imports torch._dynamo (~900 modules): once here, inherited by both ranks
-    import torch._dynamo  # noqa: F401
-    # the ranks' own work is well under a second; what made this test slow under load was the
-    # children copying the parent's heap page by page (copy-on-write, touched by their garbage
-    # collector walking every inherited object): frozen objects are not walked
-    gc.freeze()
-    try:
-        workers = mp.start_processes(_ddp_worker, args=(2, str(tmp_path / "init"), str(tmp_path)),
-                                     nprocs=2, join=False, start_method="fork")
-    finally:
-        gc.unfreeze()
+    # spawn, not fork: a forked rank inherits every lock that another thread of this long-lived
+    # pytest process held at the fork (a thread pool, a logger, the import lock) and can wait on it
+    # for ever; with fork both ranks hung past the deadline in two full-suite runs on quiet cores.
+    # Spawned ranks import torch and this module afresh (seconds), then their own work is ~0.3 s
+    workers = mp.start_processes(_ddp_worker, args=(2, str(tmp_path / "init"), str(tmp_path)),
+                                 nprocs=2, join=False, start_method="spawn")
     for _ in range(DDP_DEADLINE_S):            # join with a deadline: a hung rank fails the test
         if workers.join(timeout=1):
             break
