@@ -366,6 +366,7 @@ def _ddp_worker(rank, world, init_file, out_dir):
             except SamVerifyError as exc:
                 results[name] = {"error": str(exc)}
         torch.save(results, f"{out_dir}/rank{rank}.pt")
+        dist.barrier()   # neither rank tears gloo down while the other still talks to it
     finally:
         dist.destroy_process_group()
 
